@@ -1,0 +1,32 @@
+/**
+ * One `npm test` runs every level. Names tell the level (see CONVENTIONS):
+ *   *.spec.ts       unit, next to the code, no I/O
+ *   *.int-spec.ts   real PostgreSQL / Redis, own schema + key prefix per run
+ *   *.e2e-spec.ts   HTTP against the booted app
+ * SWC compiles TypeScript (with decorator metadata, which Nest DI needs) so the
+ * suite does not pay for a full type-check; `npm run typecheck` does that.
+ */
+const swc = ['@swc/jest', {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+    target: 'es2022',
+    keepClassNames: true,
+  },
+  module: { type: 'commonjs' },
+}];
+const moduleNameMapper = {
+  '^@app/event-store$': '<rootDir>/libs/event-store/src',
+  '^@app/event-store/(.*)$': '<rootDir>/libs/event-store/src/$1',
+  '^@app/stampede-cache$': '<rootDir>/libs/stampede-cache/src',
+  '^@app/stampede-cache/(.*)$': '<rootDir>/libs/stampede-cache/src/$1',
+};
+const common = { transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,bench,test}/**/*.spec.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts'], testTimeout: 120000 },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/apps/**/test/**/*.e2e-spec.ts'], testTimeout: 120000 },
+  ],
+};
