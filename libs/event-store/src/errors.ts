@@ -1,0 +1,95 @@
+/**
+ * Errors raised by the event store. Each has a stable string `code` that
+ * callers (e.g. an HTTP exception filter) map to their own transport; the
+ * library itself knows nothing of HTTP.
+ */
+export abstract class EventStoreError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Where a stored event sits; carried by every read-side error so operators can find it. */
+export interface EventLocation {
+  position: number;
+  streamId: string;
+  streamVersion: number;
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+}
+
+/** The stream's current version did not match the caller's `expectedVersion`. */
+export class ConcurrencyConflictError extends EventStoreError {
+  readonly code = 'EVENT_STORE.CONCURRENCY_CONFLICT';
+  constructor(
+    readonly streamId: string,
+    readonly expectedVersion: string | number,
+    readonly actualVersion: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`Stream "${streamId}" expected version ${expectedVersion} but is at ${actualVersion}`, options);
+  }
+}
+
+/** Some, but not all, of the event ids in an append already exist (or exist on another stream). */
+export class IdempotencyConflictError extends EventStoreError {
+  readonly code = 'EVENT_STORE.IDEMPOTENCY_CONFLICT';
+  constructor(readonly streamId: string, readonly eventIds: string[]) {
+    super(`Append to "${streamId}" reuses event ids that were written differently: ${eventIds.join(', ')}`);
+  }
+}
+
+/** An append request was malformed (empty, bad stream id, unregistered event class...). */
+export class InvalidAppendError extends EventStoreError {
+  readonly code = 'EVENT_STORE.INVALID_APPEND';
+}
+
+/** The registry was configured inconsistently; raised at start-up, never at replay. */
+export class EventRegistryError extends EventStoreError {
+  readonly code = 'EVENT_STORE.REGISTRY_INVALID';
+}
+
+/** Base for every failure to turn a stored event into its latest shape. */
+export abstract class EventReadError extends EventStoreError {
+  constructor(readonly location: EventLocation, readonly reason: string, options?: { cause?: unknown }) {
+    super(
+      `Cannot read event at position ${location.position} (stream "${location.streamId}" v${location.streamVersion}, ` +
+        `${location.type} schema v${location.schemaVersion}): ${reason}`,
+      options,
+    );
+  }
+}
+
+/** The stored type name is not registered. */
+export class UnknownEventTypeError extends EventReadError {
+  readonly code = 'EVENT_STORE.UNKNOWN_EVENT_TYPE';
+}
+
+/** The stored schema version has no upcaster path to the latest (e.g. a version from the future). */
+export class MissingUpcasterError extends EventReadError {
+  readonly code = 'EVENT_STORE.MISSING_UPCASTER';
+}
+
+/** An upcaster threw. */
+export class UpcastFailedError extends EventReadError {
+  readonly code = 'EVENT_STORE.UPCAST_FAILED';
+}
+
+/** After upcasting, the data does not satisfy the latest schema. */
+export class EventValidationError extends EventReadError {
+  readonly code = 'EVENT_STORE.VALIDATION_FAILED';
+  constructor(location: EventLocation, readonly violations: string[]) {
+    super(location, `validation failed: ${violations.join('; ')}`);
+  }
+}
+
+/** A line of an import file could not be parsed or is not a valid stored event. */
+export class ImportLineError extends EventStoreError {
+  readonly code = 'EVENT_STORE.IMPORT_INVALID';
+  constructor(readonly line: number, reason: string) {
+    super(`Import line ${line}: ${reason}`);
+  }
+}

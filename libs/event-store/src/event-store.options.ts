@@ -1,0 +1,17 @@
+import type { EventDefinition } from './registry/event-definition';
+
+/** Options of `EventStoreModule.forRoot` / `createEventStore`. */
+export interface EventStoreOptions {
+  /** PostgreSQL connection URL (`postgres://user:pass@host:5432/db`). The store opens and owns its own pool. */
+  url: string;
+  /** Schema holding the log and its migrations table. Default `event_store`. Created if missing. */
+  schema?: string;
+  /** Every event type the application reads or writes, with its historic versions. */
+  events: EventDefinition[];
+  /** Connections in the pool the store opens. Default 10. */
+  poolSize?: number;
+  /** Run pending migrations at start-up (under an advisory lock, so replicas can start together). Default true. */
+  runMigrations?: boolean;
+  /** PostgreSQL NOTIFY channel signalled after each committed append. Default `event_store_appended`. */
+  notifyChannel?: string;
+}

@@ -1,0 +1,4 @@
+import { CreateEventLog1700000000001 } from './1700000000001-create-event-log';
+
+/** Every migration of the event store, in order. Add new ones at the end; never edit a released one. */
+export const eventStoreMigrations = [CreateEventLog1700000000001];

@@ -1,0 +1,167 @@
+import type { DataSource, QueryRunner } from 'typeorm';
+import { ConcurrencyConflictError, InvalidAppendError } from '../errors';
+import type { EventRegistry } from '../registry/event-registry';
+import type { AppendResult, ExpectedVersion, RecordedEvent, StoredEvent } from '../types';
+import { appendInTransaction, AppendTarget, EventToWrite, LockTracking } from './append';
+import { EVENT_COLUMNS, EventRow, toStoredEvent } from './rows';
+
+export interface ReadStreamOptions {
+  /** First stream version to return (default 1). */
+  fromVersion?: number;
+  /** Rows fetched per round trip (default 500). */
+  batchSize?: number;
+}
+
+export interface ReadAllOptions {
+  /** First global position to return (inclusive, default 1). */
+  fromPosition?: number;
+  /** Rows fetched per round trip (default 1000). */
+  batchSize?: number;
+  /** Stop after this position (inclusive); default: whatever is committed when the read reaches it. */
+  toPosition?: number;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * The event store over PostgreSQL: append with optimistic concurrency,
+ * read one stream or the whole log in batches (constant memory), upcast on read.
+ */
+export class EventStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly target: AppendTarget,
+    readonly registry: EventRegistry,
+  ) {}
+
+  /**
+   * Appends events to a stream if it is at `expectedVersion`. Re-appending the
+   * same event ids returns the original result and writes nothing.
+   * @throws ConcurrencyConflictError, IdempotencyConflictError, InvalidAppendError
+   */
+  async appendToStream(
+    streamId: string,
+    events: EventToWrite[],
+    options: { expectedVersion?: ExpectedVersion } = {},
+  ): Promise<AppendResult> {
+    const expectedVersion = options.expectedVersion ?? 'any';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.inTransaction((q) => appendInTransaction(q, this.target, streamId, events, expectedVersion));
+      } catch (error) {
+        const pg = error as { driverError?: { code?: string; constraint?: string }; code?: string };
+        const code = pg.driverError?.code ?? pg.code;
+        if (code !== UNIQUE_VIOLATION) throw error;
+        const constraint = pg.driverError?.constraint ?? '';
+        // A concurrent writer won the race: for an id clash the next attempt finds the original
+        // (idempotent retry); for a version clash only 'any' may simply try again.
+        const retryable = constraint.includes('event_id') || expectedVersion === 'any';
+        if (!retryable || attempt >= 5) {
+          throw new ConcurrencyConflictError(streamId, expectedVersion, await this.streamVersion(streamId), {
+            cause: error,
+          });
+        }
+      }
+    }
+  }
+
+  /**
+   * Appends inside a transaction opened with `inTransaction`, so callers can
+   * write other rows atomically with the events (or roll everything back).
+   */
+  appendWithin(q: QueryRunner, streamId: string, events: EventToWrite[], expectedVersion: ExpectedVersion = 'any') {
+    return appendInTransaction(q, this.target, streamId, events, expectedVersion);
+  }
+
+  /** Runs `work` in a transaction on one connection; releases the append lock on every path. */
+  async inTransaction<T>(work: (q: QueryRunner) => Promise<T>): Promise<T> {
+    const q = this.dataSource.createQueryRunner() as LockTracking;
+    await q.connect();
+    try {
+      await q.startTransaction('READ COMMITTED');
+      const result = await work(q);
+      await q.commitTransaction();
+      return result;
+    } catch (error) {
+      if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      if (q.pendingUnlock) await q.query('SELECT pg_advisory_unlock($1, $2)', q.pendingUnlock).catch(() => undefined);
+      await q.release();
+    }
+  }
+
+  /** Current version of a stream (0 when it has no events). */
+  async streamVersion(streamId: string): Promise<number> {
+    const [{ version }] = await this.dataSource.query(
+      `SELECT coalesce(max(stream_version), 0)::int AS version FROM ${this.target.schema}.events WHERE stream_id = $1`,
+      [streamId],
+    );
+    return version;
+  }
+
+  /** Highest position a global reader may see now (all lower positions are settled). 0 when empty. */
+  async headPosition(): Promise<number> {
+    const [{ head }] = await this.dataSource.query(
+      `SELECT coalesce(max(position), 0) AS head FROM ${this.target.schema}.events
+        WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`,
+    );
+    return Number(head);
+  }
+
+  /** One stream's events, upcast to their latest shape. Throws an `EventReadError` at the first unreadable one. */
+  async *readStream<E = unknown>(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent<E>> {
+    for await (const stored of this.readStreamStored(streamId, options)) yield this.registry.upcast<E>(stored);
+  }
+
+  /** One stream's events exactly as stored. */
+  async *readStreamStored(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<StoredEvent> {
+    let from = options.fromVersion ?? 1;
+    const batch = positiveInt(options.batchSize ?? 500, 'batchSize');
+    for (;;) {
+      const rows: EventRow[] = await this.dataSource.query(
+        `SELECT ${EVENT_COLUMNS} FROM ${this.target.schema}.events
+          WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3`,
+        [streamId, from, batch],
+      );
+      for (const row of rows) yield toStoredEvent(row);
+      if (rows.length < batch) return;
+      from = rows[rows.length - 1].stream_version + 1;
+    }
+  }
+
+  /** The global log in position order, upcast. Never skips an event committed late (see ADR 0002). */
+  async *readAll<E = unknown>(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent<E>> {
+    for await (const stored of this.readAllStored(options)) yield this.registry.upcast<E>(stored);
+  }
+
+  /** The global log exactly as stored, in position order, in batches of `batchSize` rows. */
+  async *readAllStored(options: ReadAllOptions = {}): AsyncGenerator<StoredEvent> {
+    let from = options.fromPosition ?? 1;
+    const to = options.toPosition ?? Number.MAX_SAFE_INTEGER;
+    const batch = positiveInt(options.batchSize ?? 1000, 'batchSize');
+    for (;;) {
+      const rows = await this.readBatch(from, to, batch);
+      for (const row of rows) yield row;
+      if (rows.length < batch) return;
+      from = rows[rows.length - 1].position + 1;
+    }
+  }
+
+  /** One batch of the global log: rows at or after `from`, only from transactions every reader can see. */
+  async readBatch(from: number, to: number, limit: number, q?: QueryRunner): Promise<StoredEvent[]> {
+    const rows: EventRow[] = await (q ?? this.dataSource).query(
+      `SELECT ${EVENT_COLUMNS} FROM ${this.target.schema}.events
+        WHERE position >= $1 AND position <= $2
+          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY position LIMIT $3`,
+      [from, to, limit],
+    );
+    return rows.map(toStoredEvent);
+  }
+}
+
+function positiveInt(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new InvalidAppendError(`${name} must be a positive integer`);
+  return value;
+}

@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+
+/** PostgreSQL used by integration tests; CI and the dev machine run one on 127.0.0.1. */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A schema name unique to this test run, so parallel runs and files never collide. */
+export function uniqueSchema(prefix = 'es_test'): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+/** Drops a test schema and everything in it. */
+export async function dropSchema(schema: string, url = TEST_DATABASE_URL): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
