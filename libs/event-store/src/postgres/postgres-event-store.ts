@@ -91,6 +91,15 @@ export class EventStore {
     }
   }
 
+  /** Which of these event ids are already stored. */
+  async existingEventIds(eventIds: string[]): Promise<Set<string>> {
+    const rows: Array<{ event_id: string }> = await this.dataSource.query(
+      `SELECT event_id FROM ${this.target.schema}.events WHERE event_id = ANY($1::uuid[])`,
+      [eventIds],
+    );
+    return new Set(rows.map((r) => r.event_id));
+  }
+
   /** Current version of a stream (0 when it has no events). */
   async streamVersion(streamId: string): Promise<number> {
     const [{ version }] = await this.dataSource.query(

@@ -1,0 +1,79 @@
+import { ConcurrencyConflictError } from '../errors';
+import type { EventStore } from '../postgres/postgres-event-store';
+import type { AppendResult, EventMetadata, ExpectedVersion } from '../types';
+import type { EventSourcedAggregate } from './event-sourced-aggregate';
+import { EventsAppended } from './events-appended';
+
+/** Publishes saved events; the Nest module passes the cqrs EventBus. */
+export interface EventPublisherPort {
+  publish(event: object): unknown;
+}
+
+export interface UpdateOptions {
+  /** The version the client last saw (e.g. from `If-Match`). When set, a mismatch fails at once, never retried. */
+  expectedVersion?: number;
+  /** Attempts on a concurrency conflict when no `expectedVersion` was given. Default 3. 1 = no retry. */
+  attempts?: number;
+  metadata?: EventMetadata;
+}
+
+/**
+ * Loads aggregates by replaying their upcast stream and saves their
+ * uncommitted events with the loaded version as expected version.
+ */
+export class AggregateRepository {
+  constructor(
+    private readonly store: EventStore,
+    private readonly publisher?: EventPublisherPort,
+  ) {}
+
+  /** Replays the stream into a new instance; `null` when the stream has no events. */
+  async load<A extends EventSourcedAggregate>(create: () => A, streamId: string): Promise<A | null> {
+    const aggregate = create();
+    for await (const recorded of this.store.readStream<object>(streamId)) {
+      aggregate.loadFromHistory([recorded.data]);
+      aggregate.version = recorded.streamVersion;
+    }
+    return aggregate.version === 0 ? null : aggregate;
+  }
+
+  /** Appends the aggregate's uncommitted events, expecting the stream at the version it was loaded at. */
+  async save(aggregate: EventSourcedAggregate, metadata?: EventMetadata): Promise<AppendResult> {
+    const events = aggregate.getUncommittedEvents();
+    const expectedVersion: ExpectedVersion = aggregate.version === 0 ? 'no_stream' : aggregate.version;
+    const toAppend = events.map((e) => this.store.registry.serialize(e, metadata));
+    const result = await this.store.appendToStream(aggregate.streamId, toAppend, { expectedVersion });
+    aggregate.uncommit();
+    aggregate.version = result.streamVersion;
+    this.publisher?.publish(new EventsAppended(aggregate.streamId, events, result));
+    return result;
+  }
+
+  /**
+   * Load, change, save; on a concurrency conflict reload and re-run `change`
+   * (bounded), unless the caller pinned `expectedVersion`. `change` must be
+   * safe to run again on fresh state (it holds the domain rules, not I/O).
+   * Returns `null` when the stream does not exist.
+   */
+  async update<A extends EventSourcedAggregate>(
+    create: () => A,
+    streamId: string,
+    change: (aggregate: A) => void,
+    options: UpdateOptions = {},
+  ): Promise<{ aggregate: A; result: AppendResult } | null> {
+    const attempts = options.expectedVersion === undefined ? Math.max(1, options.attempts ?? 3) : 1;
+    for (let attempt = 1; ; attempt++) {
+      const aggregate = await this.load(create, streamId);
+      if (!aggregate) return null;
+      if (options.expectedVersion !== undefined && aggregate.version !== options.expectedVersion) {
+        throw new ConcurrencyConflictError(streamId, options.expectedVersion, aggregate.version);
+      }
+      change(aggregate);
+      try {
+        return { aggregate, result: await this.save(aggregate, options.metadata) };
+      } catch (error) {
+        if (!(error instanceof ConcurrencyConflictError) || attempt >= attempts) throw error;
+      }
+    }
+  }
+}

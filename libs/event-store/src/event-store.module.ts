@@ -1,0 +1,74 @@
+import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { EventBus } from '@nestjs/cqrs';
+import { AggregateRepository } from './aggregate/aggregate-repository';
+import { createEventStore, EventStoreHandle } from './create-event-store';
+import {
+  EVENT_STORE_ASYNC_OPTIONS_TYPE,
+  EVENT_STORE_OPTIONS,
+  EVENT_STORE_OPTIONS_TYPE,
+  EventStoreConfigurableModule,
+} from './event-store.module-definition';
+import type { EventStoreOptions } from './event-store.options';
+import { EventStore } from './postgres/postgres-event-store';
+import { EventRegistry } from './registry/event-registry';
+
+/** Injection token of the `EventStoreHandle` (store, registry, DataSource, schema). */
+export const EVENT_STORE_HANDLE = Symbol('EVENT_STORE_HANDLE');
+
+@Injectable()
+class EventStoreLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(EVENT_STORE_HANDLE) private readonly handle: EventStoreHandle) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+const providers: Provider[] = [
+  {
+    provide: EVENT_STORE_HANDLE,
+    inject: [EVENT_STORE_OPTIONS],
+    useFactory: async (options: EventStoreOptions) => {
+      const handle = await createEventStore(options);
+      new Logger('EventStore').log(`Event log ready in schema "${handle.schema}" (${handle.registry.types().length} event types)`);
+      return handle;
+    },
+  },
+  { provide: EventStore, inject: [EVENT_STORE_HANDLE], useFactory: (h: EventStoreHandle) => h.store },
+  { provide: EventRegistry, inject: [EVENT_STORE_HANDLE], useFactory: (h: EventStoreHandle) => h.registry },
+  {
+    provide: AggregateRepository,
+    inject: [EventStore, ModuleRef],
+    // The cqrs EventBus is optional: without CqrsModule, saves simply publish nothing.
+    useFactory: (store: EventStore, moduleRef: ModuleRef) => {
+      let bus: EventBus | undefined;
+      try {
+        bus = moduleRef.get(EventBus, { strict: false });
+      } catch {
+        bus = undefined;
+      }
+      return new AggregateRepository(store, bus);
+    },
+  },
+  EventStoreLifecycle,
+];
+const exported = [EVENT_STORE_HANDLE, EventStore, EventRegistry, AggregateRepository];
+
+/**
+ * PostgreSQL event store for Nest. `forRoot({ url, schema, events })` or
+ * `forRootAsync({ useFactory, inject })`; provides `EventStore`,
+ * `EventRegistry`, `AggregateRepository` and the `EVENT_STORE_HANDLE`.
+ * Migrations run at start-up; the pool closes on application shutdown.
+ */
+@Module({})
+export class EventStoreModule extends EventStoreConfigurableModule {
+  static forRoot(options: typeof EVENT_STORE_OPTIONS_TYPE): DynamicModule {
+    const base = super.forRoot(options);
+    return { ...base, providers: [...(base.providers ?? []), ...providers], exports: exported };
+  }
+
+  static forRootAsync(options: typeof EVENT_STORE_ASYNC_OPTIONS_TYPE): DynamicModule {
+    const base = super.forRootAsync(options);
+    return { ...base, providers: [...(base.providers ?? []), ...providers], exports: exported };
+  }
+}

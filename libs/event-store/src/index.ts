@@ -1,0 +1,22 @@
+/** Public API of the event store library. Anything not exported here is private. */
+export { EventStoreModule, EVENT_STORE_HANDLE } from './event-store.module';
+export type { EventStoreOptions } from './event-store.options';
+export { createEventStore, hasPendingMigrations } from './create-event-store';
+export type { EventStoreHandle } from './create-event-store';
+export { EventStore } from './postgres/postgres-event-store';
+export type { ReadAllOptions, ReadStreamOptions } from './postgres/postgres-event-store';
+export type { EventToWrite } from './postgres/append';
+export { MAX_EVENTS_PER_APPEND, MAX_STREAM_ID_LENGTH } from './postgres/append';
+export { EventRegistry } from './registry/event-registry';
+export { defineEvent } from './registry/event-definition';
+export type { ClassOf, EventDefinition, HistoricVersion, UpcastContext, Upcaster } from './registry/event-definition';
+export { EventSourcedAggregate } from './aggregate/event-sourced-aggregate';
+export { AggregateRepository } from './aggregate/aggregate-repository';
+export type { UpdateOptions } from './aggregate/aggregate-repository';
+export { EventsAppended } from './aggregate/events-appended';
+export { verifyStore } from './tools/verify-store';
+export type { VerifyFailure, VerifyOptions, VerifyProgress, VerifyReport } from './tools/verify-store';
+export { exportLines, importLines, parseExportLine } from './tools/export-import';
+export type { ExportedEvent, ImportReport } from './tools/export-import';
+export * from './errors';
+export type * from './types';

@@ -1,0 +1,80 @@
+import { EventReadError } from '../errors';
+import type { EventStore } from '../postgres/postgres-event-store';
+
+/** One event that cannot be read as its latest version. */
+export interface VerifyFailure {
+  position: number;
+  streamId: string;
+  streamVersion: number;
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  code: string;
+  reason: string;
+}
+
+export interface VerifyProgress {
+  checked: number;
+  failed: number;
+  position: number;
+  head: number;
+  eventsPerSecond: number;
+}
+
+export interface VerifyReport {
+  checked: number;
+  failures: VerifyFailure[];
+  /** Failures beyond `maxFailures` are counted but not listed. */
+  failureCount: number;
+  byType: Record<string, Record<string, number>>;
+  durationMs: number;
+}
+
+export interface VerifyOptions {
+  batchSize?: number;
+  /** Called about every `progressEvery` events and once at the end. */
+  onProgress?: (progress: VerifyProgress) => void;
+  progressEvery?: number;
+  /** Stop listing failures after this many (the count goes on). Default 1000. */
+  maxFailures?: number;
+}
+
+/**
+ * Streams the whole log through the upcasters and validators (constant
+ * memory) and reports every event that would break a replay, with where it is.
+ */
+export async function verifyStore(store: EventStore, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const started = Date.now();
+  const head = await store.headPosition();
+  const maxFailures = options.maxFailures ?? 1000;
+  const every = options.progressEvery ?? 10_000;
+  const report: VerifyReport = { checked: 0, failures: [], failureCount: 0, byType: {}, durationMs: 0 };
+  let position = 0;
+  const progress = () =>
+    options.onProgress?.({
+      checked: report.checked,
+      failed: report.failureCount,
+      position,
+      head,
+      eventsPerSecond: Math.round((report.checked * 1000) / Math.max(1, Date.now() - started)),
+    });
+  for await (const stored of store.readAllStored({ batchSize: options.batchSize ?? 2000, toPosition: head })) {
+    position = stored.position;
+    report.checked++;
+    const versions = (report.byType[stored.type] ??= {});
+    versions[`v${stored.schemaVersion}`] = (versions[`v${stored.schemaVersion}`] ?? 0) + 1;
+    try {
+      store.registry.upcast(stored);
+    } catch (error) {
+      if (!(error instanceof EventReadError)) throw error;
+      report.failureCount++;
+      if (report.failures.length < maxFailures) {
+        report.failures.push({ ...error.location, code: error.code, reason: error.reason });
+      }
+    }
+    if (report.checked % every === 0) progress();
+  }
+  report.durationMs = Date.now() - started;
+  progress();
+  return report;
+}

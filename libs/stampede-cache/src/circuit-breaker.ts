@@ -1,0 +1,60 @@
+/** State of the Redis circuit breaker; `disabled` when there is no Redis (L1-only mode). */
+export type CircuitState = 'closed' | 'open' | 'half-open' | 'disabled';
+
+/**
+ * Guards Redis (L2) calls so that Redis failures never surface as errors to readers.
+ * After `failureThreshold` consecutive failures it opens: calls are skipped and answer
+ * their fallback at once instead of each waiting for a timeout. After `resetTimeoutMs`
+ * one probe call is let through (half-open); its success closes the breaker.
+ */
+export class CircuitBreaker {
+  private failures = 0;
+  private openedAt = 0;
+  private probing = false;
+  private current: Exclude<CircuitState, 'disabled'> = 'closed';
+
+  constructor(
+    private readonly failureThreshold = 5,
+    private readonly resetTimeoutMs = 5_000,
+    /** Called when the breaker closes after having been open, e.g. to drop L1 copies that missed invalidations. */
+    private readonly onRecovered: () => void = () => undefined,
+  ) {}
+
+  get state(): CircuitState {
+    if (this.current === 'open' && Date.now() - this.openedAt >= this.resetTimeoutMs) return 'half-open';
+    return this.current;
+  }
+
+  /** Runs `operation`, or answers `fallback` when the breaker is open or the operation fails. */
+  async run<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
+    const state = this.state;
+    if (state === 'open' || (state === 'half-open' && this.probing)) return fallback;
+    const isProbe = state === 'half-open';
+    if (isProbe) this.probing = true;
+    try {
+      const result = await operation();
+      this.recordSuccess();
+      return result;
+    } catch {
+      this.recordFailure(isProbe);
+      return fallback;
+    } finally {
+      if (isProbe) this.probing = false;
+    }
+  }
+
+  private recordSuccess(): void {
+    const wasOpen = this.current !== 'closed';
+    this.failures = 0;
+    this.current = 'closed';
+    if (wasOpen) this.onRecovered();
+  }
+
+  private recordFailure(isProbe: boolean): void {
+    this.failures += 1;
+    if (isProbe || this.failures >= this.failureThreshold) {
+      this.current = 'open';
+      this.openedAt = Date.now();
+    }
+  }
+}

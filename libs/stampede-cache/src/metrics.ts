@@ -1,0 +1,37 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** Outcome label of `cache_requests_total`; `early_refresh` is a hit that also started a background refresh. */
+export type RequestResult = 'hit' | 'stale' | 'miss' | 'early_refresh';
+
+/**
+ * The library's Prometheus metrics. Metrics already present in the registry (a second
+ * cache instance sharing it) are reused, because prom-client refuses duplicate names.
+ */
+export class CacheMetrics {
+  readonly requests: Counter<'cache' | 'result'>;
+  readonly factoryRuns: Counter<'cache'>;
+  readonly lockWaits: Counter<'cache'>;
+  readonly factoryErrors: Counter<'cache'>;
+  readonly factoryDuration: Histogram<'cache'>;
+
+  constructor(readonly registry: Registry) {
+    this.requests = this.counter('cache_requests_total', 'Cache reads by result (hit, stale, miss, early_refresh)', ['cache', 'result']);
+    this.factoryRuns = this.counter('cache_factory_runs_total', 'Factory executions (recomputations)', ['cache']);
+    this.lockWaits = this.counter('cache_lock_waits_total', 'Times a caller waited for another instance holding the lock', ['cache']);
+    this.factoryErrors = this.counter('cache_factory_errors_total', 'Factory failures and timeouts', ['cache']);
+    this.factoryDuration =
+      (registry.getSingleMetric('cache_factory_duration_seconds') as Histogram<'cache'> | undefined) ??
+      new Histogram({
+        name: 'cache_factory_duration_seconds',
+        help: 'Factory execution time in seconds',
+        labelNames: ['cache'],
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers: [registry],
+      });
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
+    const existing = this.registry.getSingleMetric(name) as Counter<L> | undefined;
+    return existing ?? new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+}

@@ -1,0 +1,105 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { CacheOptionsError } from './errors';
+
+/** Per-entry tuning; every field is in milliseconds except `beta` and `jitter`. */
+export interface CacheEntryOptions {
+  /** Logical lifetime of a computed value. Default 60_000. */
+  ttl?: number;
+  /** XFetch eagerness (see README); 1 is the paper's optimum, 0 disables early refresh. Default 1. */
+  beta?: number;
+  /** How long after `ttl` an expired value is kept to be served as stale (fail-safe). Default 300_000. */
+  staleTtl?: number;
+  /** Expiry of the cross-instance Redis lock; must exceed a typical recompute. Default 10_000. */
+  lockTtl?: number;
+  /** With a stale value at hand, stop waiting for the factory after this long and serve stale. Default: off. */
+  softTimeout?: number;
+  /** Upper bound of every call; the factory's AbortSignal fires at this point. Default 10_000. */
+  hardTimeout?: number;
+  /** Fraction (0..1) by which ttl is randomly shortened, so keys written together do not expire together. Default 0. */
+  jitter?: number;
+  /** After a failed refresh, the stale value is written back for this long so a failing origin is not hammered. Default 5_000. */
+  failSafeBackoff?: number;
+}
+
+/** Options of one `getOrCompute` call. */
+export interface GetOrComputeOptions<T = unknown> extends CacheEntryOptions {
+  /** Tags for `invalidateTags`; a function receives the computed value (its versions are read after computing). */
+  tags?: string[] | ((value: T) => string[]);
+  /** The `cache` label on metrics. Default `'default'`. */
+  cache?: string;
+  /** Ignore any cached value and recompute (the old value remains the fail-safe fallback). */
+  forceRefresh?: boolean;
+  /** Treat values computed before this epoch-ms instant as expired ("refresh if older than X"). */
+  minComputedAt?: number;
+}
+
+/** Options of `StampedeCacheModule.forRoot` (and of `StampedeCache.create`). */
+export interface StampedeCacheModuleOptions {
+  /**
+   * Redis URL, or an ioredis client / Cluster you own (the module then only closes the
+   * subscriber connection it duplicates from it). Absent: in-process only (L1-only mode).
+   */
+  redis?: string | Redis | Cluster;
+  /** Prefix of every Redis key and channel; letters, digits, `_ . -` only. Default `'sc'`. */
+  namespace?: string;
+  /** In-process LRU in front of Redis (or the only store in L1-only mode). */
+  l1?: { /** Default 10_000. */ maxEntries?: number };
+  /** Defaults for every entry, overridable per call. */
+  defaults?: CacheEntryOptions;
+  /** Randomness for XFetch and jitter, in (0, 1]; injectable for deterministic tests. Default `Math.random`. */
+  random?: () => number;
+  /** prom-client registry the metrics are registered in. Default: a new Registry, exposed as `StampedeCache.registry`. */
+  registry?: Registry;
+  /** Redis circuit breaker. */
+  circuitBreaker?: {
+    /** Consecutive Redis failures that open the breaker. Default 5. */
+    failureThreshold?: number;
+    /** Time the breaker stays open before one probe is let through. Default 5_000. */
+    resetTimeoutMs?: number;
+  };
+  /** Bound of one Redis operation, so a hung connection degrades to a miss instead of a stall. Default 500. */
+  redisTimeoutMs?: number;
+}
+
+/** Entry options after defaults are applied. */
+export type ResolvedEntryOptions = Required<Omit<CacheEntryOptions, 'softTimeout'>> & { softTimeout?: number };
+
+/** Library defaults; see the README for the reasoning behind each. */
+export const DEFAULT_ENTRY_OPTIONS: ResolvedEntryOptions = {
+  ttl: 60_000,
+  beta: 1,
+  staleTtl: 300_000,
+  lockTtl: 10_000,
+  softTimeout: undefined,
+  hardTimeout: 10_000,
+  jitter: 0,
+  failSafeBackoff: 5_000,
+};
+
+/** Merges call options over module defaults over library defaults and validates the result. */
+export function resolveEntryOptions(...layers: Array<CacheEntryOptions | undefined>): ResolvedEntryOptions {
+  const resolved: ResolvedEntryOptions = { ...DEFAULT_ENTRY_OPTIONS };
+  for (const layer of layers) {
+    for (const [name, value] of Object.entries(layer ?? {})) {
+      if (value !== undefined && name in DEFAULT_ENTRY_OPTIONS) (resolved as unknown as Record<string, number>)[name] = value as number;
+    }
+  }
+  for (const name of ['ttl', 'staleTtl', 'lockTtl', 'hardTimeout', 'failSafeBackoff', 'beta'] as const) {
+    if (!Number.isFinite(resolved[name]) || resolved[name] < 0) throw new CacheOptionsError(`${name} must be a finite number >= 0`);
+  }
+  if (resolved.ttl === 0 || resolved.lockTtl === 0 || resolved.hardTimeout === 0) {
+    throw new CacheOptionsError('ttl, lockTtl and hardTimeout must be > 0');
+  }
+  if (resolved.jitter < 0 || resolved.jitter >= 1) throw new CacheOptionsError('jitter must be in [0, 1)');
+  return resolved;
+}
+
+/** Validates the namespace: it is concatenated into Redis keys, so no key syntax is allowed in it. */
+export function resolveNamespace(namespace: string | undefined): string {
+  const value = namespace ?? 'sc';
+  if (!/^[A-Za-z0-9_.-]+$/.test(value)) {
+    throw new CacheOptionsError(`namespace "${value}" may only contain letters, digits, "_", "." and "-"`);
+  }
+  return value;
+}
