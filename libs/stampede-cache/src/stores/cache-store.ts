@@ -20,6 +20,9 @@ export interface CacheEntry<T = unknown> {
   failSafe?: boolean;
 }
 
+/** Result of {@link CacheStore.tryLock}: losers learn when the lock expires at the latest. */
+export type LockAttempt = { acquired: true } | { acquired: false; remainingMs: number };
+
 /** Storage for entries, per-key locks and tag versions. Ids are already-encoded `CacheKey.id`s. */
 export interface CacheStore {
   /** The entry, or undefined when absent or physically expired. */
@@ -28,8 +31,8 @@ export interface CacheStore {
   set(id: string, entry: CacheEntry): Promise<void>;
   /** Removes the entry (not its lock). */
   delete(id: string): Promise<void>;
-  /** Takes the key's lock for `ttlMs` if free (SET NX PX semantics); true when taken. */
-  tryLock(id: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Takes the key's lock for `ttlMs` if free (SET NX PX semantics); otherwise reports how long the holder keeps it. */
+  tryLock(id: string, token: string, ttlMs: number): Promise<LockAttempt>;
   /** Releases the lock only if `token` still owns it (compare-and-delete); true when released. */
   unlock(id: string, token: string): Promise<boolean>;
   /** Current version of each tag; never-bumped tags are 0. */

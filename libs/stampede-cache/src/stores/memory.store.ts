@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { CacheEntry, CacheStore } from './cache-store';
+import type { CacheEntry, CacheStore, LockAttempt } from './cache-store';
 
 interface HeldLock {
   token: string;
@@ -38,12 +38,12 @@ export class MemoryStore implements CacheStore {
     this.entries.delete(id);
   }
 
-  async tryLock(id: string, token: string, ttlMs: number): Promise<boolean> {
+  async tryLock(id: string, token: string, ttlMs: number): Promise<LockAttempt> {
     const now = Date.now();
     const held = this.locks.get(id);
-    if (held && held.expiresAt > now) return false;
+    if (held && held.expiresAt > now) return { acquired: false, remainingMs: held.expiresAt - now };
     this.locks.set(id, { token, expiresAt: now + ttlMs });
-    return true;
+    return { acquired: true };
   }
 
   async unlock(id: string, token: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { CacheEntry, CacheStore } from './cache-store';
+import type { CacheEntry, CacheStore, LockAttempt } from './cache-store';
 
 /** Deletes the lock only if the caller's token still owns it, atomically. */
 const COMPARE_AND_DELETE = `
@@ -7,6 +7,13 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('del', KEYS[1])
 end
 return 0`;
+
+/** SET NX PX, and on contention the holder's remaining PTTL, in one round trip. */
+const TRY_LOCK = `
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return -3
+end
+return redis.call('pttl', KEYS[1])`;
 
 /**
  * {@link CacheStore} on Redis or Redis Cluster.
@@ -54,9 +61,12 @@ export class RedisStore implements CacheStore {
     await this.client.del(this.entryKey(id));
   }
 
-  async tryLock(id: string, token: string, ttlMs: number): Promise<boolean> {
-    const reply = await this.client.set(this.lockKey(id), token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
-    return reply === 'OK';
+  async tryLock(id: string, token: string, ttlMs: number): Promise<LockAttempt> {
+    const lockTtl = Math.max(1, Math.ceil(ttlMs));
+    const reply = Number(await this.client.eval(TRY_LOCK, 1, this.lockKey(id), token, lockTtl));
+    if (reply === -3) return { acquired: true };
+    // -2: released between SET and PTTL (retry at once); -1: a lock without expiry (assume a full ttl).
+    return { acquired: false, remainingMs: reply === -1 ? lockTtl : Math.max(0, reply) };
   }
 
   async unlock(id: string, token: string): Promise<boolean> {
