@@ -1,0 +1,61 @@
+import { Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { once } from 'node:events';
+import { EventStore, exportLines, importLines, MAX_STREAM_ID_LENGTH, verifyStore } from '@app/event-store';
+import { AdminTokenGuard } from '../common/admin-token.guard';
+import { RequestError } from '../common/problem';
+import { StreamEventsQueryDto } from './stream-events.query.dto';
+
+/** Operator endpoints over the raw log: inspect, export, import, verify. Bearer ADMIN_TOKEN. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@UseGuards(AdminTokenGuard)
+@Controller('admin')
+export class AdminController {
+  constructor(private readonly store: EventStore) {}
+
+  /** A stream's events exactly as stored (type and schema version as written, no upcasting). */
+  @Get('streams/:streamId/events')
+  async streamEvents(@Param('streamId') streamId: string, @Query() query: StreamEventsQueryDto) {
+    if (streamId.length > MAX_STREAM_ID_LENGTH) {
+      throw new RequestError('REQUEST.INVALID_STREAM_ID', 400, `streamId is longer than ${MAX_STREAM_ID_LENGTH}`);
+    }
+    const limit = query.limit ?? 1000;
+    const events = [];
+    for await (const e of this.store.readStreamStored(streamId, { fromVersion: query.fromVersion ?? 1, batchSize: limit })) {
+      events.push(e);
+      if (events.length >= limit) break;
+    }
+    return { streamId, events };
+  }
+
+  /** Streams the whole log as JSON lines (the events:export format), oldest first. */
+  @Get('events/export')
+  async export(@Res() res: Response): Promise<void> {
+    res.status(200).type('application/x-ndjson');
+    for await (const line of exportLines(this.store)) {
+      if (!res.write(line)) await once(res, 'drain');
+    }
+    res.end();
+  }
+
+  /** Appends an export stream (body `application/x-ndjson`), keeping types and versions; idempotent by event id. */
+  @Post('events/import')
+  @HttpCode(200)
+  async import(@Req() req: Request) {
+    if (!req.is('application/x-ndjson')) {
+      throw new RequestError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 415, 'Send the export format as application/x-ndjson');
+    }
+    req.setEncoding('utf8');
+    return importLines(this.store, req);
+  }
+
+  /** Reads every stored event through the upcasters and validators; lists each that fails. */
+  @Post('events/verify')
+  @HttpCode(200)
+  async verify() {
+    const { checked, failures, failureCount, byType, durationMs } = await verifyStore(this.store);
+    return { checked, failures, failureCount, byType, durationMs };
+  }
+}

@@ -1,0 +1,30 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { Request } from 'express';
+import { AppConfig } from '../config/app-config';
+import { RequestError } from './problem';
+
+/**
+ * Admin endpoints need `Authorization: Bearer <ADMIN_TOKEN>`: 401 without a
+ * token, 403 with a wrong one, 403 for everyone when ADMIN_TOKEN is unset.
+ */
+@Injectable()
+export class AdminTokenGuard implements CanActivate {
+  constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const expected = this.config.ADMIN_TOKEN;
+    if (!expected) {
+      throw new RequestError('ADMIN.DISABLED', 403, 'The admin API is disabled; set ADMIN_TOKEN to enable it');
+    }
+    const header = context.switchToHttp().getRequest<Request>().headers.authorization;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!match) throw new RequestError('ADMIN.UNAUTHENTICATED', 401, 'Send Authorization: Bearer <ADMIN_TOKEN>');
+    // Compare digests so the comparison takes the same time whatever the token's length.
+    const digest = (s: string) => createHash('sha256').update(s).digest();
+    if (!timingSafeEqual(digest(match[1]), digest(expected))) {
+      throw new RequestError('ADMIN.FORBIDDEN', 403, 'The admin token is not valid');
+    }
+    return true;
+  }
+}

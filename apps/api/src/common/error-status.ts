@@ -1,0 +1,32 @@
+/**
+ * The one place where stable error codes become HTTP statuses. Domain and
+ * library errors know nothing of HTTP; unknown codes fall back to 500.
+ */
+export const STATUS_BY_CODE: Record<string, number> = {
+  'EVENT_STORE.CONCURRENCY_CONFLICT': 409,
+  'EVENT_STORE.IDEMPOTENCY_CONFLICT': 409,
+  'EVENT_STORE.INVALID_APPEND': 422,
+  'EVENT_STORE.IMPORT_INVALID': 400,
+  'EVENT_STORE.UNKNOWN_EVENT_TYPE': 500,
+  'EVENT_STORE.MISSING_UPCASTER': 500,
+  'EVENT_STORE.UPCAST_FAILED': 500,
+  'EVENT_STORE.VALIDATION_FAILED': 500,
+  'USERS.NOT_FOUND': 404,
+  'USERS.INVALID_POINTS': 400,
+};
+
+/** Short human titles per status, used as the problem `title`. */
+export const TITLE_BY_STATUS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};

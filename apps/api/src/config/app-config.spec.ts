@@ -1,0 +1,29 @@
+import { ConfigError, loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('applies defaults', () => {
+    expect(loadConfig({})).toMatchObject({ PORT: 3000, LOG_LEVEL: 'log', EVENT_STORE_SCHEMA: 'event_store' });
+    expect(loadConfig({}).DATABASE_URL).toBeUndefined();
+  });
+
+  it('reads and converts values', () => {
+    const c = loadConfig({ PORT: '8080', DATABASE_URL: 'postgres://u@h:5432/db', ADMIN_TOKEN: 'x'.repeat(16), LOG_LEVEL: 'debug' });
+    expect(c).toMatchObject({ PORT: 8080, DATABASE_URL: 'postgres://u@h:5432/db', LOG_LEVEL: 'debug' });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['ADMIN_TOKEN', 'short'],
+    ['LOG_LEVEL', 'loud'],
+    ['EVENT_STORE_SCHEMA', 'a;drop'],
+  ])('rejects %s=%s with a message naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
+  });
+
+  it('treats an empty optional variable as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', ADMIN_TOKEN: '' })).toMatchObject({ DATABASE_URL: undefined, ADMIN_TOKEN: undefined });
+  });
+});

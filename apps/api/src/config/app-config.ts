@@ -1,0 +1,57 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/** Log levels accepted by LOG_LEVEL, most to least verbose. */
+export const LOG_LEVELS = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+/**
+ * The service's configuration, read from the environment and validated at
+ * start. A bad value stops start-up with a message naming the variable.
+ * Every variable is documented in the README's configuration table.
+ */
+export class AppConfig {
+  /** HTTP port. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT: number = 3000;
+
+  /** PostgreSQL URL. Unset: an embedded PostgreSQL is started with data under ./.data/. */
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  /** Bearer token for /admin endpoints. Unset: admin endpoints answer 403. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
+  ADMIN_TOKEN?: string;
+
+  /** Minimum level that is logged. */
+  @IsIn(LOG_LEVELS as unknown as string[]) LOG_LEVEL: LogLevelName = 'log';
+
+  /** Schema that holds the event log. */
+  @Matches(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { message: 'EVENT_STORE_SCHEMA must be a plain SQL identifier' })
+  EVENT_STORE_SCHEMA: string = 'event_store';
+
+  /** Largest JSON request body, in bytes (bigger bodies get 413). */
+  @Transform(toInt) @IsInt() @Min(1024) @Max(10 * 1024 * 1024) BODY_LIMIT_BYTES: number = 64 * 1024;
+}
+
+/** A configuration value failed validation; the message names each variable. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG.INVALID';
+}
+
+/** Every environment variable the service reads (a public contract: see README). */
+export const CONFIG_VARIABLES = ['PORT', 'DATABASE_URL', 'ADMIN_TOKEN', 'LOG_LEVEL', 'EVENT_STORE_SCHEMA', 'BODY_LIMIT_BYTES'] as const;
+
+/** Reads and validates configuration from `env` (default: process.env). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const picked = Object.fromEntries(CONFIG_VARIABLES.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+  const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
+  const errors = validateSync(config);
+  if (errors.length) {
+    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return config;
+}

@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp } from './bootstrap';
+import { ConfigError, loadConfig } from './config/app-config';
+import { EMBEDDED_DATA_DIR, startEmbeddedPostgres, type EmbeddedDatabase } from './config/embedded-postgres';
+
+async function main(): Promise<void> {
+  const logger = new Logger('Main');
+  const config = loadConfig();
+  let embedded: EmbeddedDatabase | undefined;
+  if (!config.DATABASE_URL) {
+    logger.log(`DATABASE_URL is not set: starting embedded PostgreSQL with data in ${EMBEDDED_DATA_DIR}`);
+    embedded = await startEmbeddedPostgres();
+  }
+  const app = await createApp({ ...config, DATABASE_URL: config.DATABASE_URL ?? embedded!.url });
+  if (embedded) {
+    const stop = embedded.stop;
+    process.once('beforeExit', () => void stop());
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, async () => {
+        await app.close();
+        await stop();
+        process.exit(0);
+      });
+    }
+  }
+  if (!config.ADMIN_TOKEN) {
+    logger.warn('ADMIN_TOKEN is not set: /admin endpoints answer 403. Set ADMIN_TOKEN (16+ chars) to enable them.');
+  }
+  await app.listen(config.PORT);
+  logger.log(`Listening on http://localhost:${config.PORT} (OpenAPI at /docs)`);
+}
+
+main().catch((error) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error('Start-up failed:', error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,26 @@
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { AggregateRepository } from '@app/event-store';
+import { User, userStreamId } from '../../user.aggregate';
+import { UserNotFoundError } from '../../users.errors';
+import type { WriteResult } from '../write-result';
+import { AwardPointsCommand } from './award-points.command';
+
+/** Conflict retries for awards; each retry reloads the stream, so a lost race costs one more read. */
+const AWARD_ATTEMPTS = 5;
+
+@CommandHandler(AwardPointsCommand)
+export class AwardPointsHandler implements ICommandHandler<AwardPointsCommand, WriteResult> {
+  constructor(private readonly repository: AggregateRepository) {}
+
+  async execute(c: AwardPointsCommand): Promise<WriteResult> {
+    const awardedAt = new Date();
+    const saved = await this.repository.update(
+      () => new User(c.userId),
+      userStreamId(c.userId),
+      (user) => user.awardPoints(c.points, c.reason.trim(), awardedAt),
+      { attempts: AWARD_ATTEMPTS, metadata: { ...c.metadata, occurredAt: awardedAt.toISOString() } },
+    );
+    if (!saved) throw new UserNotFoundError(c.userId);
+    return { id: c.userId, version: saved.result.streamVersion, position: saved.result.position };
+  }
+}

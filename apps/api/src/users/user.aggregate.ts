@@ -1,0 +1,58 @@
+import { EventSourcedAggregate } from '@app/event-store';
+import { MAX_POINTS_PER_AWARD, PointsAwarded, UserRegistered, UserRenamed } from './events';
+import { InvalidPointsError } from './users.errors';
+
+/** Stream of one user: `user-<id>`. */
+export const userStreamId = (userId: string) => `user-${userId}`;
+
+/**
+ * A user: registration, renames and points. Holds the rules; its state is
+ * rebuilt from its (upcast) events.
+ */
+export class User extends EventSourcedAggregate {
+  firstName = '';
+  lastName = '';
+  email = '';
+  points = 0;
+
+  constructor(readonly id: string) {
+    super();
+  }
+
+  get streamId(): string {
+    return userStreamId(this.id);
+  }
+
+  /** Starts a new user. */
+  static register(id: string, props: { firstName: string; lastName: string; email: string }): User {
+    const user = new User(id);
+    user.apply(new UserRegistered({ ...props, email: props.email.toLowerCase() }));
+    return user;
+  }
+
+  rename(firstName: string, lastName: string): void {
+    this.apply(new UserRenamed({ firstName, lastName }));
+  }
+
+  awardPoints(points: number, reason: string, awardedAt: Date): void {
+    if (!Number.isInteger(points) || points < 1 || points > MAX_POINTS_PER_AWARD) {
+      throw new InvalidPointsError(points);
+    }
+    this.apply(new PointsAwarded({ points, reason, awardedAt: awardedAt.toISOString() }));
+  }
+
+  protected onUserRegistered(e: UserRegistered): void {
+    this.firstName = e.firstName;
+    this.lastName = e.lastName;
+    this.email = e.email;
+  }
+
+  protected onUserRenamed(e: UserRenamed): void {
+    this.firstName = e.firstName;
+    this.lastName = e.lastName;
+  }
+
+  protected onPointsAwarded(e: PointsAwarded): void {
+    this.points += e.points;
+  }
+}

@@ -1,0 +1,82 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Put, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import type { EventMetadata } from '@app/event-store';
+import { RequestError } from '../common/problem';
+import { RequestMetadata } from '../common/request-metadata';
+import { AwardPointsCommand } from './commands/award-points/award-points.command';
+import { AwardPointsDto } from './commands/award-points/award-points.dto';
+import { RegisterUserCommand } from './commands/register-user/register-user.command';
+import { RegisterUserDto } from './commands/register-user/register-user.dto';
+import { RenameUserCommand } from './commands/rename-user/rename-user.command';
+import { RenameUserDto } from './commands/rename-user/rename-user.dto';
+import { WriteResult } from './commands/write-result';
+import { GetUserQuery } from './queries/get-user/get-user.query';
+import { UserView } from './queries/get-user/user.view';
+
+const uuid = new ParseUUIDPipe({
+  exceptionFactory: () => new RequestError('REQUEST.INVALID_ID', 400, 'User id must be a UUID'),
+});
+
+/** Users: validates, builds a command or query, maps the result. */
+@ApiTags('users')
+@Controller('users')
+export class UsersController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post()
+  @ApiResponse({ status: 201, type: WriteResult })
+  async register(
+    @Body() body: RegisterUserDto,
+    @RequestMetadata() metadata: EventMetadata,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<WriteResult> {
+    const result = await this.commands.execute(new RegisterUserCommand(body.firstName, body.lastName, body.email, metadata));
+    res.setHeader('Location', `/users/${result.id}`);
+    res.setHeader('ETag', `"${result.version}"`);
+    return result;
+  }
+
+  @Get(':id')
+  @ApiResponse({ status: 200, type: UserView })
+  async get(@Param('id', uuid) id: string, @Res({ passthrough: true }) res: Response): Promise<UserView> {
+    const user = await this.queries.execute(new GetUserQuery(id));
+    res.setHeader('ETag', `"${user.version}"`);
+    return user;
+  }
+
+  @Put(':id/name')
+  @HttpCode(200)
+  @ApiHeader({ name: 'If-Match', required: false, description: 'Stream version the client last saw; 409 if it changed' })
+  @ApiResponse({ status: 200, type: WriteResult })
+  async rename(
+    @Param('id', uuid) id: string,
+    @Body() body: RenameUserDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @RequestMetadata() metadata: EventMetadata,
+  ): Promise<WriteResult> {
+    return this.commands.execute(new RenameUserCommand(id, body.firstName, body.lastName, parseIfMatch(ifMatch), metadata));
+  }
+
+  @Post(':id/points')
+  @ApiResponse({ status: 201, type: WriteResult })
+  async awardPoints(
+    @Param('id', uuid) id: string,
+    @Body() body: AwardPointsDto,
+    @RequestMetadata() metadata: EventMetadata,
+  ): Promise<WriteResult> {
+    return this.commands.execute(new AwardPointsCommand(id, body.points, body.reason, metadata));
+  }
+}
+
+/** Accepts `3`, `"3"` or `W/"3"`; anything else is a 400 rather than being ignored. */
+function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
+  if (!match) throw new RequestError('REQUEST.INVALID_IF_MATCH', 400, 'If-Match must be a stream version, e.g. "3"');
+  return Number(match[1]);
+}

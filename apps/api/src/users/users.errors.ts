@@ -1,0 +1,20 @@
+/** Base of the users feature's domain errors: a stable `code`, no HTTP. */
+export abstract class UsersError extends Error {
+  abstract readonly code: string;
+}
+
+/** Points must be a positive integer up to the per-award maximum. */
+export class InvalidPointsError extends UsersError {
+  readonly code = 'USERS.INVALID_POINTS';
+  constructor(readonly points: number) {
+    super(`Points must be a positive integer up to the per-award maximum, got ${points}`);
+  }
+}
+
+/** No user with this id. */
+export class UserNotFoundError extends UsersError {
+  readonly code = 'USERS.NOT_FOUND';
+  constructor(readonly userId: string) {
+    super(`User ${userId} does not exist`);
+  }
+}
