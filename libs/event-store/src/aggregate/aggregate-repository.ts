@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConcurrencyConflictError } from '../errors';
 import type { EventStore } from '../postgres/postgres-event-store';
 import type { AppendResult, EventMetadata, ExpectedVersion } from '../types';
@@ -51,7 +52,7 @@ export class AggregateRepository {
 
   /**
    * Load, change, save; on a concurrency conflict reload and re-run `change`
-   * (bounded), unless the caller pinned `expectedVersion`. `change` must be
+   * (bounded, with jittered backoff), unless the caller pinned `expectedVersion`. `change` must be
    * safe to run again on fresh state (it holds the domain rules, not I/O).
    * Returns `null` when the stream does not exist.
    */
@@ -73,6 +74,8 @@ export class AggregateRepository {
         return { aggregate, result: await this.save(aggregate, options.metadata) };
       } catch (error) {
         if (!(error instanceof ConcurrencyConflictError) || attempt >= attempts) throw error;
+        // Full jitter, growing per attempt, so contending writers stop colliding in lock-step.
+        await sleep(Math.random() * 5 * 2 ** attempt);
       }
     }
   }

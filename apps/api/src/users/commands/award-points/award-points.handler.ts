@@ -6,7 +6,7 @@ import type { WriteResult } from '../write-result';
 import { AwardPointsCommand } from './award-points.command';
 
 /** Conflict retries for awards; each retry reloads the stream, so a lost race costs one more read. */
-const AWARD_ATTEMPTS = 5;
+const AWARD_ATTEMPTS = 8;
 
 @CommandHandler(AwardPointsCommand)
 export class AwardPointsHandler implements ICommandHandler<AwardPointsCommand, WriteResult> {

@@ -1,0 +1,126 @@
+import request from 'supertest';
+import { randomUUID } from 'node:crypto';
+import { startTestApp, TestApp, TEST_ADMIN_TOKEN } from './test-app';
+
+const auth = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+const line = (e: object) => JSON.stringify(e) + '\n';
+
+/** A v1-era user: registered with a full name, awarded points in the v1 and v2 shapes. */
+function legacyHistory(userId: string, fullName: string) {
+  const streamId = `user-${userId}`;
+  const base = { streamId, metadata: { occurredAt: '2019-06-01T00:00:00.000Z' }, recordedAt: '2019-06-01T00:00:01.000Z' };
+  return [
+    { ...base, eventId: randomUUID(), streamVersion: 1, type: 'UserRegistered', schemaVersion: 1, data: { fullName, email: 'legacy@example.com' } },
+    { ...base, eventId: randomUUID(), streamVersion: 2, type: 'PointsAwarded', schemaVersion: 1, data: { amount: 30 } },
+    { ...base, eventId: randomUUID(), streamVersion: 3, type: 'PointsAwarded', schemaVersion: 2, data: { points: 12, reason: 'review' } },
+  ];
+}
+
+describe('admin API and the legacy story (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t?.close());
+
+  it('needs the bearer token: 401 without, 403 wrong', async () => {
+    const none = await request(t.server).post('/admin/events/verify').expect(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer');
+    expect(none.body.code).toBe('ADMIN.UNAUTHENTICATED');
+    const wrong = await request(t.server).post('/admin/events/verify').set('Authorization', 'Bearer nope').expect(403);
+    expect(wrong.body.code).toBe('ADMIN.FORBIDDEN');
+  });
+
+  it('imports v1 history, reads it upcast, verifies clean, and re-import skips', async () => {
+    const userId = randomUUID();
+    const history = legacyHistory(userId, 'Jean-Claude Van Damme');
+    const body = history.map(line).join('');
+    const imported = await request(t.server)
+      .post('/admin/events/import').set(auth).set('content-type', 'application/x-ndjson').send(body).expect(200);
+    expect(imported.body).toEqual({ imported: 3, skipped: 0 });
+
+    const user = await request(t.server).get(`/users/${userId}`).expect(200);
+    expect(user.body).toEqual({
+      id: userId, firstName: 'Jean-Claude', lastName: 'Van Damme', email: 'legacy@example.com', points: 42, version: 3,
+    });
+
+    const stored = await request(t.server).get(`/admin/streams/user-${userId}/events`).set(auth).expect(200);
+    expect(stored.body.events.map((e: { type: string; schemaVersion: number }) => `${e.type}@v${e.schemaVersion}`)).toEqual([
+      'UserRegistered@v1', 'PointsAwarded@v1', 'PointsAwarded@v2',
+    ]);
+    expect(stored.body.events[0].data).toEqual({ fullName: 'Jean-Claude Van Damme', email: 'legacy@example.com' });
+
+    const verify = await request(t.server).post('/admin/events/verify').set(auth).expect(200);
+    expect(verify.body).toMatchObject({ checked: 3, failures: [] });
+
+    const again = await request(t.server)
+      .post('/admin/events/import').set(auth).set('content-type', 'application/x-ndjson').send(body).expect(200);
+    expect(again.body).toEqual({ imported: 0, skipped: 3 });
+
+    // A rename on top of imported history continues the stream.
+    await request(t.server).put(`/users/${userId}/name`).set('If-Match', '3').send({ firstName: 'JC', lastName: 'VD' }).expect(200);
+  });
+
+  it('names an event of an unknown schema version in verify and keeps answering', async () => {
+    const userId = randomUUID();
+    const [registered] = legacyHistory(userId, 'Future Person');
+    const future = { ...registered, eventId: randomUUID(), schemaVersion: 9, data: { who: 'knows' } };
+    await request(t.server)
+      .post('/admin/events/import').set(auth).set('content-type', 'application/x-ndjson').send(line(future)).expect(200);
+
+    const verify = await request(t.server).post('/admin/events/verify').set(auth).expect(200);
+    expect(verify.body.failures).toEqual([
+      expect.objectContaining({
+        streamId: `user-${userId}`, streamVersion: 1, type: 'UserRegistered', schemaVersion: 9, code: 'EVENT_STORE.MISSING_UPCASTER',
+        position: expect.any(Number),
+      }),
+    ]);
+    const read = await request(t.server).get(`/users/${userId}`).expect(500);
+    expect(read.body.code).toBe('EVENT_STORE.MISSING_UPCASTER');
+    await request(t.server).get('/health/live').expect(200);
+    await request(t.server).post('/users').send({ firstName: 'Still', lastName: 'Up', email: 's@u.co' }).expect(201);
+  });
+
+  it('rejects a bad import with 400 naming the line, and the wrong media type with 415', async () => {
+    const bad = await request(t.server)
+      .post('/admin/events/import').set(auth).set('content-type', 'application/x-ndjson').send('{"eventId":"x"}\n').expect(400);
+    expect(bad.body).toMatchObject({ code: 'EVENT_STORE.IMPORT_INVALID' });
+    expect(bad.body.detail).toMatch(/line 1/);
+    await request(t.server).post('/admin/events/import').set(auth).send({ a: 1 }).expect(415);
+  });
+
+  it('exports JSON lines that round-trip through import into another store', async () => {
+    const res = await request(t.server).get('/admin/events/export').set(auth).buffer(true).parse((r, cb) => {
+      let text = '';
+      r.on('data', (c: Buffer) => (text += c.toString()));
+      r.on('end', () => cb(null, text));
+    }).expect(200);
+    expect(res.headers['content-type']).toMatch(/application\/x-ndjson/);
+    const lines = (res.body as string).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    expect(Object.keys(lines[0]).sort()).toEqual(
+      ['data', 'eventId', 'metadata', 'recordedAt', 'schemaVersion', 'streamId', 'streamVersion', 'type'],
+    );
+    const other = await startTestApp();
+    try {
+      const imported = await request(other.server)
+        .post('/admin/events/import').set(auth).set('content-type', 'application/x-ndjson').send(res.body).expect(200);
+      expect(imported.body).toEqual({ imported: lines.length, skipped: 0 });
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('admin API without ADMIN_TOKEN (e2e)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ ADMIN_TOKEN: '' });
+  });
+  afterAll(() => t?.close());
+
+  it('answers 403 to everyone', async () => {
+    const res = await request(t.server).post('/admin/events/verify').set(auth).expect(403);
+    expect(res.body.code).toBe('ADMIN.DISABLED');
+  });
+});
