@@ -1,0 +1,66 @@
+/**
+ * Architecture rules, checked by test/dependency-rules.spec.ts on every unit
+ * run (or by hand: `npx depcruise apps libs`). See CONVENTIONS.md: the libs
+ * never import the app, the two libs do not import each other (they meet in
+ * the app), and the app uses each lib only through its public index.ts.
+ */
+/** Spec files and the app's e2e support folder: allowed to use libs' testing helpers. */
+const TEST_FILES = '(\\.(spec|int-spec|e2e-spec)\\.ts$)|(^apps/[^/]+/test/)';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'libs-not-to-apps',
+      comment: 'A library is reusable only if it knows nothing of the application that uses it.',
+      severity: 'error',
+      from: { path: '^libs/' },
+      to: { path: '^apps/' },
+    },
+    {
+      name: 'event-store-not-to-stampede-cache',
+      comment: 'The event store and the cache are independent; they meet in the app.',
+      severity: 'error',
+      from: { path: '^libs/event-store/' },
+      to: { path: '^libs/stampede-cache/' },
+    },
+    {
+      name: 'stampede-cache-not-to-event-store',
+      comment: 'The cache and the event store are independent; they meet in the app.',
+      severity: 'error',
+      from: { path: '^libs/stampede-cache/' },
+      to: { path: '^libs/event-store/' },
+    },
+    {
+      name: 'no-circular-in-libs',
+      comment:
+        'A runtime cycle inside a library makes load order decide whether an import is still undefined. ' +
+        'Cycles closed only by `import type` are erased by the compiler and are allowed.',
+      severity: 'error',
+      from: { path: '^libs/' },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    {
+      name: 'app-uses-lib-public-api',
+      comment: 'Import @app/<lib>, not @app/<lib>/<file>: anything not exported from index.ts is private.',
+      severity: 'error',
+      from: { path: '^apps/', pathNot: TEST_FILES },
+      to: { path: '^libs/[^/]+/', pathNot: '^libs/[^/]+/src/index\\.ts$' },
+    },
+    {
+      name: 'app-tests-use-lib-public-api-or-testing',
+      comment: 'Tests may also use a lib\'s testing helpers (libs/<lib>/src/testing/), but no other internals.',
+      severity: 'error',
+      from: { path: TEST_FILES, pathNot: '^libs/' },
+      to: { path: '^libs/[^/]+/', pathNot: ['^libs/[^/]+/src/index\\.ts$', '^libs/[^/]+/src/testing/'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(node_modules|dist|coverage)/' },
+    // Type-only imports count too: a boundary crossed only by types is still crossed.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'] },
+  },
+};

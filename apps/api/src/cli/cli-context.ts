@@ -1,0 +1,58 @@
+import { createConnection } from 'node:net';
+import { createEventStore, type EventStoreHandle } from '@app/event-store';
+import { loadConfig } from '../config/app-config';
+import { startEmbeddedPostgres } from '../config/embedded-postgres';
+import { userEvents } from '../users/events';
+
+/**
+ * Opens the same event store the service uses: DATABASE_URL, or the embedded
+ * PostgreSQL under ./.data (reusing a running one, e.g. the service's).
+ */
+export async function openStore(): Promise<EventStoreHandle> {
+  const config = loadConfig();
+  let url = config.DATABASE_URL;
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!url) {
+    const port = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
+    if (await answers(port)) {
+      url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+    } else {
+      const embedded = await startEmbeddedPostgres(port);
+      url = embedded.url;
+      stopEmbedded = embedded.stop;
+    }
+  }
+  const handle = await createEventStore({ url, schema: config.EVENT_STORE_SCHEMA, events: userEvents, poolSize: 4 });
+  return {
+    ...handle,
+    close: async () => {
+      await handle.close();
+      await stopEmbedded?.();
+    },
+  };
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A one-line progress indicator on stderr: rewritten in place on a terminal, one line per update otherwise. */
+export function progressLine(text: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r${text.padEnd(80)}`);
+  else process.stderr.write(`${text}\n`);
+}
+
+/** Runs a CLI main, printing errors and setting the exit code. */
+export function run(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(2);
+    },
+  );
+}

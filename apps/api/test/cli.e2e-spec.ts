@@ -1,0 +1,92 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { createEventStore, type EventStoreHandle } from '@app/event-store';
+import { userEvents } from '../src/users/events';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+
+const root = join(__dirname, '../../..');
+const exec = promisify(execFile);
+
+/** Runs a compiled CLI against a schema; never throws, returns exit code and output. */
+async function cli(name: string, schema: string, args: string[] = []) {
+  try {
+    const { stdout, stderr } = await exec('node', [join(root, `dist/apps/api/src/cli/${name}.js`), ...args], {
+      env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, EVENT_STORE_SCHEMA: schema },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('events:verify / events:export / events:import CLIs', () => {
+  const schema = uniqueSchema('cli');
+  const target = uniqueSchema('cli_target');
+  const rejected = uniqueSchema('cli_bad');
+  const dir = mkdtempSync(join(tmpdir(), 'es-cli-'));
+  let es: EventStoreHandle;
+
+  beforeAll(async () => {
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'ignore' });
+    es = await createEventStore({ url: TEST_DATABASE_URL, schema, events: userEvents });
+    const ok = (v: number) => ({ type: 'PointsAwarded', schemaVersion: v, data: v === 1 ? { amount: 3 } : { points: 3, reason: 'r' } });
+    await es.store.appendToStream('user-a', [
+      { type: 'UserRegistered', schemaVersion: 1, data: { fullName: 'Ada Lovelace', email: 'ada@example.com' } }, ok(1), ok(2),
+    ]);
+  }, 120_000);
+  afterAll(async () => {
+    await es?.close();
+    await dropSchema(schema);
+    await dropSchema(target);
+    await dropSchema(rejected);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('verify exits 0 on a readable store and prints a summary', async () => {
+    const r = await cli('events-verify', schema);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Checked 3 events/);
+    expect(r.stdout).toMatch(/PointsAwarded: v1=1 v2=1/);
+  });
+
+  it('verify exits 1 and lists each unreadable event with its position', async () => {
+    const bad = await es.store.appendToStream('user-b', [
+      { eventId: randomUUID(), type: 'UserRegistered', schemaVersion: 7, data: {} },
+      { type: 'AccountClosed', schemaVersion: 1, data: {} },
+    ]);
+    const r = await cli('events-verify', schema);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/2 cannot be read/);
+    expect(r.stdout).toContain(`FAIL position=${bad.position - 1} stream=user-b v1 type=UserRegistered schema=v7 EVENT_STORE.MISSING_UPCASTER`);
+    expect(r.stdout).toContain(`FAIL position=${bad.position} stream=user-b v2 type=AccountClosed schema=v1 EVENT_STORE.UNKNOWN_EVENT_TYPE`);
+  });
+
+  it('export then import into an empty store copies the log as stored; a second import skips all', async () => {
+    const file = join(dir, 'log.jsonl');
+    expect((await cli('events-export', schema, [file])).code).toBe(0);
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => `${l.type}@v${l.schemaVersion}`)).toEqual([
+      'UserRegistered@v1', 'PointsAwarded@v1', 'PointsAwarded@v2', 'UserRegistered@v7', 'AccountClosed@v1',
+    ]);
+    const first = await cli('events-import', target, [file]);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({ imported: 5, skipped: 0 });
+    expect(JSON.parse((await cli('events-import', target, [file])).stdout)).toEqual({ imported: 0, skipped: 5 });
+    const copied = await cli('events-export', target, [join(dir, 'copy.jsonl')]);
+    expect(copied.code).toBe(0);
+    expect(readFileSync(join(dir, 'copy.jsonl'), 'utf8')).toBe(readFileSync(file, 'utf8'));
+  });
+
+  it('import refuses a malformed file and names the line', async () => {
+    const file = join(dir, 'bad.jsonl');
+    writeFileSync(file, `${JSON.stringify({ eventId: randomUUID(), streamId: 's', streamVersion: 1, type: 'T', schemaVersion: 1, data: {} })}\nnot json\n`);
+    const r = await cli('events-import', rejected, [file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/line 2: not valid JSON/);
+  });
+});
