@@ -24,9 +24,6 @@ describe('Redis crash and recovery', () => {
     await Promise.all(instances.map((cache) => cache.close()));
     await redis.stop();
     jest.restoreAllMocks();
-    console.error(process.getActiveResourcesInfo());
-    await sleep(600);
-    console.error(process.getActiveResourcesInfo());
   });
 
   it('keeps every getOrCompute resolving through a crash, then uses Redis again after restart', async () => {
