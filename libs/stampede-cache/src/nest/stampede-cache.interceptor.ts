@@ -49,7 +49,7 @@ export class StampedeCacheInterceptor implements NestInterceptor {
     const result = this.cache.getOrComputeWithStatus(key, () => lastValueFrom(next.handle(), { defaultValue: undefined }), {
       ...entryOptions,
       cache: cache ?? 'http',
-      tags: tags ? () => tags({ params, query }) : undefined,
+      tags: tags?.({ params, query }), // known before computing, so stamped before: an invalidation meanwhile wins
     });
     return from(result).pipe(
       map(({ value, status }) => {
