@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { QueryRunner } from 'typeorm';
 import { ConcurrencyConflictError, IdempotencyConflictError, InvalidAppendError } from '../errors';
 import type { AppendResult, EventToAppend, ExpectedVersion } from '../types';
 
@@ -24,17 +23,17 @@ export const MAX_EVENTS_PER_APPEND = 1000;
 export const MAX_STREAM_ID_LENGTH = 200;
 
 /**
- * Appends inside the caller's open transaction and returns the result
- * (`written: false` when the append turned out to be an idempotent retry).
+ * Appends through the `append_events` function, in the caller's transaction
+ * if `q` has one open, else as a single autocommitted statement.
  *
- * Global-order guarantee: the transaction's xid is assigned and its
- * positions are drawn inside one short critical section (a session advisory
- * lock released before COMMIT), so xid order equals position order across
- * appends. Readers then only return rows whose xid is below the snapshot's
- * xmin (see docs/adr/0002-global-order.md); commits stay concurrent.
+ * Global-order guarantee: inside the function the transaction's xid is
+ * assigned and its positions are drawn in one short critical section (a
+ * session advisory lock released before COMMIT), so xid order equals position
+ * order across appends. Readers then only return rows whose xid is below the
+ * snapshot's xmin (docs/adr/0002-global-order.md); commits stay concurrent.
  */
-export async function appendInTransaction(
-  q: QueryRunner,
+export async function appendEvents(
+  q: Queryable,
   target: AppendTarget,
   streamId: string,
   events: EventToWrite[],
@@ -42,79 +41,41 @@ export async function appendInTransaction(
 ): Promise<AppendResult> {
   checkRequest(streamId, events, expectedVersion);
   const ids = events.map((e) => (e.eventId ??= randomUUID()));
-  // Appends to one stream queue behind each other (until COMMIT) instead of racing on the unique
-  // (stream_id, stream_version) key: 'any' never fails, explicit versions fail deterministically.
-  await q.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [target.streamLockClass, streamId]);
-  const [{ version }] = await q.query(
-    `SELECT coalesce(max(stream_version), 0)::int AS version FROM ${target.schema}.events WHERE stream_id = $1`,
-    [streamId],
-  );
-  // Checked under the stream lock, so a concurrent retry of the same ids sees the original.
-  const previous = await findExisting(q, target, streamId, ids);
-  if (previous) return previous;
-  checkExpected(streamId, expectedVersion, version);
-
-  const [k1, k2] = target.sequenceLock;
-  await q.query('SELECT pg_advisory_lock($1, $2), pg_current_xact_id()', [k1, k2]);
-  let rows: Array<{ position: string; stream_version: number }>;
+  const occurredAt = new Date().toISOString();
   try {
-    rows = await q.query(
-      `INSERT INTO ${target.schema}.events
-         (event_id, stream_id, stream_version, type, schema_version, data, metadata, recorded_at)
-       SELECT e.id, $1, $2 + e.ord, e.type, e.schema_version, e.data, e.metadata, coalesce(e.recorded_at, now())
-         FROM unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8::timestamptz[])
-              WITH ORDINALITY AS e(id, type, schema_version, data, metadata, recorded_at, ord)
-        ORDER BY e.ord
-       RETURNING position, stream_version`,
+    const [row] = await q.query(
+      `SELECT out_position, out_stream_version, out_written
+         FROM ${target.schema}.append_events($1, $2, $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[],
+                                            $8::timestamptz[], $9, $10, $11, $12)`,
       [
         streamId,
-        version,
+        String(expectedVersion),
         ids,
         events.map((e) => e.type),
         events.map((e) => e.schemaVersion),
         events.map((e) => JSON.stringify(e.data)),
-        events.map((e) => JSON.stringify({ occurredAt: new Date().toISOString(), ...e.metadata })),
+        events.map((e) => JSON.stringify({ occurredAt, ...e.metadata })),
         events.map((e) => e.recordedAt ?? null),
+        target.streamLockClass,
+        ...target.sequenceLock,
+        target.channel,
       ],
     );
-  } finally {
-    // An aborted transaction cannot run the unlock; the caller then unlocks after ROLLBACK.
-    if (!q.isTransactionActive || !(await unlockIfPossible(q, k1, k2))) (q as LockTracking).pendingUnlock = [k1, k2];
-  }
-  const last = rows.reduce((a, b) => (Number(a.position) > Number(b.position) ? a : b));
-  await q.query('SELECT pg_notify($1, $2)', [target.channel, last.position]);
-  return { streamVersion: last.stream_version, position: Number(last.position), written: true };
-}
-
-/** Marker left on a query runner whose advisory lock must be released after ROLLBACK. */
-export type LockTracking = QueryRunner & { pendingUnlock?: [number, number] };
-
-async function unlockIfPossible(q: QueryRunner, k1: number, k2: number): Promise<boolean> {
-  try {
-    await q.query('SELECT pg_advisory_unlock($1, $2)', [k1, k2]);
-    return true;
-  } catch {
-    return false;
+    return { position: Number(row.out_position), streamVersion: row.out_stream_version, written: row.out_written };
+  } catch (error) {
+    const pg = error as { driverError?: { code?: string; detail?: string }; code?: string; detail?: string };
+    const code = pg.driverError?.code ?? pg.code;
+    if (code === 'ES001') {
+      throw new ConcurrencyConflictError(streamId, expectedVersion, Number(pg.driverError?.detail ?? pg.detail), { cause: error });
+    }
+    if (code === 'ES002') throw new IdempotencyConflictError(streamId, ids);
+    throw error;
   }
 }
 
-/** Returns the original result when every id is already stored on this stream (a retry). */
-async function findExisting(
-  q: QueryRunner,
-  target: AppendTarget,
-  streamId: string,
-  ids: string[],
-): Promise<AppendResult | null> {
-  const rows: Array<{ stream_id: string; stream_version: number; position: string }> = await q.query(
-    `SELECT stream_id, stream_version, position FROM ${target.schema}.events WHERE event_id = ANY($1::uuid[])`,
-    [ids],
-  );
-  if (rows.length === 0) return null;
-  if (rows.length !== ids.length || rows.some((r) => r.stream_id !== streamId)) {
-    throw new IdempotencyConflictError(streamId, ids);
-  }
-  const last = rows.reduce((a, b) => (Number(a.position) > Number(b.position) ? a : b));
-  return { streamVersion: last.stream_version, position: Number(last.position), written: false };
+/** Anything that runs SQL: a DataSource (autocommit) or a QueryRunner (its open transaction). */
+export interface Queryable {
+  query(sql: string, parameters?: unknown[]): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 function checkRequest(streamId: string, events: EventToWrite[], expected: ExpectedVersion): void {
@@ -141,13 +102,4 @@ function checkRequest(streamId: string, events: EventToWrite[], expected: Expect
   const ok = ['any', 'no_stream', 'stream_exists'].includes(expected as string) ||
     (Number.isInteger(expected) && (expected as number) >= 0);
   if (!ok) throw new InvalidAppendError(`expectedVersion ${String(expected)} is not valid`);
-}
-
-function checkExpected(streamId: string, expected: ExpectedVersion, actual: number): void {
-  const matches =
-    expected === 'any' ||
-    (expected === 'no_stream' && actual === 0) ||
-    (expected === 'stream_exists' && actual > 0) ||
-    expected === actual;
-  if (!matches) throw new ConcurrencyConflictError(streamId, expected, actual);
 }

@@ -1,8 +1,8 @@
 import type { DataSource, QueryRunner } from 'typeorm';
-import { ConcurrencyConflictError, InvalidAppendError } from '../errors';
+import { InvalidAppendError } from '../errors';
 import type { EventRegistry } from '../registry/event-registry';
 import type { AppendResult, ExpectedVersion, RecordedEvent, StoredEvent } from '../types';
-import { appendInTransaction, AppendTarget, EventToWrite, LockTracking } from './append';
+import { appendEvents, AppendTarget, EventToWrite } from './append';
 import { EVENT_COLUMNS, EventRow, toStoredEvent } from './rows';
 
 export interface ReadStreamOptions {
@@ -45,23 +45,16 @@ export class EventStore {
     options: { expectedVersion?: ExpectedVersion } = {},
   ): Promise<AppendResult> {
     const expectedVersion = options.expectedVersion ?? 'any';
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.inTransaction((q) => appendInTransaction(q, this.target, streamId, events, expectedVersion));
-      } catch (error) {
-        const pg = error as { driverError?: { code?: string; constraint?: string }; code?: string };
-        const code = pg.driverError?.code ?? pg.code;
-        if (code !== UNIQUE_VIOLATION) throw error;
-        const constraint = pg.driverError?.constraint ?? '';
-        // A concurrent writer won the race: for an id clash the next attempt finds the original
-        // (idempotent retry); for a version clash only 'any' may simply try again.
-        const retryable = constraint.includes('event_id') || expectedVersion === 'any';
-        if (!retryable || attempt >= 5) {
-          throw new ConcurrencyConflictError(streamId, expectedVersion, await this.streamVersion(streamId), {
-            cause: error,
-          });
-        }
+    try {
+      return await appendEvents(this.dataSource, this.target, streamId, events, expectedVersion);
+    } catch (error) {
+      const pg = error as { driverError?: { code?: string; constraint?: string } };
+      // The same ids raced in on another stream between our check and insert: report it the way a
+      // sequential retry would see it (the function, run again, raises the idempotency conflict).
+      if (pg.driverError?.code === UNIQUE_VIOLATION && pg.driverError.constraint?.includes('event_id')) {
+        return appendEvents(this.dataSource, this.target, streamId, events, expectedVersion);
       }
+      throw error;
     }
   }
 
@@ -70,12 +63,12 @@ export class EventStore {
    * write other rows atomically with the events (or roll everything back).
    */
   appendWithin(q: QueryRunner, streamId: string, events: EventToWrite[], expectedVersion: ExpectedVersion = 'any') {
-    return appendInTransaction(q, this.target, streamId, events, expectedVersion);
+    return appendEvents(q, this.target, streamId, events, expectedVersion);
   }
 
-  /** Runs `work` in a transaction on one connection; releases the append lock on every path. */
+  /** Runs `work` in a transaction on one connection. */
   async inTransaction<T>(work: (q: QueryRunner) => Promise<T>): Promise<T> {
-    const q = this.dataSource.createQueryRunner() as LockTracking;
+    const q = this.dataSource.createQueryRunner();
     await q.connect();
     try {
       await q.startTransaction('READ COMMITTED');
@@ -86,7 +79,6 @@ export class EventStore {
       if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
       throw error;
     } finally {
-      if (q.pendingUnlock) await q.query('SELECT pg_advisory_unlock($1, $2)', q.pendingUnlock).catch(() => undefined);
       await q.release();
     }
   }

@@ -1,4 +1,5 @@
 import { CreateEventLog1700000000001 } from './1700000000001-create-event-log';
+import { AppendFunction1700000000002 } from './1700000000002-append-function';
 
 /** Every migration of the event store, in order. Add new ones at the end; never edit a released one. */
-export const eventStoreMigrations = [CreateEventLog1700000000001];
+export const eventStoreMigrations = [CreateEventLog1700000000001, AppendFunction1700000000002];
