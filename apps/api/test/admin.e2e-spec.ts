@@ -37,9 +37,9 @@ describe('admin API and the legacy story (e2e)', () => {
     const body = history.map(line).join('');
     const imported = await request(t.server)
       .post('/admin/events/import').set(auth).set('content-type', 'application/x-ndjson').send(body).expect(200);
-    expect(imported.body).toEqual({ imported: 3, skipped: 0 });
+    expect(imported.body).toEqual({ imported: 3, skipped: 0, position: expect.any(Number) });
 
-    const user = await request(t.server).get(`/users/${userId}`).expect(200);
+    const user = await request(t.server).get(`/users/${userId}`).set('X-Min-Position', String(imported.body.position)).expect(200);
     expect(user.body).toEqual({
       id: userId, firstName: 'Jean-Claude', lastName: 'Van Damme', email: 'legacy@example.com', points: 42, version: 3,
     });
@@ -55,30 +55,51 @@ describe('admin API and the legacy story (e2e)', () => {
 
     const again = await request(t.server)
       .post('/admin/events/import').set(auth).set('content-type', 'application/x-ndjson').send(body).expect(200);
-    expect(again.body).toEqual({ imported: 0, skipped: 3 });
+    expect(again.body).toEqual({ imported: 0, skipped: 3, position: 0 });
 
     // A rename on top of imported history continues the stream.
     await request(t.server).put(`/users/${userId}/name`).set('If-Match', '3').send({ firstName: 'JC', lastName: 'VD' }).expect(200);
   });
 
-  it('names an event of an unknown schema version in verify and keeps answering', async () => {
+  it('names an event of an unknown schema version in verify, stops the projections on it, and keeps answering', async () => {
     const userId = randomUUID();
     const [registered] = legacyHistory(userId, 'Future Person');
     const future = { ...registered, eventId: randomUUID(), schemaVersion: 9, data: { who: 'knows' } };
-    await request(t.server)
+    const imported = await request(t.server)
       .post('/admin/events/import').set(auth).set('content-type', 'application/x-ndjson').send(line(future)).expect(200);
+    const position = imported.body.position;
 
     const verify = await request(t.server).post('/admin/events/verify').set(auth).expect(200);
     expect(verify.body.failures).toEqual([
       expect.objectContaining({
-        streamId: `user-${userId}`, streamVersion: 1, type: 'UserRegistered', schemaVersion: 9, code: 'EVENT_STORE.MISSING_UPCASTER',
-        position: expect.any(Number),
+        streamId: `user-${userId}`, streamVersion: 1, type: 'UserRegistered', schemaVersion: 9, code: 'EVENT_STORE.MISSING_UPCASTER', position,
       }),
     ]);
-    const read = await request(t.server).get(`/users/${userId}`).expect(500);
-    expect(read.body.code).toBe('EVENT_STORE.MISSING_UPCASTER');
+
+    // The read model cannot pass the poison event: a read that needs it answers 503, never 500.
+    const stuck = await request(t.server).get(`/users/${userId}`).set('X-Min-Position', String(position)).expect(503);
+    expect(stuck.headers['retry-after']).toBe('1');
+    expect(stuck.body.code).toBe('READ_MODEL.NOT_CAUGHT_UP');
+    const ready = await request(t.server).get('/health/ready').expect(200);
+    expect(ready.body.status).toBe('degraded');
+    expect(ready.body.checks.projections).toEqual(expect.arrayContaining([
+      expect.objectContaining({ name: 'user_profiles', state: 'stopped-on-error', error: expect.objectContaining({ position }) }),
+    ]));
     await request(t.server).get('/health/live').expect(200);
     await request(t.server).post('/users').send({ firstName: 'Still', lastName: 'Up', email: 's@u.co' }).expect(201);
+
+    // An operator skips exactly that event; a wrong position is refused.
+    await request(t.server).post('/admin/projections/user_profiles/skip').set(auth).send({ position: position + 1 }).expect(409);
+    for (const name of ['user_profiles', 'points_ledger']) {
+      await request(t.server).post(`/admin/projections/${name}/skip`).set(auth).send({ position }).expect(200);
+    }
+    const after = await request(t.server).get(`/users/${userId}`).set('X-Min-Position', String(position)).expect(404);
+    expect(after.body.code).toBe('USERS.NOT_FOUND');
+    const status = await request(t.server).get('/admin/projections').set(auth).expect(200);
+    for (const p of status.body.projections) {
+      expect(p).toMatchObject({ state: 'running', lastError: null });
+      expect(p.skipped).toEqual([expect.objectContaining({ position })]);
+    }
   });
 
   it('rejects a bad import with 400 naming the line, and the wrong media type with 415', async () => {
@@ -105,7 +126,7 @@ describe('admin API and the legacy story (e2e)', () => {
     try {
       const imported = await request(other.server)
         .post('/admin/events/import').set(auth).set('content-type', 'application/x-ndjson').send(res.body).expect(200);
-      expect(imported.body).toEqual({ imported: lines.length, skipped: 0 });
+      expect(imported.body).toMatchObject({ imported: lines.length, skipped: 0 });
     } finally {
       await other.close();
     }

@@ -4,6 +4,7 @@ import { eventStoreMigrations } from './postgres/migrations';
 import { quoteIdent } from './postgres/migrations/schema-of';
 import { EventStore } from './postgres/postgres-event-store';
 import { EventRegistry } from './registry/event-registry';
+import { ProjectionsService } from './projections/projections.service';
 
 /** A ready event store plus what owns its resources. */
 export interface EventStoreHandle {
@@ -11,6 +12,8 @@ export interface EventStoreHandle {
   registry: EventRegistry;
   dataSource: DataSource;
   schema: string;
+  /** Runners and commands of the registered projections (not started). */
+  projections: ProjectionsService;
   /** Closes the connection pool. */
   close(): Promise<void>;
 }
@@ -41,16 +44,30 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
     await dataSource.destroy();
     throw error;
   }
+  const channel = options.notifyChannel ?? 'event_store_appended';
+  const [lockClass] = lockKeys(schema);
   const store = new EventStore(
     dataSource,
-    {
-      schema: quoteIdent(schema),
-      sequenceLock: lockKeys(schema),
-      streamLockClass: lockKeys(schema)[0] ^ 0x5eed,
-      channel: options.notifyChannel ?? 'event_store_appended' },
+    { schema: quoteIdent(schema), sequenceLock: lockKeys(schema), streamLockClass: lockClass ^ 0x5eed, channel },
     registry,
   );
-  return { store, registry, dataSource, schema, close: () => dataSource.destroy() };
+  const projections = new ProjectionsService(dataSource, store, options.projections ?? [], {
+    url: options.url,
+    channel,
+    batchSize: options.projectionBatchSize,
+    pollMs: options.projectionPollMs,
+  }, lockClass ^ 0x9e0);
+  return {
+    store,
+    registry,
+    dataSource,
+    schema,
+    projections,
+    close: async () => {
+      await projections.stop();
+      await dataSource.destroy();
+    },
+  };
 }
 
 /** Runs pending migrations under a session advisory lock so several replicas starting at once don't race. */

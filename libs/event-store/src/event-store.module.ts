@@ -1,4 +1,4 @@
-import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { EventBus } from '@nestjs/cqrs';
 import { AggregateRepository } from './aggregate/aggregate-repository';
@@ -12,13 +12,20 @@ import {
 import type { EventStoreOptions } from './event-store.options';
 import { EventStore } from './postgres/postgres-event-store';
 import { EventRegistry } from './registry/event-registry';
+import { ProjectionsService } from './projections/projections.service';
 
 /** Injection token of the `EventStoreHandle` (store, registry, DataSource, schema). */
 export const EVENT_STORE_HANDLE = Symbol('EVENT_STORE_HANDLE');
 
 @Injectable()
-class EventStoreLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(EVENT_STORE_HANDLE) private readonly handle: EventStoreHandle) {}
+class EventStoreLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(EVENT_STORE_HANDLE) private readonly handle: EventStoreHandle,
+    @Inject(EVENT_STORE_OPTIONS) private readonly options: EventStoreOptions,
+  ) {}
+  async onApplicationBootstrap(): Promise<void> {
+    if ((this.options.runProjections ?? true) && this.handle.projections.names().length) await this.handle.projections.start();
+  }
   async onApplicationShutdown(): Promise<void> {
     await this.handle.close();
   }
@@ -36,6 +43,7 @@ const providers: Provider[] = [
   },
   { provide: EventStore, inject: [EVENT_STORE_HANDLE], useFactory: (h: EventStoreHandle) => h.store },
   { provide: EventRegistry, inject: [EVENT_STORE_HANDLE], useFactory: (h: EventStoreHandle) => h.registry },
+  { provide: ProjectionsService, inject: [EVENT_STORE_HANDLE], useFactory: (h: EventStoreHandle) => h.projections },
   {
     provide: AggregateRepository,
     inject: [EventStore, ModuleRef],
@@ -52,13 +60,14 @@ const providers: Provider[] = [
   },
   EventStoreLifecycle,
 ];
-const exported = [EVENT_STORE_HANDLE, EventStore, EventRegistry, AggregateRepository];
+const exported = [EVENT_STORE_HANDLE, EventStore, EventRegistry, AggregateRepository, ProjectionsService];
 
 /**
  * PostgreSQL event store for Nest. `forRoot({ url, schema, events })` or
  * `forRootAsync({ useFactory, inject })`; provides `EventStore`,
- * `EventRegistry`, `AggregateRepository` and the `EVENT_STORE_HANDLE`.
- * Migrations run at start-up; the pool closes on application shutdown.
+ * `EventRegistry`, `AggregateRepository`, `ProjectionsService` and the
+ * `EVENT_STORE_HANDLE`. Migrations run at start-up, projections start on
+ * bootstrap; runners stop and the pool closes on application shutdown.
  */
 @Module({})
 export class EventStoreModule extends EventStoreConfigurableModule {

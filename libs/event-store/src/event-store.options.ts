@@ -1,3 +1,4 @@
+import type { Projection } from './projections/projection';
 import type { EventDefinition } from './registry/event-definition';
 
 /** Options of `EventStoreModule.forRoot` / `createEventStore`. */
@@ -14,4 +15,12 @@ export interface EventStoreOptions {
   runMigrations?: boolean;
   /** PostgreSQL NOTIFY channel signalled after each committed append. Default `event_store_appended`. */
   notifyChannel?: string;
+  /** Read models built from the log; each runs on exactly one instance at a time. */
+  projections?: Projection[];
+  /** Start projection runners with the module (default true). Off for instances that only write. */
+  runProjections?: boolean;
+  /** Events per projection transaction. Default 500. */
+  projectionBatchSize?: number;
+  /** Longest wait between projection polls when no NOTIFY arrives, in ms. Default 500. */
+  projectionPollMs?: number;
 }

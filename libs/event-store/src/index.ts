@@ -18,5 +18,8 @@ export { verifyStore } from './tools/verify-store';
 export type { VerifyFailure, VerifyOptions, VerifyProgress, VerifyReport } from './tools/verify-store';
 export { exportLines, importLines, parseExportLine } from './tools/export-import';
 export type { ExportedEvent, ImportReport } from './tools/export-import';
+export { ProjectionsService, ProjectionStateError, UnknownProjectionError } from './projections/projections.service';
+export type { Projection, ProjectionCommit, SqlRunner, TableNames } from './projections/projection';
+export type { ProjectionError, ProjectionStatus, RebuildState } from './projections/projection-state';
 export * from './errors';
 export type * from './types';

@@ -51,13 +51,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   private toProblem(error: unknown): Problem {
+    // The cache wraps a failing computation; what the user must see is why it failed.
+    const coded0 = error as { code?: unknown; cause?: unknown };
+    if (coded0?.code === 'CACHE.FACTORY_FAILED' && coded0.cause) return this.toProblem(coded0.cause);
     if (error instanceof RequestError) {
       return make(error.status, error.code, error.message, error.extensions);
     }
     const coded = error as { code?: unknown; message?: string };
     if (error instanceof Error && typeof coded.code === 'string' && STATUS_BY_CODE[coded.code]) {
       const status = STATUS_BY_CODE[coded.code];
-      return make(status, coded.code, status >= 500 ? 'The server could not read stored data' : error.message);
+      return make(status, coded.code, status >= 500 ? 'The server could not complete the read; it has been logged' : error.message);
     }
     const parser = error as BodyParserError;
     if (parser?.type && BODY_PARSER_CODES[parser.type]) {

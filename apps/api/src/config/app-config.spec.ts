@@ -18,9 +18,19 @@ describe('loadConfig', () => {
     ['ADMIN_TOKEN', 'short'],
     ['LOG_LEVEL', 'loud'],
     ['EVENT_STORE_SCHEMA', 'a;drop'],
+    ['REDIS_URL', 'http://x'],
+    ['TRENDING_CACHE_TTL_MS', '-1'],
+    ['TRENDING_MIN_COMPUTE_MS', 'slow'],
+    ['RUN_PROJECTIONS', 'yes'],
   ])('rejects %s=%s with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
+  });
+
+  it('reads the cache and projection settings', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://r:6379', TRENDING_CACHE_TTL_MS: '500', RUN_PROJECTIONS: 'false' })).toMatchObject({
+      REDIS_URL: 'redis://r:6379', TRENDING_CACHE_TTL_MS: 500, TRENDING_MIN_COMPUTE_MS: 0, RUN_PROJECTIONS: false, READ_YOUR_WRITES_TIMEOUT_MS: 2000,
+    });
   });
 
   it('treats an empty optional variable as unset', () => {

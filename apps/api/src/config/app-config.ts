@@ -32,6 +32,31 @@ export class AppConfig {
   @Matches(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { message: 'EVENT_STORE_SCHEMA must be a plain SQL identifier' })
   EVENT_STORE_SCHEMA: string = 'event_store';
 
+  /** Redis for the shared (L2) cache, locks and cross-instance invalidation. Unset: in-process cache only. */
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  /** Prefix of every Redis key and channel this service uses. */
+  @Matches(/^[A-Za-z0-9_.-]{1,40}$/, { message: 'CACHE_NAMESPACE must be 1-40 letters, digits, _ . -' })
+  CACHE_NAMESPACE: string = 'api';
+
+  /** Logical TTL of the trending leaderboard cache entry, in ms. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(86_400_000) TRENDING_CACHE_TTL_MS: number = 30_000;
+
+  /** Each trending recompute takes at least this long, in ms (demonstrates a slow origin). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(60_000) TRENDING_MIN_COMPUTE_MS: number = 0;
+
+  /** Logical TTL of cached user profiles, in ms (writes invalidate them at once). */
+  @Transform(toInt) @IsInt() @Min(100) @Max(86_400_000) USER_CACHE_TTL_MS: number = 60_000;
+
+  /** Longest wait of a read with X-Min-Position for the read model to catch up, in ms (then 503). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(30_000) READ_YOUR_WRITES_TIMEOUT_MS: number = 2000;
+
+  /** Run projection runners in this instance (one instance per projection is active at a time). */
+  @Transform(({ value }) => (value === undefined ? undefined : value === 'true' ? true : value === 'false' ? false : value))
+  @IsIn([true, false], { message: 'RUN_PROJECTIONS must be true or false' })
+  RUN_PROJECTIONS: boolean = true;
+
   /** Largest JSON request body, in bytes (bigger bodies get 413). */
   @Transform(toInt) @IsInt() @Min(1024) @Max(10 * 1024 * 1024) BODY_LIMIT_BYTES: number = 64 * 1024;
 }
@@ -42,7 +67,11 @@ export class ConfigError extends Error {
 }
 
 /** Every environment variable the service reads (a public contract: see README). */
-export const CONFIG_VARIABLES = ['PORT', 'DATABASE_URL', 'ADMIN_TOKEN', 'LOG_LEVEL', 'EVENT_STORE_SCHEMA', 'BODY_LIMIT_BYTES'] as const;
+export const CONFIG_VARIABLES = [
+  'PORT', 'DATABASE_URL', 'ADMIN_TOKEN', 'LOG_LEVEL', 'EVENT_STORE_SCHEMA', 'BODY_LIMIT_BYTES',
+  'REDIS_URL', 'CACHE_NAMESPACE', 'TRENDING_CACHE_TTL_MS', 'TRENDING_MIN_COMPUTE_MS', 'USER_CACHE_TTL_MS',
+  'READ_YOUR_WRITES_TIMEOUT_MS', 'RUN_PROJECTIONS',
+] as const;
 
 /** Reads and validates configuration from `env` (default: process.env). */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {

@@ -3,7 +3,11 @@ import { ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { EVENT_STORE_HANDLE, hasPendingMigrations, type EventStoreHandle } from '@app/event-store';
 
-/** Liveness (the process answers) and readiness (database reachable, migrations applied). */
+/**
+ * Liveness (the process answers) and readiness (database reachable,
+ * migrations applied). A projection stopped on an error makes readiness
+ * `degraded` (still 200: every other read and all writes work) with the error.
+ */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
@@ -17,7 +21,7 @@ export class HealthController {
 
   @Get('ready')
   async ready(@Res({ passthrough: true }) res: Response) {
-    const checks: Record<string, string> = {};
+    const checks: Record<string, unknown> = {};
     try {
       await this.eventStore.dataSource.query('SELECT 1');
       checks.database = 'up';
@@ -26,7 +30,15 @@ export class HealthController {
       checks.database = `down: ${(error as Error).message}`;
     }
     const ok = checks.database === 'up' && checks.migrations === 'applied';
+    let degraded = false;
+    if (ok && this.eventStore.projections.names().length) {
+      const stopped = (await this.eventStore.projections.status()).filter((p) => p.state === 'stopped-on-error');
+      checks.projections = stopped.length
+        ? stopped.map((p) => ({ name: p.name, state: p.state, error: p.lastError }))
+        : 'running';
+      degraded = stopped.length > 0;
+    }
     res.status(ok ? 200 : 503);
-    return { status: ok ? 'ok' : 'unavailable', checks };
+    return { status: ok ? (degraded ? 'degraded' : 'ok') : 'unavailable', checks };
   }
 }

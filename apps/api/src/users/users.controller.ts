@@ -14,6 +14,8 @@ import { RenameUserDto } from './commands/rename-user/rename-user.dto';
 import { WriteResult } from './commands/write-result';
 import { GetUserQuery } from './queries/get-user/get-user.query';
 import { UserView } from './queries/get-user/user.view';
+import { UserNotFoundError } from './users.errors';
+import { MinPosition } from '../read-side/min-position.decorator';
 
 const uuid = new ParseUUIDPipe({
   exceptionFactory: () => new RequestError('REQUEST.INVALID_ID', 400, 'User id must be a UUID'),
@@ -42,11 +44,19 @@ export class UsersController {
   }
 
   @Get(':id')
-  @ApiResponse({ status: 200, type: UserView })
-  async get(@Param('id', uuid) id: string, @Res({ passthrough: true }) res: Response): Promise<UserView> {
-    const user = await this.queries.execute(new GetUserQuery(id));
-    res.setHeader('ETag', `"${user.version}"`);
-    return user;
+  @ApiHeader({ name: 'X-Min-Position', required: false, description: 'Answer only from data at least this fresh (a write\'s position)' })
+  @ApiResponse({ status: 200, type: UserView, description: 'X-Cache: HIT | STALE | MISS | BYPASS' })
+  async get(
+    @Param('id', uuid) id: string,
+    @MinPosition() minPosition: number | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<UserView> {
+    const { value, cache } = await this.queries.execute(new GetUserQuery(id, minPosition));
+    res.setHeader('X-Cache', cache);
+    res.setHeader('X-Read-Position', String(value.position));
+    if (!value.user) throw new UserNotFoundError(id);
+    res.setHeader('ETag', `"${value.user.version}"`);
+    return value.user;
   }
 
   @Put(':id/name')

@@ -4,10 +4,11 @@ import { RegisterUserHandler } from './commands/register-user/register-user.hand
 import { RenameUserHandler } from './commands/rename-user/rename-user.handler';
 import { GetUserHandler } from './queries/get-user/get-user.handler';
 import { UsersController } from './users.controller';
+import { FreshReads } from '../read-side/fresh-read';
 
 /** The users feature: commands, queries and HTTP. Needs EventStoreModule and CqrsModule (global). */
 @Module({
   controllers: [UsersController],
-  providers: [RegisterUserHandler, RenameUserHandler, AwardPointsHandler, GetUserHandler],
+  providers: [RegisterUserHandler, RenameUserHandler, AwardPointsHandler, GetUserHandler, FreshReads],
 })
 export class UsersModule {}

@@ -4,6 +4,7 @@ import type { EventRegistry } from '../registry/event-registry';
 import type { AppendResult, ExpectedVersion, RecordedEvent, StoredEvent } from '../types';
 import { appendEvents, AppendTarget, EventToWrite } from './append';
 import { EVENT_COLUMNS, EventRow, toStoredEvent } from './rows';
+import type { SqlRunner } from '../projections/projection';
 
 export interface ReadStreamOptions {
   /** First stream version to return (default 1). */
@@ -102,8 +103,8 @@ export class EventStore {
   }
 
   /** Highest position a global reader may see now (all lower positions are settled). 0 when empty. */
-  async headPosition(): Promise<number> {
-    const [{ head }] = await this.dataSource.query(
+  async headPosition(q?: SqlRunner): Promise<number> {
+    const [{ head }] = await (q ?? this.dataSource).query(
       `SELECT coalesce(max(position), 0) AS head FROM ${this.target.schema}.events
         WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`,
     );
@@ -149,16 +150,25 @@ export class EventStore {
     }
   }
 
-  /** One batch of the global log: rows at or after `from`, only from transactions every reader can see. */
-  async readBatch(from: number, to: number, limit: number, q?: QueryRunner): Promise<StoredEvent[]> {
+  /**
+   * One batch of the global log: rows in [from, to], only from transactions
+   * every reader can see, optionally only of the given types.
+   */
+  async readBatch(from: number, to: number, limit: number, q?: SqlRunner, types?: readonly string[]): Promise<StoredEvent[]> {
     const rows: EventRow[] = await (q ?? this.dataSource).query(
       `SELECT ${EVENT_COLUMNS} FROM ${this.target.schema}.events
         WHERE position >= $1 AND position <= $2
           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ${types ? 'AND type = ANY($4::text[])' : ''}
         ORDER BY position LIMIT $3`,
-      [from, to, limit],
+      types ? [from, to, limit, types] : [from, to, limit],
     );
     return rows.map(toStoredEvent);
+  }
+
+  /** Quoted schema of the log; projections keep their tables beside it. */
+  get schema(): string {
+    return this.target.schema;
   }
 }
 

@@ -32,6 +32,8 @@ function toExported(e: StoredEvent): ExportedEvent {
 export interface ImportReport {
   imported: number;
   skipped: number;
+  /** Global position of the last event written (0 when nothing was); use it as X-Min-Position. */
+  position: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -69,7 +71,7 @@ export function parseExportLine(text: string, line: number): ExportedEvent {
  * the stream at the version just before its first event.
  */
 export async function importLines(store: EventStore, input: Readable | AsyncIterable<string>): Promise<ImportReport> {
-  const report: ImportReport = { imported: 0, skipped: 0 };
+  const report: ImportReport = { imported: 0, skipped: 0, position: 0 };
   let run: ExportedEvent[] = [];
   let runStartLine = 0;
   const flush = async () => {
@@ -90,6 +92,7 @@ export async function importLines(store: EventStore, input: Readable | AsyncIter
     }));
     try {
       const result = await store.appendToStream(first.streamId, toWrite, { expectedVersion: first.streamVersion - 1 });
+      report.position = Math.max(report.position, result.position);
       if (result.written) report.imported += events.length;
       else report.skipped += events.length; // raced with a concurrent import of the same lines
     } catch (error) {

@@ -1,0 +1,70 @@
+import { Inject } from '@nestjs/common';
+import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EVENT_STORE_HANDLE, type EventStoreHandle } from '@app/event-store';
+import { StampedeCache } from '@app/stampede-cache';
+import { AppConfig } from '../../../config/app-config';
+import { FreshReads, type FreshReadResult } from '../../../read-side/fresh-read';
+import { LEADERBOARD_TAG, pointsLedgerProjection } from '../../points-ledger.projection';
+import { GetTrendingQuery, TRENDING_WINDOWS } from './get-trending.query';
+import type { Trending } from './trending.view';
+
+/**
+ * The heavy read: sums every award in the window from the points ledger,
+ * through the stampede-proof cache (one recompute at a time across all
+ * instances; stale served meanwhile). TRENDING_MIN_COMPUTE_MS pads each
+ * recompute to simulate a slow origin.
+ */
+@QueryHandler(GetTrendingQuery)
+export class GetTrendingHandler implements IQueryHandler<GetTrendingQuery, FreshReadResult<Trending>> {
+  constructor(
+    private readonly reads: FreshReads,
+    private readonly cache: StampedeCache,
+    @Inject(EVENT_STORE_HANDLE) private readonly es: EventStoreHandle,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
+
+  execute({ window, limit, minPosition }: GetTrendingQuery): Promise<FreshReadResult<Trending>> {
+    return this.reads.read({
+      projection: pointsLedgerProjection.name,
+      key: this.cache.buildKey('leaderboard.trending', { window, limit }),
+      ttl: this.config.TRENDING_CACHE_TTL_MS,
+      tags: [LEADERBOARD_TAG],
+      cache: 'trending',
+      minPosition,
+      load: () => this.compute(window, limit),
+    });
+  }
+
+  private async compute(window: GetTrendingQuery['window'], limit: number): Promise<Trending> {
+    const started = Date.now();
+    const s = `"${this.es.schema}"`;
+    const rows: Array<{ checkpoint: string; user_id: string | null; first_name: string; last_name: string; points: string }> =
+      await this.es.dataSource.query(
+        `WITH checkpoint AS (SELECT position FROM ${s}.projections WHERE name = $3),
+              top AS (
+                SELECT l.user_id, sum(l.points) AS points
+                  FROM ${s}.points_ledger l
+                 WHERE l.awarded_at >= now() - make_interval(hours => $1)
+                 GROUP BY l.user_id
+                 ORDER BY points DESC, l.user_id
+                 LIMIT $2)
+         SELECT c.position AS checkpoint, t.user_id, n.first_name, n.last_name, t.points
+           FROM checkpoint c
+           LEFT JOIN top t ON true
+           LEFT JOIN ${s}.ledger_names n ON n.user_id = t.user_id
+          ORDER BY t.points DESC NULLS LAST, t.user_id`,
+        [TRENDING_WINDOWS[window], limit, pointsLedgerProjection.name],
+      );
+    const pad = this.config.TRENDING_MIN_COMPUTE_MS - (Date.now() - started);
+    if (pad > 0) await sleep(pad);
+    return {
+      window,
+      entries: rows
+        .filter((r) => r.user_id !== null)
+        .map((r) => ({ userId: r.user_id!, firstName: r.first_name ?? '', lastName: r.last_name ?? '', points: Number(r.points) })),
+      computedAt: new Date().toISOString(),
+      position: Number(rows[0]?.checkpoint ?? 0),
+    };
+  }
+}

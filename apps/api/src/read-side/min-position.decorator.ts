@@ -1,0 +1,21 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
+import { RequestError } from '../common/problem';
+
+/** Header of read-your-writes reads: the `position` a write returned. */
+export const MIN_POSITION_HEADER = 'x-min-position';
+
+/** Parses `X-Min-Position` (a non-negative integer); absent -> undefined, malformed -> 400. */
+export function parseMinPosition(header: string | string[] | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!/^\s*\d{1,15}\s*$/.test(value)) {
+    throw new RequestError('REQUEST.INVALID_MIN_POSITION', 400, 'X-Min-Position must be a non-negative integer position');
+  }
+  return Number(value);
+}
+
+/** Injects the parsed X-Min-Position header. */
+export const MinPosition = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
+  parseMinPosition(ctx.switchToHttp().getRequest<Request>().headers[MIN_POSITION_HEADER]),
+);

@@ -1,0 +1,83 @@
+import type { Projection, RecordedEvent, SqlRunner, TableNames } from '@app/event-store';
+import { PointsAwarded, UserRegistered, UserRenamed } from '../events';
+
+/** Cache tag of everything derived from one user. */
+export const userTag = (userId: string) => `user:${userId}`;
+
+interface ProfileChange {
+  userId: string;
+  firstName: string | null;
+  lastName: string | null;
+  email: string | null;
+  pointsDelta: number;
+  version: number;
+  position: number;
+}
+
+/**
+ * Read model of user profiles (names, email, points, stream version). Folds a
+ * batch per user in memory, then writes one INSERT (new users) and one
+ * UPDATE (known users) for the whole batch. A rename or award for a user
+ * never registered cannot be applied and stops the projection at that event
+ * (a poison event), by design.
+ */
+export const userProfilesProjection: Projection = {
+  name: 'user_profiles',
+  version: 1,
+  handles: ['UserRegistered', 'UserRenamed', 'PointsAwarded'],
+  tables: ['user_profiles'],
+
+  async createTables(sql: SqlRunner, t: TableNames) {
+    await sql.query(`CREATE TABLE ${t.user_profiles} (
+      user_id    text PRIMARY KEY,
+      first_name text NOT NULL,
+      last_name  text NOT NULL,
+      email      text NOT NULL,
+      points     bigint NOT NULL,
+      version    integer NOT NULL,
+      position   bigint NOT NULL
+    )`);
+  },
+
+  async apply(events: RecordedEvent[], sql: SqlRunner, t: TableNames) {
+    const changes = new Map<string, ProfileChange>();
+    for (const e of events) {
+      const userId = e.streamId.replace(/^user-/, '');
+      const c = changes.get(userId) ?? { userId, firstName: null, lastName: null, email: null, pointsDelta: 0, version: 0, position: 0 };
+      if (e.data instanceof UserRegistered) Object.assign(c, { firstName: e.data.firstName, lastName: e.data.lastName, email: e.data.email });
+      else if (e.data instanceof UserRenamed) Object.assign(c, { firstName: e.data.firstName, lastName: e.data.lastName });
+      else if (e.data instanceof PointsAwarded) c.pointsDelta += e.data.points;
+      c.version = e.streamVersion;
+      c.position = e.position;
+      changes.set(userId, c);
+    }
+    const rows = [...changes.values()];
+    const columns = (list: ProfileChange[]) => [
+      list.map((r) => r.userId), list.map((r) => r.firstName), list.map((r) => r.lastName), list.map((r) => r.email),
+      list.map((r) => r.pointsDelta), list.map((r) => r.version), list.map((r) => r.position),
+    ];
+    const registered = rows.filter((r) => r.email !== null);
+    const existing = rows.filter((r) => r.email === null);
+    if (registered.length) {
+      await sql.query(
+        `INSERT INTO ${t.user_profiles} (user_id, first_name, last_name, email, points, version, position)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[], $7::bigint[])`,
+        columns(registered),
+      );
+    }
+    if (existing.length) {
+      const [, updated] = await sql.query(
+        `UPDATE ${t.user_profiles} AS p SET
+           first_name = coalesce(u.first_name, p.first_name), last_name = coalesce(u.last_name, p.last_name),
+           points = p.points + u.points, version = u.version, position = u.position
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[], $7::bigint[])
+              AS u(user_id, first_name, last_name, email, points, version, position)
+         WHERE p.user_id = u.user_id`,
+        columns(existing),
+      );
+      // An event for a user that was never registered cannot be applied: stop here (poison event).
+      if (updated !== existing.length) throw new Error('event for a user that was never registered');
+    }
+    return rows.map((r) => userTag(r.userId));
+  },
+};
