@@ -1,9 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { EventStoreModule } from '@app/event-store';
 import { StampedeCacheModule } from '@app/stampede-cache';
 import { AdminModule } from './admin/admin.module';
+import { JsonBodyGuard } from './common/json-body.guard';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { AppConfig } from './config/app-config';
 import { HealthModule } from './health/health.module';
@@ -53,6 +54,7 @@ export class AppModule {
         { provide: AppConfig, useValue: config },
         { provide: METRICS_REGISTRY, useValue: registry },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_GUARD, useClass: JsonBodyGuard },
         ProjectionCacheInvalidation,
       ],
       exports: [AppConfig],

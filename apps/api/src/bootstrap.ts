@@ -24,6 +24,8 @@ export async function createApp(config: AppConfig & { DATABASE_URL: string }): P
   app.useGlobalPipes(strictValidationPipe());
   app.enableShutdownHooks();
   app.disable('x-powered-by');
+  // Express' automatic weak ETags would look like versions to If-Match clients; only real versions are sent.
+  app.set('etag', false);
   const openApi = new DocumentBuilder()
     .setTitle('Users service')
     .setDescription('Event-sourced users with upcast history and a stampede-proof read cache')

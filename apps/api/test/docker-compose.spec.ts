@@ -15,13 +15,7 @@ import { CONFIG_VARIABLES, loadConfig } from '../src/config/app-config';
 const ROOT = join(__dirname, '../../..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
-/**
- * Being added to CONFIG_VARIABLES by the Redis-cache work; compose already sets
- * them. A pending key the app already reads is simply known. Empty this list
- * once they have all landed.
- */
-const PENDING = ['REDIS_URL', 'TRENDING_CACHE_TTL_MS', 'TRENDING_MIN_COMPUTE_MS'];
-const KNOWN_VARIABLES = new Set<string>([...CONFIG_VARIABLES, ...PENDING]);
+const KNOWN_VARIABLES = new Set<string>(CONFIG_VARIABLES);
 
 interface Service {
   image?: string;

@@ -30,6 +30,7 @@ describe('users API (e2e)', () => {
       .send({ firstName: 'Augusta', lastName: 'King' })
       .expect(200);
     expect(renamed.body).toMatchObject({ id, version: 2 });
+    expect(renamed.headers.etag).toBe('"2"');
     expect(renamed.body.position).toBeGreaterThan(created.body.position);
 
     const stale = await request(t.server)
@@ -96,6 +97,8 @@ describe('users API (e2e)', () => {
     await request(t.server).get('/users/not-a-uuid').expect(400);
     const { body } = await register().expect(201);
     await request(t.server).put(`/users/${body.id}/name`).set('If-Match', 'abc').send({ firstName: 'A', lastName: 'B' }).expect(400);
+    const text = await request(t.server).post('/users').set('content-type', 'text/plain').send('firstName=A').expect(415);
+    expect(text.body.code).toBe('REQUEST.UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('answers 413 to an oversized body and stores nothing', async () => {

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { once } from 'node:events';
 import { EventStore, exportLines, importLines, MAX_STREAM_ID_LENGTH, verifyStore } from '@app/event-store';
 import { AdminTokenGuard } from '../common/admin-token.guard';
+import { AcceptsStreamBody } from '../common/json-body.guard';
 import { RequestError } from '../common/problem';
 import { StreamEventsQueryDto } from './stream-events.query.dto';
 
@@ -43,6 +44,7 @@ export class AdminController {
   /** Appends an export stream (body `application/x-ndjson`), keeping types and versions; idempotent by event id. */
   @Post('events/import')
   @HttpCode(200)
+  @AcceptsStreamBody()
   async import(@Req() req: Request) {
     if (!req.is('application/x-ndjson')) {
       throw new RequestError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 415, 'Send the export format as application/x-ndjson');

@@ -1,5 +1,5 @@
 import { createConnection } from 'node:net';
-import { createEventStore, type EventStoreHandle } from '@app/event-store';
+import { createEventStore, type EventStoreHandle, type EventStoreOptions } from '@app/event-store';
 import { loadConfig } from '../config/app-config';
 import { startEmbeddedPostgres } from '../config/embedded-postgres';
 import { userEvents } from '../users/events';
@@ -8,7 +8,7 @@ import { userEvents } from '../users/events';
  * Opens the same event store the service uses: DATABASE_URL, or the embedded
  * PostgreSQL under ./.data (reusing a running one, e.g. the service's).
  */
-export async function openStore(): Promise<EventStoreHandle> {
+export async function openStore(extra: Partial<EventStoreOptions> = {}): Promise<EventStoreHandle> {
   const config = loadConfig();
   let url = config.DATABASE_URL;
   let stopEmbedded: (() => Promise<void>) | undefined;
@@ -22,7 +22,7 @@ export async function openStore(): Promise<EventStoreHandle> {
       stopEmbedded = embedded.stop;
     }
   }
-  const handle = await createEventStore({ url, schema: config.EVENT_STORE_SCHEMA, events: userEvents, poolSize: 4 });
+  const handle = await createEventStore({ url, schema: config.EVENT_STORE_SCHEMA, events: userEvents, poolSize: 6, ...extra });
   return {
     ...handle,
     close: async () => {

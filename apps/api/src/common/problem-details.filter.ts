@@ -3,22 +3,20 @@ import type { Request, Response } from 'express';
 import { STATUS_BY_CODE, TITLE_BY_STATUS } from './error-status';
 import { Problem, RequestError } from './problem';
 
-/** Errors from Express' body parser carry `type` and `status`. */
+/** Body-parser errors that reach the filter unwrapped (Nest wraps bad JSON into a 400 itself) carry `type` and `status`. */
 interface BodyParserError {
   type?: string;
   status?: number;
-  statusCode?: number;
 }
 
 const BODY_PARSER_CODES: Record<string, string> = {
   'entity.too.large': 'REQUEST.TOO_LARGE',
-  'entity.parse.failed': 'REQUEST.MALFORMED_JSON',
   'encoding.unsupported': 'REQUEST.UNSUPPORTED_ENCODING',
   'charset.unsupported': 'REQUEST.UNSUPPORTED_ENCODING',
   'request.aborted': 'REQUEST.ABORTED',
 };
 
-/** Codes for Nest's own HTTP exceptions (unknown routes, body-parser failures Nest wraps). */
+/** Codes for Nest's own HTTP exceptions (unknown routes; body-parser failures, which Nest wraps: bad JSON 400, too large 413). */
 const HTTP_CODES: Record<number, string> = {
   400: 'REQUEST.MALFORMED',
   404: 'HTTP.ROUTE_NOT_FOUND',
@@ -42,7 +40,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     const problem = this.toProblem(error);
     problem.instance = req.originalUrl?.split('?')[0];
-    if (problem.status >= 500) this.logger.error(`${req.method} ${req.originalUrl}: ${describe(error)}`, (error as Error)?.stack);
+    // 500s are bugs or unreadable data (logged with stack); 503s are expected back-pressure (one line).
+    if (problem.status === 500) this.logger.error(`${req.method} ${req.originalUrl}: ${describe(error)}`, (error as Error)?.stack);
+    else if (problem.status > 500) this.logger.warn(`${req.method} ${req.originalUrl}: ${problem.code} ${problem.detail}`);
     if (res.headersSent) return void res.end();
     if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
     const retryAfter = problem.retryAfterSeconds;
@@ -64,8 +64,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     const parser = error as BodyParserError;
     if (parser?.type && BODY_PARSER_CODES[parser.type]) {
-      const status = parser.status ?? parser.statusCode ?? 400;
-      return make(status, BODY_PARSER_CODES[parser.type], (error as Error).message);
+      return make(parser.status ?? 400, BODY_PARSER_CODES[parser.type], (error as Error).message);
     }
     if (error instanceof HttpException) {
       const status = error.getStatus();

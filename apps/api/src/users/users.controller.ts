@@ -68,8 +68,11 @@ export class UsersController {
     @Body() body: RenameUserDto,
     @Headers('if-match') ifMatch: string | undefined,
     @RequestMetadata() metadata: EventMetadata,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<WriteResult> {
-    return this.commands.execute(new RenameUserCommand(id, body.firstName, body.lastName, parseIfMatch(ifMatch), metadata));
+    const result = await this.commands.execute(new RenameUserCommand(id, body.firstName, body.lastName, parseIfMatch(ifMatch), metadata));
+    res.setHeader('ETag', `"${result.version}"`);
+    return result;
   }
 
   @Post(':id/points')
@@ -78,8 +81,11 @@ export class UsersController {
     @Param('id', uuid) id: string,
     @Body() body: AwardPointsDto,
     @RequestMetadata() metadata: EventMetadata,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<WriteResult> {
-    return this.commands.execute(new AwardPointsCommand(id, body.points, body.reason, metadata));
+    const result = await this.commands.execute(new AwardPointsCommand(id, body.points, body.reason, metadata));
+    res.setHeader('ETag', `"${result.version}"`);
+    return result;
   }
 }
 
