@@ -53,7 +53,7 @@ export class ProjectionsService {
       if (!/^[a-z][a-z0-9_]{0,40}$/.test(projection.name)) throw new Error(`Invalid projection name "${projection.name}"`);
       if (this.runners.has(projection.name)) throw new Error(`Projection "${projection.name}" registered twice`);
       this.runners.set(projection.name, new ProjectionRunner(projection, {
-        dataSource, store, lockClass, batchSize: options.batchSize ?? 500, pollMs: options.pollMs ?? 500,
+        dataSource, store, lockClass, batchSize: options.batchSize ?? 2000, pollMs: options.pollMs ?? 500,
         onCommit: (c) => this.commits.emit('commit', c),
         onProgress: (name, row, head) => this.logProgress(name, row, head),
       }));
