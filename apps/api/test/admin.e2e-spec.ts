@@ -102,6 +102,36 @@ describe('admin API and the legacy story (e2e)', () => {
     }
   });
 
+  it('rebuilds the read models from imported legacy history: profiles and leaderboard show upcast data', async () => {
+    const ids = [randomUUID(), randomUUID()];
+    const lines = [...legacyHistory(ids[0], '  Cher '), ...legacyHistory(ids[1], 'John   Doe')].map(line).join('');
+    const imported = await request(t.server)
+      .post('/admin/events/import').set(auth).set('content-type', 'application/x-ndjson').send(lines).expect(200);
+    for (const name of ['user_profiles', 'points_ledger']) {
+      await request(t.server).post(`/admin/projections/${name}/rebuild`).set(auth).expect(202);
+    }
+    // Progress is visible while it runs; wait for both switches.
+    for (let i = 0; ; i++) {
+      const { body } = await request(t.server).get('/admin/projections').set(auth).expect(200);
+      if (body.projections.every((p: { rebuild: unknown }) => p.rebuild === null)) break;
+      if (i > 100) throw new Error(`rebuild did not finish: ${JSON.stringify(body)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const cher = await request(t.server).get(`/users/${ids[0]}`).set('X-Min-Position', String(imported.body.position)).expect(200);
+    expect(cher.body).toMatchObject({ firstName: 'Cher', lastName: '', points: 42 });
+    const john = await request(t.server).get(`/users/${ids[1]}`).set('X-Min-Position', String(imported.body.position)).expect(200);
+    expect(john.body).toMatchObject({ firstName: 'John', lastName: 'Doe', points: 42 });
+    // The legacy awards happened in 2019: outside every trending window, so they must not count.
+    const trending = await request(t.server).get('/leaderboard/trending?window=30d&limit=100')
+      .set('X-Min-Position', String(imported.body.position)).expect(200);
+    expect(trending.body.entries.map((e: { userId: string }) => e.userId)).not.toContain(ids[0]);
+    // A fresh award counts, under the upcast name.
+    const award = await request(t.server).post(`/users/${ids[0]}/points`).send({ points: 5, reason: 'comeback' }).expect(201);
+    const after = await request(t.server).get('/leaderboard/trending?window=24h&limit=100')
+      .set('X-Min-Position', String(award.body.position)).expect(200);
+    expect(after.body.entries).toContainEqual({ userId: ids[0], firstName: 'Cher', lastName: '', points: 5 });
+  });
+
   it('rejects a bad import with 400 naming the line, and the wrong media type with 415', async () => {
     const bad = await request(t.server)
       .post('/admin/events/import').set(auth).set('content-type', 'application/x-ndjson').send('{"eventId":"x"}\n').expect(400);

@@ -49,6 +49,19 @@ describe('users API (e2e)', () => {
     expect(after.body).toMatchObject({ firstName: 'Augusta', lastName: 'King', points: 15, version: 4 });
   });
 
+  it('reads its own write on the first try, even over a cached older value (X-Min-Position)', async () => {
+    const { body: user } = await register().expect(201);
+    const cached = await read(user.id, user.position).expect(200);
+    expect(cached.body.points).toBe(0);
+    const again = await request(t.server).get(`/users/${user.id}`).expect(200);
+    expect(again.headers['x-cache']).toBe('HIT');
+    const award = await request(t.server).post(`/users/${user.id}/points`).send({ points: 7, reason: 'fresh' }).expect(201);
+    const fresh = await read(user.id, award.body.position).expect(200);
+    expect(fresh.body).toMatchObject({ points: 7, version: 2 });
+    expect(Number(fresh.headers['x-read-position'])).toBeGreaterThanOrEqual(award.body.position);
+    await request(t.server).get(`/users/${user.id}`).set('X-Min-Position', 'soon').expect(400);
+  });
+
   it('keeps every concurrent points award (conflicts are retried, none lost)', async () => {
     const { body } = await register().expect(201);
     const results = await Promise.all(

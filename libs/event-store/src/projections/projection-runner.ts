@@ -188,7 +188,10 @@ export class ProjectionRunner {
     const stored = await this.o.store.readBatch(from + 1, head, this.limit, q, this.projection.handles);
     const recorded: RecordedEvent[] = [];
     let poison: ProjectionError | undefined;
+    // An operator's skip is a decision about the event, not about one run: rebuilds honour it too.
+    const skipped = new Set(row.skipped.map((k) => Number(k.position)));
     for (const e of stored) {
+      if (skipped.has(e.position)) continue;
       try {
         recorded.push(this.o.store.registry.upcast(e));
       } catch (error) {
