@@ -49,10 +49,10 @@ module.exports = {
     },
     {
       name: 'app-tests-use-lib-public-api-or-testing',
-      comment: 'Tests may also use a lib\'s testing helpers (libs/<lib>/src/testing/), but no other internals.',
+      comment: 'Tests may also use a lib\'s test helpers (libs/<lib>/src/testing/ or libs/<lib>/test/), but no other internals.',
       severity: 'error',
       from: { path: TEST_FILES, pathNot: '^libs/' },
-      to: { path: '^libs/[^/]+/', pathNot: ['^libs/[^/]+/src/index\\.ts$', '^libs/[^/]+/src/testing/'] },
+      to: { path: '^libs/[^/]+/', pathNot: ['^libs/[^/]+/src/index\\.ts$', '^libs/[^/]+/src/testing/', '^libs/[^/]+/test/'] },
     },
   ],
   options: {
