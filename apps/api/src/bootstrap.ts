@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
-import { strictValidationPipe } from './common/validation';
+import { RequestValidationPipe } from './common/validation';
 import { AppConfig, LOG_LEVELS } from './config/app-config';
 
 /** Levels at or above the configured one. */
@@ -21,7 +21,7 @@ export async function createApp(config: AppConfig & { DATABASE_URL: string }): P
     logger: logLevels(config.LOG_LEVEL),
   });
   app.useBodyParser('json', { limit: config.BODY_LIMIT_BYTES, strict: true });
-  app.useGlobalPipes(strictValidationPipe());
+  app.useGlobalPipes(new RequestValidationPipe());
   app.enableShutdownHooks();
   app.disable('x-powered-by');
   // Express' automatic weak ETags would look like versions to If-Match clients; only real versions are sent.

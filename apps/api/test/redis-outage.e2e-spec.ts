@@ -4,7 +4,6 @@ import Redis from 'ioredis';
 import { startRedisServer, waitFor, type RedisServerProcess } from '../../../libs/stampede-cache/test/redis-harness';
 import { startTestApp, TestApp } from './test-app';
 
-jest.setTimeout(90_000);
 
 type Phase = 'before' | 'outage' | 'restarted';
 

@@ -12,7 +12,6 @@ import { startTestApp, TestApp } from './test-app';
  * exp(-14) ~ 1e-6 per read, ~2e-4 for the whole burst: the one run we count is the
  * expiry refresh, not a lucky early one.
  */
-jest.setTimeout(60_000);
 
 const TTL_MS = 5_000;
 const COMPUTE_MS = 200;

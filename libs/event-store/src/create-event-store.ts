@@ -36,6 +36,8 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
     migrations: eventStoreMigrations,
     migrationsTableName: 'event_store_migrations',
     applicationName: 'event-store',
+    // Fail fast when the database is unreachable instead of queueing requests forever.
+    connectTimeoutMS: 5000,
   });
   await dataSource.initialize();
   try {

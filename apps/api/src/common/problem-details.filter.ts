@@ -57,6 +57,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (error instanceof RequestError) {
       return make(error.status, error.code, error.message, error.extensions);
     }
+    if (isDatabaseUnavailable(error)) {
+      return make(503, 'DATABASE.UNAVAILABLE', 'The database is not reachable; try again shortly', { retryAfterSeconds: 2 });
+    }
     const coded = error as { code?: unknown; message?: string };
     if (error instanceof Error && typeof coded.code === 'string' && STATUS_BY_CODE[coded.code]) {
       const status = STATUS_BY_CODE[coded.code];
@@ -85,6 +88,19 @@ function make(status: number, code: string, detail: string, extensions: Record<s
     code,
     ...extensions,
   };
+}
+
+/**
+ * Connection-level failures (refused, reset, terminated, pool timeout) are an
+ * outage, not a bug: 503 with Retry-After. SQLSTATE classes 08 (connection
+ * exception) and 57P (operator intervention) count too.
+ */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
+  const code = String(e?.driverError?.code ?? e?.code ?? '');
+  if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(code) || /^(08|57P)/.test(code)) return true;
+  const message = String(e?.message ?? '');
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(message);
 }
 
 function describe(error: unknown): string {

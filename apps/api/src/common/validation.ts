@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
 import { RequestValidationError } from './problem';
 
 /** Flattens nested class-validator errors into `field.path: messages`. */
@@ -10,17 +10,26 @@ export function toFieldErrors(errors: ValidationError[], prefix = ''): Array<{ f
   });
 }
 
+const common = {
+  whitelist: true,
+  forbidUnknownValues: true,
+  transform: true,
+  transformOptions: { enableImplicitConversion: false },
+  exceptionFactory: (errors: ValidationError[]) => new RequestValidationError(toFieldErrors(errors)),
+};
+
 /**
- * Strict request validation: unknown fields are rejected (400), values are
- * not silently coerced, and every failing field is listed.
+ * Request validation, strict where it protects data and lenient where it
+ * protects caches: bodies with unknown fields are refused (400); unknown
+ * query parameters (cache-busting nonces, tracking ids) are dropped, so they
+ * can neither bypass nor flood a cache. Every failing field is listed.
  */
-export function strictValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    forbidUnknownValues: true,
-    transform: true,
-    transformOptions: { enableImplicitConversion: false },
-    exceptionFactory: (errors) => new RequestValidationError(toFieldErrors(errors)),
-  });
+@Injectable()
+export class RequestValidationPipe implements PipeTransform {
+  private readonly strict = new ValidationPipe({ ...common, forbidNonWhitelisted: true });
+  private readonly lenient = new ValidationPipe(common);
+
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    return (metadata.type === 'query' ? this.lenient : this.strict).transform(value, metadata);
+  }
 }

@@ -1,20 +1,11 @@
-import { Controller, Get, Query, Res, ValidationPipe } from '@nestjs/common';
+import { Controller, Get, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { RequestValidationError } from '../common/problem';
-import { toFieldErrors } from '../common/validation';
 import { MinPosition } from '../read-side/min-position.decorator';
 import { GetTrendingQuery } from './queries/get-trending/get-trending.query';
 import { Trending } from './queries/get-trending/trending.view';
 import { TrendingQueryDto } from './trending.query.dto';
-
-/** Query strings are validated but unknown parameters (cache-busting nonces) are dropped, not refused. */
-const lenientQuery = new ValidationPipe({
-  whitelist: true,
-  transform: true,
-  exceptionFactory: (errors) => new RequestValidationError(toFieldErrors(errors)),
-});
 
 @ApiTags('leaderboard')
 @Controller('leaderboard')
@@ -25,7 +16,7 @@ export class LeaderboardController {
   @ApiHeader({ name: 'X-Min-Position', required: false, description: 'Answer only from data at least this fresh' })
   @ApiResponse({ status: 200, type: Trending, description: 'X-Cache: HIT | STALE | MISS | BYPASS' })
   async trending(
-    @Query(lenientQuery) q: TrendingQueryDto,
+    @Query() q: TrendingQueryDto, // unknown parameters are dropped by the global pipe, never part of the key
     @MinPosition() minPosition: number | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Omit<Trending, 'position'>> {

@@ -1,0 +1,68 @@
+import request from 'supertest';
+import { randomBytes } from 'node:crypto';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { TcpProxy } from './tcp-proxy';
+import { startTestApp, TestApp } from './test-app';
+
+/**
+ * The database goes away under a running app (a proxy in front of the real
+ * PostgreSQL is cut): cached reads keep answering from the cache, uncached
+ * reads and writes get 503 problem+json (never 500, never a hang), liveness
+ * stays up, and everything recovers when the database is back.
+ */
+describe('database outage (e2e)', () => {
+  const target = new URL(TEST_DATABASE_URL);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+  const schema = uniqueSchema('dbdown');
+  let t: TestApp;
+
+  beforeAll(async () => {
+    const port = await proxy.start();
+    const url = new URL(TEST_DATABASE_URL);
+    url.port = String(port);
+    t = await startTestApp({
+      DATABASE_URL: url.toString(),
+      EVENT_STORE_SCHEMA: schema,
+      CACHE_NAMESPACE: `dbdown${randomBytes(4).toString('hex')}`,
+    });
+  });
+  afterAll(async () => {
+    await proxy.restore();
+    await t?.close();
+    await dropSchema(schema);
+    await proxy.cut();
+  });
+
+  it('serves cached reads, answers 503 otherwise, and recovers', async () => {
+    const created = await request(t.server).post('/users').send({ firstName: 'Ada', lastName: 'L', email: 'a@b.co' }).expect(201);
+    const id = created.body.id;
+    await request(t.server).get(`/users/${id}`).set('X-Min-Position', String(created.body.position)).expect(200);
+    await request(t.server).get('/leaderboard/trending').expect(200);
+
+    await proxy.cut();
+    const cachedUser = await request(t.server).get(`/users/${id}`).expect(200);
+    expect(cachedUser.body.firstName).toBe('Ada');
+    await request(t.server).get('/leaderboard/trending').expect(200);
+    const write = await request(t.server).post('/users').send({ firstName: 'B', lastName: 'C', email: 'b@c.co' });
+    expect(write.status).toBe(503);
+    expect(write.body.code).toBe('DATABASE.UNAVAILABLE');
+    expect(write.headers['retry-after']).toBe('2');
+    const uncached = await request(t.server).get('/leaderboard/trending?window=7d&limit=3');
+    expect(uncached.status).toBe(503);
+    const ready = await request(t.server).get('/health/ready').expect(503);
+    expect(ready.body.status).toBe('unavailable');
+    await request(t.server).get('/health/live').expect(200);
+
+    await proxy.restore();
+    let recovered = 0;
+    for (let i = 0; i < 50 && recovered === 0; i++) {
+      const r = await request(t.server).post('/users').send({ firstName: 'B', lastName: 'C', email: 'b@c.co' });
+      if (r.status === 201) recovered = r.body.position;
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(recovered).toBeGreaterThan(created.body.position);
+    await request(t.server).get('/health/ready').expect(200);
+    // The projection runner reconnected too: a read of the new write's position succeeds.
+    await request(t.server).get('/leaderboard/trending?window=7d&limit=3').set('X-Min-Position', String(recovered)).expect(200);
+  });
+});
