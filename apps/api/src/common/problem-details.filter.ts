@@ -63,6 +63,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const coded = error as { code?: unknown; message?: string };
     if (error instanceof Error && typeof coded.code === 'string' && STATUS_BY_CODE[coded.code]) {
       const status = STATUS_BY_CODE[coded.code];
+      if (status === 503) return make(status, coded.code, error.message, { retryAfterSeconds: 1 });
       return make(status, coded.code, status >= 500 ? 'The server could not complete the read; it has been logged' : error.message);
     }
     const parser = error as BodyParserError;

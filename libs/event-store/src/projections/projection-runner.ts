@@ -36,6 +36,8 @@ export class ProjectionRunner {
   private limit: number;
   /** While searching for a failing event one at a time: the last position of the batch that failed. */
   private singleStepUntil = 0;
+  /** After yielding to a newer instance, do not compete for the lock before this time. */
+  private standByUntil = 0;
   private readonly logger: Logger;
 
   constructor(readonly projection: Projection, private readonly o: RunnerOptions) {
@@ -49,6 +51,7 @@ export class ProjectionRunner {
   }
 
   start(): void {
+    if (this.running) return;
     this.running = true;
     this.loop = this.run();
   }
@@ -74,7 +77,7 @@ export class ProjectionRunner {
       const wake = this.wakeSignal;
       let worked = false;
       try {
-        if (this.q || (await this.acquireLock())) worked = await this.step();
+        if (this.q || (Date.now() >= this.standByUntil && (await this.acquireLock()))) worked = await this.step();
       } catch (error) {
         if (!this.running) break;
         this.logger.error(`runner error, reconnecting: ${(error as Error).message}`);
@@ -108,9 +111,14 @@ export class ProjectionRunner {
     const q = this.q;
     this.q = undefined;
     if (!q) return;
+    this.limit = this.o.batchSize;
     if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
-    await q.query('SELECT pg_advisory_unlock($1, hashtext($2))', [this.o.lockClass, this.projection.name]).catch(() => undefined);
-    await q.release().catch(() => undefined);
+    const unlocked = await q
+      .query('SELECT pg_advisory_unlock($1, hashtext($2))', [this.o.lockClass, this.projection.name])
+      .then(() => true, () => false);
+    // A connection that may still hold the lock must not go back to the pool: destroy it (its session ends).
+    if (unlocked) await q.release().catch(() => undefined);
+    else await (q as unknown as { releasePostgresConnection(err: Error): Promise<void> }).releasePostgresConnection(new Error('discard')).catch(() => undefined);
   }
 
   /** Creates the row and live tables on first run; schedules a rebuild when the code's version changed. */
@@ -125,8 +133,9 @@ export class ProjectionRunner {
       if (inserted.length) await this.projection.createTables(q, this.tableNames('live'));
       else {
         await q.query(
+          // Only a newer version schedules a rebuild: an older replica in a rolling deploy never drags it back.
           `UPDATE ${s}.projections SET rebuild = jsonb_build_object('version', $2::int, 'position', 0, 'startedAt', now(), 'prepared', false)
-            WHERE name = $1 AND version <> $2 AND (rebuild IS NULL OR (rebuild->>'version')::int <> $2)`,
+            WHERE name = $1 AND version < $2 AND (rebuild IS NULL OR (rebuild->>'version')::int < $2)`,
           [this.projection.name, this.projection.version],
         );
       }
@@ -149,19 +158,36 @@ export class ProjectionRunner {
     const q = this.q!;
     const [raw] = await q.query(`SELECT * FROM ${this.o.store.schema}.projections WHERE name = $1`, [this.projection.name]);
     const row = toRow(raw);
+    const code = this.projection.version;
+    if (code < row.version || (row.rebuild && code < row.rebuild.version)) return this.standByForNewer(row);
     if (row.state === 'stopped') return false;
     const head = await this.o.store.headPosition(q);
     if (!row.rebuild) return this.applyBatch(row, head, 'live');
     if (!row.rebuild.prepared) return this.prepareRebuild(row);
     // The live model keeps following the log while its shadow is built, unless its rules changed.
-    const liveWorked = row.version === row.rebuild.version && (await this.applyBatch(row, head, 'live'));
+    const liveWorked = row.version === code && (await this.applyBatch(row, head, 'live'));
     const rebuildWorked = await this.applyBatch(row, head, 'rebuild');
     this.o.onProgress?.(this.projection.name, row, head);
-    if (row.rebuild.position >= head && row.rebuild.position >= row.position && !rebuildWorked) {
+    // Caught up with this step's head and not behind the live model: switch now, even while appends go on.
+    if (row.rebuild.position >= head && row.rebuild.position >= row.position) {
       await this.switchToRebuilt(row);
       return true;
     }
     return liveWorked || rebuildWorked;
+  }
+
+  /**
+   * This instance runs older projection code than the store already uses (a
+   * rolling deploy): it must not apply its rules, so it lets the lock go and
+   * waits, leaving the projection to an instance with the newer code.
+   */
+  private async standByForNewer(row: ProjectionRow): Promise<boolean> {
+    this.logger.warn(
+      `this instance has ${row.name} v${this.projection.version} but the store is at v${row.rebuild?.version ?? row.version}: standing by for a newer instance`,
+    );
+    await this.releaseLock();
+    this.standByUntil = Date.now() + this.o.pollMs * 20;
+    return false;
   }
 
   private async prepareRebuild(row: ProjectionRow): Promise<boolean> {
@@ -201,28 +227,32 @@ export class ProjectionRunner {
       }
     }
     // Every handled event up to `to` is applied; when the batch was not full, that is the whole settled log.
-    const to = poison ? poison.position - 1 : stored.length === this.limit ? stored[stored.length - 1].position : head;
+    let to = poison ? poison.position - 1 : stored.length === this.limit ? stored[stored.length - 1].position : head;
     let tags: string[] = [];
     try {
       await this.inTransaction(async () => {
-        if (recorded.length) tags = await this.projection.apply(recorded, q, this.tableNames(phase));
+        if (recorded.length) tags = await this.applyProjection(recorded, this.tableNames(phase));
         await this.saveCheckpoint(row.name, phase, to, poison);
       });
     } catch (error) {
-      if (this.limit > 1) {
+      // Only the projection's own failure can mean a poison event; anything else (connection lost,
+      // deadlock, timeout) is transient: the loop reconnects and tries the same batch again.
+      if (!(error instanceof ProjectionApplyError) || isTransient(error.cause)) throw error;
+      if (this.limit > 1 && stored.length > 1) {
         // Find the event that fails by applying one at a time, up to the end of this batch.
         this.limit = 1;
         this.singleStepUntil = stored[stored.length - 1].position;
         return true;
       }
-      const e = stored[0];
-      const { position, streamId, streamVersion, eventId, type, schemaVersion } = e as StoredEvent;
-      poison = { position, streamId, streamVersion, eventId, type, schemaVersion, code: 'PROJECTION.APPLY_FAILED', reason: (error as Error).message, at: new Date().toISOString(), phase };
-      await this.inTransaction(() => this.saveCheckpoint(row.name, phase, position - 1, poison));
+      const { position, streamId, streamVersion, eventId, type, schemaVersion } = recorded[0];
+      const reason = (error.cause as Error)?.message ?? String(error.cause);
+      poison = { position, streamId, streamVersion, eventId, type, schemaVersion, code: 'PROJECTION.APPLY_FAILED', reason, at: new Date().toISOString(), phase };
+      to = position - 1;
+      await this.inTransaction(() => this.saveCheckpoint(row.name, phase, to, poison));
     }
     if (poison || (this.limit === 1 && to >= this.singleStepUntil)) this.limit = this.o.batchSize;
     if (poison) {
-      this.logger.error(`stopped at position ${poison.position} (${poison.type} v${poison.schemaVersion}, stream ${poison.streamId}): ${poison.code} ${poison.reason}`);
+      this.logger.error(`${poison.phase}: stopped at position ${poison.position} (${poison.type} v${poison.schemaVersion}, stream ${poison.streamId}): ${poison.code} ${poison.reason}`);
     }
     if (phase === 'live') this.o.onCommit({ projection: row.name, position: to, tags });
     if (phase === 'live') row.position = to;
@@ -262,6 +292,14 @@ export class ProjectionRunner {
     this.o.onCommit({ projection: row.name, position: row.rebuild!.position, tags: [`projection:${row.name}`] });
   }
 
+  private async applyProjection(events: RecordedEvent[], tables: TableNames): Promise<string[]> {
+    try {
+      return await this.projection.apply(events, this.q!, tables);
+    } catch (cause) {
+      throw new ProjectionApplyError(cause);
+    }
+  }
+
   private async inTransaction<T>(work: () => Promise<T>): Promise<T> {
     const q = this.q!;
     await q.startTransaction();
@@ -274,4 +312,19 @@ export class ProjectionRunner {
       throw error;
     }
   }
+}
+
+/** Marks a failure thrown by the projection's own `apply`, as opposed to the runner's I/O. */
+class ProjectionApplyError extends Error {
+  constructor(readonly cause: unknown) {
+    super((cause as Error)?.message ?? String(cause));
+  }
+}
+
+/** Connection loss (08), transaction rollback (40: serialization, deadlock), operator intervention (57P) or a closed pool. */
+function isTransient(error: unknown): boolean {
+  const e = error as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
+  const code = String(e?.driverError?.code ?? e?.code ?? '');
+  return /^(08|40|57P)/.test(code) || /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)$/.test(code) ||
+    /Connection terminated|Query runner already released|Client was closed/i.test(String(e?.message ?? ''));
 }

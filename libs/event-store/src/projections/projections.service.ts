@@ -38,6 +38,7 @@ export class ProjectionsService {
   private readonly commits = new EventEmitter();
   private listener?: Client;
   private closed = false;
+  private started = false;
   private readonly logger = new Logger('Projections');
   private readonly lastProgressLog = new Map<string, number>();
 
@@ -66,12 +67,16 @@ export class ProjectionsService {
   }
 
   async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.closed = false;
     await this.listen();
     for (const runner of this.runners.values()) runner.start();
   }
 
   async stop(): Promise<void> {
     this.closed = true;
+    this.started = false;
     await Promise.all([...this.runners.values()].map((r) => r.stop()));
     await this.listener?.end().catch(() => undefined);
   }
