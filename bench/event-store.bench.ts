@@ -7,11 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { createEventStore, verifyStore } from '@app/event-store';
 import { userEvents } from '../apps/api/src/users/events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { writeBarChart } from './chart';
+import { plainSelectAll } from './plain-select';
 
 const URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const EVENTS = Number(process.env.EVENTS ?? 100_000);
@@ -67,21 +67,7 @@ async function main(): Promise<void> {
     const total = Number((await es.dataSource.query(`SELECT count(*) AS n FROM "${schema}".events`))[0].n);
 
     progress(`baseline: plain SELECT of all ${total} rows in keyset batches of 2000 (no upcasting)`);
-    const select = await timed(async () => {
-      const c = new Client({ connectionString: URL });
-      await c.connect();
-      let from = 0;
-      let n = 0;
-      for (;;) {
-        const { rows } = await c.query(`SELECT position, event_id, stream_id, stream_version, type, schema_version, data, metadata, recorded_at
-          FROM "${schema}".events WHERE position > $1 ORDER BY position LIMIT 2000`, [from]);
-        n += rows.length;
-        if (rows.length < 2000) break;
-        from = Number(rows[rows.length - 1].position);
-      }
-      await c.end();
-      return n;
-    });
+    const select = await timed(() => plainSelectAll(URL, schema, 2000));
     progress(`verify: ${total} events through upcasters + validators`);
     const verified = await timed(() => verifyStore(es.store, {
       progressEvery: 25_000, onProgress: (p) => progress(`verify ${p.checked}/${total} (${p.eventsPerSecond} events/s)`),

@@ -7,13 +7,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { createEventStore, type EventStoreHandle } from '@app/event-store';
 import { userEvents } from '../apps/api/src/users/events';
 import { userProfilesProjection } from '../apps/api/src/users/projections/user-profiles.projection';
 import { pointsLedgerProjection } from '../apps/api/src/leaderboard/points-ledger.projection';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { writeBarChart } from './chart';
+import { plainSelectAll } from './plain-select';
 
 const URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const EVENTS = Number(process.env.EVENTS ?? 120_000);
@@ -37,23 +37,6 @@ async function seed(es: EventStoreHandle, schema: string): Promise<number> {
     [EVENTS, USERS],
   );
   return EVENTS;
-}
-
-async function plainSelect(schema: string): Promise<number> {
-  const c = new Client({ connectionString: URL });
-  await c.connect();
-  let from = 0;
-  let n = 0;
-  for (;;) {
-    const { rows } = await c.query(
-      `SELECT position, event_id, stream_id, stream_version, type, schema_version, data, metadata, recorded_at
-         FROM "${schema}".events WHERE position > $1 ORDER BY position LIMIT 500`, [from]);
-    n += rows.length;
-    if (rows.length < 500) break;
-    from = Number(rows[rows.length - 1].position);
-  }
-  await c.end();
-  return n;
 }
 
 async function main(): Promise<void> {
@@ -81,7 +64,7 @@ async function main(): Promise<void> {
 
     log('baseline: plain SELECT stream of the same rows (batches of 500)');
     const t0 = process.hrtime.bigint();
-    const selected = await plainSelect(schema);
+    const selected = await plainSelectAll(URL, schema, 500);
     const selectMs = Number(process.hrtime.bigint() - t0) / 1e6;
 
     const results: Record<string, number> = {};

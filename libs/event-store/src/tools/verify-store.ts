@@ -1,14 +1,8 @@
-import { EventReadError } from '../errors';
+import { EventReadError, type EventLocation } from '../errors';
 import type { EventStore } from '../postgres/postgres-event-store';
 
 /** One event that cannot be read as its latest version. */
-export interface VerifyFailure {
-  position: number;
-  streamId: string;
-  streamVersion: number;
-  eventId: string;
-  type: string;
-  schemaVersion: number;
+export interface VerifyFailure extends EventLocation {
   code: string;
   reason: string;
 }
