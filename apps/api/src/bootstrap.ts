@@ -15,14 +15,17 @@ export function logLevels(level: AppConfig['LOG_LEVEL']): LogLevel[] {
  * Builds the HTTP application exactly as production runs it (body limits,
  * validation, problem+json, OpenAPI); used by main.ts and the e2e tests.
  */
-export async function createApp(config: AppConfig & { DATABASE_URL: string }): Promise<INestApplication> {
+export async function createApp(
+  config: AppConfig & { DATABASE_URL: string },
+  options: { shutdownHooks?: boolean } = {},
+): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
     logger: logLevels(config.LOG_LEVEL),
   });
   app.useBodyParser('json', { limit: config.BODY_LIMIT_BYTES, strict: true });
   app.useGlobalPipes(new RequestValidationPipe());
-  app.enableShutdownHooks();
+  if (options.shutdownHooks ?? true) app.enableShutdownHooks();
   app.disable('x-powered-by');
   // Express' automatic weak ETags would look like versions to If-Match clients; only real versions are sent.
   app.set('etag', false);

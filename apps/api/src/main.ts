@@ -12,14 +12,15 @@ async function main(): Promise<void> {
     logger.log(`DATABASE_URL is not set: starting embedded PostgreSQL with data in ${EMBEDDED_DATA_DIR}`);
     embedded = await startEmbeddedPostgres();
   }
-  const app = await createApp({ ...config, DATABASE_URL: config.DATABASE_URL ?? embedded!.url });
+  // With an embedded database, the app must close before the database stops: one handler does both in order.
+  const app = await createApp({ ...config, DATABASE_URL: config.DATABASE_URL ?? embedded!.url }, { shutdownHooks: !embedded });
   if (embedded) {
     const stop = embedded.stop;
-    process.once('beforeExit', () => void stop());
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, async () => {
-        await app.close();
-        await stop();
+        logger.log(`${signal}: closing the app, then the embedded PostgreSQL`);
+        await app.close().catch((e) => logger.error(`close failed: ${(e as Error).message}`));
+        await stop().catch(() => undefined);
         process.exit(0);
       });
     }

@@ -59,16 +59,18 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
     batchSize: options.projectionBatchSize,
     pollMs: options.projectionPollMs,
   }, lockClass ^ 0x9e0);
+  let closing: Promise<void> | undefined;
   return {
     store,
     registry,
     dataSource,
     schema,
     projections,
-    close: async () => {
+    // Idempotent: Nest's shutdown hooks and a caller's own signal handler may both close it.
+    close: () => (closing ??= (async () => {
       await projections.stop();
-      await dataSource.destroy();
-    },
+      if (dataSource.isInitialized) await dataSource.destroy();
+    })()),
   };
 }
 
