@@ -1,3 +1,5 @@
+import type { StoredEvent } from './types';
+
 /**
  * Errors raised by the event store. Each has a stable string `code` that
  * callers (e.g. an HTTP exception filter) map to their own transport; the
@@ -12,14 +14,7 @@ export abstract class EventStoreError extends Error {
 }
 
 /** Where a stored event sits; carried by every read-side error so operators can find it. */
-export interface EventLocation {
-  position: number;
-  streamId: string;
-  streamVersion: number;
-  eventId: string;
-  type: string;
-  schemaVersion: number;
-}
+export type EventLocation = Pick<StoredEvent, 'position' | 'streamId' | 'streamVersion' | 'eventId' | 'type' | 'schemaVersion'>;
 
 /** The stream's current version did not match the caller's `expectedVersion`. */
 export class ConcurrencyConflictError extends EventStoreError {

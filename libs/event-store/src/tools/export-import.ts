@@ -5,17 +5,8 @@ import type { EventToWrite } from '../postgres/append';
 import type { EventStore } from '../postgres/postgres-event-store';
 import type { StoredEvent } from '../types';
 
-/** One line of the export format (JSON lines). Field names are a public contract. */
-export interface ExportedEvent {
-  eventId: string;
-  streamId: string;
-  streamVersion: number;
-  type: string;
-  schemaVersion: number;
-  data: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  recordedAt: string;
-}
+/** One line of the export format (JSON lines): a stored event without its position. Field names are a public contract. */
+export type ExportedEvent = Omit<StoredEvent, 'position'>;
 
 /** Yields the log as JSON lines (each ends with "\n"), oldest first, exactly as stored. */
 export async function* exportLines(store: EventStore, options: { fromPosition?: number } = {}): AsyncGenerator<string> {
