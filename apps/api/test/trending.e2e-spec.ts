@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { deleteNamespace } from '../../../libs/stampede-cache/test/redis-harness';
+import { counter } from './prometheus';
 import { startTestApp, TestApp } from './test-app';
 
 /*
@@ -24,14 +25,6 @@ interface Reply {
   position: number;
   contentType: string | null;
   body: any;
-}
-
-/** Sum of the samples of `name` whose labels include `labels`, from Prometheus text. */
-function counter(text: string, name: string, labels: Record<string, string>): number {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 describe('trending leaderboard across two instances (e2e)', () => {
