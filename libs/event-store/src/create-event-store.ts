@@ -1,7 +1,9 @@
 import { DataSource } from 'typeorm';
 import { EventStoreOptions } from './event-store.options';
 import { eventStoreMigrations } from './postgres/migrations';
+import { logLockKeys } from './postgres/lock-keys';
 import { quoteIdent } from './postgres/migrations/schema-of';
+import { poolTimeoutParameters, resolvePoolTimeouts } from './postgres/pool-timeouts';
 import { EventStore } from './postgres/postgres-event-store';
 import { EventRegistry } from './registry/event-registry';
 import { ProjectionsService } from './projections/projections.service';
@@ -28,29 +30,20 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
   const schema = options.schema ?? 'event_store';
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid event store schema name "${schema}"`);
   if (!options.url) throw new Error('EventStore needs a PostgreSQL `url`');
+  const timeouts = resolvePoolTimeouts(options);
   const dataSource = new DataSource({
-    type: 'postgres',
-    url: options.url,
-    schema,
+    ...connectionOptions(options.url, schema),
     poolSize: options.poolSize ?? 10,
-    migrations: eventStoreMigrations,
-    migrationsTableName: 'event_store_migrations',
     applicationName: 'event-store',
-    // Fail fast when the database is unreachable instead of queueing requests forever.
-    connectTimeoutMS: 5000,
+    extra: poolTimeoutParameters(timeouts),
   });
+  if (options.runMigrations ?? true) await migrate(options.url, schema);
   await dataSource.initialize();
-  try {
-    if (options.runMigrations ?? true) await migrate(dataSource, schema);
-  } catch (error) {
-    await dataSource.destroy();
-    throw error;
-  }
   const channel = options.notifyChannel ?? 'event_store_appended';
-  const [lockClass] = lockKeys(schema);
+  const locks = logLockKeys(schema);
   const store = new EventStore(
     dataSource,
-    { schema: quoteIdent(schema), sequenceLock: lockKeys(schema), streamLockClass: lockClass ^ 0x5eed, channel },
+    { schema: quoteIdent(schema), sequenceLock: locks.append, streamLockClass: locks.streamClass, channel },
     registry,
   );
   const projections = new ProjectionsService(dataSource, store, options.projections ?? [], {
@@ -58,7 +51,7 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
     channel,
     batchSize: options.projectionBatchSize,
     pollMs: options.projectionPollMs,
-  }, lockClass ^ 0x9e0);
+  }, locks.projectionClass);
   let closing: Promise<void> | undefined;
   return {
     store,
@@ -69,34 +62,49 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
     // Idempotent: Nest's shutdown hooks and a caller's own signal handler may both close it.
     close: () => (closing ??= (async () => {
       await projections.stop();
+      await store.closeWrites();
       if (dataSource.isInitialized) await dataSource.destroy();
     })()),
   };
 }
 
-/** Runs pending migrations under a session advisory lock so several replicas starting at once don't race. */
-async function migrate(dataSource: DataSource, schema: string): Promise<void> {
+/** What the store's pool and its migration connection share. */
+function connectionOptions(url: string, schema: string) {
+  return {
+    type: 'postgres' as const,
+    url,
+    schema,
+    migrations: eventStoreMigrations,
+    migrationsTableName: 'event_store_migrations',
+    // Fail fast when the database is unreachable instead of queueing requests forever.
+    connectTimeoutMS: 5000,
+  };
+}
+
+/**
+ * Runs pending migrations under a session advisory lock so several replicas
+ * starting at once don't race. On its own short-lived connections, without
+ * the pool's statement timeout: a migration may take long, and so may the
+ * wait for another replica's migrations.
+ */
+async function migrate(url: string, schema: string): Promise<void> {
+  const dataSource = new DataSource({ ...connectionOptions(url, schema), poolSize: 2, applicationName: 'event-store-migrations' });
+  await dataSource.initialize();
   const q = dataSource.createQueryRunner();
-  await q.connect();
-  const [k1] = lockKeys(schema);
+  const [k1, k2] = logLockKeys(schema).migrations;
   try {
-    await q.query('SELECT pg_advisory_lock($1, 0)', [k1]);
+    await q.connect();
+    await q.query('SELECT pg_advisory_lock($1, $2)', [k1, k2]);
     await q.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await dataSource.runMigrations({ transaction: 'each' });
   } finally {
-    await q.query('SELECT pg_advisory_unlock($1, 0)', [k1]).catch(() => undefined);
+    await q.query('SELECT pg_advisory_unlock($1, $2)', [k1, k2]).catch(() => undefined);
     await q.release();
+    await dataSource.destroy();
   }
 }
 
 /** True when migrations are pending; readiness checks use it. */
 export async function hasPendingMigrations(dataSource: DataSource): Promise<boolean> {
   return dataSource.showMigrations();
-}
-
-/** Stable advisory-lock keys for one log; the second key distinguishes the append lock from the migration lock. */
-function lockKeys(schema: string): [number, number] {
-  let h = 0x811c9dc5;
-  for (const ch of `event-store:${schema}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
-  return [h | 0, 1];
 }

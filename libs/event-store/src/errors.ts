@@ -42,6 +42,37 @@ export class InvalidAppendError extends EventStoreError {
   readonly code = 'EVENT_STORE.INVALID_APPEND';
 }
 
+/**
+ * A statement ran longer than `statementTimeoutMs`, or a transaction sat idle
+ * longer than `idleInTransactionTimeoutMs`; the server cancelled it and nothing
+ * of it was written. Safe to retry (an append with the same event ids is idempotent).
+ */
+export class EventStoreTimeoutError extends EventStoreError {
+  readonly code = 'EVENT_STORE.TIMEOUT';
+  constructor(readonly kind: 'statement' | 'idle-in-transaction', options?: { cause?: unknown }) {
+    super(kind === 'statement' ? 'The database cancelled a statement that ran past its timeout' :
+      'The database ended a transaction that stayed idle past its timeout', options);
+  }
+}
+
+/**
+ * `appendWithin` was given a QueryRunner that `inTransaction` did not open, or
+ * whose transaction has already ended. Only the store's own transactions can
+ * guarantee that a connection left in doubt by a failed append is closed, not
+ * pooled.
+ */
+export class ForeignTransactionError extends EventStoreError {
+  readonly code = 'EVENT_STORE.FOREIGN_TRANSACTION';
+  constructor() {
+    super('appendWithin needs the QueryRunner that EventStore.inTransaction passes, while its transaction is open');
+  }
+}
+
+/** An option of `createEventStore` / `EventStoreModule.forRoot` is out of range; the message names it. */
+export class EventStoreOptionsError extends EventStoreError {
+  readonly code = 'EVENT_STORE.INVALID_OPTIONS';
+}
+
 /** The registry was configured inconsistently; raised at start-up, never at replay. */
 export class EventRegistryError extends EventStoreError {
   readonly code = 'EVENT_STORE.REGISTRY_INVALID';

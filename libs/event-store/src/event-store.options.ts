@@ -23,4 +23,18 @@ export interface EventStoreOptions {
   projectionBatchSize?: number;
   /** Longest wait between projection polls when no NOTIFY arrives, in ms. Default 500. */
   projectionPollMs?: number;
+  /**
+   * Server-side `statement_timeout` of every pooled connection, in ms
+   * (0..86400000; 0 leaves the server's setting). Default 30000. A statement
+   * past it is cancelled and surfaces as `EventStoreTimeoutError`
+   * (`EVENT_STORE.TIMEOUT`). Migrations and import run without it.
+   */
+  statementTimeoutMs?: number;
+  /**
+   * Server-side `idle_in_transaction_session_timeout` of every pooled
+   * connection, in ms (0..86400000; 0 leaves the server's setting). Default
+   * 10000. Bounds how long a transaction left open by a stuck caller holds its
+   * stream locks and holds back global readers.
+   */
+  idleInTransactionTimeoutMs?: number;
 }

@@ -2,7 +2,9 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { InvalidAppendError } from '../errors';
 import type { EventRegistry } from '../registry/event-registry';
 import type { AppendResult, ExpectedVersion, RecordedEvent, StoredEvent } from '../types';
-import { appendEvents, AppendTarget, EventToWrite } from './append';
+import type { AppendTarget, EventToWrite } from './append';
+import type { BatchAppendResult, StreamAppend } from './append-batch';
+import { WritePath } from './write-path';
 import { EVENT_COLUMNS, EventRow, toStoredEvent } from './rows';
 import type { SqlRunner } from '../projections/projection';
 
@@ -22,66 +24,75 @@ export interface ReadAllOptions {
   toPosition?: number;
 }
 
-const UNIQUE_VIOLATION = '23505';
-
 /**
  * The event store over PostgreSQL: append with optimistic concurrency,
  * read one stream or the whole log in batches (constant memory), upcast on read.
  */
 export class EventStore {
+  private readonly writes: WritePath;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly target: AppendTarget,
     readonly registry: EventRegistry,
-  ) {}
+  ) {
+    this.writes = new WritePath(dataSource, target);
+  }
 
   /**
-   * Appends events to a stream if it is at `expectedVersion`. Re-appending the
-   * same event ids returns the original result and writes nothing.
-   * @throws ConcurrencyConflictError, IdempotencyConflictError, InvalidAppendError
+   * Appends events to a stream if it is at `expectedVersion` (default `'any'`),
+   * as one autocommitted statement. Re-appending the same event ids returns the
+   * original result (`written: false`) and writes nothing.
+   * @throws ConcurrencyConflictError, IdempotencyConflictError, InvalidAppendError, EventStoreTimeoutError
    */
-  async appendToStream(
+  appendToStream(
     streamId: string,
     events: EventToWrite[],
     options: { expectedVersion?: ExpectedVersion } = {},
   ): Promise<AppendResult> {
-    const expectedVersion = options.expectedVersion ?? 'any';
-    try {
-      return await appendEvents(this.dataSource, this.target, streamId, events, expectedVersion);
-    } catch (error) {
-      const pg = error as { driverError?: { code?: string; constraint?: string } };
-      // The same ids raced in on another stream between our check and insert: report it the way a
-      // sequential retry would see it (the function, run again, raises the idempotency conflict).
-      if (pg.driverError?.code === UNIQUE_VIOLATION && pg.driverError.constraint?.includes('event_id')) {
-        return appendEvents(this.dataSource, this.target, streamId, events, expectedVersion);
-      }
-      throw error;
-    }
+    return this.writes.appendToStream(streamId, events, options.expectedVersion ?? 'any');
   }
 
   /**
-   * Appends inside a transaction opened with `inTransaction`, so callers can
-   * write other rows atomically with the events (or roll everything back).
+   * Appends to one or many streams in one round trip, atomically: each stream
+   * at its own `expectedVersion`, all written or none. Up to
+   * `MAX_EVENTS_PER_BATCH` events in `MAX_STREAMS_PER_BATCH` streams; a stream
+   * appears once. A stream whose events are all stored already is a no-op
+   * (`written: false`), so a retried batch is idempotent.
+   * @throws ConcurrencyConflictError / IdempotencyConflictError naming the stream, InvalidAppendError, EventStoreTimeoutError
    */
-  appendWithin(q: QueryRunner, streamId: string, events: EventToWrite[], expectedVersion: ExpectedVersion = 'any') {
-    return appendEvents(q, this.target, streamId, events, expectedVersion);
+  appendToStreams(appends: StreamAppend[]): Promise<BatchAppendResult> {
+    return this.writes.appendToStreams(appends);
   }
 
-  /** Runs `work` in a transaction on one connection. */
-  async inTransaction<T>(work: (q: QueryRunner) => Promise<T>): Promise<T> {
-    const q = this.dataSource.createQueryRunner();
-    await q.connect();
-    try {
-      await q.startTransaction('READ COMMITTED');
-      const result = await work(q);
-      await q.commitTransaction();
-      return result;
-    } catch (error) {
-      if (q.isTransactionActive) await q.rollbackTransaction().catch(() => undefined);
-      throw error;
-    } finally {
-      await q.release();
-    }
+  /**
+   * Appends inside a transaction opened with `inTransaction`, so the caller
+   * can write its own rows atomically with the events (or roll everything
+   * back). Any number of appends, before or after any other writes of the
+   * transaction, keeps the global order (ADR 0002: the append records the
+   * transaction's horizon, not only its own id). `q` must be the QueryRunner
+   * `inTransaction` passed, with its transaction still open, else
+   * `ForeignTransactionError`. A failed append aborts the transaction:
+   * `inTransaction` then rolls back and rethrows it, even if `work` caught it.
+   * @throws ConcurrencyConflictError, IdempotencyConflictError, InvalidAppendError, ForeignTransactionError, EventStoreTimeoutError
+   */
+  appendWithin(q: QueryRunner, streamId: string, events: EventToWrite[], expectedVersion: ExpectedVersion = 'any'): Promise<AppendResult> {
+    return this.writes.appendWithin(q, streamId, events, expectedVersion);
+  }
+
+  /**
+   * Runs `work` in a READ COMMITTED transaction on one pooled connection;
+   * commits if it resolves, rolls back if it throws. Keep it short: an open
+   * transaction holds back global readers (ADR 0002), and the pool's
+   * `idleInTransactionTimeoutMs` ends one that waits too long between statements.
+   */
+  inTransaction<T>(work: (q: QueryRunner) => Promise<T>): Promise<T> {
+    return this.writes.inTransaction(work);
+  }
+
+  /** Stops announcing appends and waits for an announcement in flight; `close()` of the handle calls it. */
+  closeWrites(): Promise<void> {
+    return this.writes.close();
   }
 
   /** Which of these event ids are already stored. */

@@ -1,0 +1,82 @@
+import { InvalidAppendError } from '../errors';
+import type { AppendResult, ExpectedVersion } from '../types';
+import { appendError, AppendTarget, VERSION_TAKEN } from './append';
+import { addColumns, checkEvents, checkStream, emptyColumns, EventToWrite } from './append-request';
+import type { Queryable } from './queryable';
+
+/** One stream's part of a batch append. */
+export interface StreamAppend {
+  streamId: string;
+  events: EventToWrite[];
+  /** What the stream must look like for the batch to be written. Default `'any'`. */
+  expectedVersion?: ExpectedVersion;
+}
+
+/** Result of a batch append. */
+export interface BatchAppendResult {
+  /** One result per stream, in request order (`written: false` for a stream whose events were all stored already). */
+  streams: Array<AppendResult & { streamId: string }>;
+  /** Highest position among them: wait for it (e.g. `X-Min-Position`) to read the whole batch back. */
+  position: number;
+}
+
+/** Most events one batch takes. */
+export const MAX_EVENTS_PER_BATCH = 10_000;
+/**
+ * Most streams one batch takes. Each stream's lock occupies a slot of the
+ * server's shared lock table (`max_locks_per_transaction` x connections) until COMMIT.
+ */
+export const MAX_STREAMS_PER_BATCH = 1000;
+
+const BATCH_SQL = (schema: string) => `SELECT out_stream, out_position, out_stream_version, out_written
+  FROM ${schema}.append_to_streams($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::int[], $7::jsonb[],
+                                   $8::jsonb[], $9::timestamptz[], $10, $11, $12)`;
+
+/**
+ * Appends events to one or many streams in one statement (one round trip),
+ * all or nothing: if any stream is not at its expected version, nothing is
+ * written and the error names that stream. Same global-order and idempotency
+ * guarantees as a single append.
+ */
+export async function appendBatch(q: Queryable, target: AppendTarget, appends: StreamAppend[]): Promise<BatchAppendResult> {
+  if (!Array.isArray(appends) || appends.length === 0 || appends.length > MAX_STREAMS_PER_BATCH) {
+    throw new InvalidAppendError(`a batch takes 1..${MAX_STREAMS_PER_BATCH} streams`);
+  }
+  const streams = new Set<string>();
+  const seenIds = new Set<string>();
+  const columns = emptyColumns();
+  const streamOf: number[] = [];
+  const occurredAt = new Date().toISOString();
+  appends.forEach((a, i) => {
+    checkStream(a?.streamId, a?.expectedVersion ?? 'any');
+    if (streams.has(a.streamId)) throw new InvalidAppendError(`stream "${a.streamId}" appears twice in the batch`);
+    streams.add(a.streamId);
+    if (!Array.isArray(a.events) || a.events.length === 0) throw new InvalidAppendError(`stream "${a.streamId}" has no events`);
+    checkEvents(a.events, seenIds);
+    addColumns(columns, a.events, occurredAt);
+    for (let k = 0; k < a.events.length; k++) streamOf.push(i + 1);
+  });
+  if (streamOf.length > MAX_EVENTS_PER_BATCH) throw new InvalidAppendError(`a batch takes at most ${MAX_EVENTS_PER_BATCH} events`);
+  try {
+    const rows: Array<{ out_stream: number; out_position: string; out_stream_version: number; out_written: boolean }> =
+      await q.query(BATCH_SQL(target.schema), [
+        appends.map((a) => a.streamId), appends.map((a) => String(a.expectedVersion ?? 'any')), streamOf,
+        columns.ids, columns.types, columns.versions, columns.data, columns.metadata, columns.recorded,
+        target.streamLockClass, ...target.sequenceLock,
+      ]);
+    const results = rows.map((r) => ({
+      streamId: appends[r.out_stream - 1].streamId,
+      position: Number(r.out_position),
+      streamVersion: r.out_stream_version,
+      written: r.out_written,
+    }));
+    return { streams: results, position: Math.max(...results.map((r) => r.position)) };
+  } catch (error) {
+    throw appendError(error, (pg) => {
+      const byKey = VERSION_TAKEN.exec(pg.detail ?? '');
+      const index = byKey ? appends.findIndex((a) => a.streamId === byKey[1]) : Number(pg.hint) - 1;
+      const a = appends[index] ?? appends[0];
+      return { streamId: a.streamId, expectedVersion: a.expectedVersion ?? 'any', eventIds: a.events.map((e) => e.eventId as string) };
+    });
+  }
+}

@@ -1,0 +1,129 @@
+import type { Pool, PoolClient } from 'pg';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { ForeignTransactionError } from '../errors';
+import type { AppendResult, ExpectedVersion } from '../types';
+import { appendEvents, AppendTarget } from './append';
+import { appendBatch, BatchAppendResult, StreamAppend } from './append-batch';
+import type { EventToWrite } from './append-request';
+import { AppendNotifier } from './append-notifier';
+import { mayHoldSessionLock, translateTimeout } from './pg-errors';
+import type { Queryable } from './queryable';
+
+/** What the store knows about a transaction it opened. */
+interface StoreTransaction {
+  open: boolean;
+  /** A failed append left this connection possibly holding the global lock: close it, never pool it. */
+  doubt?: Error;
+  /** The first append that failed: the transaction is aborted, so it must not be reported as committed. */
+  failedAppend?: unknown;
+  /** Highest position appended, announced after COMMIT. */
+  position: number;
+}
+
+/**
+ * The store's writes and the connections they run on. The promise it keeps:
+ * a connection on which an append failed in a way that might leave the
+ * global append lock held (a cancel, a timeout, a broken connection) is
+ * closed, never returned to the pool; and listeners hear about an append
+ * only after it committed.
+ */
+export class WritePath {
+  private readonly transactions = new WeakMap<QueryRunner, StoreTransaction>();
+  private readonly notifier: AppendNotifier;
+
+  constructor(private readonly dataSource: DataSource, private readonly target: AppendTarget) {
+    this.notifier = new AppendNotifier((position) => this.pool().query('SELECT pg_notify($1, $2)', [target.channel, String(position)]));
+  }
+
+  async appendToStream(streamId: string, events: EventToWrite[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
+    const result = await this.pooled((q) => appendEvents(q, this.target, streamId, events, expectedVersion));
+    if (result.written) this.notifier.appended(result.position);
+    return result;
+  }
+
+  async appendToStreams(appends: StreamAppend[]): Promise<BatchAppendResult> {
+    const result = await this.pooled((q) => appendBatch(q, this.target, appends));
+    if (result.streams.some((s) => s.written)) this.notifier.appended(result.position);
+    return result;
+  }
+
+  async appendWithin(q: QueryRunner, streamId: string, events: EventToWrite[], expected: ExpectedVersion): Promise<AppendResult> {
+    const tx = this.transactions.get(q);
+    if (!tx?.open) throw new ForeignTransactionError();
+    try {
+      const result = await appendEvents(watched((sql, params) => q.query(sql, params), tx), this.target, streamId, events, expected);
+      if (result.written) tx.position = Math.max(tx.position, result.position);
+      return result;
+    } catch (error) {
+      tx.failedAppend ??= error;
+      throw error;
+    }
+  }
+
+  async inTransaction<T>(work: (q: QueryRunner) => Promise<T>): Promise<T> {
+    const q = this.dataSource.createQueryRunner();
+    await q.connect();
+    const tx: StoreTransaction = { open: true, position: 0 };
+    this.transactions.set(q, tx);
+    try {
+      await q.startTransaction('READ COMMITTED');
+      const result = await work(q);
+      // COMMIT of an aborted transaction quietly rolls back: a swallowed append failure must not pass as success.
+      if (tx.failedAppend !== undefined) throw tx.failedAppend;
+      await q.commitTransaction();
+      if (tx.position) this.notifier.appended(tx.position);
+      return result;
+    } catch (error) {
+      if (q.isTransactionActive) await q.rollbackTransaction().catch((e: Error) => (tx.doubt ??= e));
+      throw translateTimeout(error);
+    } finally {
+      tx.open = false;
+      await releaseConnection(q, tx.doubt);
+    }
+  }
+
+  /** Stops notifying; waits for a notification in flight so the pool can close. */
+  close(): Promise<void> {
+    return this.notifier.close();
+  }
+
+  /** Runs `work` on a pooled connection that is closed instead of returned if a statement left it in doubt. */
+  private async pooled<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
+    const client: PoolClient = await this.pool().connect();
+    const tx: StoreTransaction = { open: true, position: 0 };
+    try {
+      return await work(watched(async (sql, params) => (await client.query(sql, params)).rows, tx));
+    } finally {
+      client.release(tx.doubt);
+    }
+  }
+
+  private pool(): Pool {
+    return (this.dataSource.driver as unknown as { master: Pool }).master;
+  }
+}
+
+/** `run` as a Queryable that records, on `tx`, a failure that may leave the session lock held. */
+function watched(run: Queryable['query'], tx: StoreTransaction): Queryable {
+  return {
+    query: async (sql, params) => {
+      try {
+        return await run(sql, params);
+      } catch (error) {
+        if (mayHoldSessionLock(error)) tx.doubt ??= asError(error);
+        throw error;
+      }
+    },
+  };
+}
+
+/** Returns the connection to the pool, or closes it when `doubt` is set (TypeORM's PostgreSQL runner supports both). */
+async function releaseConnection(q: QueryRunner, doubt: Error | undefined): Promise<void> {
+  const runner = q as QueryRunner & { releasePostgresConnection?: (err?: Error) => Promise<void> };
+  if (doubt && runner.releasePostgresConnection) await runner.releasePostgresConnection(doubt);
+  else await q.release();
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
