@@ -1,5 +1,6 @@
 import { IsInt } from 'class-validator';
 import { randomUUID } from 'node:crypto';
+import { eventually } from '../../../../test/eventually';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import { defineEvent } from '../registry/event-definition';
 import { deferred } from '../testing/append-probes';
@@ -72,6 +73,8 @@ describe('appendWithin keeps the global order', () => {
     await reader.catchUp(); // A committed, B still open
     bCommit.resolve();
     await b;
+    // Both committed: once every older transaction in the cluster has ended, the follower must get everything.
+    await eventually(async () => (await es.store.headPosition()) >= aPosition, 5000, 'both transactions to be settled');
     await reader.catchUp();
     return { positions: [...before, bPosition, aPosition].sort((x, y) => x - y), seen: reader.seen };
   }

@@ -34,7 +34,7 @@ const BATCH_FUNCTION = (s: string) => `CREATE FUNCTION ${s}.append_to_streams(
     v_streams int := cardinality(p_streams);
     v_key int; i int; v_current int[]; v_sizes int[]; v_counts int[];
     v_replayed boolean[]; v_excluded boolean[]; v_replay_position bigint[]; v_replay_version int[];
-    v_to_write int; v_positions bigint[]; v_horizon xid8;
+    v_to_write int; v_positions bigint[]; v_horizon xid8; v_position bigint; v_version int;
   BEGIN
     FOR v_key IN SELECT DISTINCT hashtext(st.id) FROM unnest(p_streams) st(id) ORDER BY 1 LOOP
       PERFORM pg_advisory_xact_lock(p_stream_lock, v_key);
@@ -49,8 +49,9 @@ const BATCH_FUNCTION = (s: string) => `CREATE FUNCTION ${s}.append_to_streams(
     v_replay_version := array_fill(NULL::int, ARRAY[v_streams]);
     FOR i IN 1..v_streams LOOP
       IF NOT ${EXPECTED_VERSION_HOLDS('p_expected[i]', 'v_current[i]')} THEN
-        SELECT true, r.out_position, r.out_stream_version INTO v_replayed[i], v_replay_position[i], v_replay_version[i]
+        SELECT r.out_position, r.out_stream_version INTO v_position, v_version
           FROM ${s}.append_replay(p_streams[i], ${IDS_OF_STREAM('i')}, p_expected[i], v_current[i], i) r;
+        v_replayed[i] := true; v_replay_position[i] := v_position; v_replay_version[i] := v_version;
       END IF;
     END LOOP;
     -- Streams answered from the log before the insert take no positions.
@@ -83,8 +84,9 @@ const BATCH_FUNCTION = (s: string) => `CREATE FUNCTION ${s}.append_to_streams(
           IF v_counts[i] > 0 THEN
             RAISE EXCEPTION 'event ids reused differently' USING ERRCODE = 'ES002', HINT = i::text;
           END IF;
-          SELECT true, r.out_position, r.out_stream_version INTO v_replayed[i], v_replay_position[i], v_replay_version[i]
+          SELECT r.out_position, r.out_stream_version INTO v_position, v_version
             FROM ${s}.append_replay(p_streams[i], ${IDS_OF_STREAM('i')}, p_expected[i], v_current[i], i) r;
+          v_replayed[i] := true; v_replay_position[i] := v_position; v_replay_version[i] := v_version;
         END IF;
       END LOOP;
     END IF;
