@@ -41,7 +41,7 @@ export class AdminController {
     res.end();
   }
 
-  /** Appends an export stream (body `application/x-ndjson`), keeping types and versions; idempotent by event id. */
+  /** Imports an export stream (body `application/x-ndjson`) in bulk, keeping types and versions; idempotent by event id. */
   @Post('events/import')
   @HttpCode(200)
   @AcceptsStreamBody()
@@ -49,8 +49,9 @@ export class AdminController {
     if (!req.is('application/x-ndjson')) {
       throw new RequestError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 415, 'Send the export format as application/x-ndjson');
     }
-    req.setEncoding('utf8');
-    return importLines(this.store, req);
+    // Bytes, not strings: the import streams them into COPY as they are.
+    const length = Number(req.headers['content-length']);
+    return importLines(this.store, req, { totalBytes: Number.isFinite(length) ? length : undefined });
   }
 
   /** Reads every stored event through the upcasters and validators; lists each that fails. */

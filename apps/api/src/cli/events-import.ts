@@ -1,20 +1,42 @@
-import { createReadStream } from 'node:fs';
-import { importLines } from '@app/event-store';
-import { openStore, run } from './cli-context';
+import { createReadStream, statSync } from 'node:fs';
+import { importLines, type ImportProgress } from '@app/event-store';
+import { openStore, progressLine, run } from './cli-context';
 
 /**
- * npm run events:import -- <file> (or stdin) — appends an export file,
- * keeping stored types and schema versions; events already present are skipped.
+ * npm run events:import -- <file> (or stdin) — imports an export file in bulk
+ * (COPY), keeping stored types and schema versions; events already present
+ * are skipped, so re-running after a crash continues where it stopped.
+ * Progress on stderr, the report as JSON on stdout.
  */
 run(async () => {
   const file = process.argv[2];
-  const input = file ? createReadStream(file, 'utf8') : process.stdin.setEncoding('utf8');
+  const input = file ? createReadStream(file) : process.stdin;
   const es = await openStore();
   try {
-    const report = await importLines(es.store, input);
+    const report = await importLines(es.store, input, { totalBytes: file ? statSync(file).size : undefined, onProgress: showProgress });
+    if (process.stderr.isTTY) process.stderr.write('\n');
     console.log(JSON.stringify(report));
     return 0;
   } finally {
     await es.close();
   }
 });
+
+function showProgress(p: ImportProgress): void {
+  if (p.phase === 'reading') {
+    const mb = (n: number) => (n / 1e6).toFixed(1);
+    const done = p.totalBytes ? p.bytesRead / p.totalBytes : undefined;
+    progressLine(`import: reading ${bar(done)} ${mb(p.bytesRead)}${p.totalBytes ? `/${mb(p.totalBytes)}` : ''} MB`);
+  } else if (p.phase === 'checking') {
+    progressLine(`import: checking ${(p.bytesRead / 1e6).toFixed(1)} MB against the log`);
+  } else {
+    progressLine(`import: writing ${bar(p.toWrite ? p.written / p.toWrite : 1)} ${p.written}/${p.toWrite} events`);
+  }
+}
+
+/** A 20-character progress bar, or a plain marker when the total is unknown. */
+function bar(fraction: number | undefined): string {
+  if (fraction === undefined) return '[ ... ]';
+  const filled = Math.round(Math.min(1, fraction) * 20);
+  return `[${'#'.repeat(filled)}${'-'.repeat(20 - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%`;
+}

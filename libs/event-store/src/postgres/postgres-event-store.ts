@@ -1,3 +1,4 @@
+import type { PoolClient } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { InvalidAppendError } from '../errors';
 import type { EventRegistry } from '../registry/event-registry';
@@ -88,6 +89,15 @@ export class EventStore {
    */
   inTransaction<T>(work: (q: QueryRunner) => Promise<T>): Promise<T> {
     return this.writes.inTransaction(work);
+  }
+
+  /**
+   * Lends a dedicated connection without the statement timeout to bulk work
+   * (`importLines`); it is closed afterwards. `announce` tells listeners a
+   * position committed. Internal: applications call `importLines`.
+   */
+  withBulkSession<T>(work: (client: PoolClient, target: AppendTarget, announce: (position: number) => void) => Promise<T>): Promise<T> {
+    return this.writes.bulkSession(work);
   }
 
   /** Stops announcing appends and waits for an announcement in flight; `close()` of the handle calls it. */

@@ -82,6 +82,21 @@ export class WritePath {
     }
   }
 
+  /**
+   * Runs `work` on a connection of its own without the statement timeout
+   * (bulk import: a COPY lasts as long as its input). The connection is closed
+   * afterwards, never pooled: its temporary tables and settings end with it.
+   */
+  async bulkSession<T>(work: (client: PoolClient, target: AppendTarget, announce: (position: number) => void) => Promise<T>): Promise<T> {
+    const client = await this.pool().connect();
+    try {
+      await client.query('SET statement_timeout = 0');
+      return await work(client, this.target, (position) => this.notifier.appended(position));
+    } finally {
+      client.release(true);
+    }
+  }
+
   /** Stops notifying; waits for a notification in flight so the pool can close. */
   close(): Promise<void> {
     return this.notifier.close();
