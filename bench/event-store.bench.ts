@@ -1,56 +1,64 @@
 /**
- * Event store benchmark: append and verify throughput, each against a
- * baseline measured in the same run on the same PostgreSQL.
- *   npm run bench:event-store            (EVENTS=100000 CLIENTS=16 APPENDS=4000)
+ * Event store benchmark: writes (single and batch appends, import) and verify
+ * throughput, each against a baseline measured in the same run on the same PostgreSQL.
+ *   npm run bench:event-store
+ *     EVENTS=100000 (verify)  CLIENTS=16 APPENDS=4000 ROUNDS=5 (single appends: median of ROUNDS interleaved runs)
+ *     BULK=100000 BULK_ROUNDS=3 BATCH=1000 (import, batch appends and the raw COPY baseline, medians)
  * Prints figures and ratios, writes docs/benchmarks/event-store.{json,svg}.
  */
-import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEventStore, verifyStore } from '@app/event-store';
 import { userEvents } from '../apps/api/src/users/events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { writeBarChart } from './chart';
+import { batchAppends, bulkHistory, bulkImport, median, rawCopy, singleAppends, timed } from './event-store-writes';
 import { plainSelectAll } from './plain-select';
 
 const URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const EVENTS = Number(process.env.EVENTS ?? 100_000);
 const CLIENTS = Number(process.env.CLIENTS ?? 16);
 const APPENDS = Number(process.env.APPENDS ?? 4000);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const BULK = Number(process.env.BULK ?? 100_000);
+const BULK_ROUNDS = Number(process.env.BULK_ROUNDS ?? 3);
+const BATCH = Number(process.env.BATCH ?? 1000);
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
-async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
-  const t = process.hrtime.bigint();
-  const result = await work();
-  return { ms: Number(process.hrtime.bigint() - t) / 1e6, result };
-}
-
-/** Runs `total` operations from `clients` concurrent loops. */
-async function concurrently(total: number, clients: number, op: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    for (let i = next++; i < total; i = next++) await op(i);
-  }));
+/** Single appends vs INSERT (median of ROUNDS), then import and batch appends vs raw COPY (medians of BULK_ROUNDS). */
+async function measureWrites(results: Record<string, number>) {
+  const schema = uniqueSchema('bench_writes');
+  const es = await createEventStore({ url: URL, schema, events: userEvents, poolSize: CLIENTS + 2 });
+  try {
+    const single = await singleAppends(es, schema, CLIENTS, APPENDS, ROUNDS);
+    results.plainInsertPerSec = median(single.plain);
+    results.appendPerSec = median(single.appended);
+    const copy: number[] = [];
+    const imported: number[] = [];
+    const batched: number[] = [];
+    for (let r = 1; r <= BULK_ROUNDS; r++) {
+      progress(`round ${r}/${BULK_ROUNDS}: ${BULK} events by raw COPY, importLines and appendToStreams (${BATCH} per call)`);
+      copy.push(await rawCopy(URL, schema, bulkHistory(BULK, 1000), r));
+      imported.push(await bulkImport(es, bulkHistory(BULK, 1000)));
+      batched.push(await batchAppends(es, bulkHistory(BULK, BATCH), BATCH));
+    }
+    results.copyPerSec = median(copy);
+    results.importPerSec = median(imported);
+    results.batchAppendPerSec = median(batched);
+    return { single, copy };
+  } finally {
+    await es.close();
+    await dropSchema(schema, URL);
+  }
 }
 
 async function main(): Promise<void> {
-  const schema = uniqueSchema('bench');
-  const es = await createEventStore({ url: URL, schema, events: userEvents, poolSize: CLIENTS + 2 });
   const results: Record<string, number> = {};
+  // Writes go to a log of their own, so the verify log below holds exactly EVENTS events.
+  const writes = await measureWrites(results);
+  const schema = uniqueSchema('bench');
+  const es = await createEventStore({ url: URL, schema, events: userEvents, poolSize: 4 });
   try {
-    // Baseline for appends: the same rows, one INSERT per transaction, no checks, no locks.
-    await es.dataSource.query(`CREATE TABLE "${schema}".plain_events (LIKE "${schema}".events INCLUDING ALL)`);
-    const payload = (i: number) => ({ points: 1 + (i % 50), reason: 'bench', awardedAt: new Date().toISOString() });
-    progress(`baseline: ${APPENDS} plain INSERT transactions from ${CLIENTS} clients`);
-    const plain = await timed(() => concurrently(APPENDS, CLIENTS, (i) => es.store.inTransaction((q) =>
-      q.query(`INSERT INTO "${schema}".plain_events (event_id, stream_id, stream_version, type, schema_version, data)
-               VALUES ($1, $2, 1, 'PointsAwarded', 3, $3)`, [randomUUID(), `p-${i}`, JSON.stringify(payload(i))]))));
-    progress(`event store: ${APPENDS} appendToStream calls (one event, expected version) from ${CLIENTS} clients`);
-    const appended = await timed(() => concurrently(APPENDS, CLIENTS, (i) =>
-      es.store.appendToStream(`user-${i % (CLIENTS * 4)}`, [{ type: 'PointsAwarded', schemaVersion: 3, data: payload(i) }])));
-    results.plainInsertPerSec = APPENDS / (plain.ms / 1000);
-    results.appendPerSec = APPENDS / (appended.ms / 1000);
-
     progress(`seeding ${EVENTS} events (UserRegistered v1/v2, PointsAwarded v1/v2/v3) for verify`);
     await es.dataSource.query(
       `INSERT INTO "${schema}".events (event_id, stream_id, stream_version, type, schema_version, data, metadata)
@@ -78,16 +86,26 @@ async function main(): Promise<void> {
     results.events = total;
 
     const ratio = (a: number, b: number) => (a / b).toFixed(2);
+    const runs = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
     console.log('\nEvent store benchmark (same machine, same PostgreSQL, same run)');
-    console.log(`  appends (1 event, ${CLIENTS} clients):   ${results.appendPerSec.toFixed(0)} /s`);
-    console.log(`  baseline plain INSERT transactions:      ${results.plainInsertPerSec.toFixed(0)} /s   ratio ${ratio(results.appendPerSec, results.plainInsertPerSec)}`);
+    console.log(`  appends (1 event, ${CLIENTS} clients, median of ${ROUNDS}): ${results.appendPerSec.toFixed(0)} /s   runs: ${runs(writes.single.appended)}`);
+    console.log(`  baseline plain INSERT transactions:      ${results.plainInsertPerSec.toFixed(0)} /s   runs: ${runs(writes.single.plain)}`);
+    console.log(`    ratio ${ratio(results.appendPerSec, results.plainInsertPerSec)} (per round: ${writes.single.appended.map((a, i) => ratio(a, writes.single.plain[i])).join(', ')})`);
+    console.log(`  import (${BULK} events, median of ${BULK_ROUNDS}):  ${results.importPerSec.toFixed(0)} events/s   ratio to COPY ${ratio(results.importPerSec, results.copyPerSec)}`);
+    console.log(`  batch appends (${BATCH} per call, 1 client): ${results.batchAppendPerSec.toFixed(0)} events/s   ratio to COPY ${ratio(results.batchAppendPerSec, results.copyPerSec)}`);
+    console.log(`  baseline raw COPY into a LIKE table:     ${results.copyPerSec.toFixed(0)} rows/s   runs: ${runs(writes.copy)}`);
     console.log(`  verify (${total} events, upcast+validate): ${results.verifyPerSec.toFixed(0)} events/s`);
     console.log(`  baseline plain SELECT of the same rows:  ${results.selectPerSec.toFixed(0)} rows/s   ratio ${ratio(results.verifyPerSec, results.selectPerSec)}`);
     const out = join(__dirname, '../docs/benchmarks');
-    writeFileSync(join(out, 'event-store.json'), JSON.stringify({ date: new Date().toISOString(), clients: CLIENTS, appends: APPENDS, ...results }, null, 2) + '\n');
+    writeFileSync(join(out, 'event-store.json'), JSON.stringify({
+      date: new Date().toISOString(), clients: CLIENTS, appends: APPENDS, rounds: ROUNDS, bulkEvents: BULK, batchSize: BATCH, ...results,
+    }, null, 2) + '\n');
     writeBarChart(join(out, 'event-store.svg'), 'Event store throughput vs baselines (same run)', '/s', [
       { label: 'plain INSERT txns', value: results.plainInsertPerSec, group: 'baseline' },
       { label: 'appendToStream', value: results.appendPerSec, group: 'event store' },
+      { label: 'raw COPY rows', value: results.copyPerSec, group: 'baseline' },
+      { label: 'importLines', value: results.importPerSec, group: 'event store' },
+      { label: `appendToStreams (${BATCH}/call)`, value: results.batchAppendPerSec, group: 'event store' },
       { label: 'plain SELECT rows', value: results.selectPerSec, group: 'baseline' },
       { label: 'verify (upcast+validate)', value: results.verifyPerSec, group: 'event store' },
     ]);

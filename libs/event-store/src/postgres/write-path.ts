@@ -83,14 +83,16 @@ export class WritePath {
   }
 
   /**
-   * Runs `work` on a connection of its own without the statement timeout
-   * (bulk import: a COPY lasts as long as its input). The connection is closed
-   * afterwards, never pooled: its temporary tables and settings end with it.
+   * Runs `work` on a connection of its own, set up for bulk work: no statement
+   * timeout (a COPY lasts as long as its input), no JIT (measured: compiling
+   * the import's checks cost more than running them), sorts in memory. The
+   * connection is closed afterwards, never pooled: its temporary tables and
+   * settings end with it.
    */
   async bulkSession<T>(work: (client: PoolClient, target: AppendTarget, announce: (position: number) => void) => Promise<T>): Promise<T> {
     const client = await this.pool().connect();
     try {
-      await client.query('SET statement_timeout = 0');
+      await client.query(`SET statement_timeout = 0; SET jit = off; SET work_mem = '64MB'`);
       return await work(client, this.target, (position) => this.notifier.appended(position));
     } finally {
       client.release(true);

@@ -58,7 +58,7 @@ describe('importLines (bulk, via COPY)', () => {
   it('imports in line order, keeps every field, and a re-run skips everything', async () => {
     const lines = history(50, 7);
     const phases: string[] = [];
-    const onProgress = (p: ImportProgress) => phases[phases.length - 1] !== p.phase && phases.push(p.phase);
+    const onProgress = (p: ImportProgress) => void (phases[phases.length - 1] !== p.phase && phases.push(p.phase));
     const report = await importLines(es.store, asInput(jsonl(lines)), { chunkSize: 8, onProgress });
     expect(report).toEqual({ imported: 50, skipped: 0, position: expect.any(Number) });
     expect(phases).toEqual(['reading', 'checking', 'writing']);
@@ -83,6 +83,22 @@ describe('importLines (bulk, via COPY)', () => {
     for await (const e of es.store.readAllStored({ fromPosition: start })) seen.push((e.data as { n: number }).n);
     expect(seen).toEqual(lines.map((l) => (l.data as { n: number }).n));
     expect(await streamOf(lines[0].streamId)).toEqual(lines.filter((l) => l.streamId === lines[0].streamId).map((l) => [l.streamVersion, (l.data as { n: number }).n]));
+  });
+
+  it('a writer that takes a version during the import fails that chunk, naming the line; earlier chunks stay and a re-run continues', async () => {
+    const lines = history(10, 1);
+    const stream = lines[0].streamId;
+    let raced = false;
+    const race = async (p: ImportProgress) => {
+      if (p.phase !== 'writing' || p.written < 5 || raced) return;
+      raced = true;
+      await es.store.appendToStream(stream, [{ type: 'Noted', schemaVersion: 1, data: { n: -1 } }], { expectedVersion: 5 });
+    };
+    const error = await importLines(es.store, asInput(jsonl(lines)), { chunkSize: 5, onProgress: race }).catch((e) => e);
+    expect(error).toBeInstanceOf(ImportLineError);
+    expect(error.message).toMatch(/^Import line 6: another writer stored stream ".*" version 6 during the import \(5 imported before this chunk/);
+    expect((await streamOf(stream)).map(([v, n]) => [v, n])).toEqual([[1, 0], [2, 1], [3, 2], [4, 3], [5, 4], [6, -1]]);
+    expect((await importFails(jsonl(lines))).message).toMatch(/^Import line 6: stream ".*" already has version 6 in the log \(another event\)/);
   });
 
   it('continues a stream that the log already has, and refuses a gap or a conflicting existing stream, naming the line', async () => {

@@ -6,7 +6,10 @@ import { schemaOf } from './schema-of';
  * function every writer calls: appends, batch appends and import.
  *
  * Under the global append lock (a session advisory lock, released before
- * COMMIT so commits stay concurrent) it draws the positions and the
+ * COMMIT so commits stay concurrent) it reserves a block of `p_count`
+ * consecutive positions (one nextval and one setval, as every writer of the
+ * log draws positions only here, under the lock; a writer that bypassed it
+ * would collide on the primary key, not interleave silently) and draws the
  * transaction's *horizon*: the greatest transaction id recorded by any writer
  * so far, including its own (assigned here if it was not yet). Rows store the
  * horizon in `transaction_id`; readers return a row only when its horizon is
@@ -35,12 +38,18 @@ export class PositionReservation1700000000005 implements MigrationInterface {
     // and are still open (a rolling deploy) recorded ids at most this high.
     await q.query(`SELECT setval('${s}.events_horizon', pg_snapshot_xmax(pg_current_snapshot())::text::bigint - 1)`);
     await q.query(`CREATE FUNCTION ${s}.reserve_positions(p_count int, p_lock_1 int, p_lock_2 int,
-        OUT positions bigint[], OUT horizon xid8)
+        OUT first_position bigint, OUT horizon xid8)
       LANGUAGE plpgsql VOLATILE AS $fn$
       BEGIN
+        IF p_count < 1 THEN
+          RETURN;
+        END IF;
         BEGIN
           PERFORM pg_advisory_lock(p_lock_1, p_lock_2);
-          positions := ARRAY(SELECT nextval('${sequence}') FROM generate_series(1, p_count));
+          first_position := nextval('${sequence}');
+          IF p_count > 1 THEN
+            PERFORM setval('${sequence}', first_position + p_count - 1);
+          END IF;
           SELECT setval('${s}.events_horizon', greatest(pg_current_xact_id()::text::bigint, h.last_value))::text::xid8
             INTO horizon FROM ${s}.events_horizon h;
           PERFORM pg_advisory_unlock(p_lock_1, p_lock_2);

@@ -72,7 +72,7 @@ const APPEND_FUNCTION = (s: string) => `CREATE OR REPLACE FUNCTION ${s}.append_e
   RETURNS TABLE (out_position bigint, out_stream_version int, out_written boolean)
   LANGUAGE plpgsql VOLATILE AS $fn$
   DECLARE
-    v_count int := cardinality(p_ids); v_current int; v_positions bigint[]; v_horizon xid8; v_written int;
+    v_count int := cardinality(p_ids); v_current int; v_first bigint; v_horizon xid8; v_written int;
   BEGIN
     PERFORM pg_advisory_xact_lock(p_stream_lock, hashtext(p_stream_id));
     SELECT coalesce(max(e.stream_version), 0) INTO v_current FROM ${s}.events e WHERE e.stream_id = p_stream_id;
@@ -80,13 +80,13 @@ const APPEND_FUNCTION = (s: string) => `CREATE OR REPLACE FUNCTION ${s}.append_e
       RETURN QUERY SELECT * FROM ${s}.append_replay(p_stream_id, p_ids, p_expected, v_current, 1);
       RETURN;
     END IF;
-    SELECT r.positions, r.horizon INTO v_positions, v_horizon
+    SELECT r.first_position, r.horizon INTO v_first, v_horizon
       FROM ${s}.reserve_positions(v_count, p_global_lock_1, p_global_lock_2) r;
     WITH written AS (
       INSERT INTO ${s}.events (position, transaction_id, event_id, stream_id, stream_version, type, schema_version,
                                data, metadata, recorded_at)
       OVERRIDING SYSTEM VALUE
-      SELECT v_positions[e.ord], v_horizon, e.id, p_stream_id, v_current + e.ord::int, e.type, e.version,
+      SELECT v_first + e.ord - 1, v_horizon, e.id, p_stream_id, v_current + e.ord::int, e.type, e.version,
              e.data, e.metadata, coalesce(e.recorded, now())
         FROM unnest(p_ids, p_types, p_versions, p_data, p_metadata, p_recorded)
              WITH ORDINALITY AS e(id, type, version, data, metadata, recorded, ord)
@@ -100,7 +100,7 @@ const APPEND_FUNCTION = (s: string) => `CREATE OR REPLACE FUNCTION ${s}.append_e
       RAISE EXCEPTION 'event ids reused differently' USING ERRCODE = 'ES002';
     END IF;
     IF p_channel IS NOT NULL THEN
-      PERFORM pg_notify(p_channel, v_positions[v_count]::text);
+      PERFORM pg_notify(p_channel, (v_first + v_count - 1)::text);
     END IF;
-    RETURN QUERY SELECT v_positions[v_count], v_current + v_count, true;
+    RETURN QUERY SELECT v_first + v_count - 1, v_current + v_count, true;
   END $fn$`;

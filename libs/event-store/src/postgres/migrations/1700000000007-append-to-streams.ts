@@ -34,7 +34,7 @@ const BATCH_FUNCTION = (s: string) => `CREATE FUNCTION ${s}.append_to_streams(
     v_streams int := cardinality(p_streams);
     v_key int; i int; v_current int[]; v_sizes int[]; v_counts int[];
     v_replayed boolean[]; v_excluded boolean[]; v_replay_position bigint[]; v_replay_version int[];
-    v_to_write int; v_positions bigint[]; v_horizon xid8; v_position bigint; v_version int;
+    v_to_write int; v_first bigint; v_horizon xid8; v_position bigint; v_version int;
   BEGIN
     FOR v_key IN SELECT DISTINCT hashtext(st.id) FROM unnest(p_streams) st(id) ORDER BY 1 LOOP
       PERFORM pg_advisory_xact_lock(p_stream_lock, v_key);
@@ -58,7 +58,7 @@ const BATCH_FUNCTION = (s: string) => `CREATE FUNCTION ${s}.append_to_streams(
     v_excluded := v_replayed;
     SELECT count(*) INTO v_to_write FROM unnest(p_stream_of) so(i) WHERE NOT v_excluded[so.i];
     IF v_to_write > 0 THEN
-      SELECT r.positions, r.horizon INTO v_positions, v_horizon
+      SELECT r.first_position, r.horizon INTO v_first, v_horizon
         FROM ${s}.reserve_positions(v_to_write, p_global_lock_1, p_global_lock_2) r;
       WITH input AS (
         SELECT e.*, row_number() OVER (PARTITION BY e.stream ORDER BY e.ord) AS rank_in_stream,
@@ -70,7 +70,7 @@ const BATCH_FUNCTION = (s: string) => `CREATE FUNCTION ${s}.append_to_streams(
         INSERT INTO ${s}.events (position, transaction_id, event_id, stream_id, stream_version, type, schema_version,
                                  data, metadata, recorded_at)
         OVERRIDING SYSTEM VALUE
-        SELECT v_positions[i.k], v_horizon, i.id, p_streams[i.stream], v_current[i.stream] + i.rank_in_stream::int,
+        SELECT v_first + i.k - 1, v_horizon, i.id, p_streams[i.stream], v_current[i.stream] + i.rank_in_stream::int,
                i.type, i.version, i.data, i.metadata, coalesce(i.recorded, now())
           FROM input i ORDER BY i.ord
         ON CONFLICT (event_id) DO NOTHING
@@ -92,7 +92,7 @@ const BATCH_FUNCTION = (s: string) => `CREATE FUNCTION ${s}.append_to_streams(
     END IF;
     RETURN QUERY
       SELECT st.ord::int,
-             CASE WHEN v_replayed[st.ord] THEN v_replay_position[st.ord] ELSE v_positions[w.last_k] END,
+             CASE WHEN v_replayed[st.ord] THEN v_replay_position[st.ord] ELSE v_first + w.last_k - 1 END,
              CASE WHEN v_replayed[st.ord] THEN v_replay_version[st.ord] ELSE v_current[st.ord] + v_sizes[st.ord] END,
              NOT v_replayed[st.ord]
         FROM generate_series(1, v_streams) st(ord)

@@ -6,7 +6,7 @@ import { ImportLineError } from '../../errors';
 import type { AppendTarget } from '../../postgres/append';
 import { pgFields } from '../../postgres/pg-errors';
 import { CopyLineEncoder } from './copy-encoder';
-import { findFirstUnparsableLine } from './find-bad-line';
+import { findFirstBadLine } from './find-bad-line';
 import * as sql from './import-sql';
 
 /** Result of an import. Field names are a public contract (CLI output, `POST /admin/events/import`). */
@@ -33,8 +33,13 @@ export interface ImportProgress {
 export type ImportInput = Readable | AsyncIterable<string | Buffer> | Iterable<string | Buffer>;
 
 export interface ImportOptions {
-  /** Called as the import advances (at most every `progressEveryMs` while reading, and once per written chunk). */
-  onProgress?: (progress: ImportProgress) => void;
+  /**
+   * Called as the import advances: every `progressEveryMs` while reading, at
+   * each phase, before each write chunk. A promise it returns is awaited
+   * (except while reading), and a throw stops the import there: the chunks
+   * written so far stay, and a re-run continues after them.
+   */
+  onProgress?: (progress: ImportProgress) => void | Promise<void>;
   progressEveryMs?: number;
   totalBytes?: number;
   /** Events per write transaction. Default 10000: each chunk holds global readers back while it commits. */
@@ -51,85 +56,104 @@ export async function bulkImport(
 ): Promise<ImportReport> {
   const chunkSize = options.chunkSize ?? 10_000;
   const progress: ImportProgress = { phase: 'reading', bytesRead: 0, totalBytes: options.totalBytes, written: 0, toWrite: 0 };
-  const tell = () => options.onProgress?.({ ...progress });
+  const tell = async () => options.onProgress?.({ ...progress });
   await client.query(sql.CREATE_LINES);
   const encoder = new CopyLineEncoder();
-  tell();
-  const ticker = setInterval(() => ((progress.bytesRead = encoder.bytesIn), tell()), options.progressEveryMs ?? 250);
+  await tell();
+  const ticker = setInterval(() => ((progress.bytesRead = encoder.bytesIn), tell().catch(() => undefined)), options.progressEveryMs ?? 250);
   try {
     await pipeline(input instanceof Readable ? input : Readable.from(input), encoder, client.query(copyFrom(sql.COPY_LINES)));
+  } catch (error) {
+    throw unparsable(error);
   } finally {
     clearInterval(ticker);
   }
   progress.bytesRead = encoder.bytesIn;
   progress.phase = 'checking';
-  tell();
-  await checkLines(client, target.schema);
-  const { stored, fresh } = (await client.query(sql.PLAN_COUNTS)).rows[0];
-  const report: ImportReport = { imported: 0, skipped: stored, position: 0 };
+  await tell();
+  const { stored, lines } = await checkLines(client, target.schema);
+  const report: ImportReport = { imported: 0, skipped: 0, position: 0 };
   progress.phase = 'writing';
-  progress.toWrite = fresh;
-  tell();
-  for (let done = 0; done < fresh; done += chunkSize) {
-    const size = Math.min(chunkSize, fresh - done);
-    const { written, position } = await moveChunk(client, target, size, done, report.imported);
+  progress.toWrite = lines - stored;
+  for (let after = 0; after < encoder.lines; after += chunkSize) {
+    await tell();
+    const end = Math.min(after + chunkSize, encoder.lines);
+    const { written, position } = await moveChunk(client, target, after, end, report.imported);
     report.imported += written;
-    report.skipped += size - written;
     report.position = Math.max(report.position, Number(position));
     if (written) announce(report.position);
-    progress.written = done + size;
-    tell();
+    progress.written = report.imported;
   }
+  // Every line is an event that is now written by this run or was in the log already (by id).
+  report.skipped = lines - report.imported;
+  await tell();
   return report;
 }
 
-/** Parses and checks every line, set-based; throws `ImportLineError` at the first line that cannot be imported. */
-async function checkLines(client: PoolClient, schema: string): Promise<void> {
-  const first = async (text: string) => (await client.query(text)).rows[0];
+/**
+ * Checks every line, set-based, before anything is written; throws
+ * `ImportLineError` naming a line that cannot be imported. Returns how many
+ * lines there are and how many of them the log already has.
+ */
+async function checkLines(client: PoolClient, schema: string): Promise<{ stored: number; lines: number }> {
+  const first = async (text: string, values?: unknown[]) => (await client.query(text, values)).rows[0];
   try {
-    await client.query(sql.PARSE_LINES);
+    await client.query(sql.PLAN(schema));
   } catch (error) {
     if (!/^22/.test(pgFields(error).code ?? '')) throw error;
-    throw await findFirstUnparsableLine(client, error);
+    throw await findFirstBadLine(client);
   }
-  const invalid = await first(sql.FIRST_INVALID);
-  if (invalid) throw new ImportLineError(Number(invalid.line), invalid.problems);
-  await client.query('DROP TABLE es_import_lines');
-  await client.query('ANALYZE es_import_rows');
-  const twice = await first(sql.FIRST_DUPLICATE_ID);
-  if (twice) throw new ImportLineError(Number(twice.line), `eventId ${twice.event_id} appears twice (first on line ${twice.first_line})`);
-  const order = await first(sql.FIRST_VERSION_OUT_OF_ORDER);
-  if (order) {
-    throw new ImportLineError(Number(order.line), `stream "${order.stream_id}" has version ${order.stream_version} after ` +
-      `version ${order.previous}: a stream's versions must be consecutive, in line order`);
-  }
-  await client.query(sql.PLAN(schema));
+  const summary = await first(sql.PLAN_SUMMARY);
+  if (summary.bad) throw await findFirstBadLine(client);
   await client.query(sql.INDEX_PLAN);
-  await client.query('ANALYZE es_import_plan');
-  const elsewhere = await first(sql.FIRST_STORED_ELSEWHERE);
-  if (elsewhere) {
-    throw new ImportLineError(Number(elsewhere.line), `eventId ${elsewhere.event_id} is already stored as another event ` +
-      `(stream "${elsewhere.stored_stream}" v${elsewhere.stored_version})`);
+  const twice = await first(sql.DUPLICATE_ID);
+  if (twice) {
+    const [a, b] = (await client.query(sql.LINES_OF_ID, [twice.event_id])).rows.map((r) => r.line);
+    throw new ImportLineError(Number(b), `eventId ${twice.event_id} appears twice (first on line ${a})`);
   }
-  const gap = await first(sql.FIRST_DISCONTINUITY(schema));
-  if (gap) {
-    throw new ImportLineError(Number(gap.line), gap.stream_version > gap.current + 1
-      ? `stream "${gap.stream_id}" is at version ${gap.current} in the log: version ${gap.stream_version} would leave a gap`
-      : `stream "${gap.stream_id}" already has version ${gap.stream_version} in the log (another event): conflicting existing stream`);
+  if (summary.elsewhere !== null) {
+    const e = await first(sql.STORED_ELSEWHERE, [summary.elsewhere]);
+    throw new ImportLineError(Number(e.line), `eventId ${e.event_id} is already stored as another event ` +
+      `(stream "${e.stored_stream}" v${e.stored_version})`);
   }
+  const broken = await first(sql.FIRST_VERSION_BREAK(schema));
+  if (broken) throw new ImportLineError(Number(broken.line), versionBreak(broken));
+  return { stored: summary.stored, lines: summary.lines };
 }
 
-/** One chunk, one transaction. A live append that takes a version first makes the chunk fail, naming the line. */
-async function moveChunk(client: PoolClient, target: AppendTarget, size: number, after: number, importedBefore: number) {
+function versionBreak(b: { stream_id: string; stream_version: number; previous: number | null; current: number | null }): string {
+  if (b.previous !== null && b.stream_version !== b.previous + 1) {
+    return `stream "${b.stream_id}" has version ${b.stream_version} after version ${b.previous}: ` +
+      `a stream's versions must be consecutive, in line order`;
+  }
+  return Number(b.stream_version) > Number(b.current) + 1
+    ? `stream "${b.stream_id}" is at version ${b.current} in the log: version ${b.stream_version} would leave a gap`
+    : `stream "${b.stream_id}" already has version ${b.stream_version} in the log (another event): conflicting existing stream`;
+}
+
+/** A line COPY could not parse as JSON, by its number (tuple N is line N); any other failure unchanged. */
+function unparsable(error: unknown): unknown {
+  const { code, message } = pgFields(error);
+  const line = /COPY es_import_lines, line (\d+)/.exec((error as { where?: string }).where ?? '');
+  if (!line || !/^22/.test(code ?? '')) return error;
+  return new ImportLineError(Number(line[1]), code === '22P02' ? 'not valid JSON' : `not valid JSON (${message})`);
+}
+
+/** One chunk, one transaction. Another writer that took an id or a version since the checks makes it fail, naming the line. */
+async function moveChunk(client: PoolClient, target: AppendTarget, after: number, end: number, importedBefore: number) {
   try {
-    const { rows } = await client.query(sql.MOVE_CHUNK(target.schema), [size, ...target.sequenceLock, after]);
+    const { rows } = await client.query(sql.MOVE_CHUNK(target.schema), [...target.sequenceLock, after, end]);
     return rows[0] as { written: number; position: string };
   } catch (error) {
     const pg = pgFields(error);
-    const taken = pg.code === '23505' && /=\((.*), (\d+)\) already exists/.exec(pg.detail ?? '');
-    if (!taken) throw error;
-    const [row] = (await client.query(sql.LINE_OF_VERSION, [taken[1], Number(taken[2])])).rows;
-    throw new ImportLineError(Number(row?.line ?? 0), `stream "${taken[1]}" version ${taken[2]} was written by another writer ` +
-      `during the import (${importedBefore} imported before it; run the import again to continue)`);
+    const key = pg.code === '23505' ? /=\((.*)\) already exists/.exec(pg.detail ?? '') : null;
+    if (!key) throw error;
+    const byVersion = /^(.*), (\d+)$/.exec(key[1]);
+    const [row] = pg.constraint === 'events_stream_version_key' && byVersion
+      ? (await client.query(sql.LINE_OF_VERSION, [byVersion[1], Number(byVersion[2])])).rows
+      : (await client.query(sql.LINE_OF_ID, [key[1]])).rows;
+    throw new ImportLineError(Number(row?.line ?? 0), `another writer stored ${pg.constraint === 'events_stream_version_key'
+      ? `stream "${byVersion?.[1]}" version ${byVersion?.[2]}` : `event ${key[1]}`} during the import ` +
+      `(${importedBefore} imported before this chunk; run the import again to continue)`);
   }
 }
