@@ -4,6 +4,7 @@ import { eventually } from '../../../../test/eventually';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import { ConcurrencyConflictError, IdempotencyConflictError, InvalidAppendError } from '../errors';
 import { defineEvent } from '../registry/event-definition';
+import { AppendProbe, deferred } from '../testing/append-probes';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import { MAX_STREAMS_PER_BATCH } from './append-batch';
 
@@ -81,6 +82,30 @@ describe('appendToStreams (batch append)', () => {
       es.store.appendToStreams([{ streamId: `b-${randomUUID()}`, events: [note(1)] }, { streamId: a, events: [note(9, ids[0]), note(10)] }]),
     ).rejects.toMatchObject({ constructor: IdempotencyConflictError, streamId: a });
     expect(await versions(a)).toEqual([[1, 1], [2, 2]]);
+  });
+
+  it('an id racing in on another stream (uncommitted when the batch checked) is refused as an idempotency conflict', async () => {
+    const probe = await AppendProbe.open(schema);
+    try {
+      const id = randomUUID();
+      const appended = deferred();
+      const commit = deferred();
+      const holder = es.store.inTransaction(async (q) => {
+        await es.store.appendWithin(q, `h-${randomUUID()}`, [note(1, id)]);
+        appended.resolve();
+        await commit.promise;
+      });
+      await appended.promise;
+      const other = `b-${randomUUID()}`;
+      const batch = es.store.appendToStreams([{ streamId: other, events: [note(2, id)] }]).catch((e) => e);
+      await eventually(() => probe.waitingAppend(), 5000, 'the batch to wait on the uncommitted id');
+      commit.resolve();
+      await holder;
+      expect(await batch).toMatchObject({ code: 'EVENT_STORE.IDEMPOTENCY_CONFLICT', streamId: other });
+      expect(await versions(other)).toEqual([]);
+    } finally {
+      await probe.close();
+    }
   });
 
   it('concurrent batches over the same streams in different orders neither deadlock nor lose a version', async () => {

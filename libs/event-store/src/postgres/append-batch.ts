@@ -1,7 +1,7 @@
 import { InvalidAppendError } from '../errors';
 import type { AppendResult, ExpectedVersion } from '../types';
 import { appendError, AppendTarget, VERSION_TAKEN } from './append';
-import { addColumns, checkEvents, checkStream, emptyColumns, EventToWrite } from './append-request';
+import { checkEvents, checkStream, EventToWrite } from './append-request';
 import type { Queryable } from './queryable';
 
 /** One stream's part of a batch append. */
@@ -29,8 +29,18 @@ export const MAX_EVENTS_PER_BATCH = 10_000;
 export const MAX_STREAMS_PER_BATCH = 1000;
 
 const BATCH_SQL = (schema: string) => `SELECT out_stream, out_position, out_stream_version, out_written
-  FROM ${schema}.append_to_streams($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::int[], $7::jsonb[],
-                                   $8::jsonb[], $9::timestamptz[], $10, $11, $12)`;
+  FROM ${schema}.append_to_streams($1::text[], $2::text[], $3::jsonb, $4, $5, $6)`;
+
+/** One event of the batch as the SQL function takes it (one JSON array for the whole batch). */
+interface BatchRow {
+  stream: number;
+  id: string;
+  type: string;
+  version: number;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  recorded: string | null;
+}
 
 /**
  * Appends events to one or many streams in one statement (one round trip),
@@ -44,8 +54,7 @@ export async function appendBatch(q: Queryable, target: AppendTarget, appends: S
   }
   const streams = new Set<string>();
   const seenIds = new Set<string>();
-  const columns = emptyColumns();
-  const streamOf: number[] = [];
+  const batch: BatchRow[] = [];
   const occurredAt = new Date().toISOString();
   appends.forEach((a, i) => {
     checkStream(a?.streamId, a?.expectedVersion ?? 'any');
@@ -53,15 +62,18 @@ export async function appendBatch(q: Queryable, target: AppendTarget, appends: S
     streams.add(a.streamId);
     if (!Array.isArray(a.events) || a.events.length === 0) throw new InvalidAppendError(`stream "${a.streamId}" has no events`);
     checkEvents(a.events, seenIds);
-    addColumns(columns, a.events, occurredAt);
-    for (let k = 0; k < a.events.length; k++) streamOf.push(i + 1);
+    for (const e of a.events) {
+      batch.push({
+        stream: i + 1, id: e.eventId as string, type: e.type, version: e.schemaVersion, data: e.data,
+        metadata: { occurredAt, ...e.metadata }, recorded: e.recordedAt ?? null,
+      });
+    }
   });
-  if (streamOf.length > MAX_EVENTS_PER_BATCH) throw new InvalidAppendError(`a batch takes at most ${MAX_EVENTS_PER_BATCH} events`);
+  if (batch.length > MAX_EVENTS_PER_BATCH) throw new InvalidAppendError(`a batch takes at most ${MAX_EVENTS_PER_BATCH} events`);
   try {
     const rows: Array<{ out_stream: number; out_position: string; out_stream_version: number; out_written: boolean }> =
       await q.query(BATCH_SQL(target.schema), [
-        appends.map((a) => a.streamId), appends.map((a) => String(a.expectedVersion ?? 'any')), streamOf,
-        columns.ids, columns.types, columns.versions, columns.data, columns.metadata, columns.recorded,
+        appends.map((a) => a.streamId), appends.map((a) => String(a.expectedVersion ?? 'any')), JSON.stringify(batch),
         target.streamLockClass, ...target.sequenceLock,
       ]);
     const results = rows.map((r) => ({
@@ -73,8 +85,11 @@ export async function appendBatch(q: Queryable, target: AppendTarget, appends: S
     return { streams: results, position: Math.max(...results.map((r) => r.position)) };
   } catch (error) {
     throw appendError(error, (pg) => {
-      const byKey = VERSION_TAKEN.exec(pg.detail ?? '');
-      const index = byKey ? appends.findIndex((a) => a.streamId === byKey[1]) : Number(pg.hint) - 1;
+      const byVersion = VERSION_TAKEN.exec(pg.detail ?? '');
+      const byId = /\(event_id\)=\((.*)\) already exists/.exec(pg.detail ?? '');
+      const index = byVersion ? appends.findIndex((a) => a.streamId === byVersion[1])
+        : byId ? appends.findIndex((a) => a.events.some((e) => e.eventId?.toLowerCase() === byId[1]))
+        : Number(pg.hint) - 1;
       const a = appends[index] ?? appends[0];
       return { streamId: a.streamId, expectedVersion: a.expectedVersion ?? 'any', eventIds: a.events.map((e) => e.eventId as string) };
     });

@@ -61,7 +61,7 @@ export type LocateStream = (pg: PgErrorFields) => { streamId: string; expectedVe
 
 /**
  * The typed error for a failed append: ES001 -> `ConcurrencyConflictError`,
- * ES002 -> `IdempotencyConflictError`, a unique violation on
+ * ES002 or a unique violation on the event id -> `IdempotencyConflictError`, one on
  * (stream, version) -> `ConcurrencyConflictError` (another writer took the
  * version after this transaction's snapshot, e.g. under REPEATABLE READ), a
  * timeout -> `EventStoreTimeoutError`; anything else unchanged.
@@ -72,7 +72,8 @@ export function appendError(error: unknown, locate: LocateStream): unknown {
     const { streamId, expectedVersion } = locate(pg);
     return new ConcurrencyConflictError(streamId, expectedVersion, Number(pg.detail), { cause: error });
   }
-  if (pg.code === 'ES002') {
+  if (pg.code === 'ES002' || (pg.code === '23505' && pg.constraint === 'events_event_id_key')) {
+    // An id racing in on another stream hits the unique key: the same misuse as ES002.
     const { streamId, eventIds } = locate(pg);
     return new IdempotencyConflictError(streamId, eventIds);
   }
