@@ -2,7 +2,7 @@ import { createConnection } from 'node:net';
 import { createEventStore, type EventStoreHandle, type EventStoreOptions } from '@app/event-store';
 import { loadConfig } from '../config/app-config';
 import { embeddedPostgresUrl, startEmbeddedPostgres } from '../config/embedded-postgres';
-import { userEvents } from '../users/events';
+import { appEventStore } from '../app-event-store';
 
 /**
  * Opens the same event store the service uses: DATABASE_URL, or the embedded
@@ -22,7 +22,7 @@ export async function openStore(extra: Partial<EventStoreOptions> = {}): Promise
       stopEmbedded = embedded.stop;
     }
   }
-  const handle = await createEventStore({ url, schema: config.EVENT_STORE_SCHEMA, events: userEvents, poolSize: 6, ...extra });
+  const handle = await createEventStore({ url, schema: config.EVENT_STORE_SCHEMA, ...appEventStore, poolSize: 6, ...extra });
   return {
     ...handle,
     close: async () => {
