@@ -1,6 +1,6 @@
 /**
  * Architecture rules, checked by test/dependency-rules.spec.ts on every unit
- * run (or by hand: `npx depcruise apps libs`). See CONVENTIONS.md: the libs
+ * run (or by hand: `npx depcruise apps libs`). See CONTRIBUTING.md: the libs
  * never import the app, the two libs do not import each other (they meet in
  * the app), and the app uses each lib only through its public index.ts.
  */
