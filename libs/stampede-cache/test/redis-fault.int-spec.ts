@@ -117,4 +117,27 @@ describe('Redis crash, partition and recovery', () => {
       await proxy.cut();
     }
   });
+
+  it('returns an invalidation only once an instance that cannot hear it has stopped serving its L1', async () => {
+    const proxy = new TcpProxy('127.0.0.1', redis.server.port);
+    await proxy.start();
+    const deaf = await StampedeCache.create(options(`redis://127.0.0.1:${proxy.port}`, 'sc-deaf'));
+    const invalidator = await StampedeCache.create(options(redis.server.url, 'sc-deaf'));
+    try {
+      let version = 1;
+      const read = (cache: StampedeCache) => cache.getOrComputeWithStatus('k', async () => `v${version}`, { tags: ['t'], ttl: 60_000 });
+      await read(deaf);
+      expect(await read(deaf)).toMatchObject({ value: 'v1', status: 'HIT' }); // in its L1
+      proxy.freeze();
+      version = 2;
+      const startedAt = Date.now();
+      await invalidator.invalidateTags(['t']); // the deaf instance cannot acknowledge: bounded by the trust window
+      expect(Date.now() - startedAt).toBeLessThan(TRUST_WINDOW_MS + 200);
+      expect(await read(deaf)).toMatchObject({ value: 'v2' }); // right after it returned: not the old value
+    } finally {
+      proxy.thaw();
+      await Promise.all([deaf.close(), invalidator.close()]);
+      await proxy.cut();
+    }
+  });
 });

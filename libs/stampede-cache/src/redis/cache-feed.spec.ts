@@ -90,6 +90,22 @@ describe('CacheFeed', () => {
     await expect(acks.promise).resolves.toBe(true);
   });
 
+  it('waits for the whole window while it has not been listening for a window itself (it may have missed heartbeats)', async () => {
+    const b = await instance('b');
+    await clock.advance(WINDOW / 2);
+    const a = await instance('a'); // started after b's last heartbeat: a does not know b yet
+    const acks = a.feed.expectAcks('m4');
+    await a.feed.publish({ k: 'tags', versions: { t: 4 }, msg: 'm4' });
+    acks.published();
+    let resolved: boolean | undefined;
+    void acks.promise.then((all) => (resolved = all));
+    await settle();
+    expect(resolved).toBeUndefined();
+    expect(b.heard.some((m) => m.k === 'tags')).toBe(true);
+    await clock.advance(WINDOW + WINDOW / 100 + 5);
+    expect(resolved).toBe(false);
+  });
+
   it('reports a gap when the subscription drops or comes back, and trusts again only after hearing itself anew', async () => {
     const a = await instance('a');
     await settle();

@@ -42,6 +42,7 @@ export class CacheFeed {
   private readonly onReady = () => {
     if (this.everReady) this.gap();
     this.everReady = true;
+    this.acks.listening();
   };
   private readonly onClose = () => this.gap();
 
@@ -66,7 +67,7 @@ export class CacheFeed {
     this.subscriber.on('close', this.onClose);
     if (this.subscriber.status === 'ready') this.everReady = true;
     const subscribe = this.sharded ? this.subscriber.ssubscribe(this.channel) : this.subscriber.subscribe(this.channel);
-    const subscribed = subscribe.then(() => true, () => false);
+    const subscribed = subscribe.then(() => (this.acks.listening(), true), () => false);
     const timedOut = new Promise<boolean>((resolve) => this.clock.setTimer(() => resolve(false), timeoutMs));
     this.beat();
     if (!(await Promise.race([subscribed, timedOut]))) {
@@ -142,6 +143,7 @@ export class CacheFeed {
   }
 
   private gap(): void {
+    this.acks.deaf();
     this.heardUpTo = Number.NEGATIVE_INFINITY;
     this.heartbeatSentAt.clear();
     this.handlers.onGap();

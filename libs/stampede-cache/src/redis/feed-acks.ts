@@ -17,11 +17,14 @@ interface PendingInvalidation {
  * own message comes back, every such instance is among those whose heartbeat we have heard
  * within the window: waiting for their acknowledgements is enough. The wait is bounded by
  * the window itself, after which an instance that has not applied the invalidation can no
- * longer trust its L1.
+ * longer trust its L1. That argument needs this instance to have been listening for a whole
+ * window (else it missed heartbeats): until then, invalidations wait for the bound.
  */
 export class FeedAcks {
   private readonly lastHeard = new Map<string, number>();
   private readonly pending = new Map<string, PendingInvalidation>();
+  /** Since when this instance has been hearing the channel without a gap (undefined: not now). */
+  private listeningSince?: number;
 
   constructor(
     private readonly clock: CacheClock,
@@ -31,6 +34,16 @@ export class FeedAcks {
   /** Instances heard within the window. */
   get peerCount(): number {
     return this.recentPeers().size;
+  }
+
+  /** The subscription is live from now on (after start or a gap). */
+  listening(): void {
+    this.listeningSince = this.clock.now();
+  }
+
+  /** The subscription broke: who is out there is unknown until a whole window has been heard again. */
+  deaf(): void {
+    this.listeningSince = undefined;
   }
 
   heard(src: string): void {
@@ -58,6 +71,8 @@ export class FeedAcks {
     const pending = this.pending.get(msg);
     if (!pending) return;
     pending.echoed = true;
+    const heardLongEnough = this.listeningSince !== undefined && this.clock.now() - this.listeningSince >= this.windowMs;
+    if (!heardLongEnough) return; // peers may exist that we never heard: only the bound is safe
     pending.expected = this.recentPeers();
     this.check(msg, pending);
   }
