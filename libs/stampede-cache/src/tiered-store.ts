@@ -85,12 +85,13 @@ export class TieredStore {
   async write(id: string, entry: CacheEntry, mark: number, expectFence?: number): Promise<boolean> {
     const written = entry.fence === 0 ? undefined : await this.guard(() => this.l2.write(id, entry, expectFence), undefined);
     if (written === false) return false;
-    // Tags were stamped to outlive the computation; now they must outlive the entry (a short-lived negative, or a long ttl).
-    const tags = Object.keys(entry.tags ?? {});
-    if (written && tags.length) await this.guard(() => this.l2.keepTags(tags, entry.staleUntil - this.clock.now()), undefined);
     this.l1?.offer(id, entry, entrySize(entry), mark);
     this.signals.signal(id, { kind: 'written', fence: entry.fence });
-    if (written) await this.publish({ k: 'written', id, fence: entry.fence });
+    if (!written) return true;
+    // Tags were stamped to outlive the computation; now they must outlive the entry (a short-lived negative, or a long ttl).
+    const tags = Object.keys(entry.tags ?? {});
+    const keep = tags.length ? this.guard(() => this.l2.keepTags(tags, entry.staleUntil - this.clock.now()), undefined) : undefined;
+    await Promise.all([keep, this.publish({ k: 'written', id, fence: entry.fence })]);
     return true;
   }
 
