@@ -8,9 +8,11 @@ import { JsonBodyGuard } from './common/json-body.guard';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { AppConfig } from './config/app-config';
 import { HealthModule } from './health/health.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { LeaderboardModule } from './leaderboard/leaderboard.module';
 import { pointsLedgerProjection } from './leaderboard/points-ledger.projection';
 import { MetricsController } from './metrics/metrics.controller';
+import { appMigrations } from './migrations';
 import { createMetricsRegistry, METRICS_REGISTRY } from './metrics/metrics.registry';
 import { ProjectionCacheInvalidation } from './read-side/projection-cache-invalidation';
 import { userEvents } from './users/events';
@@ -36,6 +38,7 @@ export class AppModule {
           events: userEvents,
           projections: [userProfilesProjection, pointsLedgerProjection],
           runProjections: config.RUN_PROJECTIONS,
+          migrations: appMigrations,
         }),
         StampedeCacheModule.forRoot({
           isGlobal: true,
@@ -44,6 +47,7 @@ export class AppModule {
           registry,
           defaults: { staleTtl: 5 * 60_000, softTimeout: 1000, hardTimeout: 10_000, lockTtl: 15_000 },
         }),
+        IdempotencyModule,
         UsersModule,
         LeaderboardModule,
         AdminModule,

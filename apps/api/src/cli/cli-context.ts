@@ -2,6 +2,7 @@ import { createConnection } from 'node:net';
 import { createEventStore, type EventStoreHandle, type EventStoreOptions } from '@app/event-store';
 import { loadConfig } from '../config/app-config';
 import { startEmbeddedPostgres } from '../config/embedded-postgres';
+import { appMigrations } from '../migrations';
 import { userEvents } from '../users/events';
 
 /**
@@ -22,7 +23,7 @@ export async function openStore(extra: Partial<EventStoreOptions> = {}): Promise
       stopEmbedded = embedded.stop;
     }
   }
-  const handle = await createEventStore({ url, schema: config.EVENT_STORE_SCHEMA, events: userEvents, poolSize: 6, ...extra });
+  const handle = await createEventStore({ url, schema: config.EVENT_STORE_SCHEMA, events: userEvents, migrations: appMigrations, poolSize: 6, ...extra });
   return {
     ...handle,
     close: async () => {
