@@ -12,7 +12,10 @@ import { IdempotencyModule } from './idempotency/idempotency.module';
 import { LeaderboardModule } from './leaderboard/leaderboard.module';
 import { pointsLedgerProjection } from './leaderboard/points-ledger.projection';
 import { MetricsController } from './metrics/metrics.controller';
+import { ProjectionLagMetrics } from './metrics/projection-lag';
 import { appMigrations } from './migrations';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { AppRedis } from './redis/app-redis';
 import { createMetricsRegistry, METRICS_REGISTRY } from './metrics/metrics.registry';
 import { ProjectionCacheInvalidation } from './read-side/projection-cache-invalidation';
 import { userEvents } from './users/events';
@@ -52,16 +55,19 @@ export class AppModule {
         LeaderboardModule,
         AdminModule,
         HealthModule,
+        RateLimitModule.forRoot(config),
       ],
-      controllers: [MetricsController],
+      controllers: config.METRICS_ACCESS === 'off' ? [] : [MetricsController],
       providers: [
         { provide: AppConfig, useValue: config },
         { provide: METRICS_REGISTRY, useValue: registry },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: JsonBodyGuard },
         ProjectionCacheInvalidation,
+        AppRedis,
+        ProjectionLagMetrics,
       ],
-      exports: [AppConfig],
+      exports: [AppConfig, AppRedis],
       global: true,
     };
   }
