@@ -23,7 +23,7 @@ export class RateLimitModule {
           useFactory: (redis: AppRedis) => {
             if (!redis.client) new Logger('RateLimit').warn('No REDIS_URL: the write rate limit is counted per instance');
             return {
-              throttlers: [{ name: 'writes', limit: config.WRITE_RATE_LIMIT, ttl: config.WRITE_RATE_LIMIT_WINDOW_MS }],
+              throttlers: [{ limit: config.WRITE_RATE_LIMIT, ttl: config.WRITE_RATE_LIMIT_WINDOW_MS }],
               storage: redis.client
                 ? new RedisThrottlerStorage(redis.client, `${config.CACHE_NAMESPACE}:rate-limit:`)
                 : new ThrottlerStorageService(),
