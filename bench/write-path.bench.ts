@@ -8,7 +8,7 @@
  *    once over the instances (mixed case); users created are counted in the log.
  * Prints figures and writes docs/benchmarks/write-path.json. Exits 1 if a promise broke.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { Client } from 'pg';
 import { createApp } from '../apps/api/src/bootstrap';
 import { loadConfig } from '../apps/api/src/config/app-config';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { forkInstance, stopInstance } from './app-instances';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const INSTANCES = Number(process.env.INSTANCES ?? 2);
@@ -38,23 +39,6 @@ async function runInstance(): Promise<void> {
   });
 }
 
-function forkInstance(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(__filename, ['--instance'], { execArgv: ['-r', '@swc-node/register'], env: { ...process.env, ...env } });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m: { url: string }) => resolve({ child, url: m.url }));
-    child.once('exit', (code) => reject(new Error(`instance exited with ${code} before listening`)));
-  });
-}
-
-async function stopInstance(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.send('stop');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 const post = async (url: string, body: object, headers: Record<string, string> = {}) => {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as { id?: string; code?: string }, replayed: res.headers.get('idempotent-replayed') === 'true' };
@@ -71,7 +55,7 @@ async function main(): Promise<void> {
     progress(`starting ${INSTANCES} instances on schema ${schema}`);
     const urls: string[] = [];
     for (let i = 0; i < INSTANCES; i++) {
-      const { child, url } = await forkInstance({ EVENT_STORE_SCHEMA: schema, CACHE_NAMESPACE: schema, RUN_PROJECTIONS: i === 0 ? 'true' : 'false' });
+      const { child, url } = await forkInstance(__filename, { EVENT_STORE_SCHEMA: schema, CACHE_NAMESPACE: schema, RUN_PROJECTIONS: i === 0 ? 'true' : 'false' });
       children.push(child);
       urls.push(url);
     }

@@ -1,9 +1,10 @@
 import request from 'supertest';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { TEST_DATABASE_URL } from '../../../libs/event-store/src/testing/test-database';
 import { waitFor } from '../../../libs/stampede-cache/test/redis-harness';
-import { startTestApp, TestApp } from './test-app';
+import { startTwoInstances, type TwoInstances } from './two-instances';
+import type { TestApp } from './test-app';
 
 /**
  * Idempotency-Key across two instances sharing one database: a repeat answers the
@@ -26,18 +27,12 @@ describe('Idempotency-Key on command routes, across two instances (e2e)', () => 
     return idempotencyKey ? r.set('Idempotency-Key', idempotencyKey) : r;
   };
 
+  let instances: TwoInstances | undefined;
   beforeAll(async () => {
-    const env = { CACHE_NAMESPACE: `idem${randomBytes(4).toString('hex')}` };
-    a = await startTestApp(env);
-    b = await startTestApp({ ...env, EVENT_STORE_SCHEMA: a.schema });
-    db = new Client({ connectionString: TEST_DATABASE_URL });
-    await db.connect();
+    instances = await startTwoInstances();
+    ({ a, b, db } = instances);
   });
-  afterAll(async () => {
-    await db?.end();
-    await b?.close();
-    await a?.close();
-  });
+  afterAll(() => instances?.close());
 
   it('replays the first response (status, body, Location, ETag) on the other instance and appends nothing', async () => {
     const k = key();

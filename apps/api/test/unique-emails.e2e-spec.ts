@@ -1,9 +1,10 @@
 import request from 'supertest';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { createEventStore } from '@app/event-store';
 import { userEvents } from '../src/users/events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { startTwoInstances, type TwoInstances } from './two-instances';
 import { startTestApp, TestApp, TEST_ADMIN_TOKEN } from './test-app';
 
 const auth = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
@@ -19,18 +20,12 @@ describe('unique emails across two instances (e2e)', () => {
       `SELECT count(*) FROM "${a.schema}".events WHERE type = 'UserRegistered' AND lower(data->>'email') = lower($1)`, [address],
     )).rows[0].count);
 
+  let instances: TwoInstances | undefined;
   beforeAll(async () => {
-    const env = { CACHE_NAMESPACE: `mail${randomBytes(4).toString('hex')}` };
-    a = await startTestApp(env);
-    b = await startTestApp({ ...env, EVENT_STORE_SCHEMA: a.schema });
-    db = new Client({ connectionString: TEST_DATABASE_URL });
-    await db.connect();
+    instances = await startTwoInstances();
+    ({ a, b, db } = instances);
   });
-  afterAll(async () => {
-    await db?.end();
-    await b?.close();
-    await a?.close();
-  });
+  afterAll(() => instances?.close());
 
   it('answers 409 USERS.EMAIL_TAKEN to a taken email in any case, and appends nothing', async () => {
     const address = email();
