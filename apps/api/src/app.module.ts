@@ -4,22 +4,19 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { EventStoreModule } from '@app/event-store';
 import { StampedeCacheModule } from '@app/stampede-cache';
 import { AdminModule } from './admin/admin.module';
+import { appEventStore } from './app-event-store';
 import { JsonBodyGuard } from './common/json-body.guard';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { AppConfig } from './config/app-config';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { LeaderboardModule } from './leaderboard/leaderboard.module';
-import { pointsLedgerProjection } from './leaderboard/points-ledger.projection';
 import { MetricsController } from './metrics/metrics.controller';
 import { ProjectionLagMetrics } from './metrics/projection-lag';
-import { appMigrations } from './migrations';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { AppRedis } from './redis/app-redis';
 import { createMetricsRegistry, METRICS_REGISTRY } from './metrics/metrics.registry';
 import { ProjectionCacheInvalidation } from './read-side/projection-cache-invalidation';
-import { userEvents } from './users/events';
-import { userProfilesProjection } from './users/projections/user-profiles.projection';
 import { UsersModule } from './users/users.module';
 
 /**
@@ -38,10 +35,8 @@ export class AppModule {
         EventStoreModule.forRoot({
           url: config.DATABASE_URL,
           schema: config.EVENT_STORE_SCHEMA,
-          events: userEvents,
-          projections: [userProfilesProjection, pointsLedgerProjection],
+          ...appEventStore,
           runProjections: config.RUN_PROJECTIONS,
-          migrations: appMigrations,
         }),
         StampedeCacheModule.forRoot({
           isGlobal: true,

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startRedisServer, waitFor, type RedisServerProcess } from '../../../libs/stampede-cache/test/redis-harness';
+import { startRedisServer, type RedisServerProcess } from '../../../libs/stampede-cache/test/redis-harness';
+import { eventually } from '../../../test/eventually';
 import { counter } from './prometheus';
 import { startTestApp, TestApp, TEST_ADMIN_TOKEN } from './test-app';
 
@@ -129,14 +130,14 @@ describe('Redis: readiness degraded, write rate limit across instances, failing 
 
   it('fails open and reports Redis as degraded (not down) while Redis is gone, and limits again once it is back', async () => {
     await redis.server.kill('SIGKILL');
-    await waitFor(async () => (await request(a.server).get('/health/ready')).body.checks?.redis === 'degraded', 10_000, 'redis degraded');
+    await eventually(async () => (await request(a.server).get('/health/ready')).body.checks?.redis === 'degraded', 10_000, 'redis degraded');
     const ready = await request(a.server).get('/health/ready').expect(200);
     expect(ready.body).toMatchObject({ status: 'degraded', checks: { database: 'up', redis: 'degraded' } });
     // Over the limit, but the limit cannot be counted: writes go through.
     for (const server of [a.server, b.server]) await request(server).post('/users').send(user()).expect(201);
 
     await redis.server.start(); // same port, empty: a fresh window
-    await waitFor(async () => (await request(a.server).get('/health/ready')).body.checks?.redis === 'up', 15_000, 'redis up again');
+    await eventually(async () => (await request(a.server).get('/health/ready')).body.checks?.redis === 'up', 15_000, 'redis up again');
     const counted = [];
     for (let i = 0; i < 4; i++) counted.push((await request(b.server).post('/users').send(user())).status);
     expect(counted).toEqual([201, 201, 201, 429]);

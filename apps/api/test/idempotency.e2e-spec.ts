@@ -2,7 +2,7 @@ import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { TEST_DATABASE_URL } from '../../../libs/event-store/src/testing/test-database';
-import { waitFor } from '../../../libs/stampede-cache/test/redis-harness';
+import { eventually } from '../../../test/eventually';
 import { startTwoInstances, type TwoInstances } from './two-instances';
 import type { TestApp } from './test-app';
 
@@ -98,7 +98,7 @@ describe('Idempotency-Key on command routes, across two instances (e2e)', () => 
       await blocker.query('BEGIN');
       await blocker.query(`INSERT INTO "${a.schema}".email_reservations (email, user_id, position) VALUES ($1, 'blocker', 0)`, [address]);
       const first = register(a.server, { firstName: 'Edsger', lastName: 'Dijkstra', email: address }, k).then((r) => r);
-      await waitFor(async () => {
+      await eventually(async () => {
         const { rows } = await db.query(
           `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%email_reservations%' AND pid <> $1`,
           [(blocker as unknown as { processID: number }).processID],

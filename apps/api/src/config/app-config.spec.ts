@@ -19,6 +19,8 @@ describe('loadConfig', () => {
     ['TRENDING_CACHE_TTL_MS', '-1'],
     ['TRENDING_MIN_COMPUTE_MS', 'slow'],
     ['RUN_PROJECTIONS', 'yes'],
+    ['EMBEDDED_PG_PORT', '0'],
+    ['EMBEDDED_PG_DIR', ''],
     ['IDEMPOTENCY_TTL_MS', '1000'],
     ['WRITE_RATE_LIMIT', '-1'],
     ['WRITE_RATE_LIMIT_WINDOW_MS', '10'],
@@ -60,6 +62,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ REDIS_URL: 'redis://r:6379', TRENDING_CACHE_TTL_MS: '500', RUN_PROJECTIONS: 'false' })).toMatchObject({
       REDIS_URL: 'redis://r:6379', TRENDING_CACHE_TTL_MS: 500, TRENDING_MIN_COMPUTE_MS: 0, RUN_PROJECTIONS: false, READ_YOUR_WRITES_TIMEOUT_MS: 2000,
     });
+  });
+
+  it('reads the embedded PostgreSQL settings', () => {
+    expect(loadConfig({})).toMatchObject({ EMBEDDED_PG_DIR: '.data/postgres', EMBEDDED_PG_PORT: 54329 });
+    expect(loadConfig({ EMBEDDED_PG_DIR: '/var/pg', EMBEDDED_PG_PORT: '6000' })).toMatchObject({ EMBEDDED_PG_DIR: '/var/pg', EMBEDDED_PG_PORT: 6000 });
   });
 
   it('treats an empty optional variable as unset', () => {

@@ -1,6 +1,7 @@
 import { EventReadError, type EventStore, type StoredEvent } from '@app/event-store';
 import { UserRegistered } from './events';
 import { EmailReservations, normalizeEmail, type Registration } from './email-reservations';
+import { isUserStream, userIdOf } from './user-stream';
 
 /** A registration whose email is held by another user (or by no one: a reservation is missing). */
 export interface EmailDuplicate {
@@ -86,8 +87,9 @@ async function settledHead(store: EventStore, through: number): Promise<number> 
 function toRegistration(store: EventStore, stored: StoredEvent): Registration[] {
   try {
     const event = store.registry.upcast(stored);
-    if (!(event.data instanceof UserRegistered)) return [];
-    return [{ email: event.data.email, userId: stored.streamId.replace(/^user-/, ''), position: stored.position }];
+    // A registration outside a user stream belongs to no user and holds no email.
+    if (!(event.data instanceof UserRegistered) || !isUserStream(stored.streamId)) return [];
+    return [{ email: event.data.email, userId: userIdOf(stored.streamId), position: stored.position }];
   } catch (error) {
     if (error instanceof EventReadError) return [];
     throw error;

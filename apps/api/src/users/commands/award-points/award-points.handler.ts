@@ -1,7 +1,8 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository } from '@app/event-store';
 import { WriteTransactions } from '../../../common/write-transactions';
-import { User, userStreamId } from '../../user.aggregate';
+import { User } from '../../user.aggregate';
+import { userStreamId } from '../../user-stream';
 import { UserNotFoundError } from '../../users.errors';
 import { toWriteResult, type WriteResult } from '../write-result';
 import { AwardPointsCommand } from './award-points.command';
