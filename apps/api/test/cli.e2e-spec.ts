@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { createEventStore, type EventStoreHandle } from '@app/event-store';
+import { eventually } from '../../../test/eventually';
 import { userEvents } from '../src/users/events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
 
@@ -87,6 +88,8 @@ describe('events:verify / events:export / events:import CLIs', () => {
     const dup = await es.store.appendToStream('user-dup', [
       { type: 'UserRegistered', schemaVersion: 2, data: { firstName: 'Ada', lastName: 'Again', email: 'ADA@example.com' } },
     ]);
+    // Verify checks the log up to the settled head: wait until no older transaction in the cluster holds it below ours.
+    await eventually(async () => (await es.store.headPosition()) >= dup.position, 10_000, 'the log to settle through the duplicate');
     const r = await cli('events-verify', schema);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`DUPLICATE email=ada@example.com user=dup position=${dup.position} held-by=a`);

@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { createEventStore } from '@app/event-store';
 import { userEvents } from '../src/users/events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { eventually } from '../../../test/eventually';
 import { startTwoInstances, type TwoInstances } from './two-instances';
 import { startTestApp, TestApp, TEST_ADMIN_TOKEN } from './test-app';
 
@@ -95,7 +96,7 @@ describe('email reservations backfilled from an existing log (migration)', () =>
     ]);
     await register('first', 'Shared@Example.com', 1);
     const later = await register('second', 'shared@example.com', 2);
-    await register('alone', 'alone@example.com', 2);
+    const alone = await register('alone', 'alone@example.com', 2);
     await legacy.close();
 
     t = await startTestApp({ EVENT_STORE_SCHEMA: schema });
@@ -108,6 +109,11 @@ describe('email reservations backfilled from an existing log (migration)', () =>
       await db.end();
     }
     await request(t.server).post('/users').send({ firstName: 'X', lastName: 'Y', email: 'SHARED@example.com' }).expect(409);
+    // Verify checks the log up to the settled head: wait until no older transaction in the cluster holds it below our events.
+    await eventually(async () => {
+      const { body } = await request(t!.server).get('/admin/projections').set(auth).expect(200);
+      return body.projections[0].head >= alone.position;
+    }, 10_000, 'the log to settle through the legacy registrations');
     const verify = await request(t.server).post('/admin/events/verify').set(auth).expect(200);
     expect(verify.body.duplicateEmails).toEqual([
       { email: 'shared@example.com', userId: 'second', position: later.position, heldBy: 'first' },
