@@ -5,12 +5,11 @@ import { RenameUserHandler } from './commands/rename-user/rename-user.handler';
 import { GetUserHandler } from './queries/get-user/get-user.handler';
 import { EmailReservations } from './email-reservations';
 import { UsersController } from './users.controller';
-import { FreshReads } from '../read-side/fresh-read';
 
 /** The users feature: commands, queries and HTTP. Needs EventStoreModule, CqrsModule and IdempotencyModule (global). */
 @Module({
   controllers: [UsersController],
-  providers: [RegisterUserHandler, RenameUserHandler, AwardPointsHandler, GetUserHandler, FreshReads, EmailReservations],
+  providers: [RegisterUserHandler, RenameUserHandler, AwardPointsHandler, GetUserHandler, EmailReservations],
   exports: [EmailReservations],
 })
 export class UsersModule {}
