@@ -32,12 +32,12 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
   if (!options.url) throw new Error('EventStore needs a PostgreSQL `url`');
   const timeouts = resolvePoolTimeouts(options);
   const dataSource = new DataSource({
-    ...connectionOptions(options.url, schema),
+    ...connectionOptions(options),
     poolSize: options.poolSize ?? 10,
     applicationName: 'event-store',
     extra: poolTimeoutParameters(timeouts),
   });
-  if (options.runMigrations ?? true) await migrate(options.url, schema);
+  if (options.runMigrations ?? true) await migrate(options);
   await dataSource.initialize();
   const channel = options.notifyChannel ?? 'event_store_appended';
   const locks = logLockKeys(schema);
@@ -68,13 +68,13 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
   };
 }
 
-/** What the store's pool and its migration connection share. */
-function connectionOptions(url: string, schema: string) {
+/** What the store's pool and its migration connection share: the store's migrations, then the application's. */
+function connectionOptions(options: EventStoreOptions) {
   return {
     type: 'postgres' as const,
-    url,
-    schema,
-    migrations: eventStoreMigrations,
+    url: options.url,
+    schema: options.schema ?? 'event_store',
+    migrations: [...eventStoreMigrations, ...(options.migrations ?? [])],
     migrationsTableName: 'event_store_migrations',
     // Fail fast when the database is unreachable instead of queueing requests forever.
     connectTimeoutMS: 5000,
@@ -87,8 +87,9 @@ function connectionOptions(url: string, schema: string) {
  * the pool's statement timeout: a migration may take long, and so may the
  * wait for another replica's migrations.
  */
-async function migrate(url: string, schema: string): Promise<void> {
-  const dataSource = new DataSource({ ...connectionOptions(url, schema), poolSize: 2, applicationName: 'event-store-migrations' });
+async function migrate(options: EventStoreOptions): Promise<void> {
+  const schema = options.schema ?? 'event_store';
+  const dataSource = new DataSource({ ...connectionOptions(options), poolSize: 2, applicationName: 'event-store-migrations' });
   await dataSource.initialize();
   const q = dataSource.createQueryRunner();
   const [k1, k2] = logLockKeys(schema).migrations;
