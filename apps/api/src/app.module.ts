@@ -39,6 +39,8 @@ export class AppModule {
           schema: config.EVENT_STORE_SCHEMA,
           ...appEventStore,
           runProjections: config.RUN_PROJECTIONS,
+          statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+          idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
         }),
         StampedeCacheModule.forRoot({
           isGlobal: true,

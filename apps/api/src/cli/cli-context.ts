@@ -22,7 +22,11 @@ export async function openStore(extra: Partial<EventStoreOptions> = {}): Promise
       stopEmbedded = embedded.stop;
     }
   }
-  const handle = await createEventStore({ url, schema: config.EVENT_STORE_SCHEMA, ...appEventStore, poolSize: 6, ...extra });
+  const handle = await createEventStore({
+    url, schema: config.EVENT_STORE_SCHEMA, ...appEventStore, poolSize: 6,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS, idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    ...extra,
+  });
   return {
     ...handle,
     close: async () => {

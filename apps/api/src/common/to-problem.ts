@@ -47,6 +47,9 @@ export function toProblem(error: unknown): Problem {
   if (isDatabaseUnavailable(error)) {
     return makeProblem(503, 'DATABASE.UNAVAILABLE', 'The database is not reachable; try again shortly', { retryAfterSeconds: 2 });
   }
+  if (wasCancelledByTheServer(error)) {
+    return makeProblem(503, 'EVENT_STORE.TIMEOUT', 'The database cancelled a statement that ran too long; try again', { retryAfterSeconds: 1 });
+  }
   const coded = error as { code?: unknown; message?: string };
   if (error instanceof Error && typeof coded.code === 'string' && STATUS_BY_CODE[coded.code]) {
     const status = STATUS_BY_CODE[coded.code];
@@ -89,4 +92,14 @@ function isDatabaseUnavailable(error: unknown): boolean {
   if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(code) || /^(08|57P)/.test(code)) return true;
   const message = String(e?.message ?? '');
   return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(message);
+}
+
+/**
+ * A statement the server cancelled (SQLSTATE 57014: DATABASE_STATEMENT_TIMEOUT_MS, or an
+ * operator) outside the event store's own calls, e.g. a read-model query: transient, like
+ * the store's EVENT_STORE.TIMEOUT, so the same 503.
+ */
+function wasCancelledByTheServer(error: unknown): boolean {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } };
+  return String(e?.driverError?.code ?? e?.code ?? '') === '57014';
 }

@@ -27,6 +27,8 @@ describe('loadConfig', () => {
     ['TRUST_PROXY', 'yes'],
     ['METRICS_ACCESS', 'public'],
     ['DOCS_ACCESS', 'closed'],
+    ['DATABASE_STATEMENT_TIMEOUT_MS', '-1'],
+    ['DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'soon'],
   ])('rejects %s=%s with a message naming it, its value and the rule', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=${JSON.stringify(value)}: ${name} must`));
@@ -61,6 +63,13 @@ describe('loadConfig', () => {
   it('reads the cache and projection settings', () => {
     expect(loadConfig({ REDIS_URL: 'redis://r:6379', TRENDING_CACHE_TTL_MS: '500', RUN_PROJECTIONS: 'false' })).toMatchObject({
       REDIS_URL: 'redis://r:6379', TRENDING_CACHE_TTL_MS: 500, TRENDING_MIN_COMPUTE_MS: 0, RUN_PROJECTIONS: false, READ_YOUR_WRITES_TIMEOUT_MS: 2000,
+    });
+  });
+
+  it('reads the database timeouts, defaulting to the event store\'s', () => {
+    expect(loadConfig({})).toMatchObject({ DATABASE_STATEMENT_TIMEOUT_MS: 30_000, DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: 10_000 });
+    expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '5000', DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '0' })).toMatchObject({
+      DATABASE_STATEMENT_TIMEOUT_MS: 5000, DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: 0,
     });
   });
 

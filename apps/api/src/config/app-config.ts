@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '@app/event-store';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
@@ -86,6 +87,17 @@ export class AppConfig {
   /** Reverse proxies in front of the service whose X-Forwarded-For is trusted for the client IP (0 = use the socket address). */
   @Transform(toInt) @IsInt() @Min(0) @Max(10) TRUST_PROXY: number = 0;
 
+  /**
+   * Server-side statement timeout of the event store's pooled connections, in ms (0 = the server's
+   * setting). A statement past it fails with EVENT_STORE.TIMEOUT (503 with Retry-After). Migrations
+   * and imports run without it.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(86_400_000) DATABASE_STATEMENT_TIMEOUT_MS: number = DEFAULT_STATEMENT_TIMEOUT_MS;
+
+  /** Idle-in-transaction timeout of the event store's pooled connections, in ms (0 = the server's setting). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(86_400_000)
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: number = DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS;
+
   /** Who may read /metrics: `open`, `admin` (Bearer ADMIN_TOKEN) or `off` (404). */
   @IsIn(ACCESS_MODES, { message: 'METRICS_ACCESS must be open, admin or off' }) METRICS_ACCESS: AccessMode = 'open';
 
@@ -104,6 +116,7 @@ export const CONFIG_VARIABLES = [
   'REDIS_URL', 'CACHE_NAMESPACE', 'TRENDING_CACHE_TTL_MS', 'TRENDING_MIN_COMPUTE_MS', 'USER_CACHE_TTL_MS',
   'READ_YOUR_WRITES_TIMEOUT_MS', 'RUN_PROJECTIONS', 'EMBEDDED_PG_DIR', 'EMBEDDED_PG_PORT', 'IDEMPOTENCY_TTL_MS',
   'WRITE_RATE_LIMIT', 'WRITE_RATE_LIMIT_WINDOW_MS', 'TRUST_PROXY', 'METRICS_ACCESS', 'DOCS_ACCESS',
+  'DATABASE_STATEMENT_TIMEOUT_MS', 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
 ] as const;
 
 /** Reads and validates configuration from `env` (default: process.env). */
