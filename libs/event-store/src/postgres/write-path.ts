@@ -84,15 +84,15 @@ export class WritePath {
 
   /**
    * Runs `work` on a connection of its own, set up for bulk work: no statement
-   * timeout (a COPY lasts as long as its input), no JIT (measured: compiling
-   * the import's checks cost more than running them), sorts in memory. The
+   * timeout, no JIT (measured: compiling the import's checks cost more than
+   * running them), sorts and temporary tables in memory. The
    * connection is closed afterwards, never pooled: its temporary tables and
    * settings end with it.
    */
   async bulkSession<T>(work: (client: PoolClient, target: AppendTarget, announce: (position: number) => void) => Promise<T>): Promise<T> {
     const client = await this.pool().connect();
     try {
-      await client.query(`SET statement_timeout = 0; SET jit = off; SET work_mem = '64MB'`);
+      await client.query(`SET statement_timeout = 0; SET jit = off; SET work_mem = '64MB'; SET temp_buffers = '64MB'`);
       return await work(client, this.target, (position) => this.notifier.appended(position));
     } finally {
       client.release(true);

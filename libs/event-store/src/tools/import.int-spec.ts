@@ -4,6 +4,7 @@ import { eventually } from '../../../../test/eventually';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import { ImportLineError } from '../errors';
 import { defineEvent } from '../registry/event-definition';
+import { deferred } from '../testing/append-probes';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import type { ExportedEvent } from './export-format';
 import { exportLines, importLines, ImportProgress } from './export-import';
@@ -85,6 +86,25 @@ describe('importLines (bulk, via COPY)', () => {
     expect(await streamOf(lines[0].streamId)).toEqual(lines.filter((l) => l.streamId === lines[0].streamId).map((l) => [l.streamVersion, (l.data as { n: number }).n]));
   });
 
+  it('a slow input never holds back global readers: no transaction waits on the client', async () => {
+    const lines = history(3000, 10);
+    const resume = deferred();
+    const halfRead = deferred();
+    async function* slowClient() {
+      yield Buffer.from(jsonl(lines.slice(0, 1500)));
+      halfRead.resolve();
+      await resume.promise;
+      yield Buffer.from(jsonl(lines.slice(1500)));
+    }
+    const importing = importLines(es.store, slowClient());
+    await halfRead.promise;
+    // While the import waits for the rest of its input, an append elsewhere becomes readable.
+    const live = await es.store.appendToStream(`live-${randomUUID()}`, [{ type: 'Noted', schemaVersion: 1, data: { n: 1 } }]);
+    await eventually(async () => (await es.store.headPosition()) >= live.position, 5000, 'the live append to be readable');
+    resume.resolve();
+    expect(await importing).toMatchObject({ imported: 3000, skipped: 0 });
+  });
+
   it('a writer that takes a version during the import fails that chunk, naming the line; earlier chunks stay and a re-run continues', async () => {
     const lines = history(10, 1);
     const stream = lines[0].streamId;
@@ -130,6 +150,8 @@ describe('importLines (bulk, via COPY)', () => {
       'type must be a non-empty string; schemaVersion must be an integer >= 1; data must be an object');
     expect((await importFails(jsonl([a, { ...b, recordedAt: '2024-02-31T00:00:00Z' }]))).message).toMatch(/^Import line 2: recordedAt must be a date/);
     expect((await importFails(jsonl([a, { ...b, metadata: null }]))).message).toBe('Import line 2: metadata must be an object');
+    // JavaScript reads a \u0000 escape, PostgreSQL's jsonb refuses it: the server's refusal still names the line.
+    expect((await importFails(`\n${jsonl([a, { ...b, data: { s: '\u0000' } }])}`)).message).toMatch(/^Import line 3: not valid JSON \(/);
     const broken = Buffer.concat([Buffer.from(jsonl([a])), Buffer.from([0x7b, 0xff, 0x7d, 0x0a])]);
     expect(await importLines(es.store, [broken]).catch((e) => e.message)).toBe('Import line 2: not valid UTF-8');
     expect(await importLines(es.store, asInput('\n \n'))).toEqual({ imported: 0, skipped: 0, position: 0 });

@@ -1,12 +1,10 @@
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { ImportLineError } from '../../errors';
 import type { AppendTarget } from '../../postgres/append';
 import { pgFields } from '../../postgres/pg-errors';
 import { CopyLineEncoder } from './copy-encoder';
-import { findFirstBadLine } from './find-bad-line';
+import { stageLines } from './stage-lines';
 import * as sql from './import-sql';
 
 /** Result of an import. Field names are a public contract (CLI output, `POST /admin/events/import`). */
@@ -57,14 +55,13 @@ export async function bulkImport(
   const chunkSize = options.chunkSize ?? 10_000;
   const progress: ImportProgress = { phase: 'reading', bytesRead: 0, totalBytes: options.totalBytes, written: 0, toWrite: 0 };
   const tell = async () => options.onProgress?.({ ...progress });
-  await client.query(sql.CREATE_LINES);
+  await client.query(sql.CREATE_STAGING);
   const encoder = new CopyLineEncoder();
   await tell();
   const ticker = setInterval(() => ((progress.bytesRead = encoder.bytesIn), tell().catch(() => undefined)), options.progressEveryMs ?? 250);
+  const source = input instanceof Readable ? input : Readable.from(input);
   try {
-    await pipeline(input instanceof Readable ? input : Readable.from(input), encoder, client.query(copyFrom(sql.COPY_LINES)));
-  } catch (error) {
-    throw unparsable(error);
+    await stageLines(client, source, encoder);
   } finally {
     clearInterval(ticker);
   }
@@ -91,34 +88,29 @@ export async function bulkImport(
 }
 
 /**
- * Checks every line, set-based, before anything is written; throws
- * `ImportLineError` naming a line that cannot be imported. Returns how many
- * lines there are and how many of them the log already has.
+ * Checks the file against itself and the log, set-based, before anything is
+ * written (each line was already checked on its own while it was read);
+ * throws `ImportLineError` naming a line that cannot be imported. Returns how
+ * many events the file has and how many of them the log already has.
  */
 async function checkLines(client: PoolClient, schema: string): Promise<{ stored: number; lines: number }> {
   const first = async (text: string, values?: unknown[]) => (await client.query(text, values)).rows[0];
-  try {
-    await client.query(sql.PLAN(schema));
-  } catch (error) {
-    if (!/^22/.test(pgFields(error).code ?? '')) throw error;
-    throw await findFirstBadLine(client);
-  }
-  const summary = await first(sql.PLAN_SUMMARY);
-  if (summary.bad) throw await findFirstBadLine(client);
-  await client.query(sql.INDEX_PLAN);
+  await client.query(sql.INDEX_STAGING);
+  await client.query(sql.FIND_STORED(schema));
+  await client.query(sql.INDEX_STORED);
   const twice = await first(sql.DUPLICATE_ID);
   if (twice) {
     const [a, b] = (await client.query(sql.LINES_OF_ID, [twice.event_id])).rows.map((r) => r.line);
     throw new ImportLineError(Number(b), `eventId ${twice.event_id} appears twice (first on line ${a})`);
   }
-  if (summary.elsewhere !== null) {
-    const e = await first(sql.STORED_ELSEWHERE, [summary.elsewhere]);
-    throw new ImportLineError(Number(e.line), `eventId ${e.event_id} is already stored as another event ` +
-      `(stream "${e.stored_stream}" v${e.stored_version})`);
+  const elsewhere = await first(sql.FIRST_STORED_ELSEWHERE);
+  if (elsewhere) {
+    throw new ImportLineError(Number(elsewhere.line), `eventId ${elsewhere.event_id} is already stored as another event ` +
+      `(stream "${elsewhere.stored_stream}" v${elsewhere.stored_version})`);
   }
   const broken = await first(sql.FIRST_VERSION_BREAK(schema));
   if (broken) throw new ImportLineError(Number(broken.line), versionBreak(broken));
-  return { stored: summary.stored, lines: summary.lines };
+  return first(sql.COUNTS);
 }
 
 function versionBreak(b: { stream_id: string; stream_version: number; previous: number | null; current: number | null }): string {
@@ -129,14 +121,6 @@ function versionBreak(b: { stream_id: string; stream_version: number; previous: 
   return Number(b.stream_version) > Number(b.current) + 1
     ? `stream "${b.stream_id}" is at version ${b.current} in the log: version ${b.stream_version} would leave a gap`
     : `stream "${b.stream_id}" already has version ${b.stream_version} in the log (another event): conflicting existing stream`;
-}
-
-/** A line COPY could not parse as JSON, by its number (tuple N is line N); any other failure unchanged. */
-function unparsable(error: unknown): unknown {
-  const { code, message } = pgFields(error);
-  const line = /COPY es_import_lines, line (\d+)/.exec((error as { where?: string }).where ?? '');
-  if (!line || !/^22/.test(code ?? '')) return error;
-  return new ImportLineError(Number(line[1]), code === '22P02' ? 'not valid JSON' : `not valid JSON (${message})`);
 }
 
 /** One chunk, one transaction. Another writer that took an id or a version since the checks makes it fail, naming the line. */
