@@ -3,7 +3,7 @@
  * throughput, each against a baseline measured in the same run on the same PostgreSQL.
  *   npm run bench:event-store
  *     EVENTS=100000 (verify)  CLIENTS=16 APPENDS=4000 ROUNDS=5 (single appends: median of ROUNDS interleaved runs)
- *     BULK=100000 BULK_ROUNDS=3 BATCH=1000 (import, batch appends and the raw COPY baseline, medians)
+ *     BULK=100000 BULK_ROUNDS=3 BATCH=1000 BATCH_STREAMS=100 (import, batch appends and the raw COPY baseline, medians)
  * Prints figures and ratios, writes docs/benchmarks/event-store.{json,svg}.
  */
 import { writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const BULK = Number(process.env.BULK ?? 100_000);
 const BULK_ROUNDS = Number(process.env.BULK_ROUNDS ?? 3);
 const BATCH = Number(process.env.BATCH ?? 1000);
+const BATCH_STREAMS = Number(process.env.BATCH_STREAMS ?? 100);
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
 /** Single appends vs INSERT (median of ROUNDS), then import and batch appends vs raw COPY (medians of BULK_ROUNDS). */
@@ -37,10 +38,10 @@ async function measureWrites(results: Record<string, number>) {
     const imported: number[] = [];
     const batched: number[] = [];
     for (let r = 1; r <= BULK_ROUNDS; r++) {
-      progress(`round ${r}/${BULK_ROUNDS}: ${BULK} events by raw COPY, importLines and appendToStreams (${BATCH} per call)`);
+      progress(`round ${r}/${BULK_ROUNDS}: ${BULK} events by raw COPY, importLines and appendToStreams (${BATCH} per call over ${BATCH_STREAMS} streams)`);
       copy.push(await rawCopy(URL, schema, bulkHistory(BULK, 1000), r));
       imported.push(await bulkImport(es, bulkHistory(BULK, 1000)));
-      batched.push(await batchAppends(es, bulkHistory(BULK, BATCH), BATCH));
+      batched.push(await batchAppends(es, bulkHistory(BULK, BATCH_STREAMS), BATCH));
     }
     results.copyPerSec = median(copy);
     results.importPerSec = median(imported);
@@ -92,13 +93,14 @@ async function main(): Promise<void> {
     console.log(`  baseline plain INSERT transactions:      ${results.plainInsertPerSec.toFixed(0)} /s   runs: ${runs(writes.single.plain)}`);
     console.log(`    ratio ${ratio(results.appendPerSec, results.plainInsertPerSec)} (per round: ${writes.single.appended.map((a, i) => ratio(a, writes.single.plain[i])).join(', ')})`);
     console.log(`  import (${BULK} events, median of ${BULK_ROUNDS}):  ${results.importPerSec.toFixed(0)} events/s   ratio to COPY ${ratio(results.importPerSec, results.copyPerSec)}`);
-    console.log(`  batch appends (${BATCH} per call, 1 client): ${results.batchAppendPerSec.toFixed(0)} events/s   ratio to COPY ${ratio(results.batchAppendPerSec, results.copyPerSec)}`);
+    console.log(`  batch appends (${BATCH} per call, ${BATCH_STREAMS} streams, 1 client): ${results.batchAppendPerSec.toFixed(0)} events/s   ratio to COPY ${ratio(results.batchAppendPerSec, results.copyPerSec)}`);
     console.log(`  baseline raw COPY into a LIKE table:     ${results.copyPerSec.toFixed(0)} rows/s   runs: ${runs(writes.copy)}`);
     console.log(`  verify (${total} events, upcast+validate): ${results.verifyPerSec.toFixed(0)} events/s`);
     console.log(`  baseline plain SELECT of the same rows:  ${results.selectPerSec.toFixed(0)} rows/s   ratio ${ratio(results.verifyPerSec, results.selectPerSec)}`);
     const out = join(__dirname, '../docs/benchmarks');
     writeFileSync(join(out, 'event-store.json'), JSON.stringify({
-      date: new Date().toISOString(), clients: CLIENTS, appends: APPENDS, rounds: ROUNDS, bulkEvents: BULK, batchSize: BATCH, ...results,
+      date: new Date().toISOString(), clients: CLIENTS, appends: APPENDS, rounds: ROUNDS, bulkEvents: BULK, batchSize: BATCH,
+      batchStreams: BATCH_STREAMS, ...results,
     }, null, 2) + '\n');
     writeBarChart(join(out, 'event-store.svg'), 'Event store throughput vs baselines (same run)', '/s', [
       { label: 'plain INSERT txns', value: results.plainInsertPerSec, group: 'baseline' },

@@ -29,11 +29,13 @@ export const MAX_EVENTS_PER_BATCH = 10_000;
 export const MAX_STREAMS_PER_BATCH = 1000;
 
 const BATCH_SQL = (schema: string) => `SELECT out_stream, out_position, out_stream_version, out_written
-  FROM ${schema}.append_to_streams($1::text[], $2::text[], $3::jsonb, $4, $5, $6)`;
+  FROM ${schema}.append_to_streams($1::text[], $2::text[], $3::int[], $4::uuid[], $5::int[], $6::jsonb, $7, $8, $9)`;
 
 /** One event of the batch as the SQL function takes it (one JSON array for the whole batch). */
 interface BatchRow {
   stream: number;
+  /** 1-based rank of the event within its stream's part of the batch. */
+  rank: number;
   id: string;
   type: string;
   version: number;
@@ -62,18 +64,19 @@ export async function appendBatch(q: Queryable, target: AppendTarget, appends: S
     streams.add(a.streamId);
     if (!Array.isArray(a.events) || a.events.length === 0) throw new InvalidAppendError(`stream "${a.streamId}" has no events`);
     checkEvents(a.events, seenIds);
-    for (const e of a.events) {
+    a.events.forEach((e, k) => {
       batch.push({
-        stream: i + 1, id: e.eventId as string, type: e.type, version: e.schemaVersion, data: e.data,
+        stream: i + 1, rank: k + 1, id: e.eventId as string, type: e.type, version: e.schemaVersion, data: e.data,
         metadata: { occurredAt, ...e.metadata }, recorded: e.recordedAt ?? null,
       });
-    }
+    });
   });
   if (batch.length > MAX_EVENTS_PER_BATCH) throw new InvalidAppendError(`a batch takes at most ${MAX_EVENTS_PER_BATCH} events`);
   try {
     const rows: Array<{ out_stream: number; out_position: string; out_stream_version: number; out_written: boolean }> =
       await q.query(BATCH_SQL(target.schema), [
-        appends.map((a) => a.streamId), appends.map((a) => String(a.expectedVersion ?? 'any')), JSON.stringify(batch),
+        appends.map((a) => a.streamId), appends.map((a) => String(a.expectedVersion ?? 'any')),
+        batch.map((e) => e.stream), batch.map((e) => e.id), batch.map((e) => e.rank), JSON.stringify(batch),
         target.streamLockClass, ...target.sequenceLock,
       ]);
     const results = rows.map((r) => ({

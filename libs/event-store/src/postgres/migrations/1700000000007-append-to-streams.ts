@@ -11,7 +11,10 @@ import { schemaOf } from './schema-of';
  * (a retried batch) is a no-op that answers its original result.
  * The events come as one JSON array (`stream` is the 1-based index in
  * `p_streams`): measured, building and parsing one JSON document is several
- * times cheaper than six escaped array literals.
+ * times cheaper than six escaped array literals. Their stream indexes and
+ * ids also come as plain arrays (`p_stream_of`, `p_ids`), cheaper to read
+ * than the JSON for the checks that need only them; `p_rank[k]` is event k's
+ * 1-based rank within its stream.
  * Errors as `append_events`; HINT names the index of the failing stream.
  */
 export class AppendToStreams1700000000007 implements MigrationInterface {
@@ -27,13 +30,14 @@ export class AppendToStreams1700000000007 implements MigrationInterface {
 }
 
 const BATCH_FUNCTION = (s: string) => `CREATE FUNCTION ${s}.append_to_streams(
-    p_streams text[], p_expected text[], p_events jsonb, p_stream_lock int, p_global_lock_1 int, p_global_lock_2 int)
+    p_streams text[], p_expected text[], p_stream_of int[], p_ids uuid[], p_rank int[], p_events jsonb,
+    p_stream_lock int, p_global_lock_1 int, p_global_lock_2 int)
   RETURNS TABLE (out_stream int, out_position bigint, out_stream_version int, out_written boolean)
   LANGUAGE plpgsql VOLATILE AS $fn$
   DECLARE
     v_streams int := cardinality(p_streams);
-    v_stream_of int[] := ARRAY(SELECT (x->>'stream')::int FROM jsonb_array_elements(p_events) x);
-    v_ids uuid[] := ARRAY(SELECT (x->>'id')::uuid FROM jsonb_array_elements(p_events) x);
+    v_stream_of int[] := p_stream_of;
+    v_ids uuid[] := p_ids;
     v_key int; i int; v_current int[]; v_sizes int[]; v_seen int[];
     v_replayed boolean[]; v_replay_position bigint[]; v_replay_version int[];
     v_to_write int; v_first bigint; v_horizon xid8; v_position bigint; v_version int;
@@ -61,22 +65,21 @@ const BATCH_FUNCTION = (s: string) => `CREATE FUNCTION ${s}.append_to_streams(
         v_replayed[i] := true; v_replay_position[i] := v_position; v_replay_version[i] := v_version;
       END IF;
     END LOOP;
+    -- Event k takes position first + k - 1 of a block as long as the request (a replayed stream leaves a gap), and
+    -- version current + its rank in its stream (p_rank, counted by the client): no sort of the events.
     SELECT count(*) INTO v_to_write FROM unnest(v_stream_of) so(i) WHERE NOT v_replayed[so.i];
     IF v_to_write > 0 THEN
       SELECT r.first_position, r.horizon INTO v_first, v_horizon
-        FROM ${s}.reserve_positions(v_to_write, p_global_lock_1, p_global_lock_2) r;
+        FROM ${s}.reserve_positions(cardinality(v_ids), p_global_lock_1, p_global_lock_2) r;
       INSERT INTO ${s}.events (position, transaction_id, event_id, stream_id, stream_version, type, schema_version,
                                data, metadata, recorded_at)
       OVERRIDING SYSTEM VALUE
-      SELECT v_first + i.k - 1, v_horizon, i.id, p_streams[i.stream], v_current[i.stream] + i.rank_in_stream::int,
-             i.type, i.version, i.data, i.metadata, coalesce(i.recorded, now())
-        FROM (SELECT e.*, row_number() OVER (PARTITION BY e.stream ORDER BY e.ord) AS rank_in_stream,
-                     row_number() OVER (ORDER BY e.ord) AS k
-                FROM ROWS FROM (jsonb_to_recordset(p_events)
-                       AS (stream int, id uuid, type text, version int, data jsonb, metadata jsonb, recorded timestamptz))
-                     WITH ORDINALITY AS e(stream, id, type, version, data, metadata, recorded, ord)
-               WHERE NOT v_replayed[e.stream]) i
-       ORDER BY i.ord;
+      SELECT v_first + e.ord - 1, v_horizon, e.id, p_streams[e.stream], v_current[e.stream] + p_rank[e.ord],
+             e.type, e.version, e.data, e.metadata, coalesce(e.recorded, now())
+        FROM ROWS FROM (jsonb_to_recordset(p_events)
+               AS (stream int, id uuid, type text, version int, data jsonb, metadata jsonb, recorded timestamptz))
+             WITH ORDINALITY AS e(stream, id, type, version, data, metadata, recorded, ord)
+       WHERE NOT v_replayed[e.stream];
     END IF;
     RETURN QUERY
       SELECT st.ord::int,
@@ -84,10 +87,8 @@ const BATCH_FUNCTION = (s: string) => `CREATE FUNCTION ${s}.append_to_streams(
              CASE WHEN v_replayed[st.ord] THEN v_replay_version[st.ord] ELSE v_current[st.ord] + v_sizes[st.ord] END,
              NOT v_replayed[st.ord]
         FROM generate_series(1, v_streams) st(ord)
-        LEFT JOIN (SELECT e.stream, max(e.k) AS last_k FROM (
-                     SELECT so.stream, row_number() OVER (ORDER BY so.ord) AS k
-                       FROM unnest(v_stream_of) WITH ORDINALITY so(stream, ord) WHERE NOT v_replayed[so.stream]) e
-                    GROUP BY e.stream) w ON w.stream = st.ord
+        LEFT JOIN (SELECT so.stream, max(so.ord) AS last_k FROM unnest(v_stream_of) WITH ORDINALITY so(stream, ord)
+                    GROUP BY so.stream) w ON w.stream = st.ord
        ORDER BY st.ord;
   END $fn$`;
 
