@@ -1,5 +1,6 @@
 import type { Projection } from './projections/projection';
 import type { EventDefinition } from './registry/event-definition';
+import type { DecodingMode } from './registry/shape-codec';
 
 /** Options of `EventStoreModule.forRoot` / `createEventStore`. */
 export interface EventStoreOptions {
@@ -23,4 +24,10 @@ export interface EventStoreOptions {
   projectionBatchSize?: number;
   /** Longest wait between projection polls when no NOTIFY arrives, in ms. Default 500. */
   projectionPollMs?: number;
+  /**
+   * How stored events are validated and instantiated. `'compiled'` (default): each shape's
+   * class-validator metadata is compiled once; `'class-validator'`: plainToInstance + validateSync
+   * on every event (the reference path; same results, several times slower).
+   */
+  decoding?: DecodingMode;
 }
