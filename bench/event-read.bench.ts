@@ -13,7 +13,7 @@ import { userEvents } from '../apps/api/src/users/events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { benchOutDir, environment } from './bench-env';
 import { writeBarChart } from './chart';
-import { measureReads, seedMixedLog } from './read-throughput';
+import { measureReads, seedMixedLog, waitForHead } from './read-throughput';
 
 const URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const EVENTS = Number(process.env.EVENTS ?? 100_000);
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     progress(`seeding ${EVENTS} events (UserRegistered v1/v2, PointsAwarded v1/v2/v3)`);
     await seedMixedLog(es, 0, EVENTS);
     await es.dataSource.query(`VACUUM ANALYZE "${schema}".events`);
+    await waitForHead(es, EVENTS);
     const f = await measureReads(es, URL, { rounds: ROUNDS, reference: reference.store });
     const ratios = {
       verifyOverSelect: f.verifyPerSec / f.selectPerSec,

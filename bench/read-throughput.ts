@@ -5,12 +5,11 @@ import { plainSelectAll } from './plain-select';
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
 /**
- * Seeds positions [from, to) with the benchmarks' mix: 5,000 UserRegistered streams (v1/v2),
- * then PointsAwarded v1/v2/v3 on them. Stream versions stay gap-free, so seeding in two steps
- * (100k, then up to 1M) gives the same log as seeding once.
+ * Seeds positions [from, to) with the benchmarks' mix: `users` UserRegistered streams (v1/v2),
+ * then PointsAwarded v1/v2/v3 on them. Stream versions stay gap-free, so seeding in steps
+ * (100k, then up to 1M) with the same `users` gives the same log as seeding once.
  */
-export async function seedMixedLog(es: EventStoreHandle, from: number, to: number): Promise<void> {
-  const users = Math.min(5000, Math.max(1, Math.ceil(to / 20)));
+export async function seedMixedLog(es: EventStoreHandle, from: number, to: number, users = usersFor(to)): Promise<void> {
   await es.dataSource.query(
     `INSERT INTO "${es.schema}".events (event_id, stream_id, stream_version, type, schema_version, data, metadata)
      SELECT gen_random_uuid(), 'seed-' || (i % $3), (i / $3) + 1,
@@ -25,6 +24,25 @@ export async function seedMixedLog(es: EventStoreHandle, from: number, to: numbe
        FROM generate_series($1::int, $2::int - 1) AS i`,
     [from, to, users],
   );
+}
+
+/** 5,000 users, fewer for tiny logs so that they still hold every version of both types. */
+export const usersFor = (events: number) => Math.min(5000, Math.max(1, Math.ceil(events / 20)));
+
+/**
+ * Waits until global readers see `count` events. The head stops below any transaction still
+ * open anywhere in the cluster (ADR 0002), and other test runs share this PostgreSQL.
+ */
+export async function waitForHead(es: EventStoreHandle, count: number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let said = false; ; said = true) {
+    const [{ n }] = await es.dataSource.query(
+      `SELECT count(*)::int AS n FROM "${es.schema}".events WHERE position <= $1`, [await es.store.headPosition()]);
+    if (n >= count) return;
+    if (Date.now() > deadline) throw new Error(`only ${n}/${count} events visible after ${timeoutMs} ms: a transaction is held open`);
+    if (!said) progress(`waiting for an open transaction elsewhere on this PostgreSQL to end (${n}/${count} events visible)`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** Rows or events per second of one timed pass. */
