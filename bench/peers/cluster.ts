@@ -10,7 +10,12 @@ export class WorkerCluster {
     const workers = Array.from({ length: count }, () =>
       fork(join(__dirname, 'worker.ts'), [], { execArgv: ['-r', '@swc-node/register'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     const cluster = new WorkerCluster(workers);
-    await Promise.all(workers.map((_, i) => cluster.ask(i, init(i))));
+    try {
+      await Promise.all(workers.map((_, i) => cluster.ask(i, init(i))));
+    } catch (error) {
+      workers.forEach((child) => child.kill('SIGKILL'));
+      throw error;
+    }
     return cluster;
   }
 

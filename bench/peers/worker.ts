@@ -89,6 +89,7 @@ async function handle(message: WorkerCommand): Promise<unknown> {
 }
 
 process.on('message', (message: WorkerCommand) => {
-  handle(message).then((result) => process.send!({ ok: true, result }), (error) => process.send!({ ok: false, error: String(error?.stack ?? error) }));
+  const reply = (answer: object) => process.connected && process.send!(answer);
+  handle(message).then((result) => reply({ ok: true, result }), (error) => reply({ ok: false, error: String(error?.stack ?? error) }));
 });
 process.once('disconnect', () => process.exit(1)); // the coordinator died: do not outlive it
