@@ -3,7 +3,7 @@
  * models over a 100k+ event log with mixed historic versions, against a plain
  * SELECT stream of the same rows in the same run, plus peak memory.
  *   npm run bench:rebuild          (EVENTS=120000)
- * Prints figures and ratios, writes docs/benchmarks/projection-rebuild.{json,svg}.
+ * Prints figures and ratios, writes <BENCH_OUT or docs/benchmarks>/projection-rebuild.{json,svg}.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { userEvents } from '../apps/api/src/users/events';
 import { userProfilesProjection } from '../apps/api/src/users/projections/user-profiles.projection';
 import { pointsLedgerProjection } from '../apps/api/src/leaderboard/points-ledger.projection';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { benchOutDir } from './bench-env';
 import { writeBarChart } from './chart';
 import { plainSelectAll } from './plain-select';
 
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
       console.log(`  rebuild ${name.padEnd(15)}         ${rate.toFixed(0)} events/s   ratio to SELECT ${(rate / selectPerSec).toFixed(3)}`);
     }
     console.log(`  peak RSS during baseline+rebuilds: ${(peakRss / 1e6).toFixed(0)} MB (after seed/initial build: ${(baselineRss / 1e6).toFixed(0)} MB); peak heap ${(peakHeap / 1e6).toFixed(0)} MB`);
-    const out = join(__dirname, '../docs/benchmarks');
+    const out = benchOutDir();
     writeFileSync(join(out, 'projection-rebuild.json'), JSON.stringify({
       date: new Date().toISOString(), events: total, selectPerSec, rebuildPerSec: results, peakRssMb: peakRss / 1e6, peakHeapMb: peakHeap / 1e6,
     }, null, 2) + '\n');
