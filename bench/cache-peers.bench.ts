@@ -7,6 +7,7 @@
  * Reports factory runs per expiry, calls that waited for a computation, p50/p99/max;
  * writes <BENCH_OUT or docs/benchmarks>/cache-peers-burst.{json,svg} and cache-peers-burst-latency.svg.
  */
+import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchOutDir, environment } from './bench-env';
@@ -16,7 +17,7 @@ import { STRATEGIES, type CachedValue, type StrategyName } from './peers/strateg
 import type { CallReport } from './peers/worker';
 import { peerVersions } from './peers/versions';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = process.env.REDIS_URL ?? TEST_REDIS_URL;
 const INSTANCES = Number(process.env.INSTANCES ?? 3);
 const CALLS = Number(process.env.CALLS ?? 3000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);

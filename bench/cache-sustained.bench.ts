@@ -7,6 +7,7 @@
  *   npm run bench:sustained      (INSTANCES=3 RATE=300 DURATION_MS=15000 TTL_MS=3000 COMPUTE_MS=200)
  * Writes <BENCH_OUT or docs/benchmarks>/cache-sustained.{json,svg}.
  */
+import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchOutDir, environment } from './bench-env';
@@ -16,7 +17,7 @@ import { STRATEGIES, type StrategyName } from './peers/strategies';
 import { peerVersions } from './peers/versions';
 import type { CallReport } from './peers/worker';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = process.env.REDIS_URL ?? TEST_REDIS_URL;
 const INSTANCES = Number(process.env.INSTANCES ?? 3);
 const RATE = Number(process.env.RATE ?? 300);
 const DURATION_MS = Number(process.env.DURATION_MS ?? 15_000);

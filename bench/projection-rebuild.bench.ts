@@ -8,9 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEventStore, type EventStoreHandle } from '@app/event-store';
-import { userEvents } from '../apps/api/src/users/events';
-import { userProfilesProjection } from '../apps/api/src/users/projections/user-profiles.projection';
-import { pointsLedgerProjection } from '../apps/api/src/leaderboard/points-ledger.projection';
+import { appEventStore } from '../apps/api/src/app-event-store';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { benchOutDir } from './bench-env';
 import { writeBarChart } from './chart';
@@ -43,7 +41,7 @@ async function seed(es: EventStoreHandle, schema: string): Promise<number> {
 async function main(): Promise<void> {
   const schema = uniqueSchema('bench_rebuild');
   const es = await createEventStore({
-    url: URL, schema, events: userEvents, projections: [userProfilesProjection, pointsLedgerProjection], projectionPollMs: 100,
+    url: URL, schema, ...appEventStore, projectionPollMs: 100,
     projectionBatchSize: process.env.BATCH ? Number(process.env.BATCH) : undefined,
   });
   let peakRss = 0;
@@ -69,7 +67,7 @@ async function main(): Promise<void> {
     const selectMs = Number(process.hrtime.bigint() - t0) / 1e6;
 
     const results: Record<string, number> = {};
-    for (const name of [userProfilesProjection.name, pointsLedgerProjection.name]) {
+    for (const { name } of appEventStore.projections) {
       log(`rebuild ${name}`);
       const t = process.hrtime.bigint();
       await es.projections.rebuild(name);

@@ -7,6 +7,7 @@
  *   /stampede/l2/:id     the same, over more keys than the L1 holds, so every read is a Redis (L2) hit
  * Sends { url } to the parent once listening; exits on "stop" or when the parent goes away.
  */
+import { TEST_REDIS_URL } from '../../libs/stampede-cache/test/test-redis';
 import 'reflect-metadata';
 import { CacheInterceptor, CacheModule, CacheTTL } from '@nestjs/cache-manager';
 import { Controller, Get, Module, Param, UseInterceptors } from '@nestjs/common';
@@ -14,7 +15,7 @@ import { NestFactory } from '@nestjs/core';
 import { createKeyv } from '@keyv/redis';
 import { CacheRoute, StampedeCacheModule } from '@app/stampede-cache';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = process.env.REDIS_URL ?? TEST_REDIS_URL;
 const NAMESPACE = process.env.BENCH_NAMESPACE ?? 'httpbench';
 /** Keys the L2 route spreads its requests over; the L1 holds far fewer. */
 export const L2_KEYS = 64;

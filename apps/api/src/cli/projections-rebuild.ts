@@ -1,7 +1,5 @@
 import { ProjectionStateError, type ProjectionsService } from '@app/event-store';
 import { openStore, run } from './cli-context';
-import { userProfilesProjection } from '../users/projections/user-profiles.projection';
-import { pointsLedgerProjection } from '../leaderboard/points-ledger.projection';
 
 const BAR_WIDTH = 30;
 
@@ -18,7 +16,7 @@ function bar(percent: number): string {
  */
 run(async () => {
   const name = process.argv[2];
-  const es = await openStore({ projections: [userProfilesProjection, pointsLedgerProjection] });
+  const es = await openStore();
   try {
     if (!name || !es.projections.names().includes(name)) {
       console.error(`Usage: npm run projections:rebuild -- <${es.projections.names().join('|')}>`);
