@@ -2,8 +2,18 @@ import * as cv from 'class-validator';
 import { getMetadataStorage, ValidationTypes } from 'class-validator';
 import type { ClassOf } from './event-definition';
 
-/** Answers "would `validateSync(instance, { forbidUnknownValues: true })` report nothing?" without building errors. */
-export type CompiledCheck = (instance: object) => boolean;
+/** A shape's class-validator rules, compiled. */
+export interface CompiledCheck {
+  /**
+   * Would `validateSync(object, { forbidUnknownValues: true })` report nothing for an instance of
+   * the shape? `targetName` is what class-validator passes validators (the instance's class name).
+   */
+  accepts(object: object, targetName: string | undefined): boolean;
+  /** The validated property names. */
+  properties: string[];
+  /** True when every condition is IsOptional (reads only its own property); ValidateIf may read anything. */
+  onlyOptionalConditions: boolean;
+}
 
 /**
  * Built-in class-validator decorators whose verdict depends only on the value and the
@@ -48,19 +58,25 @@ export function compileCheck(shape: ClassOf<object>): CompiledCheck | undefined 
     if (!addRule(rule, metadata, storage)) return undefined;
   }
   const compiled = [...rules.values()];
-  return (instance) => {
-    const targetName = instance.constructor ? instance.constructor.name : undefined;
+  const onlyOptionalConditions = metadatas.every((m) => m.type !== ValidationTypes.CONDITIONAL_VALIDATION || m.name === cv.IS_OPTIONAL);
+  const accepts = (object: object, targetName: string | undefined): boolean => {
+    // One arguments object per call, refilled per validator: the compilable validators read it and never keep it.
+    const args = { targetName, property: '', object, value: undefined as unknown, constraints: undefined as unknown[] | undefined };
     for (const { property, conditions, validators } of compiled) {
-      const value = (instance as Record<string, unknown>)[property];
+      const value = (object as Record<string, unknown>)[property];
       let applies = true;
-      for (const condition of conditions) applies = condition(instance, value) && applies; // class-validator evaluates them all
+      for (const condition of conditions) applies = condition(object, value) && applies; // class-validator evaluates them all
       if (!applies) continue;
       for (const { validate, constraints } of validators) {
-        if (!validate(value, { targetName, property, object: instance, value, constraints })) return false;
+        args.property = property;
+        args.value = value;
+        args.constraints = constraints;
+        if (!validate(value, args)) return false;
       }
     }
     return true;
   };
+  return { accepts, properties: compiled.map((r) => r.property), onlyOptionalConditions };
 }
 
 type Storage = ReturnType<typeof getMetadataStorage>;

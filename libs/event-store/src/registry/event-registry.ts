@@ -131,7 +131,7 @@ export class EventRegistry {
     let data: unknown = copyStoredData(stored.data);
     for (let v = stored.schemaVersion; v < definition.version; v++) {
       const step = chain.get(v)!;
-      if (step.codec) {
+      if (step.codec && !step.codec.acceptsData(data)) {
         const violations = step.codec.violations(step.codec.instantiate(data));
         if (violations.length) throw new EventValidationError(locate(stored), violations.map((m) => `v${v}: ${m}`));
       }

@@ -33,6 +33,36 @@ export function compileInstantiate<T extends object>(cls: ClassOf<T>): Instantia
   };
 }
 
+/**
+ * For a class whose constructor sets no fields: answers, without allocating, whether the function
+ * of {@link compileInstantiate} would build an instance from `data` (rather than NOT_PLAIN).
+ */
+export function compileIsInstantiable(cls: ClassOf<object>): (data: unknown) => boolean {
+  const prototypeKeys = new Set(Object.getOwnPropertyNames(cls.prototype));
+  const proto = cls.prototype as Record<string, unknown>;
+  return (data) => {
+    if (!isPlainObject(data)) return false;
+    for (const key of Object.keys(data)) {
+      if (SKIPPED_KEYS.has(key) || prototypeKeys.has(key) || proto[key] instanceof Function) continue;
+      if (!isPlainTree(data[key], 0)) return false;
+    }
+    return true;
+  };
+}
+
+/** True when {@link copyPlain} would copy `value` (not answer NOT_PLAIN). */
+function isPlainTree(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth > 1000) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (i in value && !isPlainTree(value[i], depth + 1)) return false;
+    return true;
+  }
+  if (!isPlainObject(value) || Object.hasOwn(value, 'constructor')) return false;
+  for (const key of Object.keys(value)) if (!OBJECT_KEYS.has(key) && !isPlainTree(value[key], depth + 1)) return false;
+  return true;
+}
+
 /** Deep copy of JSON-like data with class-transformer's rules for nested values; NOT_PLAIN for anything else. */
 export function copyPlain(value: unknown, depth = 0): unknown {
   if (typeof value !== 'object' || value === null) return value;

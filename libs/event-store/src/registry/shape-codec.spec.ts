@@ -96,6 +96,30 @@ describe('ShapeCodec', () => {
     fc.assert(fc.property(nearlyValid, (data) => expectSameAsReference(everything, data)), { numRuns: 700 });
   });
 
+  it('judges plain data without an instance only when the instance would be valid too', () => {
+    let judged = 0;
+    const check = (data: unknown) => {
+      if (!everything.acceptsData(data)) return;
+      judged++;
+      expect(outcome(() => reference(Everything, data))).toMatchObject({ violations: [] });
+    };
+    fc.assert(fc.property(shapeData, check), { numRuns: Number(process.env.RUNS ?? 500) });
+    const nearlyValid = fc.record({ key: fc.constantFrom(...keys), value: hostile })
+      .map(({ key, value }) => JSON.parse(JSON.stringify({ ...valid, [key]: value }, (_k, v) => (v === undefined ? null : v))));
+    fc.assert(fc.property(nearlyValid, check), { numRuns: Number(process.env.RUNS ?? 500) });
+    check({ ...valid, nested: { constructor: 'x' } });
+    expect(everything.acceptsData(valid)).toBe(true);
+    expect(everything.acceptsData({ ...valid, nested: { constructor: 'x' } })).toBe(false); // class-transformer would throw
+    expect(judged).toBeGreaterThan(50);
+  });
+
+  it('never judges data for shapes whose instances differ from their data', () => {
+    class WithDefault { @IsInt() n = 1; }
+    class WithCondition { @ValidateIf(() => true) @IsInt() n: number; }
+    expect(new ShapeCodec(WithDefault).acceptsData({})).toBe(false);
+    expect(new ShapeCodec(WithCondition).acceptsData({ n: 1 })).toBe(false);
+  });
+
   it('agrees on data that is not a plain object', () => {
     for (const data of [null, 3, 'x', [valid], new Date(0), new Map()]) expectSameAsReference(everything, data);
   });
