@@ -31,7 +31,7 @@ const BENCHES: Bench[] = [
     writes: ['cache-burst.json', 'cache-burst.svg'], figure: (j) => j.stampedeCache.factoryRunsMean,
   },
   {
-    script: 'bench:peers', env: { INSTANCES: '2', CALLS: '20', ROUNDS: '1', TTL_MS: '300', COMPUTE_MS: '20' },
+    script: 'bench:peers', env: { INSTANCES: '1', CALLS: '20', ROUNDS: '1', TTL_MS: '300', COMPUTE_MS: '20' },
     writes: ['cache-peers-burst.json', 'cache-peers-burst.svg', 'cache-peers-burst-latency.svg'], figure: (j) => j.strategies['stampede-cache'].factoryRunsMean,
   },
   {
