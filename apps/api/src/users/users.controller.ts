@@ -16,6 +16,7 @@ import { GetUserQuery } from './queries/get-user/get-user.query';
 import { UserView } from './queries/get-user/user.view';
 import { UserNotFoundError } from './users.errors';
 import { MinPosition } from '../read-side/min-position.decorator';
+import { setReadHeaders } from '../read-side/read-headers';
 
 const uuid = new ParseUUIDPipe({
   exceptionFactory: () => new RequestError('REQUEST.INVALID_ID', 400, 'User id must be a UUID'),
@@ -51,12 +52,10 @@ export class UsersController {
     @MinPosition() minPosition: number | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<UserView> {
-    const { value, cache } = await this.queries.execute(new GetUserQuery(id, minPosition));
-    res.setHeader('X-Cache', cache);
-    res.setHeader('X-Read-Position', String(value.position));
-    if (!value.user) throw new UserNotFoundError(id);
-    res.setHeader('ETag', `"${value.user.version}"`);
-    return value.user;
+    const read = await this.queries.execute(new GetUserQuery(id, minPosition));
+    setReadHeaders(res, read, read.value.user?.version);
+    if (!read.value.user) throw new UserNotFoundError(id);
+    return read.value.user;
   }
 
   @Put(':id/name')

@@ -4,11 +4,10 @@ import { RegisterUserHandler } from './commands/register-user/register-user.hand
 import { RenameUserHandler } from './commands/rename-user/rename-user.handler';
 import { GetUserHandler } from './queries/get-user/get-user.handler';
 import { UsersController } from './users.controller';
-import { FreshReads } from '../read-side/fresh-read';
 
 /** The users feature: commands, queries and HTTP. Needs EventStoreModule and CqrsModule (global). */
 @Module({
   controllers: [UsersController],
-  providers: [RegisterUserHandler, RenameUserHandler, AwardPointsHandler, GetUserHandler, FreshReads],
+  providers: [RegisterUserHandler, RenameUserHandler, AwardPointsHandler, GetUserHandler],
 })
 export class UsersModule {}
