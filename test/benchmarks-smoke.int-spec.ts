@@ -38,6 +38,11 @@ const BENCHES: Bench[] = [
     script: 'bench:sustained', env: { INSTANCES: '1', RATE: '40', DURATION_MS: '900', TTL_MS: '300', COMPUTE_MS: '20', BETAS: '1' },
     writes: ['cache-sustained.json', 'cache-sustained.svg'], figure: (j) => j.strategies['stampede-cache beta=1'].calls,
   },
+  {
+    script: 'bench:write-path', env: { INSTANCES: '2', KEYS: '1', DUPLICATES: '10', EMAILS: '1', REGISTRATIONS: '5' },
+    writes: ['write-path.json'], figure: (j) => j.idempotency.eventsAppended,
+  },
+  { script: 'bench:unknown-ids', env: { IDS: '300', CONCURRENCY: '8' }, writes: ['unknown-ids.json'], figure: (j) => j.lookupsPerSecond },
   { script: 'bench:http', env: { CONNECTIONS: '2', DURATION_S: '1', ROUNDS: '1' }, writes: ['cache-http.json', 'cache-http.svg'], figure: (j) => j.routes.bare.requestsPerSec },
 ];
 
@@ -51,7 +56,7 @@ function commandOf(script: string): string[] {
 
 function run(bench: Bench, out: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, commandOf(bench.script), { cwd: ROOT, env: { ...process.env, ...bench.env, BENCH_OUT: out } });
+    const child = spawn(process.execPath, commandOf(bench.script), { cwd: ROOT, env: { ...process.env, ...bench.env, BENCH_OUT: out, BENCH_OUTPUT_DIR: out } });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -65,6 +70,11 @@ function published(): Record<string, string> {
 }
 
 describe('benchmarks (smoke: tiny sizes, temporary output)', () => {
+  it('covers every bench:* script', () => {
+    const scripts = Object.keys(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts).filter((s) => s.startsWith('bench:'));
+    expect(BENCHES.map((b) => b.script).sort()).toEqual(scripts.sort());
+  });
+
   const before = published();
   const results = new Map<string, Promise<{ bench: Bench; code: number | null; output: string; dir: string }>>();
 

@@ -9,8 +9,12 @@ import { JsonBodyGuard } from './common/json-body.guard';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { AppConfig } from './config/app-config';
 import { HealthModule } from './health/health.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { LeaderboardModule } from './leaderboard/leaderboard.module';
 import { MetricsController } from './metrics/metrics.controller';
+import { ProjectionLagMetrics } from './metrics/projection-lag';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { AppRedis } from './redis/app-redis';
 import { createMetricsRegistry, METRICS_REGISTRY } from './metrics/metrics.registry';
 import { ProjectionCacheInvalidation } from './read-side/projection-cache-invalidation';
 import { ProjectionFreshness } from './read-side/projection-freshness';
@@ -43,12 +47,14 @@ export class AppModule {
           registry,
           defaults: { staleTtl: 5 * 60_000, softTimeout: 1000, hardTimeout: 10_000 },
         }),
+        IdempotencyModule,
         UsersModule,
         LeaderboardModule,
         AdminModule,
         HealthModule,
+        RateLimitModule.forRoot(config),
       ],
-      controllers: [MetricsController],
+      controllers: config.METRICS_ACCESS === 'off' ? [] : [MetricsController],
       providers: [
         { provide: AppConfig, useValue: config },
         { provide: METRICS_REGISTRY, useValue: registry },
@@ -57,8 +63,10 @@ export class AppModule {
         ProjectionCacheInvalidation,
         // Read-your-writes of cached queries: the cache waits on projection checkpoints through this port.
         { provide: CACHE_FRESHNESS_PORT, useClass: ProjectionFreshness },
+        AppRedis,
+        ProjectionLagMetrics,
       ],
-      exports: [AppConfig],
+      exports: [AppConfig, AppRedis],
       global: true,
     };
   }

@@ -32,7 +32,9 @@ export function buildLevels(options: StampedeCacheModuleOptions, namespace: stri
   const l1Options = resolveL1Options(options.l1);
   const timeoutMs = options.redisTimeoutMs ?? 500;
   const longest = Math.max(defaults.lockTtl, defaults.hardTimeout);
-  const lifetimes = { fenceTtlMs: 2 * longest + 10_000, tagTtlMs: defaults.ttl + defaults.staleTtl + 2 * defaults.hardTimeout };
+  // Fences must outlive any computation that may still write; bumped tag versions must outlive an
+  // in-flight stamp after the computation (dynamic tags, see ComputeFlight.stampAfter).
+  const lifetimes = { fenceTtlMs: longest + 5_000, tagTtlMs: 2 * longest + 5_000 };
   const maxPending = options.maxPendingInvalidations ?? 1_000;
   let store: TieredStore | undefined;
   const breaker = new CircuitBreaker(options.circuitBreaker?.failureThreshold, options.circuitBreaker?.resetTimeoutMs, () => {

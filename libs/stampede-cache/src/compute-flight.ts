@@ -134,7 +134,8 @@ export class ComputeFlight {
   private async compute<T>(request: FlightRequest<T>, fence: number, token: string): Promise<{ outcome: FlightOutcome; written: boolean }> {
     const { key, options, label } = request;
     const mark = this.store.mark();
-    const life = options.ttl + options.staleTtl + options.hardTimeout;
+    // Tags are stamped to outlive the computation; the write keeps them as long as the entry.
+    const life = options.hardTimeout + 1_000;
     // Static tags are stamped before computing, so an invalidation during the compute wins.
     const stampedBefore = Array.isArray(request.tags) || request.tags === undefined ? await this.store.stampTags(request.tags ?? [], { ttlMs: life }) : undefined;
     this.metrics.factoryRuns.inc({ cache: label });

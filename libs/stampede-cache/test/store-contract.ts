@@ -146,6 +146,14 @@ export function cacheStoreContract(makeSubject: () => Promise<ContractSubject> |
     await expect(store.tagVersions([], { create: false })).resolves.toEqual({});
   });
 
+  it('keeps existing tags for at least a given time, and does not create absent ones', async () => {
+    const [kept, absent] = [`kept-${randomUUID()}`, `absent-${randomUUID()}`];
+    const stamped = await store.tagVersions([kept], { create: true, ttlMs: 60 });
+    await store.keepTags([kept, absent], 60_000);
+    await subject.pass(150);
+    await expect(store.tagVersions([kept, absent], { create: false })).resolves.toEqual({ [kept]: stamped[kept], [absent]: undefined });
+  });
+
   it('creates an absent tag with a given version, and forgets tags after their ttl with a greater version next time', async () => {
     const tag = `t-${randomUUID()}`;
     await expect(store.tagVersions([tag], { create: true, ttlMs: 60, createAt: 77 })).resolves.toEqual({ [tag]: 77 });

@@ -1,12 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { IsInt, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import { ProjectionsService } from '@app/event-store';
 import { AdminTokenGuard } from '../common/admin-token.guard';
 
 /** Body of POST /admin/projections/:name/skip: the position the projection is stopped on. */
 export class SkipEventDto {
-  @IsInt() @Min(1) position: number;
+  @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) position: number;
 }
 
 /** Operator control of projections: status, rebuild, retry, skip. Bearer ADMIN_TOKEN. */

@@ -64,6 +64,8 @@ export interface CacheStore {
   unlock(id: string, token: string): Promise<boolean>;
   /** Current version of each tag (undefined: absent, unless `create`). */
   tagVersions(tags: string[], options: TagReadOptions): Promise<Record<string, number | undefined>>;
+  /** Keeps each existing tag for at least `ttlMs` from now (an entry stamped with it was written for that long). */
+  keepTags(tags: string[], ttlMs: number): Promise<void>;
   /** Gives each tag a new, greater version (invalidating every entry stamped with an older one) and returns them. */
   bumpTags(tags: string[], ttlMs: number): Promise<Record<string, number>>;
 }

@@ -92,6 +92,13 @@ export class MemoryStore implements CacheStore {
     return versions;
   }
 
+  async keepTags(tags: string[], ttlMs: number): Promise<void> {
+    for (const tag of new Set(tags)) {
+      const record = this.tags.get(tag);
+      if (this.live(record) !== undefined) this.tags.set(tag, { value: record!.value, until: Math.max(record!.until, this.clock.now() + ttlMs) });
+    }
+  }
+
   async bumpTags(tags: string[], ttlMs: number): Promise<Record<string, number>> {
     const versions: Record<string, number> = {};
     for (const tag of new Set(tags)) {

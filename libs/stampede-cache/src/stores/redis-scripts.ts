@@ -82,6 +82,12 @@ return next_version(KEYS[2], ARGV[1])`);
 export const BUMP_TAG = lua(`${NEXT_VERSION}
 return next_version(KEYS[1], ARGV[1])`);
 
+/** KEYS: tag. ARGV: ttl. Extends an existing tag's expiry to at least ttl. */
+export const KEEP_TAG = lua(`
+local keep = redis.call('pttl', KEYS[1])
+if keep >= 0 and keep < tonumber(ARGV[1]) then redis.call('pexpire', KEYS[1], ARGV[1]) end
+return keep`);
+
 /** KEYS: tag. ARGV: ttl, version to create an absent tag with ('' = now). The (possibly new) version, kept >= ttl. */
 export const STAMP_TAG = lua(`
 local current = redis.call('get', KEYS[1])

@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { CacheEntry, CacheStore, LockAttempt, TagReadOptions } from './cache-store';
 import { systemClock, type CacheClock } from '../clock';
-import { BUMP_TAG, FENCED_WRITE, INVALIDATE, RENEW_LOCK, STAMP_TAG, TRY_LOCK, UNLOCK, type LuaScript } from './redis-scripts';
+import { BUMP_TAG, FENCED_WRITE, INVALIDATE, KEEP_TAG, RENEW_LOCK, STAMP_TAG, TRY_LOCK, UNLOCK, type LuaScript } from './redis-scripts';
 
 /**
  * {@link CacheStore} on Redis or Redis Cluster.
@@ -87,6 +87,10 @@ export class RedisStore implements CacheStore {
       ),
     );
     return Object.fromEntries(unique.map((tag, i) => [tag, replies[i] === null || replies[i] === undefined ? undefined : Number(replies[i])]));
+  }
+
+  async keepTags(tags: string[], ttlMs: number): Promise<void> {
+    await Promise.all([...new Set(tags)].map((tag) => this.run(KEEP_TAG, [this.tagKey(tag)], [String(Math.max(1, Math.ceil(ttlMs)))])));
   }
 
   async bumpTags(tags: string[], ttlMs: number): Promise<Record<string, number>> {
