@@ -4,13 +4,14 @@
  *   npm run bench:event-store
  *     EVENTS=100000 (verify)  CLIENTS=16 APPENDS=4000 ROUNDS=5 (single appends: median of ROUNDS interleaved runs)
  *     BULK=100000 BULK_ROUNDS=3 BATCH=1000 BATCH_STREAMS=100 (import, batch appends and the raw COPY baseline, medians)
- * Prints figures and ratios, writes docs/benchmarks/event-store.{json,svg}.
+ * Prints figures and ratios, writes <BENCH_OUT or docs/benchmarks>/event-store.{json,svg}.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEventStore, verifyStore } from '@app/event-store';
 import { userEvents } from '../apps/api/src/users/events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { benchOutDir } from './bench-env';
 import { writeBarChart } from './chart';
 import { batchAppends, bulkHistory, bulkImport, median, rawCopy, singleAppends, timed } from './event-store-writes';
 import { plainSelectAll } from './plain-select';
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     console.log(`  baseline raw COPY into a LIKE table:     ${results.copyPerSec.toFixed(0)} rows/s   runs: ${runs(writes.copy)}`);
     console.log(`  verify (${total} events, upcast+validate): ${results.verifyPerSec.toFixed(0)} events/s`);
     console.log(`  baseline plain SELECT of the same rows:  ${results.selectPerSec.toFixed(0)} rows/s   ratio ${ratio(results.verifyPerSec, results.selectPerSec)}`);
-    const out = join(__dirname, '../docs/benchmarks');
+    const out = benchOutDir();
     writeFileSync(join(out, 'event-store.json'), JSON.stringify({
       date: new Date().toISOString(), clients: CLIENTS, appends: APPENDS, rounds: ROUNDS, bulkEvents: BULK, batchSize: BATCH,
       batchStreams: BATCH_STREAMS, ...results,

@@ -3,13 +3,14 @@
  * models over a 100k+ event log with mixed historic versions, against a plain
  * SELECT stream of the same rows in the same run, plus peak memory.
  *   npm run bench:rebuild          (EVENTS=120000)
- * Prints figures and ratios, writes docs/benchmarks/projection-rebuild.{json,svg}.
+ * Prints figures and ratios, writes <BENCH_OUT or docs/benchmarks>/projection-rebuild.{json,svg}.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEventStore, type EventStoreHandle } from '@app/event-store';
 import { appEventStore } from '../apps/api/src/app-event-store';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { benchOutDir } from './bench-env';
 import { writeBarChart } from './chart';
 import { plainSelectAll } from './plain-select';
 
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
       console.log(`  rebuild ${name.padEnd(15)}         ${rate.toFixed(0)} events/s   ratio to SELECT ${(rate / selectPerSec).toFixed(3)}`);
     }
     console.log(`  peak RSS during baseline+rebuilds: ${(peakRss / 1e6).toFixed(0)} MB (after seed/initial build: ${(baselineRss / 1e6).toFixed(0)} MB); peak heap ${(peakHeap / 1e6).toFixed(0)} MB`);
-    const out = join(__dirname, '../docs/benchmarks');
+    const out = benchOutDir();
     writeFileSync(join(out, 'projection-rebuild.json'), JSON.stringify({
       date: new Date().toISOString(), events: total, selectPerSec, rebuildPerSec: results, peakRssMb: peakRss / 1e6, peakHeapMb: peakHeap / 1e6,
     }, null, 2) + '\n');

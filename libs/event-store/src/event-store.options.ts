@@ -1,6 +1,7 @@
 import type { MigrationInterface } from 'typeorm';
 import type { Projection } from './projections/projection';
 import type { EventDefinition } from './registry/event-definition';
+import type { DecodingMode } from './registry/shape-codec';
 
 /** Options of `EventStoreModule.forRoot` / `createEventStore`. */
 export interface EventStoreOptions {
@@ -46,4 +47,10 @@ export interface EventStoreOptions {
    * stream locks and holds back global readers.
    */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * How stored events are validated and instantiated. `'compiled'` (default): each shape's
+   * class-validator metadata is compiled once; `'class-validator'`: plainToInstance + validateSync
+   * on every event (the reference path; same results, several times slower).
+   */
+  decoding?: DecodingMode;
 }

@@ -12,6 +12,8 @@ export type { BatchAppendResult, StreamAppend } from './postgres/append-batch';
 export { DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './postgres/pool-timeouts';
 export { quoteIdent, schemaOf } from './postgres/migrations/schema-of';
 export { EventRegistry } from './registry/event-registry';
+export type { EventRegistryOptions } from './registry/event-registry';
+export type { DecodingMode } from './registry/shape-codec';
 export { defineEvent } from './registry/event-definition';
 export type { ClassOf, EventDefinition, HistoricVersion, UpcastContext, Upcaster } from './registry/event-definition';
 export { EventSourcedAggregate } from './aggregate/event-sourced-aggregate';

@@ -13,16 +13,16 @@ import type { FeedMessage, InvalidationMessage, KeySignal } from './redis/feed-m
 import type { CacheEntry, CacheStore, LockAttempt, TagReadOptions } from './stores/cache-store';
 import { withTimeout } from './timing';
 
-/** A key nobody writes: reading it is the cheapest way to ask whether Redis answers again. */
-const REPLAY_PROBE_ID = 'stampede-cache:probe';
-
-/** How long records that fence in-flight computations are kept, beyond the longest computation. */
+/** How long the records that fence in-flight computations are kept. */
 export interface Lifetimes {
   /** Fence records outlive every computation that may still write: > max(lockTtl, hardTimeout). */
   fenceTtlMs: number;
   /** Tag versions bumped by an invalidation are kept at least this long. */
   tagTtlMs: number;
 }
+
+/** A key nobody writes: reading it is the cheapest way to ask whether Redis answers again. */
+const PROBE_ID = 'stampede-cache:probe';
 
 /**
  * L1 (optional, in front of Redis) and L2 (a {@link CacheStore}: Redis, or memory in
@@ -38,7 +38,6 @@ export class TieredStore {
   /** Which invalidations this instance applied when: in-process computations started before them are not joined. */
   readonly local = new LocalInvalidations();
   private readonly signals: KeySignals;
-  private replayTimer?: { cancel(): void };
 
   constructor(
     private readonly l2: CacheStore,
@@ -50,7 +49,9 @@ export class TieredStore {
     maxPending: number,
     private readonly logger: Logger,
   ) {
-    this.pending = new PendingInvalidations(maxPending);
+    // While invalidations are pending, Redis is probed every breaker period; its recovery replays them.
+    const probe = () => this.guard(() => this.l2.get(PROBE_ID), undefined);
+    this.pending = new PendingInvalidations(maxPending, clock, breaker.resetTimeoutMs, probe);
     this.signals = new KeySignals(clock);
   }
 
@@ -163,7 +164,7 @@ export class TieredStore {
 
   /** Wakes every waiter (shutdown). */
   stop(): void {
-    this.replayTimer?.cancel();
+    this.pending.stop();
     this.signals.stop();
   }
 
@@ -222,19 +223,7 @@ export class TieredStore {
 
   private defer(remember: () => void): never {
     remember();
-    this.scheduleReplay();
     throw new CacheInvalidationPendingError();
-  }
-
-  /** While invalidations are pending, probe Redis every breaker reset period; its recovery replays them. */
-  private scheduleReplay(): void {
-    if (this.replayTimer) return;
-    this.replayTimer = this.clock.setTimer(async () => {
-      this.replayTimer = undefined;
-      if (this.pending.size === 0) return;
-      await this.guard(() => this.l2.get(REPLAY_PROBE_ID), undefined);
-      if (this.pending.size > 0) this.scheduleReplay();
-    }, this.breaker.resetTimeoutMs);
   }
 
   private async tagsCurrent(entry: CacheEntry): Promise<boolean> {
