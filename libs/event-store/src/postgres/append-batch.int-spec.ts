@@ -1,18 +1,12 @@
-import { IsInt } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import { eventually } from '../../../../test/eventually';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import { ConcurrencyConflictError, IdempotencyConflictError, InvalidAppendError } from '../errors';
-import { defineEvent } from '../registry/event-definition';
 import { AppendProbe, deferred } from '../testing/append-probes';
+import { note, notedEvents as events } from '../testing/noted-events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import { MAX_STREAMS_PER_BATCH } from './append-batch';
 
-class Noted {
-  @IsInt() n: number;
-}
-const events = [defineEvent({ type: 'Noted', version: 1, eventClass: Noted })];
-const note = (n: number, eventId?: string) => ({ type: 'Noted', schemaVersion: 1, data: { n }, eventId });
 
 /** Promise: a batch is written whole or not at all, each stream at its expected version, in one statement. */
 describe('appendToStreams (batch append)', () => {

@@ -1,16 +1,10 @@
-import { IsInt } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import { eventually } from '../../../../test/eventually';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
-import { defineEvent } from '../registry/event-definition';
 import { AppendProbe, deferred, within } from '../testing/append-probes';
+import { note, notedEvents as events } from '../testing/noted-events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 
-class Noted {
-  @IsInt() n: number;
-}
-const events = [defineEvent({ type: 'Noted', version: 1, eventClass: Noted })];
-const note = (n: number, eventId?: string) => ({ type: 'Noted', schemaVersion: 1, data: { n }, eventId });
 
 /**
  * Promise: a cancel, a statement timeout, a rollback or a dropped connection

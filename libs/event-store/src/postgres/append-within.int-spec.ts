@@ -1,15 +1,9 @@
-import { IsInt } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import { ConcurrencyConflictError, ForeignTransactionError } from '../errors';
-import { defineEvent } from '../registry/event-definition';
+import { note, notedEvents as events } from '../testing/noted-events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 
-class Noted {
-  @IsInt() n: number;
-}
-const events = [defineEvent({ type: 'Noted', version: 1, eventClass: Noted })];
-const note = (n: number) => ({ type: 'Noted', schemaVersion: 1, data: { n } });
 
 /**
  * The contract of `appendWithin` as an application uses it: its own rows in

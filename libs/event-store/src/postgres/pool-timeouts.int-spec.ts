@@ -1,19 +1,13 @@
-import { IsInt } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { eventually } from '../../../../test/eventually';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
-import { defineEvent } from '../registry/event-definition';
 import { AppendProbe, deferred } from '../testing/append-probes';
+import { note, notedEvents as events } from '../testing/noted-events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import { logLockKeys } from './lock-keys';
 
-class Noted {
-  @IsInt() n: number;
-}
-const events = [defineEvent({ type: 'Noted', version: 1, eventClass: Noted })];
-const note = (n: number) => ({ type: 'Noted', schemaVersion: 1, data: { n } });
 
 /**
  * Promise: every pooled connection carries the configured statement and

@@ -1,18 +1,13 @@
-import { IsInt } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import { eventually } from '../../../../test/eventually';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import { ImportLineError } from '../errors';
-import { defineEvent } from '../registry/event-definition';
 import { deferred } from '../testing/append-probes';
+import { notedEvents as events } from '../testing/noted-events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import type { ExportedEvent } from './export-format';
 import { exportLines, importLines, ImportProgress } from './export-import';
 
-class Noted {
-  @IsInt() n: number;
-}
-const events = [defineEvent({ type: 'Noted', version: 1, eventClass: Noted })];
 
 /** `count` events over `streams` streams, interleaved, as export lines. */
 function history(count: number, streams: number, prefix = `s-${randomUUID()}`): ExportedEvent[] {
