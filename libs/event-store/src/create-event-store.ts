@@ -5,12 +5,14 @@ import { quoteIdent } from './postgres/migrations/schema-of';
 import { EventStore } from './postgres/postgres-event-store';
 import { EventRegistry } from './registry/event-registry';
 import { ProjectionsService } from './projections/projections.service';
+import { resolveProjectionsOptions } from './projections/projections-options';
 
 /** A ready event store plus what owns its resources. */
 export interface EventStoreHandle {
   store: EventStore;
   registry: EventRegistry;
   dataSource: DataSource;
+  /** The schema name as configured (unquoted); `store.schema` is its quoted form, `projections.tableName()` qualifies tables. */
   schema: string;
   /** Runners and commands of the registered projections (not started). */
   projections: ProjectionsService;
@@ -28,6 +30,14 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
   const schema = options.schema ?? 'event_store';
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid event store schema name "${schema}"`);
   if (!options.url) throw new Error('EventStore needs a PostgreSQL `url`');
+  const channel = options.notifyChannel ?? 'event_store_appended';
+  const projectionOptions = resolveProjectionsOptions(
+    {
+      url: options.url, channel, batchSize: options.projectionBatchSize, pollMs: options.projectionPollMs,
+      lockTimeoutMs: options.projectionLockTimeoutMs,
+    },
+    { batchSize: 'projectionBatchSize', pollMs: 'projectionPollMs', lockTimeoutMs: 'projectionLockTimeoutMs' },
+  );
   const dataSource = new DataSource({
     type: 'postgres',
     url: options.url,
@@ -46,19 +56,13 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
     await dataSource.destroy();
     throw error;
   }
-  const channel = options.notifyChannel ?? 'event_store_appended';
   const [lockClass] = lockKeys(schema);
   const store = new EventStore(
     dataSource,
     { schema: quoteIdent(schema), sequenceLock: lockKeys(schema), streamLockClass: lockClass ^ 0x5eed, channel },
     registry,
   );
-  const projections = new ProjectionsService(dataSource, store, options.projections ?? [], {
-    url: options.url,
-    channel,
-    batchSize: options.projectionBatchSize,
-    pollMs: options.projectionPollMs,
-  }, lockClass ^ 0x9e0);
+  const projections = new ProjectionsService(dataSource, store, options.projections ?? [], projectionOptions, lockClass ^ 0x9e0);
   let closing: Promise<void> | undefined;
   return {
     store,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyConflictError, IdempotencyConflictError, InvalidAppendError } from '../errors';
 import type { AppendResult, EventToAppend, ExpectedVersion } from '../types';
+import type { Queryable } from './queryable';
 
 /** An event as the low-level append takes it; `recordedAt` is only set by import to keep history's timestamps. */
 export interface EventToWrite extends EventToAppend {
@@ -71,11 +72,6 @@ export async function appendEvents(
     if (code === 'ES002') throw new IdempotencyConflictError(streamId, ids);
     throw error;
   }
-}
-
-/** Anything that runs SQL: a DataSource (autocommit) or a QueryRunner (its open transaction). */
-export interface Queryable {
-  query(sql: string, parameters?: unknown[]): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 function checkRequest(streamId: string, events: EventToWrite[], expected: ExpectedVersion): void {

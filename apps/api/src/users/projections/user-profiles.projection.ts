@@ -1,4 +1,4 @@
-import type { Projection, RecordedEvent, SqlRunner, TableNames } from '@app/event-store';
+import type { Projection, RecordedEvent, Queryable, TableNames } from '@app/event-store';
 import { PointsAwarded, UserRegistered, UserRenamed } from '../events';
 
 /** Cache tag of everything derived from one user. */
@@ -27,7 +27,7 @@ export const userProfilesProjection: Projection = {
   handles: ['UserRegistered', 'UserRenamed', 'PointsAwarded'],
   tables: ['user_profiles'],
 
-  async createTables(sql: SqlRunner, t: TableNames) {
+  async createTables(sql: Queryable, t: TableNames) {
     await sql.query(`CREATE TABLE ${t.user_profiles} (
       user_id    text PRIMARY KEY,
       first_name text NOT NULL,
@@ -39,7 +39,7 @@ export const userProfilesProjection: Projection = {
     )`);
   },
 
-  async apply(events: RecordedEvent[], sql: SqlRunner, t: TableNames) {
+  async apply(events: RecordedEvent[], sql: Queryable, t: TableNames) {
     const changes = new Map<string, ProfileChange>();
     for (const e of events) {
       const userId = e.streamId.replace(/^user-/, '');
