@@ -1,0 +1,141 @@
+import { Logger } from '@nestjs/common';
+import { systemClock } from '../clock';
+import { ProjectionLock, ProjectionRunner, ProjectionWork, StepOutcome } from './projection-runner';
+
+const POLL = 100;
+
+/** A lock another instance may hold (`takenElsewhere`) and that can be lost (`lose()`), recording every attempt. */
+class FakeLock implements ProjectionLock {
+  held = false;
+  takenElsewhere = false;
+  readonly attempts: number[] = [];
+  readonly sql = { query: async () => [] };
+  async tryAcquire() {
+    this.attempts.push(Date.now());
+    this.held = !this.takenElsewhere;
+    return this.held;
+  }
+  async release() {
+    this.held = false;
+  }
+  async close() {
+    this.held = false;
+  }
+  lose() {
+    this.held = false;
+  }
+}
+
+/** Work whose next outcomes the test queues; it records when each step ran. */
+class ScriptedWork implements ProjectionWork {
+  readonly steps: number[] = [];
+  acquired = 0;
+  released = 0;
+  next: Array<StepOutcome | Error> = [];
+  async onAcquired() {
+    this.acquired++;
+  }
+  async step(): Promise<StepOutcome> {
+    this.steps.push(Date.now());
+    const outcome = this.next.shift() ?? 'idle';
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
+  }
+  onReleased() {
+    this.released++;
+  }
+}
+
+describe('ProjectionRunner timings (fake timers)', () => {
+  let lock: FakeLock;
+  let work: ScriptedWork;
+  let runner: ProjectionRunner;
+  const advance = (ms: number) => jest.advanceTimersByTimeAsync(ms);
+
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(['log', 'error', 'warn']));
+  beforeEach(() => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    lock = new FakeLock();
+    work = new ScriptedWork();
+    runner = new ProjectionRunner('p', lock, work, { clock: systemClock, pollMs: POLL });
+  });
+  afterEach(async () => {
+    const stopped = runner.stop();
+    await advance(POLL * 2);
+    await stopped;
+    jest.useRealTimers();
+  });
+
+  it('the holder polls once per poll interval while idle; work is done back to back', async () => {
+    work.next = ['worked', 'worked'];
+    runner.start();
+    await advance(0);
+    expect(work.steps).toHaveLength(3);
+    await advance(POLL * 5 - 1);
+    expect(work.steps).toHaveLength(7);
+    const gaps = work.steps.slice(3).map((t, i) => t - work.steps[i + 2]);
+    expect(gaps).toEqual([POLL, POLL, POLL, POLL]);
+    expect(work.acquired).toBe(1);
+  });
+
+  it('a standby tries the lock every two polls and starts working as soon as it is free', async () => {
+    lock.takenElsewhere = true;
+    runner.start();
+    await advance(POLL * 6);
+    expect(lock.attempts.map((t) => t - 1_000_000)).toEqual([0, 2 * POLL, 4 * POLL, 6 * POLL]);
+    expect(runner.active).toBe(false);
+    lock.takenElsewhere = false;
+    await advance(2 * POLL);
+    expect(runner.active).toBe(true);
+    expect(work.steps).toHaveLength(1);
+  });
+
+  it('notify() wakes a sleeping holder at once', async () => {
+    runner.start();
+    await advance(10);
+    expect(work.steps).toHaveLength(1);
+    runner.notify();
+    await advance(0);
+    expect(work.steps).toHaveLength(2);
+  });
+
+  it('stands by after yielding: no attempt for 20 polls for newer code, 4 when there is nothing to do', async () => {
+    work.next = [{ standBy: 'newer-code', message: 'newer' }, { standBy: 'nothing-to-do', message: 'idle' }];
+    runner.start();
+    await advance(0);
+    expect([runner.active, work.released]).toEqual([false, 1]);
+    await advance(30 * POLL);
+    expect(lock.attempts.slice(0, 3).map((t) => t - 1_000_000)).toEqual([0, 20 * POLL, 24 * POLL]);
+    expect(work.released).toBe(2);
+  });
+
+  it('nudge() (an operator command) cuts a stand-by short', async () => {
+    work.next = [{ standBy: 'newer-code', message: 'newer' }];
+    runner.start();
+    await advance(0);
+    runner.nudge();
+    await advance(0);
+    expect(lock.attempts).toHaveLength(2);
+    expect(runner.active).toBe(true);
+  });
+
+  it('an error ends the tenure (lock released, per-tenure state dropped) and the lock is tried again two polls later', async () => {
+    work.next = [new Error('connection terminated')];
+    runner.start();
+    await advance(0);
+    expect([runner.active, work.released]).toEqual([false, 1]);
+    await advance(2 * POLL);
+    expect([runner.active, work.acquired]).toEqual([true, 2]);
+  });
+
+  it('a lock lost between steps (session ended by the server) ends the tenure before anything else', async () => {
+    runner.start();
+    await advance(0);
+    lock.lose();
+    lock.takenElsewhere = true;
+    await advance(POLL);
+    expect(work.released).toBe(1);
+    expect(work.steps).toHaveLength(1);
+  });
+});
