@@ -1,6 +1,6 @@
 import { EventReadError } from '../../errors';
 import type { EventStore } from '../../postgres/postgres-event-store';
-import type { RecordedEvent } from '../../types';
+import type { RecordedEvent, StoredEvent } from '../../types';
 
 /** One event of a batch: decoded, or the read error that makes it a poison event. */
 export type FedEvent = { position: number; event: RecordedEvent; error?: undefined } | { position: number; error: EventReadError };
@@ -57,14 +57,27 @@ export function settledBatchReader(store: EventStore, types: readonly string[]):
     if (head < from) return { from, to: from - 1, full: false, events: [] };
     const stored = await store.readBatch(from, head, limit, undefined, types);
     const full = stored.length === limit;
-    const events = stored.map((e): FedEvent => {
-      try {
-        return { position: e.position, event: store.registry.upcast(e) };
-      } catch (error) {
-        if (error instanceof EventReadError) return { position: e.position, error };
-        throw error;
-      }
-    });
+    const events: FedEvent[] = [];
+    for (let i = 0; i < stored.length; i++) {
+      // Decode in slices, letting I/O through in between: the batch being applied meanwhile
+      // gets each statement's answer at once instead of after the whole decode.
+      if (i > 0 && i % DECODE_SLICE === 0) await yieldToIo();
+      events.push(decode(store, stored[i]));
+    }
     return { from, to: full ? stored[stored.length - 1].position : head, full, events };
   };
+}
+
+/** Events decoded between two yields to I/O. */
+const DECODE_SLICE = 100;
+
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function decode(store: EventStore, e: StoredEvent): FedEvent {
+  try {
+    return { position: e.position, event: store.registry.upcast(e) };
+  } catch (error) {
+    if (error instanceof EventReadError) return { position: e.position, error };
+    throw error;
+  }
 }
