@@ -1,6 +1,6 @@
 /**
  * Architecture rules, checked by test/dependency-rules.spec.ts on every unit
- * run (or by hand: `npx depcruise apps libs`). See CONVENTIONS.md: the libs
+ * run (or by hand: `npx depcruise apps libs`). See CONTRIBUTING.md: the libs
  * never import the app, the two libs do not import each other (they meet in
  * the app), and the app uses each lib only through its public index.ts.
  */
@@ -46,6 +46,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^apps/', pathNot: TEST_FILES },
       to: { path: '^libs/[^/]+/', pathNot: '^libs/[^/]+/src/index\\.ts$' },
+    },
+    {
+      name: 'production-not-to-test-support',
+      comment: 'test/ holds the suite\'s set-up and helpers (eventually, test services): only tests and test helpers use them.',
+      severity: 'error',
+      from: { path: '^(apps|libs)/', pathNot: [TEST_FILES, '^libs/[^/]+/test/', '^libs/[^/]+/src/testing/'] },
+      to: { path: '^test/' },
     },
     {
       name: 'app-tests-use-lib-public-api-or-testing',

@@ -1,8 +1,10 @@
 /**
- * One `npm test` runs every level. Names tell the level (see CONVENTIONS):
+ * One `npm test` runs every level. Names tell the level (see CONTRIBUTING.md):
  *   *.spec.ts       unit, next to the code, no I/O
- *   *.int-spec.ts   real PostgreSQL / Redis, own schema + key prefix per run
+ *   *.int-spec.ts   real PostgreSQL / Redis / processes, own schema + key prefix per run
  *   *.e2e-spec.ts   HTTP against the booted app
+ * The integration and e2e levels share one PostgreSQL and one Redis, resolved
+ * (or started) for the run by test/setup/global-setup.ts.
  * SWC compiles TypeScript (with decorator metadata, which Nest DI needs) so the
  * suite does not pay for a full type-check; `npm run typecheck` does that.
  */
@@ -22,12 +24,13 @@ const moduleNameMapper = {
   '^@app/stampede-cache/(.*)$': '<rootDir>/libs/stampede-cache/src/$1',
 };
 const common = { transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+const services = { globalSetup: '<rootDir>/test/setup/global-setup.ts', globalTeardown: '<rootDir>/test/setup/global-teardown.ts' };
 
 module.exports = {
   testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,bench,test}/**/*.spec.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/apps/**/test/**/*.e2e-spec.ts'] },
+    { ...common, ...services, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts'] },
+    { ...common, ...services, displayName: 'e2e', testMatch: ['<rootDir>/apps/**/test/**/*.e2e-spec.ts'] },
   ],
 };

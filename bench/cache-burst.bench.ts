@@ -20,10 +20,11 @@ import { createApp } from '../apps/api/src/bootstrap';
 import { loadConfig } from '../apps/api/src/config/app-config';
 import { GetTrendingHandler } from '../apps/api/src/leaderboard/queries/get-trending/get-trending.handler';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
 import { writeBarChart } from './chart';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = process.env.REDIS_URL ?? TEST_REDIS_URL;
 const BURST = Number(process.env.BURST ?? 2000);
 const INSTANCES = Number(process.env.INSTANCES ?? 2);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);

@@ -13,9 +13,7 @@ import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEventStore, type EventStoreHandle, type Projection } from '@app/event-store';
-import { userEvents } from '../apps/api/src/users/events';
-import { userProfilesProjection } from '../apps/api/src/users/projections/user-profiles.projection';
-import { pointsLedgerProjection } from '../apps/api/src/leaderboard/points-ledger.projection';
+import { appEventStore } from '../apps/api/src/app-event-store';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { writeBarChart } from './chart';
 import { plainSelectAll } from './plain-select';
@@ -26,7 +24,7 @@ const LARGE = Number(process.env.LARGE ?? 1_000_000);
 const BATCH = process.env.BATCH ? Number(process.env.BATCH) : undefined;
 const USERS = 5000;
 const SEED_CHUNK = 100_000;
-const PROJECTIONS: Projection[] = [userProfilesProjection, pointsLedgerProjection];
+const PROJECTIONS: Projection[] = appEventStore.projections;
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
 /** What one rebuild in a fresh process measured. */
@@ -54,7 +52,7 @@ async function rebuildInChild(): Promise<void> {
   const base = PROJECTIONS.find((p) => p.name === process.env.PROJECTION)!;
   const version = Number(process.env.VERSION);
   const es = await createEventStore({
-    url: URL, schema: process.env.BENCH_SCHEMA!, events: userEvents, runMigrations: false, projectionBatchSize: BATCH,
+    url: URL, schema: process.env.BENCH_SCHEMA!, events: appEventStore.events, runMigrations: false, projectionBatchSize: BATCH,
     projections: [{ ...base, version }],
   });
   let peakHeap = 0;
@@ -123,7 +121,7 @@ async function growTo(es: EventStoreHandle, from: number, to: number): Promise<v
 
 /** Creates the projections' rows and empty v1 tables on the empty log, so each measured run is a version-bump rebuild. */
 async function registerV1(schema: string): Promise<void> {
-  const es = await createEventStore({ url: URL, schema, events: userEvents, projections: PROJECTIONS, projectionPollMs: 20 });
+  const es = await createEventStore({ url: URL, schema, events: appEventStore.events, projections: PROJECTIONS, projectionPollMs: 20 });
   try {
     await es.projections.start();
     while (!(await es.projections.status()).every((s) => s.activeHere)) await new Promise((r) => setTimeout(r, 20));
@@ -166,7 +164,7 @@ function report(small: SizeFigures, large: SizeFigures, rssRatio: Record<string,
 
 async function main(): Promise<void> {
   const schema = uniqueSchema('bench_rebuild');
-  const es = await createEventStore({ url: URL, schema, events: userEvents });
+  const es = await createEventStore({ url: URL, schema, events: appEventStore.events });
   try {
     await registerV1(schema);
     await growTo(es, 0, SMALL);

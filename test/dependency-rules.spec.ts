@@ -57,7 +57,9 @@ describe('dependency rules (.dependency-cruiser.js)', () => {
       copyFileSync(join(ROOT, 'tsconfig.json'), join(fixture, 'tsconfig.json'));
       write('libs/event-store/src/index.ts', 'export const store = 1;\n');
       write('libs/event-store/src/internal.ts', 'export const internal = 1;\n');
-      write('libs/event-store/src/testing/helper.ts', 'export const helper = 1;\n');
+      write('libs/event-store/src/testing/helper.ts', "export { eventually } from '../../../../test/eventually';\nexport const helper = 1;\n");
+      write('test/eventually.ts', 'export const eventually = 1;\n');
+      write('libs/event-store/src/uses-test-support.ts', "export { eventually } from '../../../test/eventually';\n");
       write('libs/event-store/src/uses-app.ts', "export { thing } from '../../../apps/api/src/thing';\n");
       write('libs/event-store/src/uses-cache.ts', "export { cache } from '@app/stampede-cache';\n");
       write('libs/stampede-cache/src/index.ts', 'export const cache = 1;\n');
@@ -89,6 +91,7 @@ describe('dependency rules (.dependency-cruiser.js)', () => {
           'app-uses-lib-public-api: apps/api/src/uses-internal.ts -> libs/event-store/src/internal.ts',
           'app-uses-lib-public-api: apps/api/src/uses-testing.ts -> libs/event-store/src/testing/helper.ts',
           'app-tests-use-lib-public-api-or-testing: apps/api/test/bad.e2e-spec.ts -> libs/event-store/src/internal.ts',
+          'production-not-to-test-support: libs/event-store/src/uses-test-support.ts -> test/eventually.ts',
         ].sort(),
       );
     });

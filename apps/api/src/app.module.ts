@@ -4,17 +4,15 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { EventStoreModule } from '@app/event-store';
 import { StampedeCacheModule } from '@app/stampede-cache';
 import { AdminModule } from './admin/admin.module';
+import { appEventStore } from './app-event-store';
 import { JsonBodyGuard } from './common/json-body.guard';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { AppConfig } from './config/app-config';
 import { HealthModule } from './health/health.module';
 import { LeaderboardModule } from './leaderboard/leaderboard.module';
-import { pointsLedgerProjection } from './leaderboard/points-ledger.projection';
 import { MetricsController } from './metrics/metrics.controller';
 import { createMetricsRegistry, METRICS_REGISTRY } from './metrics/metrics.registry';
 import { ProjectionCacheInvalidation } from './read-side/projection-cache-invalidation';
-import { userEvents } from './users/events';
-import { userProfilesProjection } from './users/projections/user-profiles.projection';
 import { UsersModule } from './users/users.module';
 
 /**
@@ -33,8 +31,7 @@ export class AppModule {
         EventStoreModule.forRoot({
           url: config.DATABASE_URL,
           schema: config.EVENT_STORE_SCHEMA,
-          events: userEvents,
-          projections: [userProfilesProjection, pointsLedgerProjection],
+          ...appEventStore,
           runProjections: config.RUN_PROJECTIONS,
         }),
         StampedeCacheModule.forRoot({

@@ -1,16 +1,18 @@
 import 'reflect-metadata';
+import { resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { createApp } from './bootstrap';
 import { ConfigError, loadConfig } from './config/app-config';
-import { EMBEDDED_DATA_DIR, startEmbeddedPostgres, type EmbeddedDatabase } from './config/embedded-postgres';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './config/embedded-postgres';
 
 async function main(): Promise<void> {
   const logger = new Logger('Main');
   const config = loadConfig();
   let embedded: EmbeddedDatabase | undefined;
   if (!config.DATABASE_URL) {
-    logger.log(`DATABASE_URL is not set: starting embedded PostgreSQL with data in ${EMBEDDED_DATA_DIR}`);
-    embedded = await startEmbeddedPostgres();
+    const dataDir = resolve(config.EMBEDDED_PG_DIR);
+    logger.log(`DATABASE_URL is not set: starting embedded PostgreSQL with data in ${dataDir}`);
+    embedded = await startEmbeddedPostgres({ dataDir, port: config.EMBEDDED_PG_PORT });
   }
   // With an embedded database, the app must close before the database stops: one handler does both in order.
   const app = await createApp({ ...config, DATABASE_URL: config.DATABASE_URL ?? embedded!.url }, { shutdownHooks: !embedded });

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
+import { eventually } from '../../../test/eventually';
 import { startTestApp, TestApp, TEST_ADMIN_TOKEN } from './test-app';
 
 const auth = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
@@ -111,12 +112,11 @@ describe('admin API and the legacy story (e2e)', () => {
       await request(t.server).post(`/admin/projections/${name}/rebuild`).set(auth).expect(202);
     }
     // Progress is visible while it runs; wait for both switches.
-    for (let i = 0; ; i++) {
+    await eventually(async () => {
       const { body } = await request(t.server).get('/admin/projections').set(auth).expect(200);
-      if (body.projections.every((p: { rebuild: unknown }) => p.rebuild === null)) break;
-      if (i > 100) throw new Error(`rebuild did not finish: ${JSON.stringify(body)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      if (body.projections.some((p: { rebuild: unknown }) => p.rebuild !== null)) throw new Error(`still rebuilding: ${JSON.stringify(body)}`);
+      return true;
+    }, 10_000, 'both rebuilds to switch live', { everyMs: 100 });
     const cher = await request(t.server).get(`/users/${ids[0]}`).set('X-Min-Position', String(imported.body.position)).expect(200);
     expect(cher.body).toMatchObject({ firstName: 'Cher', lastName: '', points: 42 });
     const john = await request(t.server).get(`/users/${ids[1]}`).set('X-Min-Position', String(imported.body.position)).expect(200);

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { eventually } from '../../../test/eventually';
 import { TcpProxy } from './tcp-proxy';
 import { startTestApp, TestApp } from './test-app';
 
@@ -54,12 +55,11 @@ describe('database outage (e2e)', () => {
     await request(t.server).get('/health/live').expect(200);
 
     await proxy.restore();
-    let recovered = 0;
-    for (let i = 0; i < 50 && recovered === 0; i++) {
+    const recovered: number = await eventually(async () => {
       const r = await request(t.server).post('/users').send({ firstName: 'B', lastName: 'C', email: 'b@c.co' });
-      if (r.status === 201) recovered = r.body.position;
-      else await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+      if (r.status !== 201) throw new Error(`POST /users answered ${r.status}`);
+      return r.body.position;
+    }, 10_000, 'a write to succeed once the database is back', { everyMs: 200 });
     expect(recovered).toBeGreaterThan(created.body.position);
     await request(t.server).get('/health/ready').expect(200);
     // The projection runner reconnected too: a read of the new write's position succeeds.

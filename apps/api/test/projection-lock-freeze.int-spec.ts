@@ -1,7 +1,8 @@
 import { createEventStore, type EventStoreHandle } from '@app/event-store';
 import {
-  balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, seedDeposits, waitUntil,
+  balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, seedDeposits,
 } from '../../../libs/event-store/src/testing/balances-projection';
+import { eventually } from '../../../test/eventually';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
 import { TcpProxy } from './tcp-proxy';
 
@@ -49,14 +50,14 @@ describe('a frozen projection-lock holder loses the lock within the configured b
 
   it('holds the lock while frozen for about the bound, then the standby takes over and finishes exactly once', async () => {
     await a!.projections.start();
-    await waitUntil(() => active(a!), 5_000, 'a to take the lock');
+    await eventually(() => active(a!), 5_000, 'a to take the lock');
     await b!.projections.start();
-    await waitUntil(async () => (await b!.projections.checkpoint(NAME)) >= 500, 20_000, 'a to make progress');
+    await eventually(async () => (await b!.projections.checkpoint(NAME)) >= 500, 20_000, 'a to make progress');
     expect(await active(b!)).toBe(false);
 
     proxy.freeze();
     const frozenAt = Date.now();
-    await waitUntil(() => active(b!), BOUND_MS * 5, 'b to take over', 10);
+    await eventually(() => active(b!), BOUND_MS * 5, 'b to take over', { everyMs: 10 });
     const takeoverMs = Date.now() - frozenAt;
     process.stdout.write(`frozen holder: standby took over after ${takeoverMs} ms (bound ${BOUND_MS} ms, poll ${POLL_MS} ms)\n`);
     // Not before the server gave up on the silent session (it was last heard at most a poll before the freeze) ...
@@ -67,7 +68,7 @@ describe('a frozen projection-lock holder loses the lock within the configured b
     expect(await b!.projections.waitFor(NAME, TOTAL, 30_000)).toBe(true);
     proxy.thaw();
     // Thawed, the old holder finds its session gone: it cannot commit anything, and stands by.
-    await waitUntil(async () => !(await active(a!)), 10_000, 'a to notice it lost the lock');
+    await eventually(async () => !(await active(a!)), 10_000, 'a to notice it lost the lock');
     expect(await active(b!)).toBe(true);
 
     const model = await readModelSnapshot(b!.dataSource, schema, NAME);

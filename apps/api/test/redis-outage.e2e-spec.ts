@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
-import { startRedisServer, waitFor, type RedisServerProcess } from '../../../libs/stampede-cache/test/redis-harness';
+import { startRedisServer, type RedisServerProcess } from '../../../libs/stampede-cache/test/redis-harness';
+import { eventually } from '../../../test/eventually';
 import { counter } from './prometheus';
 import { startTestApp, TestApp } from './test-app';
 
@@ -103,7 +104,7 @@ describe('Redis outage under read traffic (e2e)', () => {
       phase = 'restarted';
       await redis!.server.start(); // same port, empty data
       // The breaker half-opens after its reset timeout (5 s), then closes and the app writes entries to Redis again.
-      await waitFor(async () => {
+      await eventually(async () => {
         await get('/leaderboard/trending', 'restarted');
         return (await namespaceKeys()).some((key) => key.includes('leaderboard.trending'));
       }, 20_000, 'a trending entry written to the restarted Redis');

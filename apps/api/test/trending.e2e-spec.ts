@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { deleteNamespace } from '../../../libs/stampede-cache/test/redis-harness';
+import { TEST_REDIS_URL as REDIS_URL } from '../../../libs/stampede-cache/test/test-redis';
 import { counter } from './prometheus';
 import { startTestApp, TestApp } from './test-app';
 
@@ -17,7 +18,6 @@ import { startTestApp, TestApp } from './test-app';
 const TTL_MS = 5_000;
 const COMPUTE_MS = 200;
 const BURST = 200;
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 interface Reply {
   status: number;

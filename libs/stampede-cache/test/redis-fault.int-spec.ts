@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { StampedeCache } from '../src/stampede-cache.service';
 import { sleep } from '../src/timing';
-import { startRedisServer, waitFor, type RedisServerProcess } from './redis-harness';
+import { eventually } from '../../../test/eventually';
+import { startRedisServer, type RedisServerProcess } from './redis-harness';
 
 /**
  * Fault test: the Redis this test started is SIGKILLed mid-traffic. Users must see no
@@ -62,7 +63,7 @@ describe('Redis crash and recovery', () => {
     expect(Math.max(...results.map((result) => result.ms))).toBeLessThan(1_000); // degraded to misses, never stalled
 
     // Recovery: probes close the breaker once Redis answers.
-    await waitFor(
+    await eventually(
       async () => {
         await Promise.all(instances.map((cache) => cache.getOrCompute('probe', async () => 'p')));
         return instances.every((cache) => cache.circuitState === 'closed');

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
-import { sleep } from '../src/timing';
+import { eventually } from '../../../test/eventually';
 
 /** Deletes every key of a test namespace (on every master of a Cluster). */
 export async function deleteNamespace(client: Redis | Cluster, namespace: string): Promise<void> {
@@ -56,7 +56,7 @@ export class RedisServerProcess {
   async start(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...this.extraArgs];
     this.child = spawn('redis-server', args, { cwd: this.cwd, stdio: 'ignore' });
-    await waitFor(async () => (await ping(this.port)) === 'PONG', 10_000, `redis-server on ${this.port}`);
+    await eventually(async () => (await ping(this.port)) === 'PONG', 10_000, `redis-server on ${this.port}`);
   }
 
   /** Kills the server (SIGKILL by default: a crash, not a shutdown) and waits for the process to exit. */
@@ -97,7 +97,7 @@ export async function startRedisCluster(): Promise<{ ports: number[]; stop: () =
     const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
     for (const port of ports) {
-      await waitFor(async () => (await clusterInfo(port)).includes('cluster_state:ok'), 20_000, `cluster_state:ok on ${port}`);
+      await eventually(async () => (await clusterInfo(port)).includes('cluster_state:ok'), 20_000, `cluster_state:ok on ${port}`);
     }
     return { ports, stop };
   } catch (error) {
@@ -119,14 +119,4 @@ function ping(port: number): Promise<string> {
 
 function clusterInfo(port: number): Promise<string> {
   return redisCli(port, 'CLUSTER', 'INFO');
-}
-
-/** Polls `condition` until true; test set-up only (production code never polls). */
-export async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return;
-    await sleep(50);
-  }
-  throw new Error(`Timed out waiting for ${what}`);
 }

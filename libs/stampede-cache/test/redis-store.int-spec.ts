@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { RedisStore } from '../src/stores/redis.store';
 import { cacheStoreContract } from './store-contract';
 import { deleteNamespace } from './redis-harness';
+import { TEST_REDIS_URL } from './test-redis';
 
 describe('RedisStore (real Redis)', () => {
   const namespace = `sc-test-${randomUUID()}`;
-  const client = new Redis('redis://127.0.0.1:6379');
+  const client = new Redis(TEST_REDIS_URL);
 
   afterAll(async () => {
     await deleteNamespace(client, namespace);

@@ -5,8 +5,7 @@ import { RedisStore } from '../src/stores/redis.store';
 import { sleep } from '../src/timing';
 import { metricValue } from './metric-value';
 import { deleteNamespace } from './redis-harness';
-
-const REDIS_URL = 'redis://127.0.0.1:6379';
+import { TEST_REDIS_URL as REDIS_URL } from './test-redis';
 
 /** Three caches with their own connections stand for three instances of the service. */
 describe('StampedeCache across instances (real Redis)', () => {

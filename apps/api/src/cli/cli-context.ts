@@ -1,8 +1,8 @@
 import { createConnection } from 'node:net';
 import { createEventStore, type EventStoreHandle, type EventStoreOptions } from '@app/event-store';
 import { loadConfig } from '../config/app-config';
-import { startEmbeddedPostgres } from '../config/embedded-postgres';
-import { userEvents } from '../users/events';
+import { embeddedPostgresUrl, startEmbeddedPostgres } from '../config/embedded-postgres';
+import { appEventStore } from '../app-event-store';
 
 /**
  * Opens the same event store the service uses: DATABASE_URL, or the embedded
@@ -13,16 +13,16 @@ export async function openStore(extra: Partial<EventStoreOptions> = {}): Promise
   let url = config.DATABASE_URL;
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (!url) {
-    const port = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
+    const port = config.EMBEDDED_PG_PORT;
     if (await answers(port)) {
-      url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+      url = embeddedPostgresUrl(port);
     } else {
-      const embedded = await startEmbeddedPostgres(port);
+      const embedded = await startEmbeddedPostgres({ dataDir: config.EMBEDDED_PG_DIR, port });
       url = embedded.url;
       stopEmbedded = embedded.stop;
     }
   }
-  const handle = await createEventStore({ url, schema: config.EVENT_STORE_SCHEMA, events: userEvents, poolSize: 6, ...extra });
+  const handle = await createEventStore({ url, schema: config.EVENT_STORE_SCHEMA, ...appEventStore, poolSize: 6, ...extra });
   return {
     ...handle,
     close: async () => {

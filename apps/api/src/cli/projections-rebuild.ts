@@ -1,7 +1,5 @@
 import { ProjectionStateError, type EventStoreHandle, type ProjectionsService, type ProjectionStatus } from '@app/event-store';
 import { openStore, run } from './cli-context';
-import { userProfilesProjection } from '../users/projections/user-profiles.projection';
-import { pointsLedgerProjection } from '../leaderboard/points-ledger.projection';
 
 const BAR_WIDTH = 30;
 
@@ -23,7 +21,7 @@ run(async () => {
   const args = process.argv.slice(2);
   const abort = args[0] === '--abort';
   const name = abort ? args[1] : args[0];
-  const es = await openStore({ projections: [userProfilesProjection, pointsLedgerProjection] });
+  const es = await openStore();
   try {
     if (!name || !es.projections.names().includes(name) || args.length !== (abort ? 2 : 1)) {
       console.error(`Usage: npm run projections:rebuild -- [--abort] <${es.projections.names().join('|')}>`);

@@ -22,6 +22,8 @@ describe('loadConfig', () => {
     ['TRENDING_CACHE_TTL_MS', '-1'],
     ['TRENDING_MIN_COMPUTE_MS', 'slow'],
     ['RUN_PROJECTIONS', 'yes'],
+    ['EMBEDDED_PG_PORT', '0'],
+    ['EMBEDDED_PG_DIR', ''],
   ])('rejects %s=%s with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
@@ -31,6 +33,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ REDIS_URL: 'redis://r:6379', TRENDING_CACHE_TTL_MS: '500', RUN_PROJECTIONS: 'false' })).toMatchObject({
       REDIS_URL: 'redis://r:6379', TRENDING_CACHE_TTL_MS: 500, TRENDING_MIN_COMPUTE_MS: 0, RUN_PROJECTIONS: false, READ_YOUR_WRITES_TIMEOUT_MS: 2000,
     });
+  });
+
+  it('reads the embedded PostgreSQL settings', () => {
+    expect(loadConfig({})).toMatchObject({ EMBEDDED_PG_DIR: '.data/postgres', EMBEDDED_PG_PORT: 54329 });
+    expect(loadConfig({ EMBEDDED_PG_DIR: '/var/pg', EMBEDDED_PG_PORT: '6000' })).toMatchObject({ EMBEDDED_PG_DIR: '/var/pg', EMBEDDED_PG_PORT: 6000 });
   });
 
   it('treats an empty optional variable as unset', () => {

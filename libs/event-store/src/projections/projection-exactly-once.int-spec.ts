@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import {
-  balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, ReadModelSnapshot, seedDeposits, waitUntil,
+  balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, ReadModelSnapshot, seedDeposits,
 } from '../testing/balances-projection';
+import { eventually } from '../../../../test/eventually';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 
 const TOTAL = 100_000;
@@ -110,19 +111,19 @@ describe('projection exactly-once over 100k events', () => {
     for (let k = 0; k < 4; k++) {
       const before = await checkpoint();
       const run = spawnChild();
-      await waitUntil(async () => (await checkpoint()) > before, 30_000, `child ${k} to commit a batch (${run.stderr()})`);
+      await eventually(async () => (await checkpoint()) > before, 30_000, `child ${k} to commit a batch (${run.stderr()})`);
       await sleep(50 + Math.random() * 400);
-      const pid = await waitUntil(holderPid, 5_000, 'the lock holder');
+      const pid = await eventually(holderPid, 5_000, 'the lock holder');
       // Land inside a batch: wait (briefly) until the holder has written in an open transaction, then kill at once.
-      const inTransaction = await waitUntil(async () => {
+      const inTransaction = await eventually(async () => {
         const [a] = await es.dataSource.query('SELECT backend_xid IS NOT NULL AS writing FROM pg_stat_activity WHERE pid = $1', [pid]);
         return a?.writing === true;
-      }, 2_000, 'a batch in flight', 1).catch(() => false);
+      }, 2_000, 'a batch in flight', { everyMs: 1 }).catch(() => false);
       run.child.kill('SIGKILL');
       await run.exited;
       kills.push({ checkpoint: await checkpoint(), inTransaction });
       // PostgreSQL notices the dead client, rolls its batch back and frees the lock.
-      await waitUntil(async () => (await holderPid()) === undefined, 10_000, 'the killed child to lose its lock');
+      await eventually(async () => (await holderPid()) === undefined, 10_000, 'the killed child to lose its lock');
       expectConsistent(await snapshot(CRASHING));
     }
     if (process.env.DEBUG_KILLS) process.stderr.write(`KILLS ${JSON.stringify(kills)}\n`);
@@ -131,7 +132,7 @@ describe('projection exactly-once over 100k events', () => {
     expect(new Set(kills.map((k) => k.checkpoint)).size).toBe(kills.length);
 
     const last = spawnChild();
-    await waitUntil(async () => (await checkpoint()) === head, 60_000, `the resumed child to catch up (${last.stderr()})`);
+    await eventually(async () => (await checkpoint()) === head, 60_000, `the resumed child to catch up (${last.stderr()})`);
     last.child.kill('SIGTERM');
     await last.exited;
 
@@ -151,13 +152,13 @@ describe('projection exactly-once over 100k events', () => {
     const before = await fingerprint(IN_PROCESS);
     await es.projections.rebuild(IN_PROCESS);
     const seen = new Set<string>();
-    const status = await waitUntil(async () => {
+    const status = await eventually(async () => {
       const [s] = await es.projections.status();
       seen.add(s.state);
       // The live model stays complete while its shadow fills.
       expect(await fingerprint(IN_PROCESS)).toEqual(before);
       return s.rebuild === null && s.checkpoint === head && s;
-    }, 60_000, 'the rebuild to switch', 100);
+    }, 60_000, 'the rebuild to switch', { everyMs: 100 });
     expect(seen.has('rebuilding')).toBe(true);
     expect(status).toMatchObject({ state: 'running', version: 1, lastError: null, lag: 0 });
     const s = await snapshot(IN_PROCESS);

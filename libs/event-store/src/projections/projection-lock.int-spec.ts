@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import {
-  balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, seedDeposits, waitUntil,
+  balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, seedDeposits,
 } from '../testing/balances-projection';
+import { eventually } from '../../../../test/eventually';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 
 const NAME = 'lock_bal';
@@ -47,9 +48,9 @@ describe('one active runner per projection across instances', () => {
 
   it('applies on one instance only, hands over when the holder\'s lock connection is terminated, and stays exactly-once', async () => {
     await a.projections.start();
-    await waitUntil(() => active(a), 5_000, 'instance a to take the lock');
+    await eventually(() => active(a), 5_000, 'instance a to take the lock');
     await b!.projections.start();
-    await waitUntil(async () => (await checkpoint()) >= 2_000, 20_000, 'a to make progress');
+    await eventually(async () => (await checkpoint()) >= 2_000, 20_000, 'a to make progress');
     await expectOnlyActive(a, b!);
 
     const holders = await a.dataSource.query(
@@ -64,11 +65,11 @@ describe('one active runner per projection across instances', () => {
     expect(terminated).toBe(true);
 
     const t0 = Date.now();
-    await waitUntil(async () => (await active(b!)) && !(await active(a)), 5_000, 'b to take over');
+    await eventually(async () => (await active(b!)) && !(await active(a)), 5_000, 'b to take over');
     const handoverMs = Date.now() - t0;
     expect(handoverMs).toBeLessThan(5_000);
     await expectOnlyActive(b!, a);
-    await waitUntil(async () => (await checkpoint()) === TOTAL, 30_000, 'b to finish');
+    await eventually(async () => (await checkpoint()) === TOTAL, 30_000, 'b to finish');
 
     const model = await readModelSnapshot(a.dataSource, schema, NAME);
     expect(model).toMatchObject({ checkpoint: TOTAL, applied: TOTAL, distinctApplied: TOTAL, events: TOTAL });
@@ -94,13 +95,13 @@ describe('one active runner per projection across instances', () => {
     const before = await checkpoint();
     await b!.close();
     b = undefined;
-    await waitUntil(() => active(a), 5_000, 'a to take the lock back');
+    await eventually(() => active(a), 5_000, 'a to take the lock back');
     for (let i = 0; i < 20; i++) {
       await a.store.appendToStream(`acct-${i % 3}`, [{ type: 'Deposited', schemaVersion: 1, data: { amount: i + 1 } }]);
     }
     // The settled head can trail for a moment: any transaction open in the cluster (the runner's own
     // batch included) holds the visibility horizon until it ends (ADR 0002).
-    const head = await waitUntil(async () => ((await a.store.headPosition()) === before + 20 ? before + 20 : 0), 5_000, 'the head to settle');
+    const head = await eventually(async () => ((await a.store.headPosition()) === before + 20 ? before + 20 : 0), 5_000, 'the head to settle');
     expect(await a.projections.waitFor(NAME, head, 10_000)).toBe(true);
     const model = await readModelSnapshot(a.dataSource, schema, NAME);
     expect(model).toMatchObject({ checkpoint: head, applied: head, distinctApplied: head, events: head });

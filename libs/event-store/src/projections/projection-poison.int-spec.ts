@@ -2,8 +2,9 @@ import { IsString } from 'class-validator';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import { defineEvent } from '../registry/event-definition';
 import {
-  balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, waitUntil,
+  balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot,
 } from '../testing/balances-projection';
+import { eventually } from '../../../../test/eventually';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import type { Projection, ProjectionCommit } from './projection';
 import type { ProjectionStatus } from './projection-state';
@@ -51,7 +52,7 @@ async function statusOf(es: EventStoreHandle, name: string): Promise<ProjectionS
 }
 
 function stoppedOn(es: EventStoreHandle, name: string, after?: string): Promise<ProjectionStatus> {
-  return waitUntil(async () => {
+  return eventually(async () => {
     const s = await statusOf(es, name);
     return s.state === 'stopped-on-error' && (!after || s.lastError!.at !== after) ? s : undefined;
   }, 10_000, `${name} to stop on an error`);
@@ -147,11 +148,11 @@ describe('an event that cannot be upcast stops its projection at that position',
   it('a rebuild honours the earlier skip: it passes the event without stopping and switches in the same model', async () => {
     const before = await es.dataSource.query(`SELECT * FROM "${schema}"."${NAME}" ORDER BY account`);
     await es.projections.rebuild(NAME);
-    const s = await waitUntil(async () => {
+    const s = await eventually(async () => {
       const st = await statusOf(es, NAME);
       expect(st.state).not.toBe('stopped-on-error');
       return st.rebuild === null ? st : undefined;
-    }, 10_000, 'the rebuild to switch', 5);
+    }, 10_000, 'the rebuild to switch', { everyMs: 5 });
     expect(s).toMatchObject({ state: 'running', lastError: null, lag: 0 });
     expect(s.skipped).toHaveLength(1);
     expect(await es.dataSource.query(`SELECT * FROM "${schema}"."${NAME}" ORDER BY account`)).toEqual(before);

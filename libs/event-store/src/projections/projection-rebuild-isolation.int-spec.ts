@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import {
-  balanceDifferences, balancesProjection, Deposited, depositedEvent, readModelSnapshot, seedDeposits, waitUntil,
+  balanceDifferences, balancesProjection, Deposited, depositedEvent, readModelSnapshot, seedDeposits,
 } from '../testing/balances-projection';
+import { eventually } from '../../../../test/eventually';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import type { RecordedEvent } from '../types';
 import type { ProjectionStatus } from './projection-state';
@@ -65,13 +66,13 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
       }
     })();
     await es.projections.rebuild(NAME);
-    const stopped = await waitUntil(async () => {
+    const stopped = await eventually(async () => {
       const s = await status(es);
       return s.state === 'rebuild-stopped-on-error' ? s : undefined;
     }, 30_000, 'the rebuild to stop');
     // Live batches commit all along; with a shared batch size they would end the search and re-apply the batch forever.
     const liveBefore = stopped.checkpoint;
-    await waitUntil(async () => (await status(es)).checkpoint > liveBefore + 5, 10_000, 'live to keep following');
+    await eventually(async () => (await status(es)).checkpoint > liveBefore + 5, 10_000, 'live to keep following');
     writing = false;
     await writer;
 
@@ -93,7 +94,7 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
     await expect(es.projections.skip(NAME, poison, 'live')).rejects.toBeInstanceOf(ProjectionStateError);
     const { rebuild } = await status(es);
     expect(await es.projections.retry(NAME)).toEqual(['rebuild']);
-    const again = await waitUntil(async () => {
+    const again = await eventually(async () => {
       const s = await status(es);
       return s.rebuild?.error && s.rebuild.error.at !== rebuild!.error!.at ? s : undefined;
     }, 10_000, 'the retried rebuild to stop again');
@@ -104,7 +105,7 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
   it('after the fix, retry of the rebuild phase applies the event once and switches in a model equal to the log', async () => {
     bug.deployed = false;
     expect(await es.projections.retry(NAME, 'rebuild')).toEqual(['rebuild']);
-    const switched = await waitUntil(async () => {
+    const switched = await eventually(async () => {
       const s = await status(es);
       return s.rebuild === null ? s : undefined;
     }, 20_000, 'the rebuild to switch');
@@ -118,7 +119,7 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
   it('abort ends a rebuild (running or stopped), drops its shadow tables, leaves the live model alone; 409 without a rebuild', async () => {
     bug.deployed = true;
     await es.projections.rebuild(NAME);
-    await waitUntil(async () => (await status(es)).state === 'rebuild-stopped-on-error', 20_000, 'the rebuild to stop');
+    await eventually(async () => (await status(es)).state === 'rebuild-stopped-on-error', 20_000, 'the rebuild to stop');
     expect((await shadowTables(es)).sort()).toEqual([`${NAME}__rebuild`, `${NAME}_applied__rebuild`, `${NAME}_batches__rebuild`]);
     const before = await readModelSnapshot(es.dataSource, schema, NAME);
 
@@ -181,7 +182,7 @@ describe('a stopped rebuild of a newer version', () => {
     const v2 = await open(2, 10, (e) => e.data.amount === 1000 + POISON_AMOUNT);
     opened.push(v2);
     await v2.projections.start();
-    const stopped = await waitUntil(async () => {
+    const stopped = await eventually(async () => {
       const s = await status(v1);
       return s.state === 'rebuild-stopped-on-error' ? s : undefined;
     }, 30_000, 'the v2 rebuild to stop');
@@ -202,7 +203,7 @@ describe('a stopped rebuild of a newer version', () => {
     const v3 = await open(3, 100);
     opened.push(v3);
     await v3.projections.start();
-    const switched = await waitUntil(async () => {
+    const switched = await eventually(async () => {
       const s = await status(v3);
       return s.version === 3 && s.rebuild === null ? s : undefined;
     }, 30_000, 'v3 to rebuild and switch');
@@ -216,11 +217,11 @@ describe('a stopped rebuild of a newer version', () => {
     const v4 = await open(4, 1000, (e) => e.data.amount === 1000 + POISON_AMOUNT);
     opened.push(v4);
     await v4.projections.start();
-    await waitUntil(async () => (await status(v4)).rebuild?.state === 'stopped-on-error', 30_000, 'the v4 rebuild to stop');
+    await eventually(async () => (await status(v4)).rebuild?.state === 'stopped-on-error', 30_000, 'the v4 rebuild to stop');
     const v5 = await open(5, 10_000);
     opened.push(v5);
     await v5.projections.start();
-    await waitUntil(async () => (await status(v5)).version === 5, 30_000, 'v5 to replace the stopped v4 rebuild and switch');
+    await eventually(async () => (await status(v5)).version === 5, 30_000, 'v5 to replace the stopped v4 rebuild and switch');
     expect(await status(v5)).toMatchObject({ state: 'running', rebuild: null, lastError: null });
     expect(await balanceDifferences(v5.dataSource, schema, NAME, 10_000)).toEqual([]);
   }, 90_000);

@@ -2,8 +2,9 @@ import { Client } from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import {
-  balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, seedDeposits, waitUntil,
+  balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, seedDeposits,
 } from '../testing/balances-projection';
+import { eventually } from '../../../../test/eventually';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import type { ProjectionStatus } from './projection-state';
 
@@ -88,11 +89,11 @@ describe('projection rebuilds under concurrent readers', () => {
   const status = async () => (await es!.projections.status())[0];
   /** Polls status until the rebuild switched in, keeping every status seen meanwhile. */
   const untilSwitched = async (seen: ProjectionStatus[], timeoutMs: number) =>
-    waitUntil(async () => {
+    eventually(async () => {
       const s = await status();
       seen.push(s);
       return s.rebuild === null && seen.some((x) => x.rebuild) && s;
-    }, timeoutMs, 'the rebuild to switch', 15);
+    }, timeoutMs, 'the rebuild to switch', { everyMs: 15 });
 
   beforeAll(async () => {
     es = await open(1, 1);
@@ -124,11 +125,11 @@ describe('projection rebuilds under concurrent readers', () => {
     await es!.projections.rebuild(NAME);
     const seen: ProjectionStatus[] = [];
     // Appends continue during the shadow fill; they stop once it has caught up (see the report on switching under load).
-    await waitUntil(async () => {
+    await eventually(async () => {
       const s = await status();
       seen.push(s);
       return s.rebuild && s.rebuild.position >= TOTAL;
-    }, 30_000, 'the shadow to catch up', 15);
+    }, 30_000, 'the shadow to catch up', { everyMs: 15 });
     writing = false;
     await writer;
     const switched = await untilSwitched(seen, 30_000);
@@ -201,7 +202,7 @@ describe('projection rebuilds under concurrent readers', () => {
     await es!.close();
     es = await open(3, 1000);
     await es.projections.start();
-    await waitUntil(async () => (await status()).rebuild?.position, 30_000, 'v3 to fill part of its shadow', 5);
+    await eventually(async () => (await status()).rebuild?.position, 30_000, 'v3 to fill part of its shadow', { everyMs: 5 });
     await es.close();
     es = await open(2, 100); // an old replica takes the lock
     await es.projections.start();

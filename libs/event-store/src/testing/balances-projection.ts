@@ -124,14 +124,3 @@ export async function balanceDifferences(q: Queryable, schema: string, name: str
     [scale],
   );
 }
-
-/** Polls `check` until it returns a truthy value; fails with `label` after `timeoutMs`. */
-export async function waitUntil<T>(check: () => Promise<T>, timeoutMs: number, label: string, everyMs = 25): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}

@@ -7,14 +7,14 @@
 import 'reflect-metadata';
 import { createEventStore } from '../create-event-store';
 import { balancesProjection, depositedEvent } from './balances-projection';
+import { TEST_DATABASE_URL } from './test-database';
 
 async function main(): Promise<void> {
   const schema = process.env.PROJECTION_SCHEMA;
   const name = process.env.PROJECTION_NAME;
-  const url = process.env.TEST_DATABASE_URL;
-  if (!schema || !name || !url) throw new Error('PROJECTION_SCHEMA, PROJECTION_NAME and TEST_DATABASE_URL are required');
+  if (!schema || !name) throw new Error('PROJECTION_SCHEMA and PROJECTION_NAME are required');
   const handle = await createEventStore({
-    url, schema, events: [depositedEvent], poolSize: 3,
+    url: TEST_DATABASE_URL, schema, events: [depositedEvent], poolSize: 3,
     projections: [balancesProjection({ name, runnerId: `child-${process.pid}` })],
     projectionBatchSize: Number(process.env.PROJECTION_BATCH_SIZE ?? 500),
     projectionPollMs: 50,

@@ -1,5 +1,6 @@
 import { defineEvent } from '@app/event-store';
 import { IsString, Length, MaxLength } from 'class-validator';
+import { UserEventType } from './event-types';
 
 /** UserRenamed v1 (current). */
 export class UserRenamed {
@@ -10,4 +11,4 @@ export class UserRenamed {
   @IsString() @MaxLength(200) lastName: string;
 }
 
-export const userRenamedEvent = defineEvent({ type: 'UserRenamed', version: 1, eventClass: UserRenamed });
+export const userRenamedEvent = defineEvent({ type: UserEventType.Renamed, version: 1, eventClass: UserRenamed });

@@ -1,5 +1,7 @@
 import type { Projection, RecordedEvent, Queryable, TableNames } from '@app/event-store';
 import { PointsAwarded, UserRegistered, UserRenamed } from '../events';
+import { USER_EVENT_TYPES } from '../events/event-types';
+import { userIdOf } from '../user-stream';
 
 /** Cache tag of everything derived from one user. */
 export const userTag = (userId: string) => `user:${userId}`;
@@ -24,7 +26,7 @@ interface ProfileChange {
 export const userProfilesProjection: Projection = {
   name: 'user_profiles',
   version: 1,
-  handles: ['UserRegistered', 'UserRenamed', 'PointsAwarded'],
+  handles: USER_EVENT_TYPES,
   tables: ['user_profiles'],
 
   async createTables(sql: Queryable, t: TableNames) {
@@ -42,7 +44,7 @@ export const userProfilesProjection: Projection = {
   async apply(events: RecordedEvent[], sql: Queryable, t: TableNames) {
     const changes = new Map<string, ProfileChange>();
     for (const e of events) {
-      const userId = e.streamId.replace(/^user-/, '');
+      const userId = userIdOf(e.streamId);
       const c = changes.get(userId) ?? { userId, firstName: null, lastName: null, email: null, pointsDelta: 0, version: 0, position: 0 };
       if (e.data instanceof UserRegistered) Object.assign(c, { firstName: e.data.firstName, lastName: e.data.lastName, email: e.data.email });
       else if (e.data instanceof UserRenamed) Object.assign(c, { firstName: e.data.firstName, lastName: e.data.lastName });

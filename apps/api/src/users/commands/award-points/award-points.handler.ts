@@ -1,6 +1,7 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository } from '@app/event-store';
-import { User, userStreamId } from '../../user.aggregate';
+import { User } from '../../user.aggregate';
+import { userStreamId } from '../../user-stream';
 import { UserNotFoundError } from '../../users.errors';
 import type { WriteResult } from '../write-result';
 import { AwardPointsCommand } from './award-points.command';

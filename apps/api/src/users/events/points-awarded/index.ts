@@ -1,4 +1,5 @@
 import { defineEvent } from '@app/event-store';
+import { UserEventType } from '../event-types';
 import { PointsAwardedV1 } from './points-awarded.v1';
 import { PointsAwardedV2, upcastPointsAwardedV1 } from './points-awarded.v2';
 import { PointsAwarded, upcastPointsAwardedV2 } from './points-awarded.v3';
@@ -7,7 +8,7 @@ export { PointsAwarded, MAX_POINTS_PER_AWARD } from './points-awarded.v3';
 
 /** Stored as "PointsAwarded"; current schema v3, a three-version chain v1 -> v2 -> v3. */
 export const pointsAwardedEvent = defineEvent({
-  type: 'PointsAwarded',
+  type: UserEventType.PointsAwarded,
   version: 3,
   eventClass: PointsAwarded,
   history: [

@@ -1,4 +1,5 @@
 import { defineEvent } from '@app/event-store';
+import { UserEventType } from '../event-types';
 import { UserRegisteredV1 } from './user-registered.v1';
 import { UserRegistered, upcastUserRegisteredV1 } from './user-registered.v2';
 
@@ -6,7 +7,7 @@ export { UserRegistered } from './user-registered.v2';
 
 /** Stored as "UserRegistered"; current schema v2. */
 export const userRegisteredEvent = defineEvent({
-  type: 'UserRegistered',
+  type: UserEventType.Registered,
   version: 2,
   eventClass: UserRegistered,
   history: [{ version: 1, shape: UserRegisteredV1, upcast: upcastUserRegisteredV1 }],
