@@ -33,6 +33,7 @@ export class AppModule {
           schema: config.EVENT_STORE_SCHEMA,
           ...appEventStore,
           runProjections: config.RUN_PROJECTIONS,
+          projectionLockTimeoutMs: config.PROJECTION_LOCK_TIMEOUT_MS,
         }),
         StampedeCacheModule.forRoot({
           isGlobal: true,

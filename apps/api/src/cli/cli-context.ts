@@ -22,7 +22,9 @@ export async function openStore(extra: Partial<EventStoreOptions> = {}): Promise
       stopEmbedded = embedded.stop;
     }
   }
-  const handle = await createEventStore({ url, schema: config.EVENT_STORE_SCHEMA, ...appEventStore, poolSize: 6, ...extra });
+  const handle = await createEventStore({
+    url, schema: config.EVENT_STORE_SCHEMA, ...appEventStore, poolSize: 6, projectionLockTimeoutMs: config.PROJECTION_LOCK_TIMEOUT_MS, ...extra,
+  });
   return {
     ...handle,
     close: async () => {
