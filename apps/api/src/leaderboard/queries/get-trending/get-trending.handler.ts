@@ -38,13 +38,13 @@ export class GetTrendingHandler implements IQueryHandler<GetTrendingQuery, Fresh
 
   private async compute(window: GetTrendingQuery['window'], limit: number): Promise<Trending> {
     const started = Date.now();
-    const s = `"${this.es.schema}"`;
+    const table = (name: string) => this.es.projections.tableName(name);
     const rows: Array<{ checkpoint: string; user_id: string | null; first_name: string; last_name: string; points: string }> =
       await this.es.dataSource.query(
-        `WITH checkpoint AS (SELECT position FROM ${s}.projections WHERE name = $3),
+        `WITH checkpoint AS (SELECT position FROM ${table('projections')} WHERE name = $3),
               top AS (
                 SELECT l.user_id, sum(l.points) AS points
-                  FROM ${s}.points_ledger l
+                  FROM ${table('points_ledger')} l
                  WHERE l.awarded_at >= now() - make_interval(hours => $1)
                  GROUP BY l.user_id
                  ORDER BY points DESC, l.user_id
@@ -52,7 +52,7 @@ export class GetTrendingHandler implements IQueryHandler<GetTrendingQuery, Fresh
          SELECT c.position AS checkpoint, t.user_id, n.first_name, n.last_name, t.points
            FROM checkpoint c
            LEFT JOIN top t ON true
-           LEFT JOIN ${s}.ledger_names n ON n.user_id = t.user_id
+           LEFT JOIN ${table('ledger_names')} n ON n.user_id = t.user_id
           ORDER BY t.points DESC NULLS LAST, t.user_id`,
         [TRENDING_WINDOWS[window], limit, pointsLedgerProjection.name],
       );

@@ -41,10 +41,10 @@ export class GetUserHandler implements IQueryHandler<GetUserQuery, FreshReadResu
 
   /** Row and checkpoint in one statement, so they come from one snapshot. */
   private async load(userId: string): Promise<UserProfileRead> {
-    const s = `"${this.es.schema}"`;
+    const table = (name: string) => this.es.projections.tableName(name);
     const [row] = await this.es.dataSource.query(
       `SELECT c.position AS checkpoint, p.*
-         FROM ${s}.projections c LEFT JOIN ${s}.user_profiles p ON p.user_id = $1
+         FROM ${table('projections')} c LEFT JOIN ${table('user_profiles')} p ON p.user_id = $1
         WHERE c.name = $2`,
       [userId, userProfilesProjection.name],
     );
