@@ -109,12 +109,15 @@ export class LockConnection {
     this.socket = undefined;
   }
 
-  /** Releases the lock and closes the connection. */
+  /** Releases the lock and closes the connection; a link that does not answer within the bound is dropped. */
   async close(): Promise<void> {
     await this.release();
     const client = this.client;
     this.client = undefined;
-    await client?.end().catch(() => undefined);
+    if (client) {
+      const ended = client.end().catch(() => undefined);
+      await Promise.race([ended, new Promise<void>((resolve) => this.o.clock.setTimeout(resolve, this.o.boundMs))]);
+    }
     this.discard();
   }
 

@@ -18,8 +18,14 @@ class FakeLock implements ProjectionLock {
   async release() {
     this.held = false;
   }
+  closedAt?: number;
+  private onClose: Array<() => void> = [];
+  /** Resolves when `close()` drops the connection (what a statement hung on a frozen link waits for). */
+  closed = () => new Promise<void>((resolve) => this.onClose.push(resolve));
   async close() {
     this.held = false;
+    this.closedAt = Date.now();
+    this.onClose.forEach((f) => f());
   }
   lose() {
     this.held = false;
@@ -31,7 +37,7 @@ class ScriptedWork implements ProjectionWork {
   readonly steps: number[] = [];
   acquired = 0;
   released = 0;
-  next: Array<StepOutcome | Error> = [];
+  next: Array<StepOutcome | Error | (() => Promise<StepOutcome>)> = [];
   async onAcquired() {
     this.acquired++;
   }
@@ -39,7 +45,7 @@ class ScriptedWork implements ProjectionWork {
     this.steps.push(Date.now());
     const outcome = this.next.shift() ?? 'idle';
     if (outcome instanceof Error) throw outcome;
-    return outcome;
+    return typeof outcome === 'function' ? outcome() : outcome;
   }
   onReleased() {
     this.released++;
@@ -58,7 +64,7 @@ describe('ProjectionRunner timings (fake timers)', () => {
     jest.useFakeTimers({ now: 1_000_000 });
     lock = new FakeLock();
     work = new ScriptedWork();
-    runner = new ProjectionRunner('p', lock, work, { clock: systemClock, pollMs: POLL });
+    runner = new ProjectionRunner('p', lock, work, { clock: systemClock, pollMs: POLL, stopGraceMs: 10 * POLL });
   });
   afterEach(async () => {
     const stopped = runner.stop();
@@ -137,5 +143,22 @@ describe('ProjectionRunner timings (fake timers)', () => {
     await advance(POLL);
     expect(work.released).toBe(1);
     expect(work.steps).toHaveLength(1);
+  });
+
+  it('stop() waits for a step in flight only up to its grace, then drops the lock connection under it', async () => {
+    work.next = [async () => {
+      await lock.closed();
+      throw new Error('Connection terminated');
+    }];
+    runner.start();
+    await advance(0);
+    let stopped = false;
+    const stopping = runner.stop().then(() => (stopped = true));
+    await advance(10 * POLL - 1);
+    expect([stopped, lock.closedAt]).toEqual([false, undefined]);
+    await advance(1);
+    await stopping;
+    expect(lock.closedAt! - 1_000_000).toBe(10 * POLL);
+    expect(work.released).toBe(1);
   });
 });

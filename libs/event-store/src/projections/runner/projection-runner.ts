@@ -29,6 +29,8 @@ export interface ProjectionLock {
 
 export interface RunnerOptions {
   clock: Clock;
+  /** How long `stop()` waits for a step in flight (e.g. on a frozen link) before dropping the lock connection under it. */
+  stopGraceMs: number;
   /** Longest sleep between polls of the holder when no NOTIFY arrives; stand-bys try the lock every 2 polls. */
   pollMs: number;
 }
@@ -88,9 +90,15 @@ export class ProjectionRunner {
   async stop(): Promise<void> {
     this.running = false;
     this.notify();
-    await this.loop;
-    await this.endTenure();
+    const stopped = await Promise.race([
+      this.loop?.then(() => true),
+      sleep(this.options.clock, this.options.stopGraceMs).then(() => false),
+    ]);
+    if (stopped) await this.endTenure();
     await this.lock.close();
+    await this.loop;
+    if (this.tenure) this.work.onReleased();
+    this.tenure = false;
   }
 
   private newWakeSignal(): Promise<void> {
