@@ -59,7 +59,7 @@ export class ProjectionsService {
       if (!/^[a-z][a-z0-9_]{0,40}$/.test(name)) throw new Error(`Invalid projection name "${name}"`);
       if (this.registered.has(name)) throw new Error(`Projection "${name}" registered twice`);
       const worker = new ProjectionWorker(projection, {
-        store, states: this.states, batchSize: options.batchSize,
+        store, pool: dataSource, states: this.states, batchSize: options.batchSize,
         onCommit: (c) => this.commits.emit('commit', c),
         onProgress: (row, head) => progress.report(row, head),
       });
@@ -78,10 +78,7 @@ export class ProjectionsService {
     if (this.started) return;
     this.started = true;
     await this.listener.start();
-    for (const { worker, runner } of this.registered.values()) {
-      await worker.announce(this.dataSource).catch((error) => this.logger.warn(`${worker.projection.name}: ${(error as Error).message}`));
-      runner.start();
-    }
+    for (const { runner } of this.registered.values()) runner.start();
   }
 
   async stop(): Promise<void> {

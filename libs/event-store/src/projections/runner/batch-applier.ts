@@ -43,8 +43,8 @@ export class BatchApplier {
   }
 
   /**
-   * Applies the next batch up to at most `head`... or beyond when the feed saw a later settled head.
-   * Updates `row` to the new checkpoint (and stop). Returns whether the checkpoint moved.
+   * Applies the phase's next batch when it is behind `head` (the batch itself may reach a later
+   * settled head). Updates `row` to the new checkpoint (and stop); true when something changed.
    */
   async applyNext(sql: Queryable, row: ProjectionRow, head: number): Promise<boolean> {
     const { phase } = this.o;
@@ -56,7 +56,7 @@ export class BatchApplier {
     const to = poison ? poison.position - 1 : batch.to;
     if (to <= after && !poison) return false;
     const version = phase === 'live' ? row.version : row.rebuild!.version;
-    let committed: { to: number; poison?: ProjectionError; tags: string[] } | undefined;
+    let committed: { to: number; poison?: ProjectionError; tags: string[] };
     try {
       const tags = await inTransaction(sql, async () => {
         if (!(await this.o.states.advance(sql, row.name, phase, version, after, to, poison))) throw new CheckpointMoved();

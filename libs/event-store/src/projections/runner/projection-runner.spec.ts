@@ -38,8 +38,12 @@ class ScriptedWork implements ProjectionWork {
   acquired = 0;
   released = 0;
   next: Array<StepOutcome | Error | (() => Promise<StepOutcome>)> = [];
+  standingBys = 0;
   async onAcquired() {
     this.acquired++;
+  }
+  async standingBy() {
+    this.standingBys++;
   }
   async step(): Promise<StepOutcome> {
     this.steps.push(Date.now());
@@ -90,7 +94,7 @@ describe('ProjectionRunner timings (fake timers)', () => {
     runner.start();
     await advance(POLL * 6);
     expect(lock.attempts.map((t) => t - 1_000_000)).toEqual([0, 2 * POLL, 4 * POLL, 6 * POLL]);
-    expect(runner.active).toBe(false);
+    expect([runner.active, work.standingBys]).toEqual([false, 4]);
     lock.takenElsewhere = false;
     await advance(2 * POLL);
     expect(runner.active).toBe(true);

@@ -13,6 +13,8 @@ export type StepOutcome =
 export interface ProjectionWork {
   /** Runs once after the lock is taken, before the first step. */
   onAcquired(sql: Queryable): Promise<void>;
+  /** Runs after each failed attempt to take the lock (another instance holds it). */
+  standingBy(): Promise<void>;
   step(sql: Queryable): Promise<StepOutcome>;
   /** The lock is gone (let go or lost): forget whatever belonged to this tenure. */
   onReleased(): void;
@@ -130,7 +132,11 @@ export class ProjectionRunner {
       await this.endTenure();
     }
     if (!this.lock.held) {
-      if (this.options.clock.now() < this.standByUntil || !(await this.lock.tryAcquire())) return false;
+      if (this.options.clock.now() < this.standByUntil) return false;
+      if (!(await this.lock.tryAcquire())) {
+        await this.work.standingBy();
+        return false;
+      }
       this.tenure = true;
       this.logger.log('acquired the projection lock: this instance runs it');
       await this.work.onAcquired(this.lock.sql);

@@ -12,6 +12,8 @@ import { tableNamesOf } from '../table-names';
 
 export interface WorkerOptions {
   store: EventStore;
+  /** Pooled connections, for what is done without the lock. */
+  pool: Queryable;
   states: ProjectionStateStore;
   batchSize: number;
   onCommit: (commit: ProjectionCommit) => void;
@@ -50,12 +52,13 @@ export class ProjectionWorker implements ProjectionWork {
   }
 
   /**
-   * A newer deploy schedules its rebuild as soon as it starts, without the
-   * lock (the update is a compare-and-set on versions): the older holder then
-   * sees newer code at work and stands by, so this instance gets the lock.
+   * A newer deploy schedules its rebuild while another instance holds the
+   * lock (the update is a compare-and-set on versions, no lock needed): the
+   * older holder then sees newer code at work and stands by, so an instance
+   * with this code gets the lock. A no-op (one primary-key lookup) otherwise.
    */
-  async announce(q: Queryable): Promise<void> {
-    await this.o.states.scheduleNewerRebuild(q, this.projection.name, this.projection.version);
+  async standingBy(): Promise<void> {
+    await this.o.states.scheduleNewerRebuild(this.o.pool, this.projection.name, this.projection.version);
   }
 
   onReleased(): void {
