@@ -78,7 +78,9 @@ export class ProjectionsService {
     if (this.started) return;
     this.started = true;
     await this.listener.start();
-    for (const { runner } of this.registered.values()) runner.start();
+    // The first attempt at each lock is awaited: on the instance that takes it, the read-model
+    // tables exist once start() returns, so a query right after bootstrap does not miss them.
+    await Promise.all([...this.registered.values()].map(({ runner }) => runner.start()));
   }
 
   async stop(): Promise<void> {

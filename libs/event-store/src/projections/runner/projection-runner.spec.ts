@@ -39,7 +39,9 @@ class ScriptedWork implements ProjectionWork {
   released = 0;
   next: Array<StepOutcome | Error | (() => Promise<StepOutcome>)> = [];
   standingBys = 0;
+  onAcquiredTakes?: Promise<void>;
   async onAcquired() {
+    await this.onAcquiredTakes;
     this.acquired++;
   }
   async standingBy() {
@@ -164,5 +166,26 @@ describe('ProjectionRunner timings (fake timers)', () => {
     await stopping;
     expect(lock.closedAt! - 1_000_000).toBe(10 * POLL);
     expect(work.released).toBe(1);
+  });
+
+  it('start() resolves once the first lock attempt is over: taken (row and tables made) or found held elsewhere', async () => {
+    let tablesMade: () => void = () => undefined;
+    work.onAcquiredTakes = new Promise((resolve) => (tablesMade = resolve));
+    let started = false;
+    const starting = runner.start().then(() => (started = true));
+    await advance(0);
+    expect(started).toBe(false);
+    tablesMade();
+    await starting;
+    expect(work.acquired).toBe(1);
+
+    const standby = new ProjectionRunner('q', Object.assign(new FakeLock(), { takenElsewhere: true }), new ScriptedWork(), {
+      clock: systemClock, pollMs: POLL, stopGraceMs: POLL,
+    });
+    await standby.start();
+    expect(standby.active).toBe(false);
+    const stopping = standby.stop();
+    await advance(2 * POLL);
+    await stopping;
   });
 });

@@ -56,6 +56,7 @@ export class ProjectionRunner {
   /** After yielding, do not compete for the lock before this time. */
   private standByUntil = 0;
   private lastStandBy?: string;
+  private firstAttemptDone?: () => void;
   private readonly logger: Logger;
 
   constructor(
@@ -72,10 +73,17 @@ export class ProjectionRunner {
     return this.lock.held;
   }
 
-  start(): void {
-    if (this.running) return;
+  /**
+   * Starts the loop. Resolves once the first attempt at the lock is over:
+   * when this instance took it, the projection's row and live tables exist.
+   */
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
     this.running = true;
-    this.loop = this.run();
+    return new Promise<void>((resolve) => {
+      this.firstAttemptDone = resolve;
+      this.loop = this.run();
+    });
   }
 
   /** Wakes the loop (new events appended). */
@@ -114,6 +122,7 @@ export class ProjectionRunner {
       try {
         worked = await this.iterate();
       } catch (error) {
+        this.attempted();
         if (!this.running) break;
         this.logger.error(`runner error, reconnecting: ${(error as Error).message}`);
         await this.endTenure();
@@ -134,6 +143,7 @@ export class ProjectionRunner {
     if (!this.lock.held) {
       if (this.options.clock.now() < this.standByUntil) return false;
       if (!(await this.lock.tryAcquire())) {
+        this.attempted();
         await this.work.standingBy();
         return false;
       }
@@ -141,6 +151,7 @@ export class ProjectionRunner {
       this.logger.log('acquired the projection lock: this instance runs it');
       await this.work.onAcquired(this.lock.sql);
     }
+    this.attempted();
     const outcome = await this.work.step(this.lock.sql);
     if (outcome === 'worked') {
       this.lastStandBy = undefined;
@@ -152,6 +163,11 @@ export class ProjectionRunner {
     await this.endTenure();
     this.standByUntil = this.options.clock.now() + this.options.pollMs * STAND_BY_POLLS[outcome.standBy];
     return false;
+  }
+
+  private attempted(): void {
+    this.firstAttemptDone?.();
+    this.firstAttemptDone = undefined;
   }
 
   private async endTenure(): Promise<void> {
