@@ -8,6 +8,14 @@ import type { ProjectionError, ProjectionPhase, ProjectionRow } from '../project
 import { positionOf } from '../projection-state';
 import type { ProjectionStateStore } from '../projection-state-store';
 
+/**
+ * Rebuild batches commit without waiting for the WAL flush: nobody reads the
+ * shadow tables, a crash can only lose the last batches together with their
+ * checkpoint (commits stay atomic and in order), and the switch, which
+ * commits synchronously, flushes everything before it.
+ */
+const ASYNC_COMMIT = 'SET LOCAL synchronous_commit = off';
+
 export interface BatchApplierOptions {
   projection: Projection;
   phase: ProjectionPhase;
@@ -59,6 +67,7 @@ export class BatchApplier {
     let committed: { to: number; poison?: ProjectionError; tags: string[] };
     try {
       const tags = await inTransaction(sql, async () => {
+        if (phase === 'rebuild') await sql.query(ASYNC_COMMIT);
         if (!(await this.o.states.advance(sql, row.name, phase, version, after, to, poison))) throw new CheckpointMoved();
         return recorded.length ? this.applyProjection(recorded, sql) : [];
       });

@@ -132,23 +132,38 @@ describe('ProjectionRunner timings (fake timers)', () => {
     expect(runner.active).toBe(true);
   });
 
-  it('an error ends the tenure (lock released, per-tenure state dropped) and the lock is tried again two polls later', async () => {
+  it('an error ends the tenure (lock released, per-tenure state dropped); the lock is tried again only after 4 polls', async () => {
     work.next = [new Error('connection terminated')];
     runner.start();
     await advance(0);
     expect([runner.active, work.released]).toEqual([false, 1]);
+    await advance(4 * POLL - 1);
+    expect(lock.attempts).toHaveLength(1);
     await advance(2 * POLL);
     expect([runner.active, work.acquired]).toEqual([true, 2]);
   });
 
-  it('a lock lost between steps (session ended by the server) ends the tenure before anything else', async () => {
+  it('failing to take the lock (database down) is retried at the standby cadence, not later', async () => {
+    lock.tryAcquire = async () => {
+      lock.attempts.push(Date.now());
+      throw new Error('connect ECONNREFUSED');
+    };
+    runner.start();
+    await advance(4 * POLL);
+    expect(lock.attempts.map((t) => t - 1_000_000)).toEqual([0, 2 * POLL, 4 * POLL]);
+  });
+
+  it('a lock lost between steps (session ended by the server) ends the tenure, and a healthy standby gets first go', async () => {
     runner.start();
     await advance(0);
     lock.lose();
-    lock.takenElsewhere = true;
     await advance(POLL);
     expect(work.released).toBe(1);
     expect(work.steps).toHaveLength(1);
+    expect(lock.attempts).toHaveLength(1);
+    await advance(4 * POLL);
+    expect(lock.attempts).toHaveLength(2);
+    expect(runner.active).toBe(true);
   });
 
   it('stop() waits for a step in flight only up to its grace, then drops the lock connection under it', async () => {

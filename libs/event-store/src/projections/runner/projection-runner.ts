@@ -37,8 +37,12 @@ export interface RunnerOptions {
   pollMs: number;
 }
 
-/** Stand-by lengths, in polls: long while newer code runs elsewhere, short when this instance merely has nothing to do. */
-export const STAND_BY_POLLS = { 'newer-code': 20, 'nothing-to-do': 4 } as const;
+/**
+ * Stand-by lengths, in polls: long while newer code runs elsewhere, short when this instance
+ * merely has nothing to do. After losing its session or failing, an instance waits longer than a
+ * standby's two-poll retry, so a healthy standby takes over rather than the instance in trouble.
+ */
+export const STAND_BY_POLLS = { 'newer-code': 20, 'nothing-to-do': 4, 'lost-lock': 4 } as const;
 
 /**
  * Runs one projection on the instance that holds its session advisory lock;
@@ -125,7 +129,7 @@ export class ProjectionRunner {
         this.attempted();
         if (!this.running) break;
         this.logger.error(`runner error, reconnecting: ${(error as Error).message}`);
-        await this.endTenure();
+        await this.standBy('lost-lock');
       }
       if (!worked && this.running) {
         await sleep(this.options.clock, this.lock.held ? this.options.pollMs : this.options.pollMs * 2, wake);
@@ -138,7 +142,8 @@ export class ProjectionRunner {
   private async iterate(): Promise<boolean> {
     if (this.tenure && !this.lock.held) {
       this.logger.warn('lost the projection lock (session ended): standing by');
-      await this.endTenure();
+      await this.standBy('lost-lock');
+      return false;
     }
     if (!this.lock.held) {
       if (this.options.clock.now() < this.standByUntil) return false;
@@ -160,9 +165,15 @@ export class ProjectionRunner {
     if (outcome === 'idle') return false;
     if (this.lastStandBy !== outcome.message) this.logger.warn(outcome.message);
     this.lastStandBy = outcome.message;
-    await this.endTenure();
-    this.standByUntil = this.options.clock.now() + this.options.pollMs * STAND_BY_POLLS[outcome.standBy];
+    await this.standBy(outcome.standBy);
     return false;
+  }
+
+  /** Lets the lock go (if held) and does not compete for it again for a while. */
+  private async standBy(reason: keyof typeof STAND_BY_POLLS): Promise<void> {
+    const held = this.tenure;
+    await this.endTenure();
+    if (held || reason !== 'lost-lock') this.standByUntil = this.options.clock.now() + this.options.pollMs * STAND_BY_POLLS[reason];
   }
 
   private attempted(): void {
