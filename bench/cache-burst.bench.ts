@@ -8,7 +8,7 @@
  * same aggregation (the app's own handler, same pool, same COMPUTE_MS pad) behind a plain
  * Redis GET / SET PX. Prints figures and ratios, writes docs/benchmarks/cache-burst.{json,svg}.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
 import { cpus } from 'node:os';
@@ -21,6 +21,7 @@ import { loadConfig } from '../apps/api/src/config/app-config';
 import { GetTrendingHandler } from '../apps/api/src/leaderboard/queries/get-trending/get-trending.handler';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
+import { forkInstance, stopInstance } from './app-instances';
 import { writeBarChart } from './chart';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
@@ -133,24 +134,6 @@ async function runInstance(): Promise<void> {
   });
 }
 
-/** Forks one instance process and resolves with its base URL once it listens. */
-function forkInstance(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(__filename, ['--instance'], { execArgv: ['-r', '@swc-node/register'], env: { ...process.env, ...env } });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m: { url: string }) => resolve({ child, url: m.url }));
-    child.once('exit', (code) => reject(new Error(`instance exited with ${code} before listening`)));
-  });
-}
-
-async function stopInstance(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.send('stop');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 async function seed(url: string): Promise<void> {
   const post = (path: string, body: object) =>
     fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => {
@@ -182,7 +165,7 @@ async function main(): Promise<void> {
     };
     const urls: string[] = [];
     for (let i = 0; i < INSTANCES; i++) {
-      const { child, url } = await forkInstance(env); // one by one: the first creates the schema
+      const { child, url } = await forkInstance(__filename, env); // one by one: the first creates the schema
       children.push(child);
       urls.push(url);
     }

@@ -1,5 +1,6 @@
 import type { EventStoreOptions } from '@app/event-store';
 import { pointsLedgerProjection } from './leaderboard/points-ledger.projection';
+import { appMigrations } from './migrations';
 import { userEvents } from './users/events';
 import { userProfilesProjection } from './users/projections/user-profiles.projection';
 
@@ -8,7 +9,8 @@ export { userIdOf, userStreamId } from './users/user-stream';
 
 /**
  * The app's event store, declared once: every event type it stores (each with
- * its historic versions and upcasters) and every projection it runs. The app
+ * its historic versions and upcasters), every projection it runs, and the app's
+ * own tables that commit with appends (email reservations, idempotency keys). The app
  * module, the CLIs and the benchmarks open their store from this, so a new event
  * type or projection is registered everywhere by adding it here. The stream-id
  * helpers and event-type constants are re-exported for code outside the users
@@ -18,4 +20,5 @@ export { userIdOf, userStreamId } from './users/user-stream';
 export const appEventStore = {
   events: userEvents,
   projections: [userProfilesProjection, pointsLedgerProjection],
-} satisfies Pick<EventStoreOptions, 'events' | 'projections'>;
+  migrations: appMigrations,
+} satisfies Pick<EventStoreOptions, 'events' | 'projections' | 'migrations'>;

@@ -2,23 +2,29 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { EventStoreModule } from '@app/event-store';
-import { StampedeCacheModule } from '@app/stampede-cache';
+import { CACHE_FRESHNESS_PORT, StampedeCacheModule } from '@app/stampede-cache';
 import { AdminModule } from './admin/admin.module';
 import { appEventStore } from './app-event-store';
 import { JsonBodyGuard } from './common/json-body.guard';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { AppConfig } from './config/app-config';
 import { HealthModule } from './health/health.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { LeaderboardModule } from './leaderboard/leaderboard.module';
 import { MetricsController } from './metrics/metrics.controller';
+import { ProjectionLagMetrics } from './metrics/projection-lag';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { AppRedis } from './redis/app-redis';
 import { createMetricsRegistry, METRICS_REGISTRY } from './metrics/metrics.registry';
 import { ProjectionCacheInvalidation } from './read-side/projection-cache-invalidation';
+import { ProjectionFreshness } from './read-side/projection-freshness';
 import { UsersModule } from './users/users.module';
 
 /**
  * The users service. Built from a validated `AppConfig` with a resolved
  * `DATABASE_URL` (main.ts starts the embedded PostgreSQL when none is set).
- * The two libraries meet here: projections of the event store invalidate the cache.
+ * The two libraries meet here: projections of the event store invalidate the cache, and
+ * cached queries wait on projection checkpoints (read-your-writes).
  */
 @Module({})
 export class AppModule {
@@ -40,22 +46,28 @@ export class AppModule {
           redis: config.REDIS_URL,
           namespace: config.CACHE_NAMESPACE,
           registry,
-          defaults: { staleTtl: 5 * 60_000, softTimeout: 1000, hardTimeout: 10_000, lockTtl: 15_000 },
+          defaults: { staleTtl: 5 * 60_000, softTimeout: 1000, hardTimeout: 10_000 },
         }),
+        IdempotencyModule,
         UsersModule,
         LeaderboardModule,
         AdminModule,
         HealthModule,
+        RateLimitModule.forRoot(config),
       ],
-      controllers: [MetricsController],
+      controllers: config.METRICS_ACCESS === 'off' ? [] : [MetricsController],
       providers: [
         { provide: AppConfig, useValue: config },
         { provide: METRICS_REGISTRY, useValue: registry },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_GUARD, useClass: JsonBodyGuard },
         ProjectionCacheInvalidation,
+        // Read-your-writes of cached queries: the cache waits on projection checkpoints through this port.
+        { provide: CACHE_FRESHNESS_PORT, useClass: ProjectionFreshness },
+        AppRedis,
+        ProjectionLagMetrics,
       ],
-      exports: [AppConfig],
+      exports: [AppConfig, AppRedis],
       global: true,
     };
   }

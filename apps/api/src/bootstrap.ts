@@ -2,9 +2,14 @@ import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import type { Registry } from 'prom-client';
 import { AppModule } from './app.module';
+import { requireAccess } from './common/operational-access';
 import { RequestValidationPipe } from './common/validation';
 import { AppConfig, LOG_LEVELS } from './config/app-config';
+import { httpMetrics } from './metrics/http-metrics';
+import { METRICS_REGISTRY } from './metrics/metrics.registry';
 
 /** Levels at or above the configured one. */
 export function logLevels(level: AppConfig['LOG_LEVEL']): LogLevel[] {
@@ -12,8 +17,8 @@ export function logLevels(level: AppConfig['LOG_LEVEL']): LogLevel[] {
 }
 
 /**
- * Builds the HTTP application exactly as production runs it (body limits,
- * validation, problem+json, OpenAPI); used by main.ts and the e2e tests.
+ * Builds the HTTP application exactly as production runs it (security headers, HTTP
+ * metrics, body limits, validation, problem+json, OpenAPI); used by main.ts and the e2e tests.
  */
 export async function createApp(
   config: AppConfig & { DATABASE_URL: string },
@@ -23,6 +28,10 @@ export async function createApp(
     bodyParser: false,
     logger: logLevels(config.LOG_LEVEL),
   });
+  // The client IP (rate limit) comes from X-Forwarded-For only through this many trusted proxies.
+  if (config.TRUST_PROXY > 0) app.set('trust proxy', config.TRUST_PROXY);
+  app.use(helmet());
+  app.use(httpMetrics(app.get<Registry>(METRICS_REGISTRY)));
   app.useBodyParser('json', { limit: config.BODY_LIMIT_BYTES, strict: true });
   app.useGlobalPipes(new RequestValidationPipe());
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
@@ -34,6 +43,9 @@ export async function createApp(
     .setDescription('Event-sourced users with upcast history and a stampede-proof read cache')
     .addBearerAuth()
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi));
+  if (config.DOCS_ACCESS !== 'off') {
+    app.use(['/docs', '/docs-json', '/docs-yaml'], requireAccess(config.DOCS_ACCESS, config.ADMIN_TOKEN));
+    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi));
+  }
   return app;
 }

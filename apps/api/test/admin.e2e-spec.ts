@@ -6,12 +6,12 @@ import { startTestApp, TestApp, TEST_ADMIN_TOKEN } from './test-app';
 const auth = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 const line = (e: object) => JSON.stringify(e) + '\n';
 
-/** A v1-era user: registered with a full name, awarded points in the v1 and v2 shapes. */
-function legacyHistory(userId: string, fullName: string) {
+/** A v1-era user: registered with a full name (and an email of its own), awarded points in the v1 and v2 shapes. */
+function legacyHistory(userId: string, fullName: string, email = `legacy.${userId}@example.com`) {
   const streamId = `user-${userId}`;
   const base = { streamId, metadata: { occurredAt: '2019-06-01T00:00:00.000Z' }, recordedAt: '2019-06-01T00:00:01.000Z' };
   return [
-    { ...base, eventId: randomUUID(), streamVersion: 1, type: 'UserRegistered', schemaVersion: 1, data: { fullName, email: 'legacy@example.com' } },
+    { ...base, eventId: randomUUID(), streamVersion: 1, type: 'UserRegistered', schemaVersion: 1, data: { fullName, email } },
     { ...base, eventId: randomUUID(), streamVersion: 2, type: 'PointsAwarded', schemaVersion: 1, data: { amount: 30 } },
     { ...base, eventId: randomUUID(), streamVersion: 3, type: 'PointsAwarded', schemaVersion: 2, data: { points: 12, reason: 'review' } },
   ];
@@ -34,11 +34,11 @@ describe('admin API and the legacy story (e2e)', () => {
 
   it('imports v1 history, reads it upcast, verifies clean, and re-import skips', async () => {
     const userId = randomUUID();
-    const history = legacyHistory(userId, 'Jean-Claude Van Damme');
+    const history = legacyHistory(userId, 'Jean-Claude Van Damme', 'legacy@example.com');
     const body = history.map(line).join('');
     const imported = await request(t.server)
       .post('/admin/events/import').set(auth).set('content-type', 'application/x-ndjson').send(body).expect(200);
-    expect(imported.body).toEqual({ imported: 3, skipped: 0, position: expect.any(Number) });
+    expect(imported.body).toEqual({ imported: 3, skipped: 0, position: expect.any(Number), duplicateEmails: [] });
 
     const user = await request(t.server).get(`/users/${userId}`).set('X-Min-Position', String(imported.body.position)).expect(200);
     expect(user.body).toEqual({
@@ -52,11 +52,11 @@ describe('admin API and the legacy story (e2e)', () => {
     expect(stored.body.events[0].data).toEqual({ fullName: 'Jean-Claude Van Damme', email: 'legacy@example.com' });
 
     const verify = await request(t.server).post('/admin/events/verify').set(auth).expect(200);
-    expect(verify.body).toMatchObject({ checked: 3, failures: [] });
+    expect(verify.body).toMatchObject({ checked: 3, failures: [], duplicateEmails: [], duplicateEmailCount: 0 });
 
     const again = await request(t.server)
       .post('/admin/events/import').set(auth).set('content-type', 'application/x-ndjson').send(body).expect(200);
-    expect(again.body).toEqual({ imported: 0, skipped: 3, position: 0 });
+    expect(again.body).toEqual({ imported: 0, skipped: 3, position: 0, duplicateEmails: [] });
 
     // A rename on top of imported history continues the stream.
     await request(t.server).put(`/users/${userId}/name`).set('If-Match', '3').send({ firstName: 'JC', lastName: 'VD' }).expect(200);
@@ -87,7 +87,7 @@ describe('admin API and the legacy story (e2e)', () => {
       expect.objectContaining({ name: 'user_profiles', state: 'stopped-on-error', error: expect.objectContaining({ position }) }),
     ]));
     await request(t.server).get('/health/live').expect(200);
-    await request(t.server).post('/users').send({ firstName: 'Still', lastName: 'Up', email: 's@u.co' }).expect(201);
+    await request(t.server).post('/users').send({ firstName: 'Still', lastName: 'Up', email: `s.${randomUUID()}@u.co` }).expect(201);
 
     // An operator skips exactly that event; a wrong position is refused.
     await request(t.server).post('/admin/projections/user_profiles/skip').set(auth).send({ position: position + 1 }).expect(409);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { createEventStore, type EventStoreHandle } from '@app/event-store';
+import { eventually } from '../../../test/eventually';
 import { userEvents } from '../src/users/events';
 import { userProfilesProjection } from '../src/users/projections/user-profiles.projection';
 import { pointsLedgerProjection } from '../src/leaderboard/points-ledger.projection';
@@ -80,11 +81,32 @@ describe('events:verify / events:export / events:import CLIs', () => {
     ]);
     const first = await cli('events-import', target, [file]);
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ imported: 5, skipped: 0 });
-    expect(JSON.parse((await cli('events-import', target, [file])).stdout)).toEqual({ imported: 0, skipped: 5, position: 0 });
+    expect(JSON.parse(first.stdout)).toMatchObject({ imported: 5, skipped: 0, duplicateEmails: [] });
+    expect(JSON.parse((await cli('events-import', target, [file])).stdout)).toEqual({ imported: 0, skipped: 5, position: 0, duplicateEmails: [] });
     const copied = await cli('events-export', target, [join(dir, 'copy.jsonl')]);
     expect(copied.code).toBe(0);
     expect(readFileSync(join(dir, 'copy.jsonl'), 'utf8')).toBe(readFileSync(file, 'utf8'));
+  });
+
+  it('verify lists a registration whose email another user holds (case-insensitively), and import reports it too', async () => {
+    // Appended straight to the log, as a legacy import or an old replica would: no reservation.
+    const dup = await es.store.appendToStream('user-dup', [
+      { type: 'UserRegistered', schemaVersion: 2, data: { firstName: 'Ada', lastName: 'Again', email: 'ADA@example.com' } },
+    ]);
+    // Verify checks the log up to the settled head: wait until no older transaction in the cluster holds it below ours.
+    await eventually(async () => (await es.store.headPosition()) >= dup.position, 10_000, 'the log to settle through the duplicate');
+    const r = await cli('events-verify', schema);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`DUPLICATE email=ada@example.com user=dup position=${dup.position} held-by=a`);
+    const file = join(dir, 'dup.jsonl');
+    writeFileSync(file, `${JSON.stringify({
+      eventId: randomUUID(), streamId: 'user-dup2', streamVersion: 1, type: 'UserRegistered', schemaVersion: 1,
+      data: { fullName: 'Ada Third', email: 'Ada@Example.com' },
+    })}\n`);
+    const imported = await cli('events-import', schema, [file]);
+    expect(JSON.parse(imported.stdout).duplicateEmails).toEqual([
+      { email: 'ada@example.com', userId: 'dup2', position: expect.any(Number), heldBy: 'a' },
+    ]);
   });
 
   it('import refuses a malformed file and names the line', async () => {

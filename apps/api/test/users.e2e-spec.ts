@@ -11,17 +11,19 @@ describe('users API (e2e)', () => {
 
   /** Reads with X-Min-Position: the read model is asynchronous, so a client reads its own write this way. */
   const read = (id: string, position: number) => request(t.server).get(`/users/${id}`).set('X-Min-Position', String(position));
-  const register = (body: object = { firstName: 'Ada', lastName: 'Lovelace', email: 'Ada@Example.com' }) =>
+  /** Emails are unique: each registration gets its own (mixed case, stored lower-cased). */
+  const register = (body: object = { firstName: 'Ada', lastName: 'Lovelace', email: `Ada.${randomUUID()}@Example.com` }) =>
     request(t.server).post('/users').send(body);
 
   it('registers, reads, renames with If-Match and awards points', async () => {
-    const created = await register().expect(201);
+    const email = `Ada.${randomUUID()}@Example.com`;
+    const created = await register({ firstName: 'Ada', lastName: 'Lovelace', email }).expect(201);
     expect(created.body).toEqual({ id: expect.any(String), version: 1, position: expect.any(Number) });
     expect(created.headers.location).toBe(`/users/${created.body.id}`);
     const id = created.body.id;
 
     const first = await read(id, created.body.position).expect(200);
-    expect(first.body).toEqual({ id, firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com', points: 0, version: 1 });
+    expect(first.body).toEqual({ id, firstName: 'Ada', lastName: 'Lovelace', email: email.toLowerCase(), points: 0, version: 1 });
     expect(first.headers.etag).toBe('"1"');
 
     const renamed = await request(t.server)

@@ -43,7 +43,7 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
     url: options.url,
     schema,
     poolSize: options.poolSize ?? 10,
-    migrations: eventStoreMigrations,
+    migrations: [...eventStoreMigrations, ...(options.migrations ?? [])],
     migrationsTableName: 'event_store_migrations',
     applicationName: 'event-store',
     // Fail fast when the database is unreachable instead of queueing requests forever.

@@ -1,3 +1,4 @@
+import type { MigrationInterface } from 'typeorm';
 import type { Projection } from './projections/projection';
 import type { EventDefinition } from './registry/event-definition';
 
@@ -13,6 +14,14 @@ export interface EventStoreOptions {
   poolSize?: number;
   /** Run pending migrations at start-up (under an advisory lock, so replicas can start together). Default true. */
   runMigrations?: boolean;
+  /**
+   * The application's own TypeORM migrations for tables that must be written in the same
+   * transaction as appends (e.g. a uniqueness reservation, an idempotency record). They run
+   * with the store's, in the store's schema (read it with `schemaOf(q)`) and migrations
+   * table, ordered by the timestamp in their class names: give them timestamps after the
+   * store's (`17000000000xx`). Readiness (`hasPendingMigrations`) covers them too.
+   */
+  migrations?: Array<new () => MigrationInterface>;
   /** PostgreSQL NOTIFY channel signalled after each committed append. Default `event_store_appended`. */
   notifyChannel?: string;
   /** Read models built from the log; each runs on exactly one instance at a time. */

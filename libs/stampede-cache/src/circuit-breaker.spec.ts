@@ -1,11 +1,16 @@
+import { deferred, ManualClock } from '../test/manual-clock';
 import { CircuitBreaker } from './circuit-breaker';
-import { sleep } from './timing';
 
 describe('CircuitBreaker', () => {
   const failing = () => Promise.reject(new Error('redis down'));
+  let clock: ManualClock;
+
+  beforeEach(() => {
+    clock = new ManualClock();
+  });
 
   it('answers the fallback on failure and opens after the threshold', async () => {
-    const breaker = new CircuitBreaker(2, 1_000);
+    const breaker = new CircuitBreaker(2, 1_000, undefined, clock);
     await expect(breaker.run(failing, 'fallback')).resolves.toBe('fallback');
     expect(breaker.state).toBe('closed');
     await breaker.run(failing, 'fallback');
@@ -17,23 +22,25 @@ describe('CircuitBreaker', () => {
 
   it('half-opens after the reset timeout, lets one probe through, and closes on success', async () => {
     const recovered = jest.fn();
-    const breaker = new CircuitBreaker(1, 30, recovered);
+    const breaker = new CircuitBreaker(1, 30, recovered, clock);
     await breaker.run(failing, undefined);
-    await sleep(40);
+    await clock.advance(29);
+    expect(breaker.state).toBe('open');
+    await clock.advance(1);
     expect(breaker.state).toBe('half-open');
-    let release: (value: string) => void = () => undefined;
-    const probe = breaker.run(() => new Promise<string>((resolve) => (release = resolve)), 'fallback');
+    const gate = deferred<string>();
+    const probe = breaker.run(() => gate.promise, 'fallback');
     await expect(breaker.run(async () => 'concurrent', 'fallback')).resolves.toBe('fallback');
-    release('value');
+    gate.resolve('value');
     await expect(probe).resolves.toBe('value');
     expect(breaker.state).toBe('closed');
     expect(recovered).toHaveBeenCalledTimes(1);
   });
 
   it('re-opens when the probe fails', async () => {
-    const breaker = new CircuitBreaker(1, 30);
+    const breaker = new CircuitBreaker(1, 30, undefined, clock);
     await breaker.run(failing, undefined);
-    await sleep(40);
+    await clock.advance(30);
     await breaker.run(failing, undefined);
     expect(breaker.state).toBe('open');
   });

@@ -1,3 +1,5 @@
+import { systemClock, type CacheClock } from './clock';
+
 /** State of the Redis circuit breaker; `disabled` when there is no Redis (L1-only mode). */
 export type CircuitState = 'closed' | 'open' | 'half-open' | 'disabled';
 
@@ -15,13 +17,15 @@ export class CircuitBreaker {
 
   constructor(
     private readonly failureThreshold = 5,
-    private readonly resetTimeoutMs = 5_000,
+    /** Open time before one probe is let through. */
+    readonly resetTimeoutMs = 5_000,
     /** Called when the breaker closes after having been open, e.g. to drop L1 copies that missed invalidations. */
     private readonly onRecovered: () => void = () => undefined,
+    private readonly clock: CacheClock = systemClock,
   ) {}
 
   get state(): CircuitState {
-    if (this.current === 'open' && Date.now() - this.openedAt >= this.resetTimeoutMs) return 'half-open';
+    if (this.current === 'open' && this.clock.now() - this.openedAt >= this.resetTimeoutMs) return 'half-open';
     return this.current;
   }
 
@@ -54,7 +58,7 @@ export class CircuitBreaker {
     this.failures += 1;
     if (isProbe || this.failures >= this.failureThreshold) {
       this.current = 'open';
-      this.openedAt = Date.now();
+      this.openedAt = this.clock.now();
     }
   }
 }

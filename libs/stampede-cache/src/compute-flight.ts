@@ -1,13 +1,14 @@
 import type { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { CacheKey } from './cache-key';
-import { CacheFactoryFailedError, StampedeCacheError } from './errors';
+import type { CacheClock, CacheTimer } from './clock';
+import { CacheFactoryFailedError, CacheFactoryTimeoutError, RemoteFactoryError, StampedeCacheError } from './errors';
+import { computeEntry, isStale, servable } from './entry-state';
 import type { CacheMetrics } from './metrics';
 import type { ResolvedEntryOptions } from './options';
-import type { CacheEntry } from './stores/cache-store';
+import type { CacheEntry, LockAttempt } from './stores/cache-store';
 import type { TieredStore } from './tiered-store';
 import { runBounded } from './timing';
-import { recomputeDelta } from './xfetch';
 
 /** What a factory receives. */
 export interface ComputeContext<T = unknown> {
@@ -25,10 +26,11 @@ export interface FlightRequest<T> {
   factory: (context: ComputeContext<T>) => Promise<T>;
   options: ResolvedEntryOptions;
   tags?: string[] | ((value: T) => string[]);
+  isNegative?: (value: T) => boolean;
   label: string;
   /** The entry the caller saw: the delta to smooth, and the fail-safe fallback while servable. */
   previous?: CacheEntry;
-  /** From forceRefresh/minComputedAt: a lock loser may not settle for `previous`. */
+  /** From forceRefresh/minComputedAt: a lock loser may not settle for `previous` or anything older. */
   minComputedAt?: number;
 }
 
@@ -42,120 +44,178 @@ export interface FlightOutcome {
 const LOCK_EXPIRY_MARGIN_MS = 10;
 
 /**
- * One recomputation of one key across instances: take the Redis lock, re-check, run the
- * factory under the hard timeout, write, release the lock (on every path). Lock losers
- * serve the stale value when allowed, else wait for the winner's `written` event (or the
- * lock's expiry) without polling, re-check, and compute themselves as a last resort.
- * Factory failures fall back to the stale value, written back for `failSafeBackoff`.
+ * One recomputation of one key across instances: take the Redis lock (which issues the
+ * computation's fence), re-check, run the factory under the hard timeout while renewing
+ * the lock's lease, write (fenced), release the lock on every path. Lock losers serve the
+ * stale value when allowed, else wait for the holder's `written` or `failed` message (or
+ * the lease's expiry, when the holder died) without polling. They never compute without
+ * the lock: past their deadline they get the stale value or a typed timeout.
  */
 export class ComputeFlight {
   constructor(
     private readonly store: TieredStore,
     private readonly metrics: CacheMetrics,
     private readonly random: () => number,
+    private readonly clock: CacheClock,
     private readonly logger: Logger,
   ) {}
 
   async run<T>(request: FlightRequest<T>): Promise<FlightOutcome> {
     const { key, options } = request;
     const token = randomUUID();
-    const deadline = Date.now() + options.hardTimeout;
-    let attempt = await this.store.tryLock(key.id, token, options.lockTtl);
+    const deadline = this.clock.now() + options.hardTimeout;
+    const first = await this.store.tryLock(key.id, token, options.lockTtl);
+    let lock: Extract<LockAttempt, { acquired: true }>;
+    if (first.acquired) lock = first;
+    else {
+      const fallback = servable(request.previous, this.clock.now());
+      if (fallback && request.minComputedAt === undefined) return { entry: fallback, fromStale: isStale(fallback, this.clock.now()) };
+      this.metrics.lockWaits.inc({ cache: request.label });
+      const waited = await this.waitForHolder(request, first, token, deadline);
+      if ('entry' in waited) return waited;
+      lock = waited;
+    }
+    let written = false;
     try {
-      if (!attempt.acquired) {
-        const fallback = this.servable(request.previous);
-        if (fallback && request.minComputedAt === undefined) return { entry: fallback, fromStale: isStale(fallback) };
-        this.metrics.lockWaits.inc({ cache: request.label });
-        while (!attempt.acquired && Date.now() < deadline) {
-          const found = await this.waitForWinner(request, Math.min(attempt.remainingMs + LOCK_EXPIRY_MARGIN_MS, deadline - Date.now()));
-          if (found) return found;
-          attempt = await this.store.tryLock(key.id, token, options.lockTtl);
-        }
-      }
       // Re-check after the lock: another instance may have written while we were getting it.
       const found = await this.recheck(request);
-      return found ?? (await this.compute(request));
+      if (found) return found;
+      const computed = await this.compute(request, lock.fence, token);
+      written = computed.written;
+      return computed.outcome;
     } finally {
-      if (attempt.acquired) await this.store.unlock(key.id, token);
+      await this.store.unlock(key.id, token);
+      if (!written) await this.store.publishReleased(key.id); // waiters try the lock at once rather than waiting out its lease
     }
   }
 
-  /** Registers for the `written` event before re-checking so a write in between is not missed. */
-  private async waitForWinner<T>(request: FlightRequest<T>, timeoutMs: number): Promise<FlightOutcome | undefined> {
-    const waiter = this.store.waitForWrite(request.key.id, Math.max(0, timeoutMs));
-    try {
-      const early = await this.recheck(request);
-      if (early) return early;
-      await waiter.promise;
-      return await this.recheck(request);
-    } finally {
-      waiter.cancel();
+  /** Waits for the holder's outcome; takes the lock itself only once the holder's lease ran out. */
+  private async waitForHolder<T>(request: FlightRequest<T>, attempt: LockAttempt, token: string, deadline: number): Promise<FlightOutcome | Extract<LockAttempt, { acquired: true }>> {
+    const { key, options } = request;
+    while (!attempt.acquired) {
+      const left = deadline - this.clock.now();
+      if (left <= 0) return this.giveUp(request, new CacheFactoryTimeoutError(key.id, options.hardTimeout));
+      const waiter = this.store.waitForKey(key.id, Math.min(attempt.remainingMs + LOCK_EXPIRY_MARGIN_MS, left));
+      try {
+        const early = await this.recheck(request);
+        if (early) return early;
+        const signal = await waiter.promise;
+        if (signal.kind === 'failed') return this.giveUp(request, new CacheFactoryFailedError(key.id, new RemoteFactoryError(signal.reason, signal.code)));
+        // Written (or the lease ran out): take what was written; released: the lock is free, try it.
+        const found = signal.kind === 'released' ? undefined : await this.recheck(request);
+        if (found) return found;
+      } finally {
+        waiter.cancel();
+      }
+      attempt = await this.store.tryLock(key.id, token, options.lockTtl);
     }
+    return attempt;
   }
 
-  /** An L2 entry newer than what the caller saw (and new enough for minComputedAt), if any. */
+  /** The holder failed or the deadline passed: the stale value at once, else the typed error. */
+  private giveUp<T>(request: FlightRequest<T>, error: StampedeCacheError): FlightOutcome {
+    const fallback = servable(request.previous, this.clock.now());
+    if (fallback) return { entry: fallback, fromStale: true };
+    throw error;
+  }
+
+  /** A fresh L2 entry newer than what the caller saw (and new enough for minComputedAt), if any. */
   private async recheck<T>(request: FlightRequest<T>): Promise<FlightOutcome | undefined> {
     const found = await this.store.readL2(request.key.id);
-    if (!found || Date.now() >= found.expiresAt) return undefined;
+    const now = this.clock.now();
+    if (!found || isStale(found, now)) return undefined;
     if (request.minComputedAt !== undefined && found.computedAt < request.minComputedAt) return undefined;
     const previous = request.previous;
-    const newer = !previous || found.computedAt > previous.computedAt || found.expiresAt > previous.expiresAt;
-    return newer ? { entry: found, fromStale: isStale(found) } : undefined;
+    const newer = !previous || found.fence > previous.fence || found.expiresAt > previous.expiresAt;
+    return newer ? { entry: found, fromStale: false } : undefined;
   }
 
-  private async compute<T>(request: FlightRequest<T>): Promise<FlightOutcome> {
+  /** Runs the factory under the lock; `written` when a new value was stored (its waiters are told so). */
+  private async compute<T>(request: FlightRequest<T>, fence: number, token: string): Promise<{ outcome: FlightOutcome; written: boolean }> {
     const { key, options, label } = request;
+    const mark = this.store.mark();
+    // Tags are stamped to outlive the computation; the write keeps them as long as the entry.
+    const life = options.hardTimeout + 1_000;
     // Static tags are stamped before computing, so an invalidation during the compute wins.
-    const stampedBefore = Array.isArray(request.tags) ? await this.store.stampTags(request.tags) : undefined;
+    const stampedBefore = Array.isArray(request.tags) || request.tags === undefined ? await this.store.stampTags(request.tags ?? [], { ttlMs: life }) : undefined;
     this.metrics.factoryRuns.inc({ cache: label });
-    const startedAt = Date.now();
+    const startedAt = this.clock.now();
     const observe = once(this.metrics.factoryDuration.startTimer({ cache: label }));
+    const lease = this.renewLease(key.id, token, options.lockTtl);
     try {
       const previous = request.previous?.value as T | undefined;
-      const value = await runBounded(key.id, options.hardTimeout, (signal) => request.factory({ key, signal, previous }));
-      const finishedAt = Date.now();
+      const value = await runBounded(key.id, options.hardTimeout, (signal) => request.factory({ key, signal, previous }), this.clock);
       observe();
-      const dynamicTags = typeof request.tags === 'function' ? request.tags(value) : undefined;
-      const tags = stampedBefore ?? (dynamicTags ? await this.store.stampTags(dynamicTags) : undefined);
-      const ttl = options.ttl * (1 - options.jitter * this.random());
-      const entry: CacheEntry = {
-        value,
-        computedAt: startedAt,
-        expiresAt: finishedAt + ttl,
-        staleUntil: finishedAt + ttl + options.staleTtl,
-        delta: recomputeDelta(request.previous?.delta, finishedAt - startedAt),
-        ...(tags && { tags }),
-      };
-      await this.store.write(key.id, entry);
-      return { entry, fromStale: false };
+      const finishedAt = this.clock.now();
+      const tags = typeof request.tags === 'function' ? await this.stampAfter(request.tags(value), fence, life) : stampedBefore;
+      const entry = computeEntry({ request, value, startedAt, finishedAt, fence, tags, random: this.random });
+      // Untagged (stamps unknown) values are served to this flight's callers but never cached.
+      const written = tags !== undefined && (await this.store.write(key.id, entry, mark));
+      return { outcome: { entry, fromStale: false }, written };
     } catch (error) {
       observe();
       this.metrics.factoryErrors.inc({ cache: label });
-      return this.failSafe(request, error);
+      return { outcome: await this.failSafe(request, error, fence, mark), written: false };
+    } finally {
+      lease.stop();
     }
   }
 
-  /** Serves the stale value and writes it back for `failSafeBackoff`, so no instance hammers a failing origin. */
-  private async failSafe<T>(request: FlightRequest<T>, error: unknown): Promise<FlightOutcome> {
-    const typed = error instanceof StampedeCacheError ? error : new CacheFactoryFailedError(request.key.id, error);
-    const fallback = this.servable(request.previous);
-    if (!fallback) throw typed;
-    const reason = error instanceof Error ? error.message : String(error);
-    this.logger.warn(`Serving stale value for "${request.key.id}" after a failed refresh: ${reason}`);
-    const backoffUntil = Date.now() + request.options.failSafeBackoff;
-    const extended: CacheEntry = { ...fallback, failSafe: true, expiresAt: backoffUntil, staleUntil: Math.max(fallback.staleUntil, backoffUntil) };
-    await this.store.write(request.key.id, extended);
-    return { entry: extended, fromStale: true };
+  /** Tags known only from the value: stamped now, and not cached if one changed since the computation began. */
+  private async stampAfter(tags: string[], fence: number, life: number): Promise<Record<string, number> | undefined> {
+    if (fence === 0) return undefined;
+    const stamped = await this.store.stampTags(tags, { ttlMs: life, createAt: fence });
+    return stamped && Object.values(stamped).every((version) => version <= fence) ? stamped : undefined;
   }
 
-  private servable(entry: CacheEntry | undefined): CacheEntry | undefined {
-    return entry && Date.now() < entry.staleUntil ? entry : undefined;
+  /**
+   * Serves the stale value and tells waiters everywhere at once. The value is written back
+   * (only if it is still exactly the stored entry: no invalidation, no newer value) so that
+   * nobody calls the failing origin again for `failSafeBackoff`; a value that was still
+   * fresh keeps its expiry, an expired one is served as STALE until the backoff ends.
+   */
+  private async failSafe<T>(request: FlightRequest<T>, error: unknown, fence: number, mark: number): Promise<FlightOutcome> {
+    const typed = error instanceof StampedeCacheError ? error : new CacheFactoryFailedError(request.key.id, error);
+    const reason = error instanceof Error ? error.message : String(error);
+    await this.store.publishFailure(request.key.id, reason, errorCode(error));
+    const now = this.clock.now();
+    const fallback = servable(request.previous, now);
+    if (!fallback) throw typed;
+    this.logger.warn(`Serving stale value for "${request.key.id}" after a failed refresh: ${reason}`);
+    const backoffUntil = now + request.options.failSafeBackoff;
+    const expired = isStale(fallback, now);
+    const extended: CacheEntry = expired
+      ? { ...fallback, fence, failSafe: true, expiresAt: Math.max(fallback.expiresAt, backoffUntil), staleUntil: Math.max(fallback.staleUntil, backoffUntil) }
+      : { ...fallback, fence, refreshAfter: backoffUntil };
+    const kept = await this.store.write(request.key.id, extended, mark, fallback.fence);
+    const served = kept ? extended : fallback;
+    return { entry: served, fromStale: isStale(served, now) };
+  }
+
+  /** Renews the lock every lockTtl/3 while the factory runs, so the lease only lapses when this process stops. */
+  private renewLease(id: string, token: string, lockTtl: number): { stop: () => void } {
+    let timer: CacheTimer | undefined;
+    let stopped = false;
+    const schedule = () => {
+      timer = this.clock.setTimer(() => {
+        void this.store.renewLock(id, token, lockTtl).then((renewed) => renewed && !stopped && schedule());
+      }, Math.max(1, Math.floor(lockTtl / 3)));
+    };
+    schedule();
+    return {
+      stop: () => {
+        stopped = true;
+        timer?.cancel();
+      },
+    };
   }
 }
 
-/** Expired, or a fail-safe write-back: either way not a fresh value. */
-export function isStale(entry: CacheEntry, now = Date.now()): boolean {
-  return entry.failSafe === true || now >= entry.expiresAt;
+/** The error's code (or its driver's), kept when the failure is reported to other instances. */
+function errorCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } };
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function once(callback: () => unknown): () => void {

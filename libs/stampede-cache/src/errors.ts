@@ -47,3 +47,27 @@ export class CacheKeyError extends StampedeCacheError {
 export class CacheOptionsError extends StampedeCacheError {
   readonly code = 'CACHE.INVALID_OPTIONS' as const;
 }
+
+/**
+ * Redis could not be reached, so the invalidation happened on this instance only. It is
+ * kept and replayed when Redis answers again; until then other instances may still serve
+ * the old value, which is why this is an error rather than a silent success.
+ */
+export class CacheInvalidationPendingError extends StampedeCacheError {
+  readonly code = 'CACHE.INVALIDATION_PENDING' as const;
+
+  constructor() {
+    super('Redis is unreachable: the invalidation is applied on this instance and will be replayed on every instance once Redis answers');
+  }
+}
+
+/** The failure another instance's factory reported for a key this caller waited for (message and code kept). */
+export class RemoteFactoryError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'RemoteFactoryError';
+  }
+}

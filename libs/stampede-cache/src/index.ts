@@ -1,18 +1,24 @@
-/** Public API of @app/stampede-cache. Anything not exported here is private to the library. */
+/**
+ * Public API of @app/stampede-cache: what an app uses, plus the documented extension
+ * points (options, the clock). Anything not exported here is private to the library.
+ */
 export { StampedeCacheModule } from './stampede-cache.module';
-export { STAMPEDE_CACHE_OPTIONS } from './stampede-cache.module-definition';
 export { StampedeCache, type CacheFactory, type CacheResult, type CacheStatus } from './stampede-cache.service';
 export type { ComputeContext } from './compute-flight';
-export { DEFAULT_ENTRY_OPTIONS, type CacheEntryOptions, type GetOrComputeOptions, type StampedeCacheModuleOptions } from './options';
-export { CacheKey, buildCacheKey, type CacheKeyInput } from './cache-key';
-export { xfetchShouldRefresh, xfetchRefreshLead, recomputeDelta, DELTA_SMOOTHING, type XFetchInput } from './xfetch';
-export { StampedeCacheError, CacheFactoryTimeoutError, CacheFactoryFailedError, CacheKeyError, CacheOptionsError } from './errors';
-export type { CacheEntry, CacheStore, LockAttempt } from './stores/cache-store';
-export { MemoryStore } from './stores/memory.store';
-export { RedisStore } from './stores/redis.store';
+export type { CacheEntryOptions, GetOrComputeOptions, L1Options, StampedeCacheModuleOptions } from './options';
+export type { CacheClock, CacheTimer } from './clock';
 export type { CircuitState } from './circuit-breaker';
-export type { RequestResult } from './metrics';
-export { CachedQuery, type CachedQueryOptions } from './nest/cached-query.decorator';
+export { CacheKey, buildCacheKey, type CacheKeyInput } from './cache-key';
+export {
+  StampedeCacheError,
+  CacheFactoryTimeoutError,
+  CacheFactoryFailedError,
+  CacheInvalidationPendingError,
+  CacheKeyError,
+  CacheOptionsError,
+} from './errors';
+export { CachedQuery, type CachedQueryHandler, type CachedQueryOptions } from './nest/cached-query.decorator';
+export { CACHE_FRESHNESS_PORT, type CachedRead, type FreshnessPort, type QueryFreshness } from './nest/freshness';
 export { CacheRoute } from './nest/cache-route.decorator';
 export type { CacheRouteOptions } from './nest/cache-route.options';
 export { StampedeCacheInterceptor } from './nest/stampede-cache.interceptor';

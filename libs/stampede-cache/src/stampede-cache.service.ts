@@ -1,21 +1,16 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
-import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { CacheKey, type CacheKeyInput } from './cache-key';
-import { CircuitBreaker, type CircuitState } from './circuit-breaker';
-import { ComputeFlight, isStale, type ComputeContext, type FlightOutcome, type FlightRequest } from './compute-flight';
+import type { CircuitState } from './circuit-breaker';
+import { systemClock, type CacheClock } from './clock';
+import { ComputeFlight, type FlightOutcome, type FlightRequest } from './compute-flight';
+import { isStale } from './entry-state';
 import { CacheFactoryFailedError, CacheFactoryTimeoutError, StampedeCacheError } from './errors';
 import { CacheMetrics, type RequestResult } from './metrics';
-import { defaultCache } from './nest/default-cache';
 import { resolveEntryOptions, resolveNamespace, type GetOrComputeOptions, type ResolvedEntryOptions, type StampedeCacheModuleOptions } from './options';
-import { CacheEvents } from './redis/cache-events';
-import { closeConnections, openRedisConnections, waitUntilReady, type RedisConnections } from './redis/redis-connections';
+import { buildLevels, type CacheLevels } from './cache-levels';
 import { STAMPEDE_CACHE_OPTIONS } from './stampede-cache.module-definition';
 import type { CacheEntry } from './stores/cache-store';
-import { MemoryStore } from './stores/memory.store';
-import { RedisStore } from './stores/redis.store';
-import { TieredStore } from './tiered-store';
 import { xfetchShouldRefresh } from './xfetch';
 
 /** How a value was served: fresh from cache, stale (expired or fail-safe), or after waiting for a computation. */
@@ -34,15 +29,21 @@ export interface CacheResult<T> {
 }
 
 /** A factory computing the value for a key; see {@link ComputeContext}. */
-export type CacheFactory<T> = (context: ComputeContext<T>) => Promise<T>;
+export type CacheFactory<T> = (context: import('./compute-flight').ComputeContext<T>) => Promise<T>;
 
-/** Longest start-up wait for Redis; beyond it the cache starts degraded and recovers in the background. */
-const STARTUP_WAIT_MS = 2_000;
+/** An in-process computation, and what a reader needs to know before joining it. */
+interface Flight {
+  promise: Promise<FlightOutcome>;
+  startedAt: number;
+  /** {@link LocalInvalidations.now} when it started. */
+  seq: number;
+}
 
 /**
  * Stampede-proof get-or-compute over an in-process L1 and a Redis L2: XFetch early
- * refresh, single flight in-process and across instances (Redis lock), fail-safe stale
- * values, soft/hard timeouts, tag invalidation and Prometheus metrics.
+ * refresh, single flight in-process and across instances (Redis lock with a renewed
+ * lease), fenced writes, acknowledged invalidation, fail-safe stale values, soft/hard
+ * timeouts and Prometheus metrics. The consistency promise is in the README.
  * Inject it (after `StampedeCacheModule.forRoot`) or use {@link StampedeCache.create}.
  */
 @Injectable()
@@ -54,33 +55,21 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(StampedeCache.name);
   private readonly defaults: ResolvedEntryOptions;
   private readonly random: () => number;
+  private readonly clock: CacheClock;
   private readonly metrics: CacheMetrics;
-  private readonly connections?: RedisConnections;
-  private readonly store: TieredStore;
+  private readonly levels: CacheLevels;
   private readonly flight: ComputeFlight;
-  private readonly flights = new Map<string, Promise<FlightOutcome>>();
-  private events?: CacheEvents;
+  private readonly flights = new Map<string, Flight>();
 
   constructor(@Inject(STAMPEDE_CACHE_OPTIONS) options: StampedeCacheModuleOptions) {
     this.namespace = resolveNamespace(options.namespace);
     this.defaults = resolveEntryOptions(options.defaults);
     this.random = options.random ?? Math.random;
+    this.clock = options.clock ?? systemClock;
     this.registry = options.registry ?? new Registry();
     this.metrics = new CacheMetrics(this.registry);
-    const maxEntries = options.l1?.maxEntries ?? 10_000;
-    const timeoutMs = options.redisTimeoutMs ?? 500;
-    const breaker = new CircuitBreaker(options.circuitBreaker?.failureThreshold, options.circuitBreaker?.resetTimeoutMs, () => {
-      this.logger.log('Redis answers again: circuit closed, L1 cleared (invalidations may have been missed)');
-      this.store.clearLocal();
-    });
-    if (options.redis) {
-      this.connections = openRedisConnections(options.redis, timeoutMs, this.logger);
-      const l1 = new LRUCache<string, CacheEntry>({ max: maxEntries });
-      this.store = new TieredStore(new RedisStore(this.connections.client, this.namespace), l1, breaker, timeoutMs);
-    } else {
-      this.store = new TieredStore(new MemoryStore({ maxEntries }), undefined, breaker, timeoutMs);
-    }
-    this.flight = new ComputeFlight(this.store, this.metrics, this.random, this.logger);
+    this.levels = buildLevels(options, this.namespace, this.defaults, this.clock, this.logger);
+    this.flight = new ComputeFlight(this.levels.store, this.metrics, this.random, this.clock, this.logger);
   }
 
   /** Creates and starts a cache outside Nest DI (scripts, benchmarks, tests); call {@link close} when done. */
@@ -91,22 +80,12 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    if (!this.connections) {
-      this.logger.warn('No Redis configured: the cache runs in-process only (no cross-instance single flight or invalidation)');
-    } else {
-      const channel = `${this.namespace}:events`;
-      this.events = new CacheEvents(this.connections.client, this.connections.subscriber, channel, randomUUID(), (event) => this.store.applyRemoteEvent(event), this.logger);
-      this.store.attachEvents(this.events);
-      await Promise.all([waitUntilReady(this.connections.client, STARTUP_WAIT_MS), this.events.start(STARTUP_WAIT_MS)]);
-    }
-    defaultCache.set(this);
+    await this.levels.start();
   }
 
   /** Closes the connections this cache created; clients passed in by the user stay open. */
   async onApplicationShutdown(): Promise<void> {
-    defaultCache.release(this);
-    this.events?.stop();
-    if (this.connections) await closeConnections(this.connections.owned);
+    await this.levels.stop();
   }
 
   /** Same as {@link onApplicationShutdown}, for caches made with {@link create}. */
@@ -116,7 +95,12 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
 
   /** Redis circuit breaker state; `disabled` in L1-only mode. */
   get circuitState(): CircuitState {
-    return this.connections ? this.store.breaker.state : 'disabled';
+    return this.levels.redis ? this.levels.store.breaker.state : 'disabled';
+  }
+
+  /** Memory held in process: L1 (or the memory store), and invalidations waiting for Redis. */
+  get usage(): { entries: number; negativeEntries: number; bytes: number; pendingInvalidations: number } {
+    return { ...this.levels.usage(), pendingInvalidations: this.levels.store.pendingInvalidations };
   }
 
   /** Builds a normalised key from a namespace part and inputs (see {@link CacheKey.of}). */
@@ -140,58 +124,79 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     const cacheKey = CacheKey.from(key);
     const entryOptions = resolveEntryOptions(this.defaults, options);
     const label = options.cache ?? 'default';
-    const startedAt = Date.now();
+    const startedAt = this.clock.now();
     const minComputedAt = options.forceRefresh ? startedAt : options.minComputedAt;
-    const current = await this.store.read(cacheKey.id);
-    const request: FlightRequest<T> = { key: cacheKey, factory, options: entryOptions, tags: options.tags, label, previous: current, minComputedAt };
-    const acceptable = current && (minComputedAt === undefined || current.computedAt >= minComputedAt) ? current : undefined;
-    const now = Date.now();
+    const current = await this.levels.store.read(cacheKey.id);
+    const request: FlightRequest<T> = { key: cacheKey, factory, options: entryOptions, tags: options.tags, isNegative: options.isNegative, label, previous: current, minComputedAt };
+    const acceptable = !options.forceRefresh && current && (minComputedAt === undefined || current.computedAt >= minComputedAt) ? current : undefined;
+    const now = this.clock.now();
+    const running = this.joinable(request);
 
     if (acceptable && !isStale(acceptable, now)) {
-      const early = xfetchShouldRefresh({ nowMs: now, expiresAtMs: acceptable.expiresAt, deltaMs: acceptable.delta, beta: entryOptions.beta, random: this.random() });
-      if (early && !this.flights.has(cacheKey.id)) this.start(request).catch(() => undefined); // nobody waits for an early refresh
+      const due = now >= (acceptable.refreshAfter ?? 0);
+      const early = due && xfetchShouldRefresh({ nowMs: now, expiresAtMs: acceptable.expiresAt, deltaMs: acceptable.delta, beta: entryOptions.beta, random: this.random() });
+      if (early && !running) this.start(request).promise.catch(() => undefined); // nobody waits for an early refresh
       return this.served(cacheKey, acceptable, 'HIT', label, early ? 'early_refresh' : 'hit');
     }
     // Fail-safe backoff window, or a refresh already running here: serve stale without waiting.
-    if (acceptable && ((acceptable.failSafe && now < acceptable.expiresAt) || this.flights.has(cacheKey.id))) {
+    if (acceptable && ((acceptable.failSafe && now < acceptable.expiresAt) || running)) {
       return this.served(cacheKey, acceptable, 'STALE', label, 'stale');
     }
-    return this.awaitFlight(this.flights.get(cacheKey.id) ?? this.start(request), current, entryOptions, startedAt, cacheKey, label);
+    return this.awaitFlight((running ?? this.start(request)).promise, current, entryOptions, startedAt, cacheKey, label);
   }
 
-  /** Deletes the key in Redis and drops every instance's L1 copy. */
+  /**
+   * Deletes the key everywhere. Once this returns, no instance serves a value computed
+   * before it from L1 or L2, and no computation that started before it can write.
+   * @throws CacheInvalidationPendingError when Redis is unreachable (replayed once it answers)
+   */
   async invalidate(key: CacheKey | string): Promise<void> {
-    await this.store.remove(CacheKey.from(key).id);
+    await this.levels.store.invalidate(CacheKey.from(key).id);
   }
 
-  /** Bumps the tags' versions in Redis (invalidating tagged L2 entries) and drops tagged L1 copies everywhere. */
+  /**
+   * Invalidates every entry stamped with one of the tags, on every instance; same promise
+   * as {@link invalidate}.
+   * @throws CacheInvalidationPendingError when Redis is unreachable (replayed once it answers)
+   */
   async invalidateTags(tags: string[]): Promise<void> {
-    if (tags.length > 0) await this.store.invalidateTags(tags);
+    if (tags.length > 0) await this.levels.store.invalidateTags(tags);
   }
 
-  private start<T>(request: FlightRequest<T>): Promise<FlightOutcome> {
+  /** A computation running here that this request may share: not older than it accepts, not superseded by an invalidation. */
+  private joinable<T>(request: FlightRequest<T>): Flight | undefined {
+    const running = this.flights.get(request.key.id);
+    if (!running) return undefined;
+    if (request.minComputedAt !== undefined && running.startedAt < request.minComputedAt) return undefined;
+    const tags = typeof request.tags === 'function' ? undefined : (request.tags ?? []);
+    return this.levels.store.local.changedSince(running.seq, request.key.id, tags) ? undefined : running;
+  }
+
+  private start<T>(request: FlightRequest<T>): Flight {
     const id = request.key.id;
-    const running = this.flight.run(request).finally(() => {
-      if (this.flights.get(id) === running) this.flights.delete(id);
+    const flight: Flight = { promise: undefined as unknown as Promise<FlightOutcome>, startedAt: this.clock.now(), seq: this.levels.store.local.now() };
+    flight.promise = this.flight.run(request).finally(() => {
+      if (this.flights.get(id) === flight) this.flights.delete(id);
     });
-    this.flights.set(id, running);
-    running.catch(() => undefined); // callers may have timed out; the rejection is theirs to see, not the process's
-    return running;
+    this.flights.set(id, flight);
+    flight.promise.catch(() => undefined); // callers may have timed out; the rejection is theirs to see, not the process's
+    return flight;
   }
 
   private async awaitFlight<T>(flight: Promise<FlightOutcome>, fallback: CacheEntry | undefined, options: ResolvedEntryOptions, startedAt: number, key: CacheKey, label: string): Promise<CacheResult<T>> {
     type Settled = { kind: 'done'; outcome: FlightOutcome } | { kind: 'failed'; error: unknown } | { kind: 'soft' } | { kind: 'hard' };
-    const timers: NodeJS.Timeout[] = [];
-    const after = (ms: number, settled: Settled) => new Promise<Settled>((resolve) => timers.push(setTimeout(() => resolve(settled), Math.max(0, ms - (Date.now() - startedAt)))));
+    const timers: Array<{ cancel(): void }> = [];
+    const after = (ms: number, settled: Settled) => new Promise<Settled>((resolve) => timers.push(this.clock.setTimer(() => resolve(settled), ms - (this.clock.now() - startedAt))));
     const contenders: Array<Promise<Settled>> = [
       flight.then((outcome): Settled => ({ kind: 'done', outcome }), (error: unknown): Settled => ({ kind: 'failed', error })),
       after(options.hardTimeout, { kind: 'hard' }),
     ];
-    if (fallback && options.softTimeout !== undefined) contenders.push(after(options.softTimeout, { kind: 'soft' }));
-    const settled = await Promise.race(contenders).finally(() => timers.forEach(clearTimeout));
+    const usable = fallback && this.clock.now() < fallback.staleUntil ? fallback : undefined;
+    if (usable && options.softTimeout !== undefined) contenders.push(after(options.softTimeout, { kind: 'soft' }));
+    const settled = await Promise.race(contenders).finally(() => timers.forEach((timer) => timer.cancel()));
 
     if (settled.kind === 'done') return this.served(key, settled.outcome.entry, settled.outcome.fromStale ? 'STALE' : 'MISS', label, settled.outcome.fromStale ? 'stale' : 'miss');
-    if (fallback) return this.served(key, fallback, 'STALE', label, 'stale');
+    if (usable) return this.served(key, usable, 'STALE', label, 'stale');
     this.metrics.requests.inc({ cache: label, result: 'miss' });
     if (settled.kind === 'failed') throw settled.error instanceof StampedeCacheError ? settled.error : new CacheFactoryFailedError(key.id, settled.error);
     throw new CacheFactoryTimeoutError(key.id, options.hardTimeout);

@@ -1,68 +1,132 @@
-import { LRUCache } from 'lru-cache';
-import { CircuitBreaker } from './circuit-breaker';
-import type { CacheEvent, CacheEvents } from './redis/cache-events';
-import type { CacheEntry, CacheStore, LockAttempt } from './stores/cache-store';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@nestjs/common';
+import type { CircuitBreaker } from './circuit-breaker';
+import type { CacheClock } from './clock';
+import { CacheInvalidationPendingError } from './errors';
+import type { L1Cache } from './l1/l1-cache';
+import { entrySize } from './l1/local-entries';
+import { KeySignals } from './key-signals';
+import { LocalInvalidations } from './local-invalidations';
+import { ALL_TAG, PendingInvalidations } from './pending-invalidations';
+import type { CacheFeed } from './redis/cache-feed';
+import type { FeedMessage, InvalidationMessage, KeySignal } from './redis/feed-messages';
+import type { CacheEntry, CacheStore, LockAttempt, TagReadOptions } from './stores/cache-store';
 import { withTimeout } from './timing';
 
+/** How long the records that fence in-flight computations are kept. */
+export interface Lifetimes {
+  /** Fence records outlive every computation that may still write: > max(lockTtl, hardTimeout). */
+  fenceTtlMs: number;
+  /** Tag versions bumped by an invalidation are kept at least this long. */
+  tagTtlMs: number;
+}
+
+/** A key nobody writes: reading it is the cheapest way to ask whether Redis answers again. */
+const PROBE_ID = 'stampede-cache:probe';
+
 /**
- * L1 (in-process LRU, optional) in front of L2 (a {@link CacheStore}, normally Redis).
- * Every L2 call goes through the circuit breaker and a timeout and answers a fallback
- * on failure, so Redis problems degrade to misses and local-only locks, never errors.
+ * L1 (optional, in front of Redis) and L2 (a {@link CacheStore}: Redis, or memory in
+ * L1-only mode), joined so that every path keeps the consistency promise (README):
+ * L2 writes are fenced, L1 only takes values that no known invalidation supersedes,
+ * invalidations are applied here, in L2 and (acknowledged) on every instance before they
+ * return. Every L2 call goes through the circuit breaker and a timeout; reads degrade to
+ * misses, invalidations that cannot reach Redis are kept and replayed when it answers.
  */
 export class TieredStore {
-  private events?: CacheEvents;
+  private feed?: CacheFeed;
+  private readonly pending: PendingInvalidations;
+  /** Which invalidations this instance applied when: in-process computations started before them are not joined. */
+  readonly local = new LocalInvalidations();
+  private readonly signals: KeySignals;
 
   constructor(
     private readonly l2: CacheStore,
-    private readonly l1: LRUCache<string, CacheEntry> | undefined,
+    private readonly l1: L1Cache | undefined,
     readonly breaker: CircuitBreaker,
     private readonly l2TimeoutMs: number,
-  ) {}
-
-  /** Connects pub/sub; without it (L1-only mode) nothing is published. */
-  attachEvents(events: CacheEvents): void {
-    this.events = events;
+    private readonly clock: CacheClock,
+    private readonly lifetimes: Lifetimes,
+    maxPending: number,
+    private readonly logger: Logger,
+  ) {
+    // While invalidations are pending, Redis is probed every breaker period; its recovery replays them.
+    const probe = () => this.guard(() => this.l2.get(PROBE_ID), undefined);
+    this.pending = new PendingInvalidations(maxPending, clock, breaker.resetTimeoutMs, probe);
+    this.signals = new KeySignals(clock);
   }
 
-  /** L1 first, then L2; tag-invalidated and physically expired entries count as absent. */
+  /** Connects pub/sub; without it (L1-only mode) nothing is published. */
+  attachFeed(feed: CacheFeed): void {
+    this.feed = feed;
+  }
+
+  /** A value to serve: a current L1 entry, else a validated L2 entry (then also kept in L1). */
   async read(id: string): Promise<CacheEntry | undefined> {
-    const local = this.l1?.get(id);
-    if (local && Date.now() < local.staleUntil) return local;
-    if (local) this.l1?.delete(id);
+    const local = this.l1?.lookup(id);
+    if (local?.verified && this.clock.now() < local.entry.staleUntil) return local.entry;
     return this.readL2(id);
   }
 
-  /** Skips L1: used to re-check after a lock or a wait, when L1 may hold an older copy. */
+  /** Skips L1: the entry in L2 if its tags are current (stale tags count as absent). */
   async readL2(id: string): Promise<CacheEntry | undefined> {
+    const mark = this.l1?.mark() ?? 0;
     const entry = await this.guard(() => this.l2.get(id), undefined);
-    if (!entry || Date.now() >= entry.staleUntil) return undefined;
-    if (entry.tags && !(await this.tagsCurrent(entry.tags))) return undefined;
-    this.l1?.set(id, entry);
+    if (!entry || this.clock.now() >= entry.staleUntil) return undefined;
+    if (!(await this.tagsCurrent(entry))) return undefined;
+    this.l1?.offer(id, entry, entrySize(entry), mark);
     return entry;
   }
 
-  /** Writes both levels and tells other instances (waiters wake, L1 copies drop). */
-  async write(id: string, entry: CacheEntry): Promise<void> {
-    this.l1?.set(id, entry);
-    await this.guard(() => this.l2.set(id, entry), undefined);
-    await this.publish({ kind: 'written', id });
+  /**
+   * Writes a computed (or fail-safe extended) entry: to L2 only with the key's latest fence,
+   * then to L1 unless superseded, then tells other instances. With Redis unreachable the
+   * value goes to L1 only (served there within the trust window at most).
+   * @returns false when the write was fenced out (a newer value or an invalidation exists)
+   */
+  async write(id: string, entry: CacheEntry, mark: number, expectFence?: number): Promise<boolean> {
+    const written = entry.fence === 0 ? undefined : await this.guard(() => this.l2.write(id, entry, expectFence), undefined);
+    if (written === false) return false;
+    this.l1?.offer(id, entry, entrySize(entry), mark);
+    this.signals.signal(id, { kind: 'written', fence: entry.fence });
+    if (!written) return true;
+    // Tags were stamped to outlive the computation; now they must outlive the entry (a short-lived negative, or a long ttl).
+    const tags = Object.keys(entry.tags ?? {});
+    const keep = tags.length ? this.guard(() => this.l2.keepTags(tags, entry.staleUntil - this.clock.now()), undefined) : undefined;
+    await Promise.all([keep, this.publish({ k: 'written', id, fence: entry.fence })]);
+    return true;
   }
 
-  async remove(id: string): Promise<void> {
+  /** Taken before an L2 read or a computation; passed to {@link write}. */
+  mark(): number {
+    return this.l1?.mark() ?? 0;
+  }
+
+  /** @throws CacheInvalidationPendingError when Redis cannot be reached (replayed once it answers) */
+  async invalidate(id: string): Promise<void> {
+    this.local.key(id);
     this.l1?.delete(id);
-    await this.guard(() => this.l2.delete(id), undefined);
-    await this.publish({ kind: 'deleted', id });
+    const fence = await this.guard(() => this.l2.invalidate(id, this.lifetimes.fenceTtlMs), undefined);
+    if (fence === undefined) return this.defer(() => this.pending.addKey(id));
+    this.l1?.applyKeyInvalidation(id, fence);
+    await this.announce({ k: 'deleted', id, fence, msg: randomUUID() }, () => this.pending.addKey(id));
   }
 
+  /** @throws CacheInvalidationPendingError when Redis cannot be reached (replayed once it answers) */
   async invalidateTags(tags: string[]): Promise<void> {
-    await this.guard(() => this.l2.bumpTags(tags), undefined);
-    this.dropLocalTags(tags);
-    await this.publish({ kind: 'tags', tags });
+    this.local.tags(tags);
+    const versions = await this.guard(() => this.l2.bumpTags(tags, this.lifetimes.tagTtlMs), undefined);
+    if (!versions) return this.defer(() => this.pending.addTags(tags));
+    this.l1?.applyTags(versions);
+    await this.announce({ k: 'tags', versions, msg: randomUUID() }, () => this.pending.addTags(tags));
   }
 
-  /** With Redis unreachable the lock degrades to "granted": in-process single flight still holds. */
+  /** With Redis unreachable the lock degrades to "granted" with fence 0: in-process single flight, no L2 write. */
   tryLock(id: string, token: string, ttlMs: number): Promise<LockAttempt> {
-    return this.guard(() => this.l2.tryLock(id, token, ttlMs), { acquired: true } as LockAttempt);
+    return this.guard(() => this.l2.tryLock(id, token, ttlMs, this.lifetimes.fenceTtlMs), { acquired: true, fence: 0 } as LockAttempt);
+  }
+
+  renewLock(id: string, token: string, ttlMs: number): Promise<boolean> {
+    return this.guard(() => this.l2.renewLock(id, token, ttlMs), false);
   }
 
   unlock(id: string, token: string): Promise<boolean> {
@@ -70,49 +134,112 @@ export class TieredStore {
   }
 
   /**
-   * Versions to stamp on a new entry. When L2 cannot answer, each tag gets version -1,
-   * which never matches: the entry still lives in L1 (and drops on tag invalidation
-   * there) but is never trusted from L2.
+   * Versions to stamp on a new entry (every entry also carries {@link ALL_TAG}); undefined
+   * when L2 cannot answer: such a value is served to its callers but not cached.
    */
-  async stampTags(tags: string[]): Promise<Record<string, number> | undefined> {
-    if (tags.length === 0) return undefined;
-    const versions = await this.guard(() => this.l2.tagVersions(tags), undefined);
-    return versions ?? Object.fromEntries(tags.map((tag) => [tag, -1]));
+  async stampTags(tags: string[], options: Omit<TagReadOptions, 'create'>): Promise<Record<string, number> | undefined> {
+    const versions = await this.guard(() => this.l2.tagVersions([...tags, ALL_TAG], { ...options, create: true }), undefined);
+    if (!versions || Object.values(versions).some((version) => version === undefined)) return undefined;
+    this.l1?.observe(versions);
+    return versions as Record<string, number>;
   }
 
-  /** Waits for another instance's write of `id`; resolves false at once when there is no pub/sub. */
-  waitForWrite(id: string, timeoutMs: number): { promise: Promise<boolean>; cancel: () => void } {
-    return this.events?.waitForWrite(id, timeoutMs) ?? { promise: Promise.resolve(false), cancel: () => undefined };
+  /** Waits for the lock holder's outcome for `id` (here or on another instance), at most `timeoutMs`. */
+  waitForKey(id: string, timeoutMs: number): { promise: Promise<KeySignal>; cancel: () => void } {
+    return this.signals.wait(id, timeoutMs);
   }
 
-  /** Applies another instance's event to L1. */
-  applyRemoteEvent(event: CacheEvent): void {
-    if (event.kind === 'tags') this.dropLocalTags(event.tags);
-    else this.l1?.delete(event.id);
+  /** Tells lock waiters everywhere that this flight's factory failed. */
+  publishFailure(id: string, reason: string, code?: string): Promise<void> {
+    const short = { reason: reason.slice(0, 200), ...(code && { code: code.slice(0, 60) }) };
+    this.signals.signal(id, { kind: 'failed', ...short });
+    return this.publish({ k: 'failed', id, ...short });
   }
 
-  /** Drops all of L1, e.g. after an outage during which invalidation messages were lost. */
-  clearLocal(): void {
-    this.l1?.clear();
+  /** Tells lock waiters everywhere that the lock is free and no new value was written. */
+  publishReleased(id: string): Promise<void> {
+    this.signals.signal(id, { kind: 'released' });
+    return this.publish({ k: 'released', id });
   }
 
-  private dropLocalTags(tags: string[]): void {
-    if (!this.l1) return;
-    const dropped = new Set(tags);
-    for (const [id, entry] of this.l1.entries()) {
-      if (entry.tags && Object.keys(entry.tags).some((tag) => dropped.has(tag))) this.l1.delete(id);
+  /** Wakes every waiter (shutdown). */
+  stop(): void {
+    this.pending.stop();
+    this.signals.stop();
+  }
+
+  /** Applies another instance's message to L1. */
+  applyRemote(message: FeedMessage): void {
+    if (message.k === 'tags') {
+      this.local.tags(Object.keys(message.versions));
+      this.l1?.applyTags(message.versions);
+    } else if (message.k === 'deleted') {
+      this.local.key(message.id);
+      this.l1?.applyKeyInvalidation(message.id, message.fence);
+    } else if (message.k === 'written') {
+      this.l1?.applyWritten(message.id, message.fence);
+      this.signals.signal(message.id, { kind: 'written', fence: message.fence });
+    } else if (message.k === 'failed') this.signals.signal(message.id, { kind: 'failed', reason: message.reason, code: message.code });
+    else if (message.k === 'released') this.signals.signal(message.id, { kind: 'released' });
+  }
+
+  /** Invalidations may have been missed (subscription gap, Redis back after an outage): forget L1. */
+  forgetLocal(): void {
+    this.local.reset();
+    this.l1?.reset();
+  }
+
+  /** Redis answers again: forget L1 and replay the invalidations it missed. */
+  async recover(): Promise<void> {
+    this.forgetLocal();
+    const pending = this.pending.snapshot();
+    if (pending.keys.length + pending.tags.length === 0) return;
+    this.logger.log(`Redis answers again: replaying ${pending.keys.length} key and ${pending.tags.length} tag invalidation(s)`);
+    try {
+      for (const id of pending.keys) await this.invalidate(id);
+      if (pending.tags.length) await this.invalidateTags(pending.tags);
+      this.pending.done(pending);
+    } catch {
+      // Still failing: what is left stays pending (a failed replay re-added it) for the next recovery.
     }
   }
 
-  private async tagsCurrent(stamped: Record<string, number>): Promise<boolean> {
-    const current = await this.guard(() => this.l2.tagVersions(Object.keys(stamped)), undefined);
-    // Unknown versions (Redis failing) count as invalid: better a recompute than a wrongly kept value.
-    return current !== undefined && Object.entries(stamped).every(([tag, version]) => current[tag] === version);
+  get pendingInvalidations(): number {
+    return this.pending.size;
   }
 
-  private async publish(event: Parameters<CacheEvents['publish']>[0]): Promise<void> {
-    const events = this.events;
-    if (events) await this.guard(() => events.publish(event), undefined);
+  /** Publishes an applied invalidation and waits (bounded by the trust window) until every instance applied it. */
+  private async announce(message: InvalidationMessage, onFailure: () => void): Promise<void> {
+    const feed = this.feed;
+    if (!feed) return;
+    const acks = feed.expectAcks(message.msg);
+    if (!(await this.guard(() => feed.publish(message).then(() => true), false))) {
+      acks.cancel();
+      return this.defer(onFailure);
+    }
+    acks.published();
+    if (!(await acks.promise)) this.logger.debug?.(`invalidation ${message.msg}: not every instance confirmed within the trust window`);
+  }
+
+  private defer(remember: () => void): never {
+    remember();
+    throw new CacheInvalidationPendingError();
+  }
+
+  private async tagsCurrent(entry: CacheEntry): Promise<boolean> {
+    const stamped = entry.tags ?? {};
+    const tags = Object.keys(stamped);
+    if (tags.length === 0) return true;
+    const current = await this.guard(() => this.l2.tagVersions(tags, { create: false }), undefined);
+    // Unknown versions (Redis failing) count as invalid: better a recompute than a wrongly kept value.
+    if (!current) return false;
+    this.l1?.observe(current);
+    return tags.every((tag) => current[tag] === stamped[tag]);
+  }
+
+  private async publish(message: Parameters<CacheFeed['publish']>[0]): Promise<void> {
+    const feed = this.feed;
+    if (feed) await this.guard(() => feed.publish(message), undefined);
   }
 
   private guard<T>(operation: () => Promise<T>, fallback: T): Promise<T> {

@@ -1,22 +1,17 @@
+import { systemClock, type CacheClock } from './clock';
 import { CacheFactoryTimeoutError } from './errors';
 
-/** Resolves after `ms`; unref'd so a pending wait never keeps the process alive. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)).unref());
-}
-
 /** Rejects with `onTimeout()` if `promise` has not settled within `ms`. The timer is always cleared. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error, clock: CacheClock = systemClock): Promise<T> {
+  let timer: { cancel(): void } | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), Math.max(0, ms));
-    timer.unref();
+    timer = clock.setTimer(() => reject(onTimeout()), ms);
   });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, deadline]).finally(() => timer?.cancel());
 }
 
 /** Runs a factory with an AbortSignal that fires at `hardTimeoutMs`, rejecting with a typed timeout. */
-export function runBounded<T>(key: string, hardTimeoutMs: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export function runBounded<T>(key: string, hardTimeoutMs: number, run: (signal: AbortSignal) => Promise<T>, clock: CacheClock = systemClock): Promise<T> {
   const controller = new AbortController();
   let started: Promise<T>;
   try {
@@ -24,9 +19,14 @@ export function runBounded<T>(key: string, hardTimeoutMs: number, run: (signal: 
   } catch (error) {
     started = Promise.reject(error);
   }
-  return withTimeout(started, hardTimeoutMs, () => {
-    const error = new CacheFactoryTimeoutError(key, hardTimeoutMs);
-    controller.abort(error);
-    return error;
-  });
+  return withTimeout(
+    started,
+    hardTimeoutMs,
+    () => {
+      const error = new CacheFactoryTimeoutError(key, hardTimeoutMs);
+      controller.abort(error);
+      return error;
+    },
+    clock,
+  );
 }

@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as wait } from 'node:timers/promises';
 import { RedisStore } from '../src/stores/redis.store';
 import { cacheStoreContract } from './store-contract';
 import { deleteNamespace } from './redis-harness';
@@ -15,21 +16,31 @@ describe('RedisStore (real Redis)', () => {
   });
 
   describe('store contract', () => {
-    cacheStoreContract(() => new RedisStore(client, namespace));
+    // Expiry happens inside Redis, on its clock: the contract waits for it for real.
+    cacheStoreContract(() => ({ store: new RedisStore(client, namespace), now: () => Date.now(), pass: (ms) => wait(ms) }));
   });
 
-  it('wraps the key id in a hash tag shared by the entry and its lock (slots are checked in the Cluster suite)', () => {
+  it('wraps the key id in a hash tag shared by the entry, its lock and its fence (slots are checked in the Cluster suite)', () => {
     const store = new RedisStore(client, namespace);
     expect(store.entryKey('a%7Bb')).toBe(`${namespace}:{a%7Bb}`);
     expect(store.lockKey('a%7Bb')).toBe(`${namespace}:{a%7Bb}:lock`);
+    expect(store.fenceKey('a%7Bb')).toBe(`${namespace}:{a%7Bb}:fence`);
+    expect(store.tagKey('user:{1}')).toBe(`${namespace}:tag:{user%3A%7B1%7D}`);
   });
 
-  it('sets the physical TTL to staleUntil', async () => {
+  it('sets the physical TTL to staleUntil, and expires tag versions and fences instead of keeping them forever', async () => {
     const store = new RedisStore(client, namespace);
+    const lock = await store.tryLock('ttl', 'owner', 1_000, 30_000);
+    if (!lock.acquired) throw new Error('locked');
     const now = Date.now();
-    await store.set('ttl', { value: 1, computedAt: now, expiresAt: now + 1_000, staleUntil: now + 5_000, delta: 1 });
+    await store.write('ttl', { value: 1, computedAt: now, expiresAt: now + 1_000, staleUntil: now + 5_000, delta: 1, fence: lock.fence });
     const pttl = await client.pttl(store.entryKey('ttl'));
     expect(pttl).toBeGreaterThan(4_000);
     expect(pttl).toBeLessThanOrEqual(5_000);
+    expect(await client.pttl(store.fenceKey('ttl'))).toBeGreaterThan(25_000);
+    await store.bumpTags(['t'], 7_000);
+    const tagTtl = await client.pttl(store.tagKey('t'));
+    expect(tagTtl).toBeGreaterThan(6_000);
+    expect(tagTtl).toBeLessThanOrEqual(7_000);
   });
 });

@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { StampedeCache } from '../src/stampede-cache.service';
 import { RedisStore } from '../src/stores/redis.store';
-import { sleep } from '../src/timing';
+import { deferred } from './manual-clock';
 import { metricValue } from './metric-value';
 import { deleteNamespace } from './redis-harness';
 import { TEST_REDIS_URL as REDIS_URL } from './test-redis';
@@ -12,10 +12,11 @@ describe('StampedeCache across instances (real Redis)', () => {
   let namespace: string;
   let instances: StampedeCache[];
   const admin = new Redis(REDIS_URL);
+  const start = (extra: Parameters<typeof StampedeCache.create>[0] = {}) => StampedeCache.create({ redis: REDIS_URL, namespace, random: () => 1, ...extra });
 
   beforeEach(async () => {
     namespace = `sc-int-${randomUUID()}`;
-    instances = await Promise.all([1, 2, 3].map(() => StampedeCache.create({ redis: REDIS_URL, namespace, random: () => 1 })));
+    instances = await Promise.all([1, 2, 3].map(() => start()));
   });
   afterEach(async () => {
     await Promise.all(instances.map((cache) => cache.close()));
@@ -27,12 +28,15 @@ describe('StampedeCache across instances (real Redis)', () => {
 
   it('runs the factory exactly once for 500 concurrent calls spread over 3 instances', async () => {
     let runs = 0;
+    const gate = deferred<void>();
     const factory = async () => {
       runs += 1;
-      await sleep(100);
+      await gate.promise;
       return { computedBy: runs };
     };
-    const results = await Promise.all(Array.from({ length: 500 }, (_, i) => instances[i % 3].getOrComputeWithStatus('hot', factory)));
+    const calls = Array.from({ length: 500 }, (_, i) => instances[i % 3].getOrComputeWithStatus('hot', factory));
+    setTimeout(() => gate.resolve(), 100); // let every caller reach the lock or the in-process flight first
+    const results = await Promise.all(calls);
     expect(runs).toBe(1);
     expect(results.every((result) => result.value.computedBy === 1 && result.status === 'MISS')).toBe(true);
     const lockWaits = await Promise.all(instances.map((cache) => metricValue(cache.registry, 'cache_lock_waits_total', {})));
@@ -41,38 +45,57 @@ describe('StampedeCache across instances (real Redis)', () => {
 
   it('serves the stale value at once, on every instance, while one instance refreshes', async () => {
     const [a, b, c] = instances;
-    await a.getOrCompute('k', async () => 'old', { ttl: 30 });
-    await sleep(50);
-    let refreshFinishedAt = 0;
-    const refresh = a.getOrCompute('k', async () => {
-      await sleep(300);
-      refreshFinishedAt = Date.now();
-      return 'new';
-    });
-    await sleep(20); // let the refresh take the lock
-    const others = await Promise.all([a, b, c, b, c].map(async (cache) => ({ ...(await cache.getOrComputeWithStatus('k', async () => 'not me')), at: Date.now() })));
+    await a.getOrCompute('k', async () => 'old', { ttl: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 5)); // let the 1 ms ttl pass
+    const refreshing = deferred<string>();
+    let refreshStarted!: () => void;
+    const started = new Promise<void>((resolve) => (refreshStarted = resolve));
+    const refresh = a.getOrCompute('k', () => (refreshStarted(), refreshing.promise));
+    await started;
+    const others = await Promise.all([a, b, c, b, c].map((cache) => cache.getOrComputeWithStatus('k', async () => 'not me')));
     expect(others.map((result) => [result.value, result.status])).toEqual(Array(5).fill(['old', 'STALE']));
-    expect(refreshFinishedAt).toBe(0); // everyone above returned before the factory finished
+    refreshing.resolve('new');
     await expect(refresh).resolves.toBe('new');
-    expect(Math.max(...others.map((result) => result.at))).toBeLessThan(refreshFinishedAt);
     await expect(c.getOrComputeWithStatus('k', async () => 'not me')).resolves.toMatchObject({ value: 'new', status: 'HIT' });
   });
 
-  it('lets a lock whose owner died expire, then another instance computes', async () => {
+  it('takes over from a lock holder that died once its lease runs out, not after a long fixed lock', async () => {
     const [, b] = instances;
     const key = b.buildKey('report', { id: 7 });
-    await admin.set(new RedisStore(admin, namespace).lockKey(key.id), 'foreign-dead-owner', 'PX', 300);
+    await admin.set(new RedisStore(admin, namespace).lockKey(key.id), 'foreign-dead-owner', 'PX', 300); // never renewed
     const startedAt = Date.now();
     await expect(b.getOrComputeWithStatus(key, async () => 'computed by b')).resolves.toMatchObject({ value: 'computed by b', status: 'MISS' });
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(280);
-    expect(Date.now() - startedAt).toBeLessThan(2_000); // woke at the lock's expiry, not after the 10 s lockTtl
+    expect(Date.now() - startedAt).toBeLessThan(2_000); // woke at the lease's end
     expect(await metricValue(b.registry, 'cache_lock_waits_total', {})).toBe(1);
+  });
+
+  it('wakes the waiters of every instance as soon as the holder fails: stale or the typed error, and nobody computes meanwhile', async () => {
+    const [a, b, c] = instances;
+    const holding = deferred<string>();
+    let held!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (held = resolve));
+    const holder = a.getOrComputeWithStatus('cold', () => (held(), holding.promise)).catch((error: unknown) => error);
+    await lockTaken;
+    let othersRan = 0;
+    const waiters = [b, c].map((cache) => cache.getOrCompute('cold', async () => ((othersRan += 1), 'other')).catch((error: unknown) => ({ error, at: Date.now() })));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // both are waiting on the lock now
+    const failedAt = Date.now();
+    holding.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' }));
+    const outcomes = (await Promise.all(waiters)) as Array<{ error: Error & { code: string; cause: Error & { code?: string } }; at: number }>;
+    await expect(holder).resolves.toMatchObject({ code: 'CACHE.FACTORY_FAILED' });
+    expect(othersRan).toBe(0);
+    for (const outcome of outcomes) {
+      expect(outcome.error).toMatchObject({ code: 'CACHE.FACTORY_FAILED' });
+      expect(outcome.error.cause).toMatchObject({ message: 'connection refused', code: 'ECONNREFUSED' });
+      expect(outcome.at - failedAt).toBeLessThan(100);
+    }
   });
 
   it('serves stale when the factory fails, and other instances honour the backoff', async () => {
     const [a, b, c] = instances;
-    await a.getOrCompute('k', async () => 'old', { ttl: 30 });
-    await sleep(50);
+    await a.getOrCompute('k', async () => 'old', { ttl: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
     let failures = 0;
     const failing = async (): Promise<string> => {
       failures += 1;
@@ -83,18 +106,45 @@ describe('StampedeCache across instances (real Redis)', () => {
     expect(failures).toBe(1);
   });
 
-  it('invalidateTags and invalidate reach every instance, L1 included', async () => {
+  it('once invalidateTags / invalidate return, no instance serves the old value: no waiting for delivery', async () => {
     let version = 1;
     const read = (cache: StampedeCache, key: string) => cache.getOrCompute(key, async () => `v${version}`, { tags: ['board'] });
     for (const cache of instances) expect(await read(cache, 'tagged')).toBe('v1'); // every L1 now holds v1
     version = 2;
     await instances[0].invalidateTags(['board']);
-    await sleep(100); // pub/sub delivery
     for (const cache of instances) expect(await read(cache, 'tagged')).toBe('v2');
 
     version = 3;
     await instances[1].invalidate('tagged');
-    await sleep(100);
     for (const cache of instances) expect(await read(cache, 'tagged')).toBe('v3');
+  });
+
+  it('never lets a computation that started before an invalidation elsewhere into any L1 or L2 afterwards', async () => {
+    const [a, b, c] = instances;
+    const slow = deferred<string>();
+    let began!: () => void;
+    const computing = new Promise<void>((resolve) => (began = resolve));
+    const before = a.getOrCompute('user', () => (began(), slow.promise), { tags: ['user:1'] });
+    await computing;
+    await b.invalidateTags(['user:1']); // the rename committed after a's computation read the old name
+    slow.resolve('old name');
+    await expect(before).resolves.toBe('old name'); // its own caller began before the invalidation
+    for (const cache of [a, b, c]) {
+      await expect(cache.getOrComputeWithStatus('user', async () => 'new name', { tags: ['user:1'] })).resolves.toMatchObject({ value: 'new name' });
+    }
+  });
+
+  it('lets an older computation that outlived its lock never overwrite a newer value', async () => {
+    const [a, b] = instances;
+    const slow = deferred<string>();
+    let began!: () => void;
+    const computing = new Promise<void>((resolve) => (began = resolve));
+    const old = a.getOrCompute('k', () => (began(), slow.promise), { lockTtl: 60 });
+    await computing;
+    await admin.del(new RedisStore(admin, namespace).lockKey('k')); // a's lease is gone (say a paused for too long)
+    await expect(b.getOrCompute('k', async () => 'newer')).resolves.toBe('newer');
+    slow.resolve('older');
+    await old;
+    for (const cache of instances) await expect(cache.getOrCompute('k', async () => 'unused')).resolves.toBe('newer');
   });
 });

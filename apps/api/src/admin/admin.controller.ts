@@ -6,6 +6,8 @@ import { EventStore, exportLines, importLines, MAX_STREAM_ID_LENGTH, verifyStore
 import { AdminTokenGuard } from '../common/admin-token.guard';
 import { AcceptsStreamBody } from '../common/json-body.guard';
 import { RequestError } from '../common/problem';
+import { auditEmails } from '../users/email-audit';
+import { EmailReservations } from '../users/email-reservations';
 import { StreamEventsQueryDto } from './stream-events.query.dto';
 
 /** Operator endpoints over the raw log: inspect, export, import, verify. Bearer ADMIN_TOKEN. */
@@ -14,7 +16,10 @@ import { StreamEventsQueryDto } from './stream-events.query.dto';
 @UseGuards(AdminTokenGuard)
 @Controller('admin')
 export class AdminController {
-  constructor(private readonly store: EventStore) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly emails: EmailReservations,
+  ) {}
 
   /** A stream's events exactly as stored (type and schema version as written, no upcasting). */
   @Get('streams/:streamId/events')
@@ -41,7 +46,11 @@ export class AdminController {
     res.end();
   }
 
-  /** Appends an export stream (body `application/x-ndjson`), keeping types and versions; idempotent by event id. */
+  /**
+   * Appends an export stream (body `application/x-ndjson`), keeping types and versions;
+   * idempotent by event id. Then reserves the emails of the imported registrations (the
+   * earliest registration keeps an email) and lists those whose email another user holds.
+   */
   @Post('events/import')
   @HttpCode(200)
   @AcceptsStreamBody()
@@ -50,14 +59,22 @@ export class AdminController {
       throw new RequestError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 415, 'Send the export format as application/x-ndjson');
     }
     req.setEncoding('utf8');
-    return importLines(this.store, req);
+    const head = await this.store.headPosition();
+    const reserveImported = (through = 0) => auditEmails(this.store, this.emails, { afterPosition: head, throughPosition: through, repair: true });
+    // A failed import keeps the lines before the bad one: their emails are reserved all the same.
+    const report = await importLines(this.store, req).catch(async (error) => {
+      await reserveImported().catch(() => undefined);
+      throw error;
+    });
+    return { ...report, duplicateEmails: (await reserveImported(report.position)).duplicates };
   }
 
-  /** Reads every stored event through the upcasters and validators; lists each that fails. */
+  /** Reads every stored event through the upcasters and validators; lists each that fails, and registrations with a taken email. */
   @Post('events/verify')
   @HttpCode(200)
   async verify() {
     const { checked, failures, failureCount, byType, durationMs } = await verifyStore(this.store);
-    return { checked, failures, failureCount, byType, durationMs };
+    const emails = await auditEmails(this.store, this.emails);
+    return { checked, failures, failureCount, byType, durationMs, duplicateEmails: emails.duplicates, duplicateEmailCount: emails.duplicateCount };
   }
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { ProjectionsService, type ProjectionPhase } from '@app/event-store';
 import { AdminTokenGuard } from '../common/admin-token.guard';
 
@@ -14,7 +14,7 @@ export class RetryPhaseDto {
 
 /** Body of POST /admin/projections/:name/skip: the position a phase is stopped on (and optionally which phase). */
 export class SkipEventDto extends RetryPhaseDto {
-  @IsInt() @Min(1) position: number;
+  @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) position: number;
 }
 
 /** Operator control of projections: status, rebuild (start, abort), retry, skip. Bearer ADMIN_TOKEN. */

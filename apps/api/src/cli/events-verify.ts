@@ -1,9 +1,13 @@
 import { verifyStore } from '@app/event-store';
+import { auditEmails } from '../users/email-audit';
+import { EmailReservations } from '../users/email-reservations';
 import { openStore, progressLine, run } from './cli-context';
 
 /**
  * npm run events:verify — reads every stored event through the upcasters and
- * validators. Exit 0: the whole store reads; 1: failures (each listed); 2: error.
+ * validators, then checks that every registration holds its email. Exit 0: the
+ * whole store reads and no email is registered twice; 1: failures or duplicates
+ * (each listed); 2: error.
  */
 run(async () => {
   const es = await openStore();
@@ -24,7 +28,13 @@ run(async () => {
       console.log(`FAIL position=${f.position} stream=${f.streamId} v${f.streamVersion} type=${f.type} schema=v${f.schemaVersion} ${f.code}: ${f.reason}`);
     }
     if (report.failureCount > report.failures.length) console.log(`... and ${report.failureCount - report.failures.length} more`);
-    return report.failureCount === 0 ? 0 : 1;
+    const emails = await auditEmails(es.store, new EmailReservations(es));
+    console.log(`Checked ${emails.checked} registrations; ${emails.duplicateCount} do not hold their email.`);
+    for (const d of emails.duplicates) {
+      console.log(`DUPLICATE email=${d.email} user=${d.userId} position=${d.position} held-by=${d.heldBy ?? 'nobody'}`);
+    }
+    if (emails.duplicateCount > emails.duplicates.length) console.log(`... and ${emails.duplicateCount - emails.duplicates.length} more`);
+    return report.failureCount === 0 && emails.duplicateCount === 0 ? 0 : 1;
   } finally {
     await es.close();
   }

@@ -17,6 +17,7 @@ export const STATUS_BY_CODE: Record<string, number> = {
   'CACHE.FACTORY_FAILED': 500,
   'USERS.NOT_FOUND': 404,
   'USERS.INVALID_POINTS': 400,
+  'USERS.EMAIL_TAKEN': 409,
 };
 
 /** Short human titles per status, used as the problem `title`. */
@@ -31,6 +32,7 @@ export const TITLE_BY_STATUS: Record<number, string> = {
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };

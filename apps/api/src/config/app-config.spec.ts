@@ -14,11 +14,8 @@ describe('loadConfig', () => {
   it.each([
     ['PORT', 'abc'],
     ['PORT', '70000'],
-    ['DATABASE_URL', 'mysql://x'],
-    ['ADMIN_TOKEN', 'short'],
     ['LOG_LEVEL', 'loud'],
     ['EVENT_STORE_SCHEMA', 'a;drop'],
-    ['REDIS_URL', 'http://x'],
     ['TRENDING_CACHE_TTL_MS', '-1'],
     ['TRENDING_MIN_COMPUTE_MS', 'slow'],
     ['RUN_PROJECTIONS', 'yes'],
@@ -26,9 +23,41 @@ describe('loadConfig', () => {
     ['PROJECTION_LOCK_TIMEOUT_MS', '600001'],
     ['EMBEDDED_PG_PORT', '0'],
     ['EMBEDDED_PG_DIR', ''],
-  ])('rejects %s=%s with a message naming it', (name, value) => {
+    ['IDEMPOTENCY_TTL_MS', '1000'],
+    ['WRITE_RATE_LIMIT', '-1'],
+    ['WRITE_RATE_LIMIT_WINDOW_MS', '10'],
+    ['TRUST_PROXY', 'yes'],
+    ['METRICS_ACCESS', 'public'],
+    ['DOCS_ACCESS', 'closed'],
+  ])('rejects %s=%s with a message naming it, its value and the rule', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
-    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=${JSON.stringify(value)}: ${name} must`));
+  });
+
+  it.each([
+    ['ADMIN_TOKEN', 'sh0rt-secret'],
+    ['DATABASE_URL', 'mysql://admin:hunter2-password@db:3306/x'],
+    ['REDIS_URL', 'http://:redis-s3cret@cache:6379'],
+  ])('names %s and its rule but never prints its value', (name, value) => {
+    let message = '';
+    try {
+      loadConfig({ [name]: value });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(new RegExp(`${name} \\(value hidden\\): ${name} must`));
+    expect(message).not.toContain(value);
+    expect(message).not.toMatch(/hunter2|s3cret|sh0rt/);
+  });
+
+  it('reads the write-path settings', () => {
+    expect(loadConfig({})).toMatchObject({
+      IDEMPOTENCY_TTL_MS: 86_400_000, WRITE_RATE_LIMIT: 0, WRITE_RATE_LIMIT_WINDOW_MS: 60_000, TRUST_PROXY: 0,
+      METRICS_ACCESS: 'open', DOCS_ACCESS: 'open',
+    });
+    expect(loadConfig({ IDEMPOTENCY_TTL_MS: '3600000', WRITE_RATE_LIMIT: '30', METRICS_ACCESS: 'admin', DOCS_ACCESS: 'off' })).toMatchObject({
+      IDEMPOTENCY_TTL_MS: 3_600_000, WRITE_RATE_LIMIT: 30, METRICS_ACCESS: 'admin', DOCS_ACCESS: 'off',
+    });
   });
 
   it('reads the cache and projection settings', () => {

@@ -8,9 +8,17 @@ const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? unde
 export const LOG_LEVELS = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
+/** Who may read an operational endpoint (/metrics, /docs). */
+export const ACCESS_MODES = ['open', 'admin', 'off'];
+export type AccessMode = 'open' | 'admin' | 'off';
+
+/** Variables whose values never appear in messages: a token, and URLs that may carry a password. */
+const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+
 /**
  * The service's configuration, read from the environment and validated at
- * start. A bad value stops start-up with a message naming the variable.
+ * start. A bad value stops start-up with a message naming the variable and the
+ * rule (never the value of a secret: ADMIN_TOKEN, DATABASE_URL, REDIS_URL).
  * Every variable is documented in the README's configuration table.
  */
 export class AppConfig {
@@ -68,6 +76,24 @@ export class AppConfig {
 
   /** Embedded PostgreSQL only: its port on 127.0.0.1; the CLIs reuse a server already listening there. */
   @Transform(toInt) @IsInt() @Min(1) @Max(65535) EMBEDDED_PG_PORT: number = 54329;
+
+  /** How long an Idempotency-Key and its stored response are kept, in ms (1 min to 30 days; longer than the 30 s claim lease). */
+  @Transform(toInt) @IsInt() @Min(60_000) @Max(30 * 86_400_000) IDEMPOTENCY_TTL_MS: number = 86_400_000;
+
+  /** Writes (POST/PUT/PATCH/DELETE) allowed per client IP per window, across instances (Redis). 0 = no limit. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000) WRITE_RATE_LIMIT: number = 0;
+
+  /** Window of WRITE_RATE_LIMIT, in ms. */
+  @Transform(toInt) @IsInt() @Min(1000) @Max(86_400_000) WRITE_RATE_LIMIT_WINDOW_MS: number = 60_000;
+
+  /** Reverse proxies in front of the service whose X-Forwarded-For is trusted for the client IP (0 = use the socket address). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(10) TRUST_PROXY: number = 0;
+
+  /** Who may read /metrics: `open`, `admin` (Bearer ADMIN_TOKEN) or `off` (404). */
+  @IsIn(ACCESS_MODES, { message: 'METRICS_ACCESS must be open, admin or off' }) METRICS_ACCESS: AccessMode = 'open';
+
+  /** Who may read /docs and /docs-json: `open`, `admin` (Bearer ADMIN_TOKEN) or `off` (404). */
+  @IsIn(ACCESS_MODES, { message: 'DOCS_ACCESS must be open, admin or off' }) DOCS_ACCESS: AccessMode = 'open';
 }
 
 /** A configuration value failed validation; the message names each variable. */
@@ -79,7 +105,8 @@ export class ConfigError extends Error {
 export const CONFIG_VARIABLES = [
   'PORT', 'DATABASE_URL', 'ADMIN_TOKEN', 'LOG_LEVEL', 'EVENT_STORE_SCHEMA', 'BODY_LIMIT_BYTES',
   'REDIS_URL', 'CACHE_NAMESPACE', 'TRENDING_CACHE_TTL_MS', 'TRENDING_MIN_COMPUTE_MS', 'USER_CACHE_TTL_MS',
-  'READ_YOUR_WRITES_TIMEOUT_MS', 'RUN_PROJECTIONS', 'PROJECTION_LOCK_TIMEOUT_MS', 'EMBEDDED_PG_DIR', 'EMBEDDED_PG_PORT',
+  'READ_YOUR_WRITES_TIMEOUT_MS', 'RUN_PROJECTIONS', 'PROJECTION_LOCK_TIMEOUT_MS', 'EMBEDDED_PG_DIR', 'EMBEDDED_PG_PORT', 'IDEMPOTENCY_TTL_MS',
+  'WRITE_RATE_LIMIT', 'WRITE_RATE_LIMIT_WINDOW_MS', 'TRUST_PROXY', 'METRICS_ACCESS', 'DOCS_ACCESS',
 ] as const;
 
 /** Reads and validates configuration from `env` (default: process.env). */
@@ -88,7 +115,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
   const errors = validateSync(config);
   if (errors.length) {
-    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+    const lines = errors.map((e) => {
+      const shown = SECRET_VARIABLES.has(e.property) ? ' (value hidden)' : `=${JSON.stringify(picked[e.property])}`;
+      return `  ${e.property}${shown}: ${Object.values(e.constraints ?? {}).join(', ')}`;
+    });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return config;

@@ -3,6 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { MinPosition } from '../read-side/min-position.decorator';
+import { setReadHeaders } from '../read-side/read-headers';
 import { GetTrendingQuery } from './queries/get-trending/get-trending.query';
 import { Trending } from './queries/get-trending/trending.view';
 import { TrendingQueryDto } from './trending.query.dto';
@@ -20,10 +21,9 @@ export class LeaderboardController {
     @MinPosition() minPosition: number | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Omit<Trending, 'position'>> {
-    const { value, cache } = await this.queries.execute(new GetTrendingQuery(q.window, q.limit, minPosition));
-    res.setHeader('X-Cache', cache);
-    res.setHeader('X-Read-Position', String(value.position));
-    const { position: _position, ...body } = value;
+    const read = await this.queries.execute(new GetTrendingQuery(q.window, q.limit, minPosition));
+    setReadHeaders(res, read);
+    const { position: _position, ...body } = read.value;
     return body;
   }
 }

@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
-import { FreshReads } from '../read-side/fresh-read';
 import { LeaderboardController } from './leaderboard.controller';
 import { GetTrendingHandler } from './queries/get-trending/get-trending.handler';
 
 /** The trending leaderboard over the points_ledger projection. */
-@Module({ controllers: [LeaderboardController], providers: [GetTrendingHandler, FreshReads] })
+@Module({ controllers: [LeaderboardController], providers: [GetTrendingHandler] })
 export class LeaderboardModule {}

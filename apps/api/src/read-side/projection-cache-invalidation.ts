@@ -19,7 +19,7 @@ export class ProjectionCacheInvalidation implements OnModuleInit, OnApplicationS
   ) {}
 
   onModuleInit(): void {
-    // A rebuild switch commits the tag `projection:<name>`, which every value read from it carries (FreshReads).
+    // A rebuild switch commits the tag `projection:<name>`, which every value read from it carries (`readModelOf`).
     this.unsubscribe = this.projections.onCommit(({ tags }) => {
       if (tags.length === 0) return;
       this.cache.invalidateTags(tags).catch((e) => this.logger.warn(`invalidation failed: ${(e as Error).message}`));

@@ -9,8 +9,13 @@ export const userStreamId = (userId: string): string => `${PREFIX}${userId}`;
  * poison event an operator sees) instead of inventing a user.
  */
 export function userIdOf(streamId: string): string {
-  if (!streamId.startsWith(PREFIX) || streamId.length === PREFIX.length) {
+  if (!isUserStream(streamId)) {
     throw new Error(`stream "${streamId}" is not a user stream (user-<id>)`);
   }
   return streamId.slice(PREFIX.length);
+}
+
+/** True for `user-<id>` streams. */
+export function isUserStream(streamId: string): boolean {
+  return streamId.startsWith(PREFIX) && streamId.length > PREFIX.length;
 }

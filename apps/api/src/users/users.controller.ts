@@ -3,6 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { EventMetadata } from '@app/event-store';
+import { parseIfMatch } from '../common/if-match';
 import { RequestError } from '../common/problem';
 import { RequestMetadata } from '../common/request-metadata';
 import { AwardPointsCommand } from './commands/award-points/award-points.command';
@@ -12,14 +13,20 @@ import { RegisterUserDto } from './commands/register-user/register-user.dto';
 import { RenameUserCommand } from './commands/rename-user/rename-user.command';
 import { RenameUserDto } from './commands/rename-user/rename-user.dto';
 import { WriteResult } from './commands/write-result';
+import { changedResponse, registeredResponse } from './commands/write-responses';
+import { Idempotent, sendStored } from '../idempotency/idempotent.decorator';
 import { GetUserQuery } from './queries/get-user/get-user.query';
 import { UserView } from './queries/get-user/user.view';
 import { UserNotFoundError } from './users.errors';
 import { MinPosition } from '../read-side/min-position.decorator';
+import { setReadHeaders } from '../read-side/read-headers';
 
 const uuid = new ParseUUIDPipe({
   exceptionFactory: () => new RequestError('REQUEST.INVALID_ID', 400, 'User id must be a UUID'),
 });
+
+const renamedResponse = changedResponse(200);
+const awardedResponse = changedResponse(201);
 
 /** Users: validates, builds a command or query, maps the result. */
 @ApiTags('users')
@@ -31,16 +38,16 @@ export class UsersController {
   ) {}
 
   @Post()
-  @ApiResponse({ status: 201, type: WriteResult })
+  @Idempotent(registeredResponse)
+  @ApiResponse({ status: 201, type: WriteResult, description: 'Headers Location and ETag' })
+  @ApiResponse({ status: 409, description: 'USERS.EMAIL_TAKEN: another user registered this email (case-insensitive)' })
   async register(
     @Body() body: RegisterUserDto,
     @RequestMetadata() metadata: EventMetadata,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<WriteResult> {
+  ): Promise<unknown> {
     const result = await this.commands.execute(new RegisterUserCommand(body.firstName, body.lastName, body.email, metadata));
-    res.setHeader('Location', `/users/${result.id}`);
-    res.setHeader('ETag', `"${result.version}"`);
-    return result;
+    return sendStored(res, registeredResponse(result));
   }
 
   @Get(':id')
@@ -51,48 +58,38 @@ export class UsersController {
     @MinPosition() minPosition: number | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<UserView> {
-    const { value, cache } = await this.queries.execute(new GetUserQuery(id, minPosition));
-    res.setHeader('X-Cache', cache);
-    res.setHeader('X-Read-Position', String(value.position));
-    if (!value.user) throw new UserNotFoundError(id);
-    res.setHeader('ETag', `"${value.user.version}"`);
-    return value.user;
+    const read = await this.queries.execute(new GetUserQuery(id, minPosition));
+    setReadHeaders(res, read, read.value.user?.version);
+    if (!read.value.user) throw new UserNotFoundError(id);
+    return read.value.user;
   }
 
   @Put(':id/name')
   @HttpCode(200)
+  @Idempotent(renamedResponse)
   @ApiHeader({ name: 'If-Match', required: false, description: 'Stream version the client last saw; 409 if it changed' })
-  @ApiResponse({ status: 200, type: WriteResult })
+  @ApiResponse({ status: 200, type: WriteResult, description: 'Header ETag' })
   async rename(
     @Param('id', uuid) id: string,
     @Body() body: RenameUserDto,
     @Headers('if-match') ifMatch: string | undefined,
     @RequestMetadata() metadata: EventMetadata,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<WriteResult> {
+  ): Promise<unknown> {
     const result = await this.commands.execute(new RenameUserCommand(id, body.firstName, body.lastName, parseIfMatch(ifMatch), metadata));
-    res.setHeader('ETag', `"${result.version}"`);
-    return result;
+    return sendStored(res, renamedResponse(result));
   }
 
   @Post(':id/points')
-  @ApiResponse({ status: 201, type: WriteResult })
+  @Idempotent(awardedResponse)
+  @ApiResponse({ status: 201, type: WriteResult, description: 'Header ETag' })
   async awardPoints(
     @Param('id', uuid) id: string,
     @Body() body: AwardPointsDto,
     @RequestMetadata() metadata: EventMetadata,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<WriteResult> {
+  ): Promise<unknown> {
     const result = await this.commands.execute(new AwardPointsCommand(id, body.points, body.reason, metadata));
-    res.setHeader('ETag', `"${result.version}"`);
-    return result;
+    return sendStored(res, awardedResponse(result));
   }
-}
-
-/** Accepts `3`, `"3"` or `W/"3"`; anything else is a 400 rather than being ignored. */
-function parseIfMatch(header: string | undefined): number | undefined {
-  if (header === undefined) return undefined;
-  const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
-  if (!match) throw new RequestError('REQUEST.INVALID_IF_MATCH', 400, 'If-Match must be a stream version, e.g. "3"');
-  return Number(match[1]);
 }

@@ -18,3 +18,11 @@ export class UserNotFoundError extends UsersError {
     super(`User ${userId} does not exist`);
   }
 }
+
+/** Another user already registered this email (compared case-insensitively). */
+export class EmailTakenError extends UsersError {
+  readonly code = 'USERS.EMAIL_TAKEN';
+  constructor() {
+    super('This email is already registered');
+  }
+}

@@ -3,12 +3,13 @@ import { AwardPointsHandler } from './commands/award-points/award-points.handler
 import { RegisterUserHandler } from './commands/register-user/register-user.handler';
 import { RenameUserHandler } from './commands/rename-user/rename-user.handler';
 import { GetUserHandler } from './queries/get-user/get-user.handler';
+import { EmailReservations } from './email-reservations';
 import { UsersController } from './users.controller';
-import { FreshReads } from '../read-side/fresh-read';
 
-/** The users feature: commands, queries and HTTP. Needs EventStoreModule and CqrsModule (global). */
+/** The users feature: commands, queries and HTTP. Needs EventStoreModule, CqrsModule and IdempotencyModule (global). */
 @Module({
   controllers: [UsersController],
-  providers: [RegisterUserHandler, RenameUserHandler, AwardPointsHandler, GetUserHandler, FreshReads],
+  providers: [RegisterUserHandler, RenameUserHandler, AwardPointsHandler, GetUserHandler, EmailReservations],
+  exports: [EmailReservations],
 })
 export class UsersModule {}

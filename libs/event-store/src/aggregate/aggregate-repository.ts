@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { QueryRunner } from 'typeorm';
 import { ConcurrencyConflictError } from '../errors';
 import type { EventStore } from '../postgres/postgres-event-store';
 import type { AppendResult, EventMetadata, ExpectedVersion } from '../types';
@@ -10,7 +11,18 @@ export interface EventPublisherPort {
   publish(event: object): unknown;
 }
 
-export interface UpdateOptions {
+/**
+ * Writes the caller's own rows in the append's transaction, after the append (so the
+ * append is the transaction's first write). Throwing rolls the events back too.
+ */
+export type TransactionHook = (q: QueryRunner, result: AppendResult) => Promise<void>;
+
+export interface SaveOptions {
+  /** Append in a transaction and run this hook in it before COMMIT; without it the append autocommits. */
+  within?: TransactionHook;
+}
+
+export interface UpdateOptions extends SaveOptions {
   /** The version the client last saw (e.g. from `If-Match`). When set, a mismatch fails at once, never retried. */
   expectedVersion?: number;
   /** Attempts on a concurrency conflict when no `expectedVersion` was given. Default 3. 1 = no retry. */
@@ -38,12 +50,22 @@ export class AggregateRepository {
     return aggregate.version === 0 ? null : aggregate;
   }
 
-  /** Appends the aggregate's uncommitted events, expecting the stream at the version it was loaded at. */
-  async save(aggregate: EventSourcedAggregate, metadata?: EventMetadata): Promise<AppendResult> {
+  /**
+   * Appends the aggregate's uncommitted events, expecting the stream at the version it was
+   * loaded at; with `options.within`, in one transaction with the hook's writes.
+   */
+  async save(aggregate: EventSourcedAggregate, metadata?: EventMetadata, options: SaveOptions = {}): Promise<AppendResult> {
     const events = aggregate.getUncommittedEvents();
     const expectedVersion: ExpectedVersion = aggregate.version === 0 ? 'no_stream' : aggregate.version;
     const toAppend = events.map((e) => this.store.registry.serialize(e, metadata));
-    const result = await this.store.appendToStream(aggregate.streamId, toAppend, { expectedVersion });
+    const within = options.within;
+    const result = within
+      ? await this.store.inTransaction(async (q) => {
+          const appended = await this.store.appendWithin(q, aggregate.streamId, toAppend, expectedVersion);
+          await within(q, appended);
+          return appended;
+        })
+      : await this.store.appendToStream(aggregate.streamId, toAppend, { expectedVersion });
     aggregate.uncommit();
     aggregate.version = result.streamVersion;
     this.publisher?.publish(new EventsAppended(aggregate.streamId, events, result));
@@ -71,7 +93,7 @@ export class AggregateRepository {
       }
       change(aggregate);
       try {
-        return { aggregate, result: await this.save(aggregate, options.metadata) };
+        return { aggregate, result: await this.save(aggregate, options.metadata, { within: options.within }) };
       } catch (error) {
         if (!(error instanceof ConcurrencyConflictError) || attempt >= attempts) throw error;
         // Full jitter, growing per attempt, so contending writers stop colliding in lock-step.

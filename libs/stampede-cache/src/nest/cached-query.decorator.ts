@@ -1,63 +1,98 @@
 import { Logger } from '@nestjs/common';
 import type { CacheKey } from '../cache-key';
-import type { CacheEntryOptions } from '../options';
+import type { CacheEntryOptions, GetOrComputeOptions } from '../options';
 import type { StampedeCache } from '../stampede-cache.service';
-import { defaultCache } from './default-cache';
+import type { CachedRead, FreshnessPort, QueryFreshness } from './freshness';
 
 /** Options of {@link CachedQuery}. */
-export interface CachedQueryOptions<Q = any, R = any> extends Pick<CacheEntryOptions, 'ttl' | 'staleTtl' | 'beta' | 'softTimeout' | 'hardTimeout' | 'jitter'> {
+export interface CachedQueryOptions<Q = any, R = any, H = any> extends Pick<CacheEntryOptions, 'ttl' | 'staleTtl' | 'beta' | 'softTimeout' | 'hardTimeout' | 'jitter' | 'negativeTtl'> {
   /** The cache key of a query; must be unique across handlers, e.g. `buildCacheKey('leaderboard', { window: q.window })`. */
   key: (query: Q) => string | CacheKey;
-  /** Tags of the result, for `invalidateTags`; called with the computed result. */
-  tags?: (query: Q, result?: R) => string[];
+  /** Tags of the query's result, for `invalidateTags`; known before computing, so an invalidation during it always wins. */
+  tags?: (query: Q) => string[];
+  /** Marks a negative result (e.g. a missing row): cached for `negativeTtl`, bounded apart in L1. */
+  isNegative?: (result: R) => boolean;
+  /** Read-your-writes: wait for the source to reach the query's minimum position, never answer from an older value. */
+  freshness?: QueryFreshness<Q, R>;
   /** Metrics label. Default: the handler's class name. */
   cache?: string;
+  /** Entry options that depend on the handler instance (e.g. a ttl from its injected configuration); override the static ones. */
+  entryOptions?: (handler: H) => CacheEntryOptions;
+}
+
+/**
+ * The shape of a `@CachedQuery` handler: its `execute` only loads (returns `R`); through
+ * the decorator, whoever calls it gets a {@link CachedRead} of `R`. Use it instead of
+ * cqrs's `IQueryHandler`, which would expect `execute` itself to return the query's result type.
+ */
+export interface CachedQueryHandler<Q, R> {
+  execute(query: Q): Promise<R>;
 }
 
 /** Metadata key marking a handler class whose `execute` is cached. */
 export const CACHED_QUERY_METADATA = 'stampede-cache:cached-query';
-/** Where the module's explorer binds the app's cache onto a handler instance. */
-export const BOUND_CACHE = Symbol('stampede-cache:bound-cache');
 
-const logger = new Logger('CachedQuery');
-let warnedUnbound = false;
-
-/**
- * Caches a `@nestjs/cqrs` query handler's `execute`, whoever calls it (QueryBus or code).
- * Put it on the class or on the `execute` method. The wrapped `execute` uses the cache
- * the module's explorer bound to the handler instance (correct with several apps per
- * process), else the most recently started `StampedeCache`; with neither, it runs
- * uncached and warns once. Results must be JSON-serialisable when Redis is used.
- */
-export function CachedQuery<Q = any, R = any>(options: CachedQueryOptions<Q, R>): ClassDecorator & MethodDecorator {
-  return ((target: object, propertyKey?: string | symbol, descriptor?: PropertyDescriptor) => {
-    if (propertyKey === undefined) {
-      const prototype = (target as { prototype: { execute?: unknown } }).prototype;
-      if (typeof prototype.execute !== 'function') throw new TypeError('@CachedQuery needs a class with an execute(query) method');
-      prototype.execute = wrapExecute(prototype.execute as (query: Q) => Promise<R>, options);
-      Reflect.defineMetadata(CACHED_QUERY_METADATA, options, target);
-      return;
-    }
-    if (!descriptor || typeof descriptor.value !== 'function') throw new TypeError('@CachedQuery can only decorate a method');
-    descriptor.value = wrapExecute(descriptor.value as (query: Q) => Promise<R>, options);
-    Reflect.defineMetadata(CACHED_QUERY_METADATA, options, (target as object).constructor);
-    return descriptor;
-  }) as ClassDecorator & MethodDecorator;
+/** What the module's explorer binds onto each decorated handler instance. */
+export interface CachedQueryBinding {
+  cache: StampedeCache;
+  freshness?: FreshnessPort;
 }
 
-function wrapExecute<Q, R>(execute: (query: Q) => Promise<R>, options: CachedQueryOptions<Q, R>) {
-  return async function cachedExecute(this: Record<symbol, StampedeCache | undefined>, query: Q): Promise<R> {
-    const cache = this[BOUND_CACHE] ?? defaultCache.get();
-    if (!cache) {
-      if (!warnedUnbound) logger.warn('No StampedeCache started: @CachedQuery handlers run uncached');
-      warnedUnbound = true;
-      return execute.call(this, query);
+/** Where the explorer puts the binding. */
+export const CACHED_QUERY_BINDING = Symbol('stampede-cache:binding');
+const WARNED = Symbol('stampede-cache:warned-unbound');
+
+/**
+ * Caches a `@nestjs/cqrs` query handler at the query bus: the decorated `execute` only
+ * loads from the read model, and whoever calls it (QueryBus or code) gets a
+ * {@link CachedRead} (value, cache status, position). With `freshness`, a query with a
+ * minimum position first waits (through the app's {@link FreshnessPort}) for the source to
+ * reach it, then never answers from an older cached value: it refreshes, or reads around
+ * the cache (`BYPASS`). Put it on the handler class. The module binds the app's cache to
+ * each handler instance at start-up; a handler built by hand runs uncached (warns once).
+ * Type the query as `Query<CachedRead<R>>`.
+ */
+export function CachedQuery<Q = any, R = any, H = any>(options: CachedQueryOptions<Q, R, H>): ClassDecorator {
+  return ((target: { prototype: { execute?: unknown } }) => {
+    const execute = target.prototype.execute;
+    if (typeof execute !== 'function') throw new TypeError('@CachedQuery needs a class with an execute(query) method');
+    target.prototype.execute = cachedExecute(execute as (query: Q) => Promise<R>, options);
+    Reflect.defineMetadata(CACHED_QUERY_METADATA, options, target);
+  }) as ClassDecorator;
+}
+
+function cachedExecute<Q, R>(execute: (query: Q) => Promise<R>, options: CachedQueryOptions<Q, R>) {
+  return async function cached(this: Record<symbol, unknown>, query: Q): Promise<CachedRead<R>> {
+    const load = () => execute.call(this, query);
+    const binding = this[CACHED_QUERY_BINDING] as CachedQueryBinding | undefined;
+    const { freshness } = options;
+    const min = freshness?.minPosition(query) ?? 0;
+    if (freshness && min > 0) {
+      if (!binding?.freshness) throw new Error(`${this.constructor.name} declares freshness but no FreshnessPort is bound`);
+      await binding.freshness.waitFor(freshness.source, min);
     }
-    const { key, tags, cache: label, ...entryOptions } = options;
-    return cache.getOrCompute<R>(key(query), () => execute.call(this, query), {
-      ...entryOptions,
-      cache: label ?? this.constructor.name,
-      tags: tags ? (result: R) => tags(query, result) : undefined,
-    });
+    const positionOf = (value: R) => freshness?.position(value);
+    if (!binding) {
+      if (!this[WARNED]) new Logger('CachedQuery').warn(`${this.constructor.name} has no StampedeCache bound: it runs uncached`);
+      this[WARNED] = true;
+      const value = await load();
+      return { value, cache: 'BYPASS', position: positionOf(value) };
+    }
+    const callOptions = entryOptions(this, query, options);
+    const key = options.key(query);
+    const first = await binding.cache.getOrComputeWithStatus<R>(key, load, callOptions);
+    if ((positionOf(first.value) ?? 0) >= min) return { value: first.value, cache: first.status, position: positionOf(first.value) };
+    // Older than the caller's write: recompute now (never join a computation that started earlier)...
+    const refreshed = await binding.cache.getOrComputeWithStatus<R>(key, load, { ...callOptions, forceRefresh: true });
+    if ((positionOf(refreshed.value) ?? 0) >= min) return { value: refreshed.value, cache: 'MISS', position: positionOf(refreshed.value) };
+    // ...and if another instance's older computation still held the key, read around the cache.
+    const direct = await load();
+    return { value: direct, cache: 'BYPASS', position: positionOf(direct) };
   };
+}
+
+function entryOptions<Q, R>(handler: object, query: Q, options: CachedQueryOptions<Q, R>): GetOrComputeOptions<R> {
+  const { key: _key, tags, isNegative, freshness, cache, entryOptions: dynamic, ...tuning } = options;
+  const name = handler.constructor.name;
+  return { ...tuning, ...dynamic?.(handler), cache: cache ?? name, isNegative, tags: [...(tags?.(query) ?? []), ...(freshness?.tags ?? [])] };
 }

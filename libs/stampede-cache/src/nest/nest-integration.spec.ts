@@ -1,5 +1,5 @@
 import { Controller, Get, INestApplication, Injectable, Logger, Module, Param, Query as QueryParam } from '@nestjs/common';
-import { CqrsModule, IQueryHandler, Query, QueryBus, QueryHandler } from '@nestjs/cqrs';
+import { CqrsModule, Query, QueryBus, QueryHandler } from '@nestjs/cqrs';
 import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
 import request from 'supertest';
@@ -7,9 +7,10 @@ import { buildCacheKey } from '../cache-key';
 import { StampedeCacheModule } from '../stampede-cache.module';
 import { StampedeCache } from '../stampede-cache.service';
 import { CacheRoute } from './cache-route.decorator';
-import { CachedQuery } from './cached-query.decorator';
+import { CachedQuery, type CachedQueryHandler } from './cached-query.decorator';
+import type { CachedRead } from './freshness';
 
-class GetBoardQuery extends Query<{ window: string; computedBy: number }> {
+class GetBoardQuery extends Query<CachedRead<{ window: string; computedBy: number }>> {
   constructor(readonly window: string) {
     super();
   }
@@ -19,7 +20,7 @@ let handlerRuns = 0;
 
 @QueryHandler(GetBoardQuery)
 @CachedQuery<GetBoardQuery>({ key: (query) => buildCacheKey('board', { window: query.window }), ttl: 60_000, tags: (query) => [`board:${query.window}`] })
-class GetBoardHandler implements IQueryHandler<GetBoardQuery> {
+class GetBoardHandler implements CachedQueryHandler<GetBoardQuery, { window: string; computedBy: number }> {
   async execute(query: GetBoardQuery) {
     handlerRuns += 1;
     return { window: query.window, computedBy: handlerRuns };
@@ -79,14 +80,15 @@ describe('StampedeCacheModule in a Nest app (L1-only)', () => {
     expect(registry.getSingleMetric('cache_requests_total')).toBeDefined();
   });
 
-  it('caches @CachedQuery handlers whoever calls them, and invalidates by tag', async () => {
+  it('caches @CachedQuery handlers at the bus whoever calls them, with the cache status, and invalidates by tag', async () => {
     const bus = app.get(QueryBus);
     const first = await bus.execute(new GetBoardQuery('week'));
-    await expect(bus.execute(new GetBoardQuery('week'))).resolves.toEqual(first);
-    await expect(app.get(GetBoardHandler).execute(new GetBoardQuery('week'))).resolves.toEqual(first);
-    expect((await bus.execute(new GetBoardQuery('day'))).computedBy).toBe(first.computedBy + 1);
+    expect(first.cache).toBe('MISS');
+    await expect(bus.execute(new GetBoardQuery('week'))).resolves.toEqual({ ...first, cache: 'HIT' });
+    await expect(app.get(GetBoardHandler).execute(new GetBoardQuery('week'))).resolves.toEqual({ ...first, cache: 'HIT' });
+    expect((await bus.execute(new GetBoardQuery('day'))).value.computedBy).toBe(first.value.computedBy + 1);
     await app.get(StampedeCache).invalidateTags(['board:week']);
-    expect((await bus.execute(new GetBoardQuery('week'))).computedBy).toBe(first.computedBy + 2);
+    expect((await bus.execute(new GetBoardQuery('week'))).value.computedBy).toBe(first.value.computedBy + 2);
     const { values } = await registry.getSingleMetric('cache_factory_runs_total')!.get();
     expect(values.find((sample) => sample.labels.cache === 'GetBoardHandler')?.value).toBe(3);
   });

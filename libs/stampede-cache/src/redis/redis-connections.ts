@@ -37,7 +37,8 @@ export function openRedisConnections(redis: string | Redis | Cluster, commandTim
     for (const connection of [client, subscriber]) quietErrors(connection, logger);
     return { client, subscriber, owned: [client, subscriber] };
   }
-  const subscriber = isCluster(redis) ? redis.duplicate() : redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+  // A Cluster subscribes with sharded pub/sub (one node orders every message), which needs sharded subscribers.
+  const subscriber = isCluster(redis) ? redis.duplicate([], { shardedSubscribers: true }) : redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
   quietErrors(subscriber, logger);
   return { client: redis, subscriber, owned: [subscriber] };
 }

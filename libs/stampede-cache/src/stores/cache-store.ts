@@ -1,11 +1,6 @@
-/**
- * The one small interface every store implements. Stores are dumb: they keep entries,
- * locks and tag versions; all policy (XFetch, fail-safe, single flight) lives above them.
- */
-
-/** A stored value plus the XFetch parameters it was computed with (all times epoch ms). */
-export interface CacheEntry<T = unknown> {
-  value: T;
+/** A cached value plus what XFetch, fail-safe, fencing and invalidation need. Times are epoch ms. */
+export interface CacheEntry {
+  value: unknown;
   /** When the factory that produced `value` started: the data is at least this fresh. */
   computedAt: number;
   /** Logical expiry; XFetch refreshes probabilistically before it. */
@@ -14,29 +9,63 @@ export interface CacheEntry<T = unknown> {
   staleUntil: number;
   /** Smoothed recompute time in ms (XFetch's delta). */
   delta: number;
+  /**
+   * The fence of the computation that wrote it, issued with its lock. Fences of one key
+   * only grow, and a write is accepted only with the key's latest fence, so an older
+   * computation (or one started before an invalidation) never overwrites a newer value.
+   */
+  fence: number;
   /** Versions of the entry's tags when it was computed; a bumped tag invalidates it. */
   tags?: Record<string, number>;
-  /** Set on a stale value written back after a failed refresh: served as STALE until `expiresAt`. */
+  /** A stale value written back after a failed refresh: served as STALE until `expiresAt`. */
   failSafe?: boolean;
+  /** No early (XFetch) refresh before this instant: set after a failed refresh of a fresh value. */
+  refreshAfter?: number;
+  /** A negative result (e.g. "not found"), cached briefly and bounded apart. */
+  negative?: boolean;
 }
 
-/** Result of {@link CacheStore.tryLock}: losers learn when the lock expires at the latest. */
-export type LockAttempt = { acquired: true } | { acquired: false; remainingMs: number };
+/** Result of {@link CacheStore.tryLock}: the holder gets a fence; losers learn when the lock expires at the latest. */
+export type LockAttempt = { acquired: true; fence: number } | { acquired: false; remainingMs: number };
 
-/** Storage for entries, per-key locks and tag versions. Ids are already-encoded `CacheKey.id`s. */
+/** How tag versions are read: validation only reads, stamping creates absent tags and keeps them alive. */
+export interface TagReadOptions {
+  /** Give absent tags a version (`createAt`, else the store's clock) instead of reporting them absent. */
+  create: boolean;
+  /** Keep every listed tag for at least this long (only with `create`). */
+  ttlMs?: number;
+  /** Version of tags created now; used to stamp after a computation with its start (its fence). */
+  createAt?: number;
+}
+
+/**
+ * Storage for entries, per-key locks and fences, and tag versions. Ids are already-encoded
+ * `CacheKey.id`s. Fences and tag versions are microseconds of the store's clock, made
+ * strictly increasing per key, so a version created after another is always greater,
+ * even when the record of the older one expired in between.
+ */
 export interface CacheStore {
   /** The entry, or undefined when absent or physically expired. */
   get(id: string): Promise<CacheEntry | undefined>;
-  /** Stores the entry until `entry.staleUntil`; an entry already past it is not stored. */
-  set(id: string, entry: CacheEntry): Promise<void>;
-  /** Removes the entry (not its lock). */
-  delete(id: string): Promise<void>;
-  /** Takes the key's lock for `ttlMs` if free (SET NX PX semantics); otherwise reports how long the holder keeps it. */
-  tryLock(id: string, token: string, ttlMs: number): Promise<LockAttempt>;
+  /**
+   * Stores the entry until `entry.staleUntil` iff `entry.fence` is still the key's latest
+   * fence (no newer lock holder, no invalidation since). With `expectFence`, also only if
+   * the stored entry has that fence (a fail-safe extension of exactly the value read).
+   * @returns whether it was written
+   */
+  write(id: string, entry: CacheEntry, expectFence?: number): Promise<boolean>;
+  /** Deletes the entry, issues a new fence (no computation that started before can write) and breaks the lock (nobody waits for such a computation). */
+  invalidate(id: string, fenceTtlMs: number): Promise<number>;
+  /** Takes the key's lock for `ttlMs` if free (SET NX PX) and issues a fence kept for `fenceTtlMs`. */
+  tryLock(id: string, token: string, ttlMs: number, fenceTtlMs: number): Promise<LockAttempt>;
+  /** Extends the lock to `ttlMs` from now if `token` still owns it. */
+  renewLock(id: string, token: string, ttlMs: number): Promise<boolean>;
   /** Releases the lock only if `token` still owns it (compare-and-delete); true when released. */
   unlock(id: string, token: string): Promise<boolean>;
-  /** Current version of each tag; never-bumped tags are 0. */
-  tagVersions(tags: string[]): Promise<Record<string, number>>;
-  /** Increments each tag's version, invalidating every entry computed with the old one. */
-  bumpTags(tags: string[]): Promise<void>;
+  /** Current version of each tag (undefined: absent, unless `create`). */
+  tagVersions(tags: string[], options: TagReadOptions): Promise<Record<string, number | undefined>>;
+  /** Keeps each existing tag for at least `ttlMs` from now (an entry stamped with it was written for that long). */
+  keepTags(tags: string[], ttlMs: number): Promise<void>;
+  /** Gives each tag a new, greater version (invalidating every entry stamped with an older one) and returns them. */
+  bumpTags(tags: string[], ttlMs: number): Promise<Record<string, number>>;
 }

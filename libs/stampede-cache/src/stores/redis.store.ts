@@ -1,33 +1,23 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { CacheEntry, CacheStore, LockAttempt } from './cache-store';
-
-/** Deletes the lock only if the caller's token still owns it, atomically. */
-const COMPARE_AND_DELETE = `
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  return redis.call('del', KEYS[1])
-end
-return 0`;
-
-/** SET NX PX, and on contention the holder's remaining PTTL, in one round trip. */
-const TRY_LOCK = `
-if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return -3
-end
-return redis.call('pttl', KEYS[1])`;
+import type { CacheEntry, CacheStore, LockAttempt, TagReadOptions } from './cache-store';
+import { systemClock, type CacheClock } from '../clock';
+import { BUMP_TAG, FENCED_WRITE, INVALIDATE, KEEP_TAG, RENEW_LOCK, STAMP_TAG, TRY_LOCK, UNLOCK, type LuaScript } from './redis-scripts';
 
 /**
  * {@link CacheStore} on Redis or Redis Cluster.
  *
- * Key layout (namespace `sc`, key id `users?id=1`):
- * - entry `sc:{users?id=1}` and lock `sc:{users?id=1}:lock`: the `{...}` hash tag puts
- *   both in the same Cluster slot;
- * - tag versions: one hash `sc:tags`, so reading many tags is a single HMGET on one slot.
- * Entries are JSON; the physical TTL is `staleUntil - now`.
+ * Key layout (namespace `sc`, key id `users?id=1`, tag `user:1`):
+ * - entry `sc:{users?id=1}` = `<fence>|<json>`, its lock `sc:{users?id=1}:lock` and its
+ *   latest fence `sc:{users?id=1}:fence`: the `{...}` hash tag puts all three in one slot;
+ * - tag version `sc:tag:{user%3A1}`: a key per tag with a TTL, so tags of entries that
+ *   no longer exist disappear by themselves.
+ * The entry's physical TTL is `staleUntil - now`.
  */
 export class RedisStore implements CacheStore {
   constructor(
     private readonly client: Redis | Cluster,
     private readonly namespace = 'sc',
+    private readonly clock: CacheClock = systemClock,
   ) {}
 
   /** The Redis key of an entry; exposed for tests and diagnostics. */
@@ -40,51 +30,82 @@ export class RedisStore implements CacheStore {
     return `${this.entryKey(id)}:lock`;
   }
 
-  private get tagsKey(): string {
-    return `${this.namespace}:tags`;
+  /** The Redis key of an entry's latest fence (same hash slot as the entry). */
+  fenceKey(id: string): string {
+    return `${this.entryKey(id)}:fence`;
+  }
+
+  /** The Redis key of a tag's version. */
+  tagKey(tag: string): string {
+    return `${this.namespace}:tag:{${encodeURIComponent(tag)}}`;
   }
 
   async get(id: string): Promise<CacheEntry | undefined> {
     const raw = await this.client.get(this.entryKey(id));
     if (raw === null) return undefined;
-    const entry = JSON.parse(raw) as CacheEntry;
-    return Date.now() >= entry.staleUntil ? undefined : entry;
+    const entry = JSON.parse(raw.slice(raw.indexOf('|') + 1)) as CacheEntry;
+    return this.clock.now() >= entry.staleUntil ? undefined : entry;
   }
 
-  async set(id: string, entry: CacheEntry): Promise<void> {
-    const ttlMs = Math.ceil(entry.staleUntil - Date.now());
-    if (ttlMs <= 0) return;
-    await this.client.set(this.entryKey(id), JSON.stringify(entry), 'PX', ttlMs);
+  async write(id: string, entry: CacheEntry, expectFence?: number): Promise<boolean> {
+    const ttlMs = Math.ceil(entry.staleUntil - this.clock.now());
+    const payload = `${entry.fence}|${JSON.stringify(entry)}`;
+    const keys = [this.entryKey(id), this.fenceKey(id)];
+    const args = [String(entry.fence), payload, String(Math.max(1, ttlMs)), expectFence === undefined ? '' : String(expectFence)];
+    return Number(await this.run(FENCED_WRITE, keys, args)) === 1;
   }
 
-  async delete(id: string): Promise<void> {
-    await this.client.del(this.entryKey(id));
+  async invalidate(id: string, fenceTtlMs: number): Promise<number> {
+    return Number(await this.run(INVALIDATE, [this.entryKey(id), this.fenceKey(id), this.lockKey(id)], [String(Math.ceil(fenceTtlMs))]));
   }
 
-  async tryLock(id: string, token: string, ttlMs: number): Promise<LockAttempt> {
+  async tryLock(id: string, token: string, ttlMs: number, fenceTtlMs: number): Promise<LockAttempt> {
     const lockTtl = Math.max(1, Math.ceil(ttlMs));
-    const reply = Number(await this.client.eval(TRY_LOCK, 1, this.lockKey(id), token, lockTtl));
-    if (reply === -3) return { acquired: true };
+    const [acquired, value] = (await this.run(TRY_LOCK, [this.lockKey(id), this.fenceKey(id)], [token, String(lockTtl), String(Math.ceil(fenceTtlMs))])) as [number, string | number];
+    if (Number(acquired) === 1) return { acquired: true, fence: Number(value) };
+    const remaining = Number(value);
     // -2: released between SET and PTTL (retry at once); -1: a lock without expiry (assume a full ttl).
-    return { acquired: false, remainingMs: reply === -1 ? lockTtl : Math.max(0, reply) };
+    return { acquired: false, remainingMs: remaining === -1 ? lockTtl : Math.max(0, remaining) };
+  }
+
+  async renewLock(id: string, token: string, ttlMs: number): Promise<boolean> {
+    return Number(await this.run(RENEW_LOCK, [this.lockKey(id)], [token, String(Math.max(1, Math.ceil(ttlMs)))])) === 1;
   }
 
   async unlock(id: string, token: string): Promise<boolean> {
-    const deleted = await this.client.eval(COMPARE_AND_DELETE, 1, this.lockKey(id), token);
-    return deleted === 1;
+    return Number(await this.run(UNLOCK, [this.lockKey(id)], [token])) === 1;
   }
 
-  async tagVersions(tags: string[]): Promise<Record<string, number>> {
-    if (tags.length === 0) return {};
-    const versions = await this.client.hmget(this.tagsKey, ...tags);
-    return Object.fromEntries(tags.map((tag, i) => [tag, Number(versions[i] ?? 0)]));
-  }
-
-  async bumpTags(tags: string[]): Promise<void> {
+  async tagVersions(tags: string[], options: TagReadOptions): Promise<Record<string, number | undefined>> {
     const unique = [...new Set(tags)];
-    if (unique.length === 0) return;
-    const transaction = this.client.multi();
-    for (const tag of unique) transaction.hincrby(this.tagsKey, tag, 1);
-    await transaction.exec();
+    // One command per tag: in a Cluster the tags live in different slots.
+    const replies = await Promise.all(
+      unique.map((tag) =>
+        options.create
+          ? this.run(STAMP_TAG, [this.tagKey(tag)], [String(Math.max(1, Math.ceil(options.ttlMs ?? 1))), options.createAt === undefined ? '' : String(options.createAt)])
+          : this.client.get(this.tagKey(tag)),
+      ),
+    );
+    return Object.fromEntries(unique.map((tag, i) => [tag, replies[i] === null || replies[i] === undefined ? undefined : Number(replies[i])]));
+  }
+
+  async keepTags(tags: string[], ttlMs: number): Promise<void> {
+    await Promise.all([...new Set(tags)].map((tag) => this.run(KEEP_TAG, [this.tagKey(tag)], [String(Math.max(1, Math.ceil(ttlMs)))])));
+  }
+
+  async bumpTags(tags: string[], ttlMs: number): Promise<Record<string, number>> {
+    const unique = [...new Set(tags)];
+    const versions = await Promise.all(unique.map((tag) => this.run(BUMP_TAG, [this.tagKey(tag)], [String(Math.ceil(ttlMs))])));
+    return Object.fromEntries(unique.map((tag, i) => [tag, Number(versions[i])]));
+  }
+
+  /** EVALSHA, falling back to EVAL when the server does not have the script cached yet. */
+  private async run(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
+      return this.client.eval(script.lua, keys.length, ...keys, ...args);
+    }
   }
 }

@@ -1,9 +1,10 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository } from '@app/event-store';
+import { WriteTransactions } from '../../../common/write-transactions';
 import { User } from '../../user.aggregate';
 import { userStreamId } from '../../user-stream';
 import { UserNotFoundError } from '../../users.errors';
-import type { WriteResult } from '../write-result';
+import { toWriteResult, type WriteResult } from '../write-result';
 import { AwardPointsCommand } from './award-points.command';
 
 /** Conflict retries for awards; each retry reloads the stream, so a lost race costs one more read. */
@@ -11,17 +12,25 @@ const AWARD_ATTEMPTS = 8;
 
 @CommandHandler(AwardPointsCommand)
 export class AwardPointsHandler implements ICommandHandler<AwardPointsCommand, WriteResult> {
-  constructor(private readonly repository: AggregateRepository) {}
+  constructor(
+    private readonly repository: AggregateRepository,
+    private readonly writes: WriteTransactions,
+  ) {}
 
   async execute(c: AwardPointsCommand): Promise<WriteResult> {
     const awardedAt = new Date();
+    const toResult = toWriteResult(c.userId);
     const saved = await this.repository.update(
       () => new User(c.userId),
       userStreamId(c.userId),
       (user) => user.awardPoints(c.points, c.reason.trim(), awardedAt),
-      { attempts: AWARD_ATTEMPTS, metadata: { ...c.metadata, occurredAt: awardedAt.toISOString() } },
+      {
+        attempts: AWARD_ATTEMPTS,
+        metadata: { ...c.metadata, occurredAt: awardedAt.toISOString() },
+        within: this.writes.hook(toResult),
+      },
     );
     if (!saved) throw new UserNotFoundError(c.userId);
-    return { id: c.userId, version: saved.result.streamVersion, position: saved.result.position };
+    return toResult(saved.result);
   }
 }

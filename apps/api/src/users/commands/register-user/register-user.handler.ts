@@ -1,17 +1,34 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { AggregateRepository } from '@app/event-store';
+import { WriteTransactions } from '../../../common/write-transactions';
+import { EmailReservations } from '../../email-reservations';
 import { User } from '../../user.aggregate';
-import type { WriteResult } from '../write-result';
+import { EmailTakenError } from '../../users.errors';
+import { toWriteResult, type WriteResult } from '../write-result';
 import { RegisterUserCommand } from './register-user.command';
 
+/**
+ * Registers a user whose email no one holds: the registration's events and the email's
+ * reservation commit together, so of concurrent registrations of one email exactly one
+ * succeeds; the others get EmailTakenError and append nothing.
+ */
 @CommandHandler(RegisterUserCommand)
 export class RegisterUserHandler implements ICommandHandler<RegisterUserCommand, WriteResult> {
-  constructor(private readonly repository: AggregateRepository) {}
+  constructor(
+    private readonly repository: AggregateRepository,
+    private readonly emails: EmailReservations,
+    private readonly writes: WriteTransactions,
+  ) {}
 
   async execute({ firstName, lastName, email, metadata }: RegisterUserCommand): Promise<WriteResult> {
     const user = User.register(randomUUID(), { firstName: firstName.trim(), lastName: lastName.trim(), email });
-    const { streamVersion, position } = await this.repository.save(user, metadata);
-    return { id: user.id, version: streamVersion, position };
+    // Refuse a taken email before appending anything; the reservation below is the authority.
+    if (await this.emails.holderOf(user.email)) throw new EmailTakenError();
+    const toResult = toWriteResult(user.id);
+    const appended = await this.repository.save(user, metadata, {
+      within: this.writes.hook(toResult, (q, r) => this.emails.reserve(q, user.email, user.id, r.position)),
+    });
+    return toResult(appended);
   }
 }

@@ -1,46 +1,41 @@
 import { Inject } from '@nestjs/common';
-import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { QueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE_HANDLE, type EventStoreHandle } from '@app/event-store';
-import { StampedeCache } from '@app/stampede-cache';
+import { buildCacheKey, CachedQuery, type CachedQueryHandler } from '@app/stampede-cache';
 import { AppConfig } from '../../../config/app-config';
-import { FreshReads, type FreshReadResult } from '../../../read-side/fresh-read';
+import { readModelOf } from '../../../read-side/read-model';
 import { userProfilesProjection, userTag } from '../../projections/user-profiles.projection';
 import { GetUserQuery } from './get-user.query';
 import type { UserView } from './user.view';
 
-/** A profile (or its absence, cached too: the projection's tag invalidates it on registration) and the checkpoint it reflects. */
+/** A profile, or its absence (a negative result: cached briefly, dropped by the projection's tag on registration), and the checkpoint it reflects. */
 export interface UserProfileRead {
   user: UserView | null;
   position: number;
 }
 
 /**
- * Reads the user_profiles projection through the stampede-proof cache,
- * tagged `user:<id>` so the projection's commits invalidate it everywhere.
+ * Loads a profile from the user_profiles read model. Caching (tagged `user:<id>`, so the
+ * projection's commits invalidate it on every instance) and read-your-writes happen at
+ * the query bus, declared here.
  */
 @QueryHandler(GetUserQuery)
-export class GetUserHandler implements IQueryHandler<GetUserQuery, FreshReadResult<UserProfileRead>> {
+@CachedQuery<GetUserQuery, UserProfileRead, GetUserHandler>({
+  key: (query) => buildCacheKey('user', { id: query.userId }),
+  tags: (query) => [userTag(query.userId)],
+  isNegative: (read) => read.user === null,
+  freshness: readModelOf(userProfilesProjection),
+  entryOptions: (handler) => ({ ttl: handler.config.USER_CACHE_TTL_MS }),
+  cache: 'user',
+})
+export class GetUserHandler implements CachedQueryHandler<GetUserQuery, UserProfileRead> {
   constructor(
-    private readonly reads: FreshReads,
-    private readonly cache: StampedeCache,
     @Inject(EVENT_STORE_HANDLE) private readonly es: EventStoreHandle,
-    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(AppConfig) readonly config: AppConfig,
   ) {}
 
-  execute({ userId, minPosition }: GetUserQuery): Promise<FreshReadResult<UserProfileRead>> {
-    return this.reads.read({
-      projection: userProfilesProjection.name,
-      key: this.cache.buildKey('user', { id: userId }),
-      ttl: this.config.USER_CACHE_TTL_MS,
-      tags: [userTag(userId)],
-      cache: 'user',
-      minPosition,
-      load: () => this.load(userId),
-    });
-  }
-
   /** Row and checkpoint in one statement, so they come from one snapshot. */
-  private async load(userId: string): Promise<UserProfileRead> {
+  async execute({ userId }: GetUserQuery): Promise<UserProfileRead> {
     const table = (name: string) => this.es.projections.tableName(name);
     const [row] = await this.es.dataSource.query(
       `SELECT c.position AS checkpoint, p.*

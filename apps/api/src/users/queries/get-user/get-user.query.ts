@@ -1,9 +1,9 @@
 import { Query } from '@nestjs/cqrs';
-import type { FreshReadResult } from '../../../read-side/fresh-read';
+import type { ReadModelRead } from '../../../read-side/read-model';
 import type { UserProfileRead } from './get-user.handler';
 
 /** One user by id, at least as fresh as `minPosition` (from X-Min-Position) when given. */
-export class GetUserQuery extends Query<FreshReadResult<UserProfileRead>> {
+export class GetUserQuery extends Query<ReadModelRead<UserProfileRead>> {
   constructor(
     readonly userId: string,
     readonly minPosition?: number,

@@ -1,0 +1,15 @@
+import { Global, Module } from '@nestjs/common';
+import { WriteTransactions } from '../common/write-transactions';
+import { IdempotencySweeper } from './idempotency-sweeper';
+import { IdempotencyStore } from './idempotency.store';
+
+/**
+ * Idempotency keys for command routes (`@Idempotent()`), stored in PostgreSQL beside
+ * the event log. Global: any feature's controller can mark its commands idempotent.
+ */
+@Global()
+@Module({
+  providers: [IdempotencyStore, WriteTransactions, IdempotencySweeper],
+  exports: [IdempotencyStore, WriteTransactions],
+})
+export class IdempotencyModule {}

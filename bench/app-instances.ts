@@ -1,0 +1,24 @@
+import { fork, type ChildProcess } from 'node:child_process';
+
+/**
+ * Forks `script` with `--instance` (its app-instance role) and resolves with the child and
+ * the base URL it sends once it listens. Benchmarks run instances as processes so they
+ * contend like replicas do, not as one event loop.
+ */
+export function forkInstance(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = fork(script, ['--instance'], { execArgv: ['-r', '@swc-node/register'], env: { ...process.env, ...env } });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { url: string }) => resolve({ child, url: m.url }));
+    child.once('exit', (code) => reject(new Error(`instance exited with ${code} before listening`)));
+  });
+}
+
+/** Asks an instance to close (any message), and kills it if it has not exited within 10 s. */
+export async function stopInstance(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.send('stop');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}

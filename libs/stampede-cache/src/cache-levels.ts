@@ -1,0 +1,78 @@
+import type { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { CircuitBreaker } from './circuit-breaker';
+import type { CacheClock } from './clock';
+import { L1Cache } from './l1/l1-cache';
+import { resolveL1Options, type ResolvedEntryOptions, type StampedeCacheModuleOptions } from './options';
+import { CacheFeed } from './redis/cache-feed';
+import { closeConnections, openRedisConnections, waitUntilReady, type RedisConnections } from './redis/redis-connections';
+import { MemoryStore } from './stores/memory.store';
+import { RedisStore } from './stores/redis.store';
+import { TieredStore } from './tiered-store';
+
+/** Longest start-up wait for Redis; beyond it the cache starts degraded and recovers in the background. */
+const STARTUP_WAIT_MS = 2_000;
+
+/** The store levels of one cache and their lifecycle. */
+export interface CacheLevels {
+  store: TieredStore;
+  /** True when backed by Redis (else L1-only mode). */
+  redis: boolean;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  usage(): { entries: number; negativeEntries: number; bytes: number };
+}
+
+/**
+ * Wires the levels: with Redis, an L1 in front of a Redis L2 with a circuit breaker and the
+ * invalidation feed; without, one bounded in-process store. Fence records outlive the
+ * longest computation (lock lease or hard timeout, whichever is longer) with a margin.
+ */
+export function buildLevels(options: StampedeCacheModuleOptions, namespace: string, defaults: ResolvedEntryOptions, clock: CacheClock, logger: Logger): CacheLevels {
+  const l1Options = resolveL1Options(options.l1);
+  const timeoutMs = options.redisTimeoutMs ?? 500;
+  const longest = Math.max(defaults.lockTtl, defaults.hardTimeout);
+  // Fences must outlive any computation that may still write; bumped tag versions must outlive an
+  // in-flight stamp after the computation (dynamic tags, see ComputeFlight.stampAfter).
+  const lifetimes = { fenceTtlMs: longest + 5_000, tagTtlMs: 2 * longest + 5_000 };
+  const maxPending = options.maxPendingInvalidations ?? 1_000;
+  let store: TieredStore | undefined;
+  const breaker = new CircuitBreaker(options.circuitBreaker?.failureThreshold, options.circuitBreaker?.resetTimeoutMs, () => {
+    logger.log('Redis answers again: circuit closed, L1 cleared (invalidations may have been missed)');
+    void store?.recover();
+  }, clock);
+
+  if (!options.redis) {
+    const memory = new MemoryStore(l1Options, clock);
+    store = new TieredStore(memory, undefined, breaker, timeoutMs, clock, lifetimes, maxPending, logger);
+    return {
+      store,
+      redis: false,
+      start: async () => logger.warn('No Redis configured: the cache runs in-process only (no cross-instance single flight or invalidation)'),
+      stop: async () => store?.stop(),
+      usage: () => memory.usage,
+    };
+  }
+
+  const connections: RedisConnections = openRedisConnections(options.redis, timeoutMs, logger);
+  let feed: CacheFeed | undefined;
+  const l1 = new L1Cache(l1Options, () => feed?.trusted() ?? false);
+  const tiered = new TieredStore(new RedisStore(connections.client, namespace, clock), l1, breaker, timeoutMs, clock, lifetimes, maxPending, logger);
+  store = tiered;
+  return {
+    store: tiered,
+    redis: true,
+    async start() {
+      const handlers = { onMessage: (message: Parameters<TieredStore['applyRemote']>[0]) => tiered.applyRemote(message), onGap: () => tiered.forgetLocal() };
+      feed = new CacheFeed(connections.client, connections.subscriber, `{${namespace}}:events`, randomUUID(), clock, l1Options.trustWindowMs, handlers, logger);
+      tiered.attachFeed(feed);
+      await Promise.all([waitUntilReady(connections.client, STARTUP_WAIT_MS), feed.start(STARTUP_WAIT_MS)]);
+    },
+    async stop() {
+      feed?.stop();
+      tiered.stop();
+      await closeConnections(connections.owned);
+    },
+    usage: () => l1.usage,
+  };
+}

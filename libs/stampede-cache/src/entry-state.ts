@@ -1,0 +1,39 @@
+import type { CacheEntry } from './stores/cache-store';
+import type { FlightRequest } from './compute-flight';
+import { recomputeDelta } from './xfetch';
+
+/** Expired, or a fail-safe write-back: either way not a fresh value. */
+export function isStale(entry: CacheEntry, now: number): boolean {
+  return entry.failSafe === true || now >= entry.expiresAt;
+}
+
+/** The entry if it may still be served (as stale, at worst). */
+export function servable(entry: CacheEntry | undefined, now: number): CacheEntry | undefined {
+  return entry && now < entry.staleUntil ? entry : undefined;
+}
+
+/** The entry a successful computation writes: XFetch's delta smoothed, ttl jittered, negatives short-lived. */
+export function computeEntry<T>(input: {
+  request: FlightRequest<T>;
+  value: T;
+  startedAt: number;
+  finishedAt: number;
+  fence: number;
+  tags: Record<string, number> | undefined;
+  random: () => number;
+}): CacheEntry {
+  const { request, value, startedAt, finishedAt, fence, tags } = input;
+  const { options } = request;
+  const negative = request.isNegative?.(value) === true;
+  const ttl = negative ? options.negativeTtl : options.ttl * (1 - options.jitter * input.random());
+  return {
+    value,
+    computedAt: startedAt,
+    expiresAt: finishedAt + ttl,
+    staleUntil: finishedAt + ttl + (negative ? 0 : options.staleTtl),
+    delta: recomputeDelta(request.previous?.delta, finishedAt - startedAt),
+    fence,
+    ...(tags && { tags }),
+    ...(negative && { negative }),
+  };
+}

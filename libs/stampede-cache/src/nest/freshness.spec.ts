@@ -1,0 +1,87 @@
+import { Injectable, Logger, Module } from '@nestjs/common';
+import { CqrsModule, Query, QueryBus, QueryHandler } from '@nestjs/cqrs';
+import { Test } from '@nestjs/testing';
+import { buildCacheKey } from '../cache-key';
+import { StampedeCacheModule } from '../stampede-cache.module';
+import { CachedQuery, type CachedQueryHandler } from './cached-query.decorator';
+import { CACHE_FRESHNESS_PORT, type CachedRead, type FreshnessPort } from './freshness';
+
+/** A read model whose checkpoint the test moves: `position` is what a load reflects. */
+const model = { position: 0, loads: 0, lagging: false };
+
+class GetCountQuery extends Query<CachedRead<{ position: number }>> {
+  constructor(readonly minPosition?: number) {
+    super();
+  }
+}
+
+@QueryHandler(GetCountQuery)
+@CachedQuery<GetCountQuery, { position: number }>({
+  key: () => buildCacheKey('count'),
+  ttl: 60_000,
+  freshness: { source: 'counts', minPosition: (q) => q.minPosition, position: (r) => r.position, tags: ['source:counts'] },
+})
+class GetCountHandler implements CachedQueryHandler<GetCountQuery, { position: number }> {
+  async execute() {
+    model.loads += 1;
+    return { position: model.lagging ? model.position - 1 : model.position };
+  }
+}
+
+/** The app's port: resolves when the model reached the position, else rejects with the app's own error. */
+@Injectable()
+class CountsFreshness implements FreshnessPort {
+  readonly waits: Array<[string, number]> = [];
+  async waitFor(source: string, position: number) {
+    this.waits.push([source, position]);
+    if (model.position < position) throw new Error(`not caught up to ${position}`);
+  }
+}
+
+@Module({ providers: [CountsFreshness, { provide: CACHE_FRESHNESS_PORT, useExisting: CountsFreshness }], exports: [CACHE_FRESHNESS_PORT] })
+class FreshnessModule {}
+
+describe('@CachedQuery with freshness (read-your-writes through the app port)', () => {
+  const start = async (withPort: boolean) => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [CqrsModule.forRoot(), StampedeCacheModule.forRoot({ isGlobal: true }), ...(withPort ? [FreshnessModule] : [])],
+      providers: [GetCountHandler],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    return app;
+  };
+
+  beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    Object.assign(model, { position: 5, loads: 0, lagging: false });
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('waits for the source, answers from the cache when new enough, and never from a value older than the minimum', async () => {
+    const app = await start(true);
+    try {
+      const bus = app.get(QueryBus);
+      await expect(bus.execute(new GetCountQuery())).resolves.toEqual({ value: { position: 5 }, cache: 'MISS', position: 5 });
+      await expect(bus.execute(new GetCountQuery(5))).resolves.toEqual({ value: { position: 5 }, cache: 'HIT', position: 5 });
+      expect(app.get(CountsFreshness).waits).toEqual([['counts', 5]]);
+
+      model.position = 8; // a write the cached value does not reflect yet
+      await expect(bus.execute(new GetCountQuery())).resolves.toMatchObject({ cache: 'HIT', position: 5 });
+      await expect(bus.execute(new GetCountQuery(8))).resolves.toEqual({ value: { position: 8 }, cache: 'MISS', position: 8 });
+      await expect(bus.execute(new GetCountQuery(9))).rejects.toThrow('not caught up to 9');
+
+      model.position = 10;
+      model.lagging = true; // the load still sees an older snapshot: read around the cache, never answer older
+      const read = await bus.execute(new GetCountQuery(10));
+      expect(read.cache).toBe('BYPASS');
+      expect(model.loads).toBe(4);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses to start when a query declares freshness and the app provides no port', async () => {
+    await expect(start(false)).rejects.toMatchObject({ code: 'CACHE.INVALID_OPTIONS' });
+  });
+});

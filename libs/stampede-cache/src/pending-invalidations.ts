@@ -1,0 +1,74 @@
+import type { CacheClock, CacheTimer } from './clock';
+
+/** The tag every entry carries; bumping it invalidates everything in the namespace. */
+export const ALL_TAG = '*';
+
+/**
+ * Invalidations that could not reach Redis, to be replayed when it answers again (an
+ * invalidation that did not happen in Redis would let other instances keep serving the
+ * superseded values). Bounded: beyond `max` distinct keys and tags it keeps only "all",
+ * and the replay invalidates the whole namespace. While anything is pending, `probe` (a
+ * Redis call through the circuit breaker, whose recovery replays them) runs every `periodMs`,
+ * so the replay does not wait for traffic.
+ */
+export class PendingInvalidations {
+  private keys = new Set<string>();
+  private tags = new Set<string>();
+  private everything = false;
+  private timer?: CacheTimer;
+
+  constructor(
+    private readonly max: number,
+    private readonly clock: CacheClock,
+    private readonly periodMs: number,
+    private readonly probe: () => Promise<unknown>,
+  ) {}
+
+  get size(): number {
+    return this.everything ? 1 : this.keys.size + this.tags.size;
+  }
+
+  addKey(id: string): void {
+    if (!this.everything) this.keys.add(id);
+    this.bound();
+  }
+
+  addTags(tags: string[]): void {
+    if (!this.everything) for (const tag of tags) this.tags.add(tag);
+    this.bound();
+  }
+
+  /** What is pending now (everything: the {@link ALL_TAG}); still counted until {@link done}. */
+  snapshot(): { keys: string[]; tags: string[] } {
+    return this.everything ? { keys: [], tags: [ALL_TAG] } : { keys: [...this.keys], tags: [...this.tags] };
+  }
+
+  /** Forgets what a replay delivered; what was added meanwhile stays. */
+  done(delivered: { keys: string[]; tags: string[] }): void {
+    if (delivered.tags.includes(ALL_TAG)) this.everything = false;
+    for (const id of delivered.keys) this.keys.delete(id);
+    for (const tag of delivered.tags) this.tags.delete(tag);
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.size === 0) return;
+    this.timer = this.clock.setTimer(async () => {
+      this.timer = undefined;
+      await this.probe();
+      this.schedule();
+    }, this.periodMs);
+  }
+
+  private bound(): void {
+    this.schedule();
+    if (this.tags.has(ALL_TAG) || this.keys.size + this.tags.size > this.max) {
+      this.everything = true;
+      this.keys.clear();
+      this.tags.clear();
+    }
+  }
+}
