@@ -39,10 +39,11 @@ export interface RunnerOptions {
 
 /**
  * Stand-by lengths, in polls: long while newer code runs elsewhere, short when this instance
- * merely has nothing to do. After losing its session or failing, an instance waits longer than a
- * standby's two-poll retry, so a healthy standby takes over rather than the instance in trouble.
+ * merely has nothing to do. After noticing it lost its session (or failing while holding), an
+ * instance waits two polls from then: a standby, which tries every two polls, notices the free
+ * lock first, so a healthy standby takes over rather than the instance in trouble.
  */
-export const STAND_BY_POLLS = { 'newer-code': 20, 'nothing-to-do': 4, 'lost-lock': 4 } as const;
+export const STAND_BY_POLLS = { 'newer-code': 20, 'nothing-to-do': 4, 'lost-lock': 2 } as const;
 
 /**
  * Runs one projection on the instance that holds its session advisory lock;
