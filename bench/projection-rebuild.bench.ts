@@ -66,9 +66,10 @@ async function rebuildInChild(): Promise<void> {
       const [s] = await es.projections.status();
       if (s.state === 'stopped-on-error' || s.state === 'rebuild-stopped-on-error') throw new Error(JSON.stringify(s));
       if (s.version === version && !s.rebuild) break;
-      if (s.rebuild && Date.now() - lastLog > 2000) {
+      if (s.rebuild?.position && Date.now() - lastLog > 2000) {
         lastLog = Date.now();
-        progress(`${base.name} v${version}: ${s.rebuild.percent}%  ${s.rebuild.eventsPerSecond} events/s  ETA ${s.rebuild.etaSeconds ?? '?'} s`);
+        const { percent, eventsPerSecond, etaSeconds } = s.rebuild;
+        progress(`${base.name} v${version}: ${percent}%  ${eventsPerSecond} events/s  ETA ${etaSeconds ?? '?'} s`);
       }
     }
     const seconds = Number(process.hrtime.bigint() - t) / 1e9;
@@ -108,7 +109,8 @@ async function growTo(es: EventStoreHandle, from: number, to: number): Promise<v
                    WHEN i < $3 THEN jsonb_build_object('firstName', 'Ada', 'lastName', 'L' || i, 'email', 'u' || i || '@example.com')
                    WHEN i % 3 = 0 THEN jsonb_build_object('amount', 1 + i % 9)
                    WHEN i % 3 = 1 THEN jsonb_build_object('points', 1 + i % 9, 'reason', 'r')
-                   ELSE jsonb_build_object('points', 1 + i % 9, 'reason', 'r', 'awardedAt', to_char(now(), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) END,
+                   ELSE jsonb_build_object('points', 1 + i % 9, 'reason', 'r',
+                                           'awardedAt', to_char(now(), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) END,
               jsonb_build_object('occurredAt', to_char(now(), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
          FROM generate_series($1::bigint, $2::bigint - 1) AS i`,
       [at, end, USERS],
@@ -153,13 +155,36 @@ function report(small: SizeFigures, large: SizeFigures, rssRatio: Record<string,
     console.log(`\nProjection rebuild over ${f.events} events (same machine, same PostgreSQL, same run)`);
     console.log(`  plain keyset SELECT (baseline):  ${f.selectPerSec.toFixed(0)} rows/s`);
     for (const name of Object.keys(f.rebuildPerSec)) {
-      console.log(`  rebuild ${name.padEnd(15)}        ${f.rebuildPerSec[name].toFixed(0)} events/s   ratio to SELECT ` +
-        `${f.ratioToSelect[name].toFixed(3)} (target >= 0.35)   peak RSS ${f.peakRssMb[name].toFixed(0)} MB, heap ${f.peakHeapMb[name].toFixed(0)} MB`);
+      console.log(`  rebuild ${name.padEnd(15)}        ${f.rebuildPerSec[name].toFixed(0)} events/s   ` +
+        `ratio to SELECT ${f.ratioToSelect[name].toFixed(3)} (target >= 0.35)   ` +
+        `peak RSS ${f.peakRssMb[name].toFixed(0)} MB, heap ${f.peakHeapMb[name].toFixed(0)} MB`);
     }
   }
   for (const [name, ratio] of Object.entries(rssRatio)) {
     console.log(`  RSS ratio ${large.events}/${small.events} events, ${name}: ${ratio.toFixed(2)}x (target <= 1.2x)`);
   }
+}
+
+/** JSON with both sizes, a throughput chart and a memory chart, into BENCH_OUT (the smoke test's temp dir) or docs/benchmarks. */
+function write(small: SizeFigures, large: SizeFigures, rssRatio: Record<string, number>): void {
+  const out = process.env.BENCH_OUT ?? join(__dirname, '../docs/benchmarks');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'projection-rebuild.json'), JSON.stringify({
+    date: new Date().toISOString(), command: 'npm run bench:rebuild', batchSize: BATCH ?? 2000,
+    // Top-level figures are the large run's, under the field names earlier runs used.
+    events: large.events, selectPerSec: large.selectPerSec, rebuildPerSec: large.rebuildPerSec,
+    peakRssMb: Math.max(...Object.values(large.peakRssMb)), peakHeapMb: Math.max(...Object.values(large.peakHeapMb)),
+    small, large, rssRatio, targets: { ratioToSelect: 0.35, rssRatio: 1.2 },
+  }, null, 2) + '\n');
+  const sizes = `${small.events} and ${large.events} events`;
+  writeBarChart(join(out, 'projection-rebuild.svg'), `Rebuild throughput vs plain SELECT (same run): ${sizes}`, '/s',
+    [small, large].flatMap((f) => [
+      { label: `plain SELECT, ${f.events} events`, value: f.selectPerSec, group: 'baseline' },
+      ...Object.entries(f.rebuildPerSec).map(([name, value]) => ({ label: `${name}, ${f.events} events`, value, group: 'rebuild' })),
+    ]));
+  writeBarChart(join(out, 'projection-rebuild-memory.svg'), `Peak RSS of the rebuilding process: ${sizes}`, 'MB',
+    [small, large].flatMap((f) =>
+      Object.entries(f.peakRssMb).map(([name, value]) => ({ label: `${name}, ${f.events} events`, value, group: `${f.events} events` }))));
 }
 
 async function main(): Promise<void> {
@@ -173,21 +198,7 @@ async function main(): Promise<void> {
     const large = await measureSize(es, 3);
     const rssRatio = Object.fromEntries(PROJECTIONS.map(({ name }) => [name, large.peakRssMb[name] / small.peakRssMb[name]]));
     report(small, large, rssRatio);
-    const out = process.env.BENCH_OUT ?? join(__dirname, '../docs/benchmarks');
-    mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, 'projection-rebuild.json'), JSON.stringify({
-      date: new Date().toISOString(), command: 'npm run bench:rebuild', batchSize: BATCH ?? 2000,
-      // Top-level figures are the large run's, under the field names earlier runs used.
-      events: large.events, selectPerSec: large.selectPerSec, rebuildPerSec: large.rebuildPerSec,
-      peakRssMb: Math.max(...Object.values(large.peakRssMb)), peakHeapMb: Math.max(...Object.values(large.peakHeapMb)),
-      small, large, rssRatio, targets: { ratioToSelect: 0.35, rssRatio: 1.2 },
-    }, null, 2) + '\n');
-    writeBarChart(join(out, 'projection-rebuild.svg'), `Rebuild throughput vs plain SELECT (same run): ${small.events} and ${large.events} events`, '/s', [
-      ...[small, large].flatMap((f) => [
-        { label: `plain SELECT, ${f.events} events`, value: f.selectPerSec, group: 'baseline' },
-        ...Object.entries(f.rebuildPerSec).map(([name, value]) => ({ label: `rebuild ${name}, ${f.events} events`, value, group: 'projection rebuild' })),
-      ]),
-    ]);
+    write(small, large, rssRatio);
   } finally {
     await es.close();
     await dropSchema(schema, URL);

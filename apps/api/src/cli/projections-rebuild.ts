@@ -55,12 +55,14 @@ async function rebuildAndFollow(es: EventStoreHandle, name: string): Promise<num
     const r = status.rebuild;
     if (r?.state === 'stopped-on-error' && r.error) {
       process.stderr.write('\n');
-      console.error(`Rebuild stopped on an error at position ${r.error.position} (phase ${r.error.phase}): ${r.error.code} ${r.error.reason}`);
+      const { position, phase, code, reason } = r.error;
+      console.error(`Rebuild stopped on an error at position ${position} (phase ${phase}): ${code} ${reason}`);
       console.error(`Fix and POST /admin/projections/${name}/retry {"phase":"rebuild"}, or: npm run projections:rebuild -- --abort ${name}`);
       return 1;
     }
     if (!r) return finished(status, startedAt, started);
-    const line = `${bar(r.percent)} ${r.percent.toFixed(1)}%  position ${r.position}/${status.head}  ${r.eventsPerSecond} events/s  ETA ${r.etaSeconds ?? '?'} s`;
+    const line = `${bar(r.percent)} ${r.percent.toFixed(1)}%  position ${r.position}/${status.head}  ` +
+      `${r.eventsPerSecond} events/s  ETA ${r.etaSeconds ?? '?'} s`;
     process.stderr.write(process.stderr.isTTY ? `\r${line.padEnd(100)}` : `${line}\n`);
   }
 }
@@ -73,7 +75,8 @@ function finished(status: ProjectionStatus, rebuildStartedAt: string, started: n
     return 1;
   }
   process.stderr.write(`\r${bar(100)} 100%`.padEnd(100) + '\n');
-  console.log(`Rebuilt ${status.name} v${status.version} to position ${status.checkpoint} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`Rebuilt ${status.name} v${status.version} to position ${status.checkpoint} in ${seconds} s`);
   return 0;
 }
 

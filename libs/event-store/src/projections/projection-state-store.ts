@@ -68,7 +68,8 @@ const SKIP = `WITH x AS (
          skipped = p.skipped
            || CASE WHEN x.live_hit THEN jsonb_build_array(jsonb_build_object('position', $3::bigint, 'at', now(), 'error', p.error))
                    ELSE '[]'::jsonb END
-           || CASE WHEN x.rebuild_hit THEN jsonb_build_array(jsonb_build_object('position', $3::bigint, 'at', now(), 'error', p.rebuild->'error'))
+           || CASE WHEN x.rebuild_hit
+                   THEN jsonb_build_array(jsonb_build_object('position', $3::bigint, 'at', now(), 'error', p.rebuild->'error'))
                    ELSE '[]'::jsonb END
     FROM x WHERE p.name = x.name AND (x.live_hit OR x.rebuild_hit)
   RETURNING x.live_hit, x.rebuild_hit`;

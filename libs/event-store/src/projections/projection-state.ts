@@ -93,7 +93,9 @@ export function toRow(r: any): ProjectionRow {
     position: Number(r.position),
     state: r.state,
     error: r.error,
-    rebuild: r.rebuild ? { ...r.rebuild, position: Number(r.rebuild.position), state: r.rebuild.state ?? 'running', error: r.rebuild.error ?? null } : null,
+    rebuild: r.rebuild
+      ? { ...r.rebuild, position: Number(r.rebuild.position), state: r.rebuild.state ?? 'running', error: r.rebuild.error ?? null }
+      : null,
     abortedRebuild: r.aborted_rebuild ?? null,
     skipped: r.skipped,
     updatedAt: new Date(r.updated_at).toISOString(),

@@ -24,7 +24,10 @@ export const PROJECTION_LIMITS = {
 } as const;
 
 /** Fills defaults and validates; the error names the option and its rule. */
-export function resolveProjectionsOptions(options: ProjectionsOptions, names: Record<keyof typeof PROJECTION_LIMITS, string>): ResolvedProjectionsOptions {
+export function resolveProjectionsOptions(
+  options: ProjectionsOptions,
+  names: Record<keyof typeof PROJECTION_LIMITS, string>,
+): ResolvedProjectionsOptions {
   const resolved = { ...options, clock: options.clock ?? systemClock } as ResolvedProjectionsOptions;
   for (const key of Object.keys(PROJECTION_LIMITS) as Array<keyof typeof PROJECTION_LIMITS>) {
     const { min, max, default: fallback } = PROJECTION_LIMITS[key];

@@ -64,7 +64,9 @@ export class ProjectionsService {
         onProgress: (row, head) => progress.report(row, head),
       });
       const lock = new LockConnection({ url: options.url, lockClass, name, boundMs: options.lockTimeoutMs, clock: options.clock });
-      const runner = new ProjectionRunner(name, lock, worker, { clock: options.clock, pollMs: options.pollMs, stopGraceMs: options.lockTimeoutMs });
+      const runner = new ProjectionRunner(name, lock, worker, {
+        clock: options.clock, pollMs: options.pollMs, stopGraceMs: options.lockTimeoutMs,
+      });
       this.registered.set(name, { projection, worker, runner });
     }
   }

@@ -97,7 +97,8 @@ export class BatchApplier {
     if (c.poison) {
       this.o.feed.reset();
       const p = c.poison;
-      this.logger.error(`${phase}: stopped at position ${p.position} (${p.type} v${p.schemaVersion}, stream ${p.streamId}): ${p.code} ${p.reason}`);
+      const where = `${p.type} v${p.schemaVersion}, stream ${p.streamId}`;
+      this.logger.error(`${phase}: stopped at position ${p.position} (${where}): ${p.code} ${p.reason}`);
     }
     if (phase === 'live') {
       row.position = c.to;
@@ -164,7 +165,8 @@ class ProjectionApplyError extends Error {
 function applyFailure(event: RecordedEvent, cause: unknown, phase: ProjectionPhase): ProjectionError {
   const { position, streamId, streamVersion, eventId, type, schemaVersion } = event;
   const reason = (cause as Error)?.message ?? String(cause);
-  return { position, streamId, streamVersion, eventId, type, schemaVersion, code: 'PROJECTION.APPLY_FAILED', reason, at: new Date().toISOString(), phase };
+  const at = new Date().toISOString();
+  return { position, streamId, streamVersion, eventId, type, schemaVersion, code: 'PROJECTION.APPLY_FAILED', reason, at, phase };
 }
 
 /** Connection loss (08), transaction rollback (40: serialization, deadlock), operator intervention (57P) or a closed pool. */

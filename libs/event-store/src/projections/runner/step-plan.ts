@@ -32,7 +32,8 @@ export function planStep(row: ProjectionRow, code: number): StepPlan {
 
 /** Why an instance stands by, for the log. */
 export function standByMessage(row: ProjectionRow, code: number, reason: 'newer-code' | 'nothing-to-do'): string {
-  const stored = `the store has ${row.name} live at v${row.version}` + (row.rebuild ? `, a v${row.rebuild.version} rebuild ${row.rebuild.state}` : '');
+  const rebuild = row.rebuild ? `, a v${row.rebuild.version} rebuild ${row.rebuild.state}` : '';
+  const stored = `the store has ${row.name} live at v${row.version}${rebuild}`;
   return reason === 'newer-code'
     ? `this instance has ${row.name} v${code} but ${stored}: standing by for a newer instance`
     : `this instance has ${row.name} v${code} and ${stored}: nothing it may apply, standing by` +
