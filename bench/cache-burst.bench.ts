@@ -6,7 +6,7 @@
  * Baseline: the naive get -> miss -> compute -> set pattern (what @nestjs/cache-manager's
  * CacheInterceptor does), mounted as a bare Express route in each app process: the very
  * same aggregation (the app's own handler, same pool, same COMPUTE_MS pad) behind a plain
- * Redis GET / SET PX. Prints figures and ratios, writes docs/benchmarks/cache-burst.{json,svg}.
+ * Redis GET / SET PX. Prints figures and ratios, writes <BENCH_OUT or docs/benchmarks>/cache-burst.{json,svg}.
  */
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ import { GetTrendingHandler } from '../apps/api/src/leaderboard/queries/get-tren
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
 import { forkInstance, stopInstance } from './app-instances';
+import { benchOutDir } from './bench-env';
 import { writeBarChart } from './chart';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
@@ -227,7 +228,7 @@ function report(ours: ReturnType<typeof summarise>, naive: ReturnType<typeof sum
   console.log(`  X-Cache (stampede-cache): ${JSON.stringify(ours.xCache)}`);
   console.log('  The baseline route skips Nest\'s pipeline (pipes, CQRS, filter), which favours it on per-request overhead.');
 
-  const out = join(__dirname, '../docs/benchmarks');
+  const out = benchOutDir();
   const config = { burst: BURST, instances: INSTANCES, rounds: ROUNDS, ttlMs: TTL_MS, computeMs: COMPUTE_MS, cpus: cpus().length, node: process.version };
   const figures: Array<[string, (s: typeof ours) => number]> = [
     ['factory runs / burst', (s) => s.factoryRunsMean], ['p50 latency (ms)', (s) => s.latencyMs.p50], ['p99 latency (ms)', (s) => s.latencyMs.p99],

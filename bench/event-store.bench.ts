@@ -2,7 +2,7 @@
  * Event store benchmark: append and verify throughput, each against a
  * baseline measured in the same run on the same PostgreSQL.
  *   npm run bench:event-store            (EVENTS=100000 CLIENTS=16 APPENDS=4000)
- * Prints figures and ratios, writes docs/benchmarks/event-store.{json,svg}.
+ * Prints figures and ratios, writes <BENCH_OUT or docs/benchmarks>/event-store.{json,svg}.
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createEventStore, verifyStore } from '@app/event-store';
 import { userEvents } from '../apps/api/src/users/events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { benchOutDir } from './bench-env';
 import { writeBarChart } from './chart';
 import { plainSelectAll } from './plain-select';
 
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     console.log(`  baseline plain INSERT transactions:      ${results.plainInsertPerSec.toFixed(0)} /s   ratio ${ratio(results.appendPerSec, results.plainInsertPerSec)}`);
     console.log(`  verify (${total} events, upcast+validate): ${results.verifyPerSec.toFixed(0)} events/s`);
     console.log(`  baseline plain SELECT of the same rows:  ${results.selectPerSec.toFixed(0)} rows/s   ratio ${ratio(results.verifyPerSec, results.selectPerSec)}`);
-    const out = join(__dirname, '../docs/benchmarks');
+    const out = benchOutDir();
     writeFileSync(join(out, 'event-store.json'), JSON.stringify({ date: new Date().toISOString(), clients: CLIENTS, appends: APPENDS, ...results }, null, 2) + '\n');
     writeBarChart(join(out, 'event-store.svg'), 'Event store throughput vs baselines (same run)', '/s', [
       { label: 'plain INSERT txns', value: results.plainInsertPerSec, group: 'baseline' },

@@ -10,11 +10,12 @@
  * Prints figures and ratios, writes <BENCH_OUT or docs/benchmarks>/projection-rebuild.{json,svg}.
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEventStore, type EventStoreHandle, type Projection } from '@app/event-store';
 import { appEventStore } from '../apps/api/src/app-event-store';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { benchOutDir, environment } from './bench-env';
 import { writeBarChart } from './chart';
 import { plainSelectAll } from './plain-select';
 
@@ -165,12 +166,11 @@ function report(small: SizeFigures, large: SizeFigures, rssRatio: Record<string,
   }
 }
 
-/** JSON with both sizes, a throughput chart and a memory chart, into BENCH_OUT (the smoke test's temp dir) or docs/benchmarks. */
+/** JSON with both sizes, a throughput chart and a memory chart, into BENCH_OUT (the smoke test's) or docs/benchmarks. */
 function write(small: SizeFigures, large: SizeFigures, rssRatio: Record<string, number>): void {
-  const out = process.env.BENCH_OUT ?? join(__dirname, '../docs/benchmarks');
-  mkdirSync(out, { recursive: true });
+  const out = benchOutDir();
   writeFileSync(join(out, 'projection-rebuild.json'), JSON.stringify({
-    date: new Date().toISOString(), command: 'npm run bench:rebuild', batchSize: BATCH ?? 2000,
+    date: new Date().toISOString(), command: 'npm run bench:rebuild', ...environment(), batchSize: BATCH ?? 2000,
     // Top-level figures are the large run's, under the field names earlier runs used.
     events: large.events, selectPerSec: large.selectPerSec, rebuildPerSec: large.rebuildPerSec,
     peakRssMb: Math.max(...Object.values(large.peakRssMb)), peakHeapMb: Math.max(...Object.values(large.peakHeapMb)),

@@ -6,7 +6,7 @@
  *    counted in the log. Baseline in the same run: DUPLICATES/4 sequential retries without a key.
  * 2. Concurrent registrations of one email: for each of EMAILS addresses, REGISTRATIONS at
  *    once over the instances (mixed case); users created are counted in the log.
- * Prints figures and writes docs/benchmarks/write-path.json. Exits 1 if a promise broke.
+ * Prints figures and writes <BENCH_OUT or docs/benchmarks>/write-path.json. Exits 1 if a promise broke.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -17,6 +17,7 @@ import { createApp } from '../apps/api/src/bootstrap';
 import { loadConfig } from '../apps/api/src/config/app-config';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { forkInstance, stopInstance } from './app-instances';
+import { benchOutDir } from './bench-env';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const INSTANCES = Number(process.env.INSTANCES ?? 2);
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
     console.log(`  baseline, the same retries without a key: ${baselineSent} requests -> ${baselineAppended} events appended`);
     console.log(`Unique emails: ${EMAILS * REGISTRATIONS} concurrent registrations of ${EMAILS} emails over ${INSTANCES} instances -> ${usersCreated} users created`);
     console.log(`  statuses: ${JSON.stringify(report.emails.statuses)}`);
-    writeFileSync(join(__dirname, '../docs/benchmarks/write-path.json'), JSON.stringify(report, null, 2) + '\n');
+    writeFileSync(join(benchOutDir(), 'write-path.json'), JSON.stringify(report, null, 2) + '\n');
     if (appended !== KEYS || usersCreated !== EMAILS) process.exitCode = 1;
   } finally {
     await Promise.all(children.map(stopInstance));

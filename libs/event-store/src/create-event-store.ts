@@ -26,7 +26,7 @@ export interface EventStoreHandle {
  * fails here, before any connection is made. Usable without Nest (CLI tools).
  */
 export async function createEventStore(options: EventStoreOptions): Promise<EventStoreHandle> {
-  const registry = new EventRegistry(options.events);
+  const registry = new EventRegistry(options.events, { decoding: options.decoding });
   const schema = options.schema ?? 'event_store';
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid event store schema name "${schema}"`);
   if (!options.url) throw new Error('EventStore needs a PostgreSQL `url`');

@@ -1,6 +1,7 @@
 import type { MigrationInterface } from 'typeorm';
 import type { Projection } from './projections/projection';
 import type { EventDefinition } from './registry/event-definition';
+import type { DecodingMode } from './registry/shape-codec';
 
 /** Options of `EventStoreModule.forRoot` / `createEventStore`. */
 export interface EventStoreOptions {
@@ -40,4 +41,10 @@ export interface EventStoreOptions {
    * holder's session within it; a standby takes over at most two polls later.
    */
   projectionLockTimeoutMs?: number;
+  /**
+   * How stored events are validated and instantiated. `'compiled'` (default): each shape's
+   * class-validator metadata is compiled once; `'class-validator'`: plainToInstance + validateSync
+   * on every event (the reference path; same results, several times slower).
+   */
+  decoding?: DecodingMode;
 }

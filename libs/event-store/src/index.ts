@@ -9,6 +9,8 @@ export type { EventToWrite } from './postgres/append';
 export { MAX_EVENTS_PER_APPEND, MAX_STREAM_ID_LENGTH } from './postgres/append';
 export { quoteIdent, schemaOf } from './postgres/migrations/schema-of';
 export { EventRegistry } from './registry/event-registry';
+export type { EventRegistryOptions } from './registry/event-registry';
+export type { DecodingMode } from './registry/shape-codec';
 export { defineEvent } from './registry/event-definition';
 export type { ClassOf, EventDefinition, HistoricVersion, UpcastContext, Upcaster } from './registry/event-definition';
 export { EventSourcedAggregate } from './aggregate/event-sourced-aggregate';

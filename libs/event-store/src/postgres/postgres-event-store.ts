@@ -134,19 +134,36 @@ export class EventStore {
 
   /** The global log in position order, upcast. Never skips an event committed late (see ADR 0002). */
   async *readAll<E = unknown>(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent<E>> {
-    for await (const stored of this.readAllStored(options)) yield this.registry.upcast<E>(stored);
+    for await (const rows of this.readAllBatches(options)) {
+      for (const row of rows) yield this.registry.upcast<E>(row);
+    }
   }
 
   /** The global log exactly as stored, in position order, in batches of `batchSize` rows. */
   async *readAllStored(options: ReadAllOptions = {}): AsyncGenerator<StoredEvent> {
-    let from = options.fromPosition ?? 1;
+    for await (const rows of this.readAllBatches(options)) yield* rows;
+  }
+
+  /**
+   * The global log exactly as stored, one array per batch of `batchSize` rows (default 1000),
+   * for callers that process whole batches (verify, export) without per-event async overhead.
+   * The next batch is fetched while the caller works through this one, so the database and the
+   * caller's decoding overlap; at most one query is in flight, and each batch still holds only
+   * settled transactions, so fetching early never skips a late commit.
+   */
+  async *readAllBatches(options: ReadAllOptions = {}): AsyncGenerator<StoredEvent[]> {
     const to = options.toPosition ?? Number.MAX_SAFE_INTEGER;
     const batch = positiveInt(options.batchSize ?? 1000, 'batchSize');
-    for (;;) {
-      const rows = await this.readBatch(from, to, batch);
-      for (const row of rows) yield row;
-      if (rows.length < batch) return;
-      from = rows[rows.length - 1].position + 1;
+    let next: Promise<StoredEvent[]> | undefined = this.readBatch(options.fromPosition ?? 1, to, batch);
+    try {
+      while (next) {
+        const rows: StoredEvent[] = await next;
+        next = rows.length === batch ? this.readBatch(rows[rows.length - 1].position + 1, to, batch) : undefined;
+        if (rows.length) yield rows;
+      }
+    } finally {
+      // The caller stopped early: nobody awaits the prefetch, so its failure must not go unhandled.
+      next?.catch(() => undefined);
     }
   }
 

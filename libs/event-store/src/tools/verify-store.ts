@@ -52,23 +52,30 @@ export async function verifyStore(store: EventStore, options: VerifyOptions = {}
       head,
       eventsPerSecond: Math.round((report.checked * 1000) / Math.max(1, Date.now() - started)),
     });
-  for await (const stored of store.readAllStored({ batchSize: options.batchSize ?? 2000, toPosition: head })) {
-    position = stored.position;
-    report.checked++;
-    const versions = (report.byType[stored.type] ??= {});
-    versions[`v${stored.schemaVersion}`] = (versions[`v${stored.schemaVersion}`] ?? 0) + 1;
-    try {
-      store.registry.upcast(stored);
-    } catch (error) {
-      if (!(error instanceof EventReadError)) throw error;
-      report.failureCount++;
-      if (report.failures.length < maxFailures) {
-        report.failures.push({ ...error.location, code: error.code, reason: error.reason });
+  for await (const batch of store.readAllBatches({ batchSize: options.batchSize ?? 2000, toPosition: head })) {
+    for (const stored of batch) {
+      position = stored.position;
+      report.checked++;
+      const versions = (report.byType[stored.type] ??= {});
+      const version = versionKey(stored.schemaVersion);
+      versions[version] = (versions[version] ?? 0) + 1;
+      try {
+        store.registry.upcast(stored);
+      } catch (error) {
+        if (!(error instanceof EventReadError)) throw error;
+        report.failureCount++;
+        if (report.failures.length < maxFailures) {
+          report.failures.push({ ...error.location, code: error.code, reason: error.reason });
+        }
       }
+      if (report.checked % every === 0) progress();
     }
-    if (report.checked % every === 0) progress();
   }
   report.durationMs = Date.now() - started;
   progress();
   return report;
 }
+
+const VERSION_KEYS = Array.from({ length: 32 }, (_, v) => `v${v}`);
+/** "v3": cached for the usual versions, since verify counts every event. */
+const versionKey = (version: number) => VERSION_KEYS[version] ?? `v${version}`;
