@@ -4,7 +4,7 @@ import {
 } from '../../../libs/event-store/src/testing/balances-projection';
 import { eventually } from '../../../test/eventually';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
-import { TcpProxy } from './tcp-proxy';
+import { TcpProxy } from '../../../test/tcp-proxy';
 
 const NAME = 'freeze_bal';
 const TOTAL = 6_000;
