@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EVENT_STORE_HANDLE, type EventStoreHandle } from '@app/event-store';
 import { buildCacheKey, CachedQuery, type CachedQueryHandler } from '@app/stampede-cache';
 import { AppConfig } from '../../../config/app-config';
-import { readModelOf } from '../../../read-side/read-model';
+import { fromReadModel, readModelOf } from '../../../read-side/read-model';
 import { LEADERBOARD_TAG, pointsLedgerProjection } from '../../points-ledger.projection';
 import { GetTrendingQuery, TRENDING_WINDOWS } from './get-trending.query';
 import type { Trending } from './trending.view';
@@ -37,9 +37,11 @@ export class GetTrendingHandler implements CachedQueryHandler<GetTrendingQuery, 
   private async compute(window: GetTrendingQuery['window'], limit: number): Promise<Trending> {
     const started = Date.now();
     const table = (name: string) => this.es.projections.tableName(name);
-    const rows: Array<{ checkpoint: string; user_id: string | null; first_name: string; last_name: string; points: string }> =
-      await this.es.dataSource.query(
-        `WITH checkpoint AS (SELECT position FROM ${table('projections')} WHERE name = $3),
+    type Row = { checkpoint: string; user_id: string | null; first_name: string; last_name: string; points: string };
+    const rows: Row[] = await fromReadModel(
+      () =>
+        this.es.dataSource.query(
+          `WITH checkpoint AS (SELECT position FROM ${table('projections')} WHERE name = $3),
               top AS (
                 SELECT l.user_id, sum(l.points) AS points
                   FROM ${table('points_ledger')} l
@@ -52,8 +54,10 @@ export class GetTrendingHandler implements CachedQueryHandler<GetTrendingQuery, 
            LEFT JOIN top t ON true
            LEFT JOIN ${table('ledger_names')} n ON n.user_id = t.user_id
           ORDER BY t.points DESC NULLS LAST, t.user_id`,
-        [TRENDING_WINDOWS[window], limit, pointsLedgerProjection.name],
-      );
+          [TRENDING_WINDOWS[window], limit, pointsLedgerProjection.name],
+        ),
+      [],
+    );
     const pad = this.config.TRENDING_MIN_COMPUTE_MS - (Date.now() - started);
     if (pad > 0) await sleep(pad);
     return {
