@@ -1,117 +1,211 @@
 /**
- * Projection rebuild benchmark: rebuild throughput of the app's two read
- * models over a 100k+ event log with mixed historic versions, against a plain
- * SELECT stream of the same rows in the same run, plus peak memory.
- *   npm run bench:rebuild          (EVENTS=120000)
+ * Projection rebuild benchmark: a full rebuild of each of the app's read
+ * models against a plain keyset SELECT of the same rows in the same run, at
+ * SMALL and again at LARGE events (the same log, grown in place), with the
+ * peak RSS of the rebuilding process at each size (flat memory: target
+ * RSS at LARGE <= 1.2x RSS at SMALL).
+ *   npm run bench:rebuild       (SMALL=100000 LARGE=1000000; BATCH=… sets the batch size)
+ * Each rebuild is a deploy of the next projection version in a fresh process,
+ * so no run inherits another's heap and the live model is not applied meanwhile.
  * Prints figures and ratios, writes <BENCH_OUT or docs/benchmarks>/projection-rebuild.{json,svg}.
  */
+import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEventStore, type EventStoreHandle } from '@app/event-store';
+import { createEventStore, type EventStoreHandle, type Projection } from '@app/event-store';
 import { appEventStore } from '../apps/api/src/app-event-store';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
-import { benchOutDir } from './bench-env';
+import { benchOutDir, environment } from './bench-env';
 import { writeBarChart } from './chart';
 import { plainSelectAll } from './plain-select';
 
 const URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
-const EVENTS = Number(process.env.EVENTS ?? 120_000);
+const SMALL = Number(process.env.SMALL ?? 100_000);
+const LARGE = Number(process.env.LARGE ?? 1_000_000);
+const BATCH = process.env.BATCH ? Number(process.env.BATCH) : undefined;
 const USERS = 5000;
-const log = (s: string) => process.stderr.write(`  ${s}\n`);
+const SEED_CHUNK = 100_000;
+const PROJECTIONS: Projection[] = appEventStore.projections;
+const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
-/** Seeds users (v1/v2 registrations) and awards (v1/v2/v3) with gap-free stream versions. */
-async function seed(es: EventStoreHandle, schema: string): Promise<number> {
-  await es.dataSource.query(
-    `INSERT INTO "${schema}".events (event_id, stream_id, stream_version, type, schema_version, data, metadata)
-     SELECT gen_random_uuid(), 'user-' || md5((i % $2)::text)::uuid, (i / $2) + 1,
-            CASE WHEN i < $2 THEN 'UserRegistered' ELSE 'PointsAwarded' END,
-            CASE WHEN i < $2 THEN 1 + i % 2 ELSE 1 + i % 3 END,
-            CASE WHEN i < $2 AND i % 2 = 0 THEN jsonb_build_object('fullName', 'Jean Claude ' || i, 'email', 'u' || i || '@example.com')
-                 WHEN i < $2 THEN jsonb_build_object('firstName', 'Ada', 'lastName', 'L' || i, 'email', 'u' || i || '@example.com')
-                 WHEN i % 3 = 0 THEN jsonb_build_object('amount', 1 + i % 9)
-                 WHEN i % 3 = 1 THEN jsonb_build_object('points', 1 + i % 9, 'reason', 'r')
-                 ELSE jsonb_build_object('points', 1 + i % 9, 'reason', 'r', 'awardedAt', to_char(now(), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) END,
-            jsonb_build_object('occurredAt', to_char(now(), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-       FROM generate_series(0, $1 - 1) AS i`,
-    [EVENTS, USERS],
-  );
-  return EVENTS;
+/** What one rebuild in a fresh process measured. */
+interface RebuildFigures {
+  projection: string;
+  events: number;
+  perSec: number;
+  /** Peak resident set size of the rebuilding process (getrusage maxrss). */
+  peakRssMb: number;
+  peakHeapMb: number;
+}
+
+/** Figures at one log size. */
+interface SizeFigures {
+  events: number;
+  selectPerSec: number;
+  rebuildPerSec: Record<string, number>;
+  ratioToSelect: Record<string, number>;
+  peakRssMb: Record<string, number>;
+  peakHeapMb: Record<string, number>;
+}
+
+/** Child role: deploy version VERSION of PROJECTION, time its rebuild to the switch, report to the parent. */
+async function rebuildInChild(): Promise<void> {
+  const base = PROJECTIONS.find((p) => p.name === process.env.PROJECTION)!;
+  const version = Number(process.env.VERSION);
+  const es = await createEventStore({
+    url: URL, schema: process.env.BENCH_SCHEMA!, events: appEventStore.events, runMigrations: false, projectionBatchSize: BATCH,
+    projections: [{ ...base, version }],
+  });
+  let peakHeap = 0;
+  const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 25);
+  try {
+    const head = await es.store.headPosition();
+    const t = process.hrtime.bigint();
+    await es.projections.start();
+    for (let lastLog = 0; ; ) {
+      await new Promise((r) => setTimeout(r, 20));
+      const [s] = await es.projections.status();
+      if (s.state === 'stopped-on-error' || s.state === 'rebuild-stopped-on-error') throw new Error(JSON.stringify(s));
+      if (s.version === version && !s.rebuild) break;
+      if (s.rebuild?.position && Date.now() - lastLog > 2000) {
+        lastLog = Date.now();
+        const { percent, eventsPerSecond, etaSeconds } = s.rebuild;
+        progress(`${base.name} v${version}: ${percent}%  ${eventsPerSecond} events/s  ETA ${etaSeconds ?? '?'} s`);
+      }
+    }
+    const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+    const figures: RebuildFigures = {
+      projection: base.name, events: head, perSec: head / seconds,
+      peakRssMb: (process.resourceUsage().maxRSS * 1024) / 1e6, peakHeapMb: peakHeap / 1e6,
+    };
+    process.send!(figures);
+  } finally {
+    clearInterval(sampler);
+    await es.close();
+  }
+}
+
+function rebuildInFreshProcess(schema: string, projection: string, version: number): Promise<RebuildFigures> {
+  const child = fork(__filename, ['--child'], {
+    execArgv: ['-r', '@swc-node/register'],
+    env: { ...process.env, BENCH_SCHEMA: schema, PROJECTION: projection, VERSION: String(version) },
+  });
+  return new Promise((resolve, reject) => {
+    let figures: RebuildFigures | undefined;
+    child.on('message', (m: RebuildFigures) => (figures = m));
+    child.on('exit', (code) => (figures ? resolve(figures) : reject(new Error(`rebuild process exited with ${code}`))));
+  });
+}
+
+/** Appends events [from, to): users registered in v1 and v2, awards in v1, v2 and v3 (every upcaster runs); gap-free streams. */
+async function growTo(es: EventStoreHandle, from: number, to: number): Promise<void> {
+  for (let at = from; at < to; at += SEED_CHUNK) {
+    const end = Math.min(to, at + SEED_CHUNK);
+    await es.dataSource.query(
+      `INSERT INTO "${es.schema}".events (event_id, stream_id, stream_version, type, schema_version, data, metadata)
+       SELECT gen_random_uuid(), 'user-' || md5((i % $3)::text)::uuid, (i / $3) + 1,
+              CASE WHEN i < $3 THEN 'UserRegistered' ELSE 'PointsAwarded' END,
+              CASE WHEN i < $3 THEN 1 + i % 2 ELSE 1 + i % 3 END,
+              CASE WHEN i < $3 AND i % 2 = 0 THEN jsonb_build_object('fullName', 'Jean Claude ' || i, 'email', 'u' || i || '@example.com')
+                   WHEN i < $3 THEN jsonb_build_object('firstName', 'Ada', 'lastName', 'L' || i, 'email', 'u' || i || '@example.com')
+                   WHEN i % 3 = 0 THEN jsonb_build_object('amount', 1 + i % 9)
+                   WHEN i % 3 = 1 THEN jsonb_build_object('points', 1 + i % 9, 'reason', 'r')
+                   ELSE jsonb_build_object('points', 1 + i % 9, 'reason', 'r',
+                                           'awardedAt', to_char(now(), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) END,
+              jsonb_build_object('occurredAt', to_char(now(), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+         FROM generate_series($1::bigint, $2::bigint - 1) AS i`,
+      [at, end, USERS],
+    );
+    progress(`seeded ${end}/${to} events`);
+  }
+  await es.dataSource.query(`VACUUM ANALYZE "${es.schema}".events`);
+  while ((await es.store.headPosition()) < to) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** Creates the projections' rows and empty v1 tables on the empty log, so each measured run is a version-bump rebuild. */
+async function registerV1(schema: string): Promise<void> {
+  const es = await createEventStore({ url: URL, schema, events: appEventStore.events, projections: PROJECTIONS, projectionPollMs: 20 });
+  try {
+    await es.projections.start();
+    while (!(await es.projections.status()).every((s) => s.activeHere)) await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    await es.close();
+  }
+}
+
+async function measureSize(es: EventStoreHandle, version: number): Promise<SizeFigures> {
+  const events = await es.store.headPosition();
+  progress(`baseline: plain keyset SELECT of the ${events} rows (batches of 500)`);
+  const t = process.hrtime.bigint();
+  const selected = await plainSelectAll(URL, es.schema, 500);
+  const selectPerSec = selected / (Number(process.hrtime.bigint() - t) / 1e9);
+  const figures: SizeFigures = { events, selectPerSec, rebuildPerSec: {}, ratioToSelect: {}, peakRssMb: {}, peakHeapMb: {} };
+  for (const { name } of PROJECTIONS) {
+    progress(`rebuild ${name} to v${version} over ${events} events in a fresh process`);
+    const r = await rebuildInFreshProcess(es.schema, name, version);
+    figures.rebuildPerSec[name] = r.perSec;
+    figures.ratioToSelect[name] = r.perSec / selectPerSec;
+    figures.peakRssMb[name] = r.peakRssMb;
+    figures.peakHeapMb[name] = r.peakHeapMb;
+  }
+  return figures;
+}
+
+function report(small: SizeFigures, large: SizeFigures, rssRatio: Record<string, number>): void {
+  for (const f of [small, large]) {
+    console.log(`\nProjection rebuild over ${f.events} events (same machine, same PostgreSQL, same run)`);
+    console.log(`  plain keyset SELECT (baseline):  ${f.selectPerSec.toFixed(0)} rows/s`);
+    for (const name of Object.keys(f.rebuildPerSec)) {
+      console.log(`  rebuild ${name.padEnd(15)}        ${f.rebuildPerSec[name].toFixed(0)} events/s   ` +
+        `ratio to SELECT ${f.ratioToSelect[name].toFixed(3)} (target >= 0.35)   ` +
+        `peak RSS ${f.peakRssMb[name].toFixed(0)} MB, heap ${f.peakHeapMb[name].toFixed(0)} MB`);
+    }
+  }
+  for (const [name, ratio] of Object.entries(rssRatio)) {
+    console.log(`  RSS ratio ${large.events}/${small.events} events, ${name}: ${ratio.toFixed(2)}x (target <= 1.2x)`);
+  }
+}
+
+/** JSON with both sizes, a throughput chart and a memory chart, into BENCH_OUT (the smoke test's) or docs/benchmarks. */
+function write(small: SizeFigures, large: SizeFigures, rssRatio: Record<string, number>): void {
+  const out = benchOutDir();
+  writeFileSync(join(out, 'projection-rebuild.json'), JSON.stringify({
+    date: new Date().toISOString(), command: 'npm run bench:rebuild', ...environment(), batchSize: BATCH ?? 2000,
+    // Top-level figures are the large run's, under the field names earlier runs used.
+    events: large.events, selectPerSec: large.selectPerSec, rebuildPerSec: large.rebuildPerSec,
+    peakRssMb: Math.max(...Object.values(large.peakRssMb)), peakHeapMb: Math.max(...Object.values(large.peakHeapMb)),
+    small, large, rssRatio, targets: { ratioToSelect: 0.35, rssRatio: 1.2 },
+  }, null, 2) + '\n');
+  const sizes = `${small.events} and ${large.events} events`;
+  writeBarChart(join(out, 'projection-rebuild.svg'), `Rebuild throughput vs plain SELECT (same run): ${sizes}`, '/s',
+    [small, large].flatMap((f) => [
+      { label: `plain SELECT, ${f.events} events`, value: f.selectPerSec, group: 'baseline' },
+      ...Object.entries(f.rebuildPerSec).map(([name, value]) => ({ label: `${name}, ${f.events} events`, value, group: 'rebuild' })),
+    ]));
+  writeBarChart(join(out, 'projection-rebuild-memory.svg'), `Peak RSS of the rebuilding process: ${sizes}`, 'MB',
+    [small, large].flatMap((f) =>
+      Object.entries(f.peakRssMb).map(([name, value]) => ({ label: `${name}, ${f.events} events`, value, group: `${f.events} events` }))));
 }
 
 async function main(): Promise<void> {
   const schema = uniqueSchema('bench_rebuild');
-  const es = await createEventStore({
-    url: URL, schema, ...appEventStore, projectionPollMs: 100,
-    projectionBatchSize: process.env.BATCH ? Number(process.env.BATCH) : undefined,
-  });
-  let peakRss = 0;
-  let peakHeap = 0;
-  const sampler = setInterval(() => {
-    const m = process.memoryUsage();
-    peakRss = Math.max(peakRss, m.rss);
-    peakHeap = Math.max(peakHeap, m.heapUsed);
-  }, 50);
+  const es = await createEventStore({ url: URL, schema, events: appEventStore.events });
   try {
-    log(`seeding ${EVENTS} events (${USERS} users, mixed schema versions)`);
-    const total = await seed(es, schema);
-    log('initial build of both projections');
-    await es.projections.start();
-    await waitIdle(es, total);
-    const baselineRss = process.memoryUsage().rss;
-    peakRss = 0;
-    peakHeap = 0;
-
-    log('baseline: plain SELECT stream of the same rows (batches of 500)');
-    const t0 = process.hrtime.bigint();
-    const selected = await plainSelectAll(URL, schema, 500);
-    const selectMs = Number(process.hrtime.bigint() - t0) / 1e6;
-
-    const results: Record<string, number> = {};
-    for (const { name } of appEventStore.projections) {
-      log(`rebuild ${name}`);
-      const t = process.hrtime.bigint();
-      await es.projections.rebuild(name);
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 200));
-        const s = (await es.projections.status()).find((p) => p.name === name)!;
-        if (s.state === 'stopped-on-error') throw new Error(`${name} stopped: ${JSON.stringify(s.lastError)}`);
-        if (!s.rebuild) break;
-        log(`  ${s.rebuild.percent}%  ${s.rebuild.eventsPerSecond} events/s  ETA ${s.rebuild.etaSeconds ?? '?'} s`);
-      }
-      results[name] = total / (Number(process.hrtime.bigint() - t) / 1e9);
-    }
-    const selectPerSec = selected / (selectMs / 1000);
-    console.log(`\nProjection rebuild over ${total} events (same machine, same PostgreSQL, same run)`);
-    console.log(`  plain SELECT stream (baseline):   ${selectPerSec.toFixed(0)} rows/s`);
-    for (const [name, rate] of Object.entries(results)) {
-      console.log(`  rebuild ${name.padEnd(15)}         ${rate.toFixed(0)} events/s   ratio to SELECT ${(rate / selectPerSec).toFixed(3)}`);
-    }
-    console.log(`  peak RSS during baseline+rebuilds: ${(peakRss / 1e6).toFixed(0)} MB (after seed/initial build: ${(baselineRss / 1e6).toFixed(0)} MB); peak heap ${(peakHeap / 1e6).toFixed(0)} MB`);
-    const out = benchOutDir();
-    writeFileSync(join(out, 'projection-rebuild.json'), JSON.stringify({
-      date: new Date().toISOString(), events: total, selectPerSec, rebuildPerSec: results, peakRssMb: peakRss / 1e6, peakHeapMb: peakHeap / 1e6,
-    }, null, 2) + '\n');
-    writeBarChart(join(out, 'projection-rebuild.svg'), `Rebuild throughput over ${total} events vs plain SELECT (same run)`, '/s', [
-      { label: 'plain SELECT stream', value: selectPerSec, group: 'baseline' },
-      ...Object.entries(results).map(([name, value]) => ({ label: `rebuild ${name}`, value, group: 'projection rebuild' })),
-    ]);
+    await registerV1(schema);
+    await growTo(es, 0, SMALL);
+    const small = await measureSize(es, 2);
+    await growTo(es, SMALL, LARGE);
+    const large = await measureSize(es, 3);
+    const rssRatio = Object.fromEntries(PROJECTIONS.map(({ name }) => [name, large.peakRssMb[name] / small.peakRssMb[name]]));
+    report(small, large, rssRatio);
+    write(small, large, rssRatio);
   } finally {
-    clearInterval(sampler);
     await es.close();
     await dropSchema(schema, URL);
   }
 }
 
-async function waitIdle(es: EventStoreHandle, total: number): Promise<void> {
-  for (;;) {
-    const all = await es.projections.status();
-    if (all.every((p) => p.lag === 0 && p.checkpoint >= total && !p.rebuild)) return;
-    if (all.some((p) => p.state === 'stopped-on-error')) throw new Error(JSON.stringify(all));
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-main().catch((e) => {
+(process.argv.includes('--child') ? rebuildInChild() : main()).catch((e) => {
   console.error(e);
   process.exit(1);
 });

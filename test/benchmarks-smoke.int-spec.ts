@@ -25,7 +25,10 @@ const BENCHES: Bench[] = [
   { script: 'bench:read', env: { EVENTS: '2000', ROUNDS: '1' }, writes: ['event-read.json', 'event-read.svg'], figure: (j) => j.verifyPerSec },
   { script: 'bench:memory', env: { SMALL: '1000', LARGE: '3000' }, writes: ['read-memory.json', 'read-memory.svg'], figure: (j) => j.large.peakRssMb },
   { script: 'bench:event-store', env: { EVENTS: '2000', APPENDS: '100', CLIENTS: '4', ROUNDS: '1', BULK: '2000', BULK_ROUNDS: '1', BATCH: '500' }, writes: ['event-store.json', 'event-store.svg'], figure: (j) => j.appendPerSec },
-  { script: 'bench:rebuild', env: { EVENTS: '6000' }, writes: ['projection-rebuild.json', 'projection-rebuild.svg'], figure: (j) => j.selectPerSec },
+  {
+    script: 'bench:rebuild', env: { SMALL: '3000', LARGE: '6000' },
+    writes: ['projection-rebuild.json', 'projection-rebuild.svg', 'projection-rebuild-memory.svg'], figure: (j) => j.rssRatio.user_profiles,
+  },
   {
     script: 'bench:cache', env: { BURST: '20', INSTANCES: '2', ROUNDS: '1', TTL_MS: '2500', COMPUTE_MS: '20' },
     writes: ['cache-burst.json', 'cache-burst.svg'], figure: (j) => j.stampedeCache.factoryRunsMean,

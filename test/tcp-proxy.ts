@@ -1,17 +1,20 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
+/** One proxied connection: the client's socket and ours to the target. */
 interface Link {
   client: Socket;
-  upstream: Socket;
-  /** Bytes held back while frozen, per direction, in order. */
-  held: Array<[Socket, Buffer]>;
+  upstream?: Socket;
+  /** A side closed while frozen: the other side is closed on thaw, not before. */
+  closedWhileFrozen: boolean;
 }
 
 /**
- * A TCP proxy a test puts between a client and a server (PostgreSQL, Redis) to stand for
- * the network: `cut()` closes every connection and refuses new ones (the server is
- * unreachable); `freeze()` keeps the sockets open but forwards nothing (a frozen peer, or
- * a partition, that no socket error reveals) until `thaw()` delivers what was held back.
+ * A TCP proxy the test can cut, freeze and restore, standing for a database
+ * link that fails (PostgreSQL or Redis): `cut()` closes every connection and refuses new ones (a
+ * database that went away); `freeze()` stops forwarding bytes in both
+ * directions but closes nothing, not even when one side closes (a peer that
+ * froze, or a network that silently drops everything while both kernels
+ * still answer); `thaw()` resumes forwarding.
  */
 export class TcpProxy {
   private server?: Server;
@@ -19,28 +22,10 @@ export class TcpProxy {
   private frozen = false;
   port = 0;
 
-  constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
-  ) {}
+  constructor(private readonly targetHost: string, private readonly targetPort: number) {}
 
   async start(port = 0): Promise<number> {
-    this.server = createServer((client) => {
-      const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
-      const link: Link = { client, upstream, held: [] };
-      this.links.add(link);
-      this.forward(link, client, upstream);
-      this.forward(link, upstream, client);
-      const close = () => {
-        this.links.delete(link);
-        client.destroy();
-        upstream.destroy();
-      };
-      for (const socket of [client, upstream]) {
-        socket.on('error', () => undefined);
-        socket.on('close', close);
-      }
-    });
+    this.server = createServer((client) => this.accept(client));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, '127.0.0.1', resolve);
@@ -51,10 +36,8 @@ export class TcpProxy {
 
   /** Drops every open connection and stops listening. */
   async cut(): Promise<void> {
-    for (const { client, upstream } of this.links) {
-      client.destroy();
-      upstream.destroy();
-    }
+    this.frozen = false;
+    for (const link of this.links) this.destroy(link);
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server = undefined;
   }
@@ -64,23 +47,61 @@ export class TcpProxy {
     if (!this.server) await this.start(this.port);
   }
 
-  /** Forwards nothing, in either direction, on every connection (new ones included), closing none. */
+  /** Stops forwarding in both directions; every socket stays open, and new connections are accepted but go nowhere. */
   freeze(): void {
+    if (this.frozen) return;
     this.frozen = true;
+    for (const link of this.links) this.pause(link);
   }
 
-  /** Forwards again, starting with what was held back. */
+  /** Resumes forwarding; links one side of which closed meanwhile are closed now. */
   thaw(): void {
+    if (!this.frozen) return; // forwarding links would be piped twice
     this.frozen = false;
     for (const link of this.links) {
-      for (const [to, chunk] of link.held.splice(0)) to.write(chunk);
+      if (link.closedWhileFrozen) this.destroy(link);
+      else this.forward(link);
     }
   }
 
-  private forward(link: Link, from: Socket, to: Socket): void {
-    from.on('data', (chunk: Buffer) => {
-      if (this.frozen) link.held.push([to, chunk]);
-      else to.write(chunk);
-    });
+  private accept(client: Socket): void {
+    const link: Link = { client, closedWhileFrozen: false };
+    this.links.add(link);
+    client.on('error', () => undefined);
+    client.on('close', () => this.closed(link));
+    client.pause();
+    if (!this.frozen) this.forward(link);
+  }
+
+  /** Connects upstream on first use, then pipes both ways. */
+  private forward(link: Link): void {
+    if (!link.upstream) {
+      const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
+      upstream.on('error', () => undefined);
+      upstream.on('close', () => this.closed(link));
+      link.upstream = upstream;
+    }
+    link.client.pipe(link.upstream);
+    link.upstream.pipe(link.client);
+    link.client.resume();
+    link.upstream.resume();
+  }
+
+  private pause(link: Link): void {
+    link.client.unpipe();
+    link.upstream?.unpipe();
+    link.client.pause();
+    link.upstream?.pause();
+  }
+
+  private closed(link: Link): void {
+    if (this.frozen) link.closedWhileFrozen = true;
+    else this.destroy(link);
+  }
+
+  private destroy(link: Link): void {
+    link.client.destroy();
+    link.upstream?.destroy();
+    this.links.delete(link);
   }
 }

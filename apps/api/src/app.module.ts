@@ -41,6 +41,7 @@ export class AppModule {
           runProjections: config.RUN_PROJECTIONS,
           statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
           idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+          projectionLockTimeoutMs: config.PROJECTION_LOCK_TIMEOUT_MS,
         }),
         StampedeCacheModule.forRoot({
           isGlobal: true,

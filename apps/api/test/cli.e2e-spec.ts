@@ -7,6 +7,8 @@ import { promisify } from 'node:util';
 import { createEventStore, type EventStoreHandle } from '@app/event-store';
 import { eventually } from '../../../test/eventually';
 import { userEvents } from '../src/users/events';
+import { userProfilesProjection } from '../src/users/projections/user-profiles.projection';
+import { pointsLedgerProjection } from '../src/leaderboard/points-ledger.projection';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
 
 const root = join(__dirname, '../../..');
@@ -25,6 +27,10 @@ async function cli(name: string, schema: string, args: string[] = []) {
   }
 }
 
+beforeAll(() => {
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'ignore' });
+}, 120_000);
+
 describe('events:verify / events:export / events:import CLIs', () => {
   const schema = uniqueSchema('cli');
   const target = uniqueSchema('cli_target');
@@ -33,7 +39,6 @@ describe('events:verify / events:export / events:import CLIs', () => {
   let es: EventStoreHandle;
 
   beforeAll(async () => {
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'ignore' });
     es = await createEventStore({ url: TEST_DATABASE_URL, schema, events: userEvents });
     const ok = (v: number) => ({ type: 'PointsAwarded', schemaVersion: v, data: v === 1 ? { amount: 3 } : { points: 3, reason: 'r' } });
     await es.store.appendToStream('user-a', [
@@ -110,5 +115,50 @@ describe('events:verify / events:export / events:import CLIs', () => {
     const r = await cli('events-import', rejected, [file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/line 2: not valid JSON/);
+  });
+});
+
+describe('projections:rebuild CLI', () => {
+  const schema = uniqueSchema('cli_proj');
+  let es: EventStoreHandle;
+
+  beforeAll(async () => {
+    es = await createEventStore({
+      url: TEST_DATABASE_URL, schema, events: userEvents, projections: [userProfilesProjection, pointsLedgerProjection], projectionPollMs: 50,
+    });
+    await es.store.appendToStream('user-a', [
+      { type: 'UserRegistered', schemaVersion: 2, data: { firstName: 'Ada', lastName: 'L', email: 'ada@example.com' } },
+    ]);
+    await es.projections.start();
+    for (const name of es.projections.names()) expect(await es.projections.waitFor(name, 1, 10_000)).toBe(true);
+    await es.projections.stop(); // from here on only the CLI runs projections
+  }, 60_000);
+  afterAll(async () => {
+    await es?.close();
+    await dropSchema(schema);
+  });
+
+  it('rebuilds with a progress display and exits 0 once the rebuild is switched live', async () => {
+    const r = await cli('projections-rebuild', schema, ['points_ledger']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Rebuilt points_ledger v1 to position 1 in/);
+  });
+
+  it('--abort ends a pending rebuild and exits 0; with none to abort it exits 1; a bad name or argument list exits 2', async () => {
+    await es.projections.rebuild('user_profiles');
+    const aborted = await cli('projections-rebuild', schema, ['--abort', 'user_profiles']);
+    expect(aborted.code).toBe(0);
+    expect(aborted.stdout).toMatch(/Aborted the v1 rebuild of user_profiles at position 0/);
+    const status = (await es.projections.status()).find((p) => p.name === 'user_profiles')!;
+    expect(status).toMatchObject({ rebuild: null, abortedRebuild: { version: 1, position: 0 } });
+
+    const none = await cli('projections-rebuild', schema, ['--abort', 'user_profiles']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/has no rebuild to abort/);
+    for (const args of [['--abort'], ['--abort', 'nope'], ['user_profiles', 'extra']]) {
+      const bad = await cli('projections-rebuild', schema, args);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/Usage: npm run projections:rebuild -- \[--abort\] <user_profiles\|points_ledger>/);
+    }
   });
 });

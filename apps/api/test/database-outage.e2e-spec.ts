@@ -2,7 +2,7 @@ import request from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
 import { eventually } from '../../../test/eventually';
-import { TcpProxy } from './tcp-proxy';
+import { TcpProxy } from '../../../test/tcp-proxy';
 import { startTestApp, TestApp } from './test-app';
 
 /**

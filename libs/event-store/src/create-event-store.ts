@@ -7,12 +7,14 @@ import { poolTimeoutParameters, resolvePoolTimeouts } from './postgres/pool-time
 import { EventStore } from './postgres/postgres-event-store';
 import { EventRegistry } from './registry/event-registry';
 import { ProjectionsService } from './projections/projections.service';
+import { resolveProjectionsOptions } from './projections/projections-options';
 
 /** A ready event store plus what owns its resources. */
 export interface EventStoreHandle {
   store: EventStore;
   registry: EventRegistry;
   dataSource: DataSource;
+  /** The schema name as configured (unquoted); `store.schema` is its quoted form, `projections.tableName()` qualifies tables. */
   schema: string;
   /** Runners and commands of the registered projections (not started). */
   projections: ProjectionsService;
@@ -31,6 +33,14 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid event store schema name "${schema}"`);
   if (!options.url) throw new Error('EventStore needs a PostgreSQL `url`');
   const timeouts = resolvePoolTimeouts(options);
+  const channel = options.notifyChannel ?? 'event_store_appended';
+  const projectionOptions = resolveProjectionsOptions(
+    {
+      url: options.url, channel, batchSize: options.projectionBatchSize, pollMs: options.projectionPollMs,
+      lockTimeoutMs: options.projectionLockTimeoutMs,
+    },
+    { batchSize: 'projectionBatchSize', pollMs: 'projectionPollMs', lockTimeoutMs: 'projectionLockTimeoutMs' },
+  );
   const dataSource = new DataSource({
     ...connectionOptions(options),
     poolSize: options.poolSize ?? 10,
@@ -39,19 +49,13 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
   });
   if (options.runMigrations ?? true) await migrate(options);
   await dataSource.initialize();
-  const channel = options.notifyChannel ?? 'event_store_appended';
   const locks = logLockKeys(schema);
   const store = new EventStore(
     dataSource,
     { schema: quoteIdent(schema), sequenceLock: locks.append, streamLockClass: locks.streamClass, channel },
     registry,
   );
-  const projections = new ProjectionsService(dataSource, store, options.projections ?? [], {
-    url: options.url,
-    channel,
-    batchSize: options.projectionBatchSize,
-    pollMs: options.projectionPollMs,
-  }, locks.projectionClass);
+  const projections = new ProjectionsService(dataSource, store, options.projections ?? [], projectionOptions, locks.projectionClass);
   let closing: Promise<void> | undefined;
   return {
     store,

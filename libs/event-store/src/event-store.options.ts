@@ -29,9 +29,9 @@ export interface EventStoreOptions {
   projections?: Projection[];
   /** Start projection runners with the module (default true). Off for instances that only write. */
   runProjections?: boolean;
-  /** Events per projection transaction. Default 2000 (per-batch overhead dominates below ~1000: 500 rebuilt at half the rate). */
+  /** Events per projection transaction (1..100000). Default 2000 (per-batch overhead dominates below ~1000: 500 rebuilt at half the rate). */
   projectionBatchSize?: number;
-  /** Longest wait between projection polls when no NOTIFY arrives, in ms. Default 500. */
+  /** Longest wait between projection polls when no NOTIFY arrives, in ms (1..60000). Default 500. */
   projectionPollMs?: number;
   /**
    * Server-side `statement_timeout` of every pooled connection, in ms
@@ -47,6 +47,14 @@ export interface EventStoreOptions {
    * stream locks and holds back global readers.
    */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * How long a vanished or frozen holder of a projection's lock keeps it, in ms
+   * (1000..600000). Default 10000. The lock connection pings at a quarter of
+   * this and sets `idle_session_timeout`, `idle_in_transaction_session_timeout`,
+   * `tcp_user_timeout` and keepalives from it, so PostgreSQL ends a silent
+   * holder's session within it; a standby takes over at most two polls later.
+   */
+  projectionLockTimeoutMs?: number;
   /**
    * How stored events are validated and instantiated. `'compiled'` (default): each shape's
    * class-validator metadata is compiled once; `'class-validator'`: plainToInstance + validateSync

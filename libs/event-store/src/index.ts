@@ -25,7 +25,10 @@ export type { VerifyFailure, VerifyOptions, VerifyProgress, VerifyReport } from 
 export { exportLines, importLines, parseExportLine } from './tools/export-import';
 export type { ExportedEvent, ImportInput, ImportOptions, ImportProgress, ImportReport } from './tools/export-import';
 export { ProjectionsService, ProjectionStateError, UnknownProjectionError } from './projections/projections.service';
-export type { Projection, ProjectionCommit, SqlRunner, TableNames } from './projections/projection';
-export type { ProjectionError, ProjectionStatus, RebuildState } from './projections/projection-state';
+export type { Projection, ProjectionCommit, TableNames } from './projections/projection';
+export type { Queryable } from './postgres/queryable';
+export type {
+  AbortedRebuild, ProjectionError, ProjectionPhase, ProjectionStatus, RebuildProgress, RebuildState, SkippedEvent,
+} from './projections/projection-state';
 export * from './errors';
 export type * from './types';

@@ -1,15 +1,23 @@
-import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { IsInt, Max, Min } from 'class-validator';
-import { ProjectionsService } from '@app/event-store';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ProjectionsService, type ProjectionPhase } from '@app/event-store';
 import { AdminTokenGuard } from '../common/admin-token.guard';
 
-/** Body of POST /admin/projections/:name/skip: the position the projection is stopped on. */
-export class SkipEventDto {
+const PHASES: ProjectionPhase[] = ['live', 'rebuild'];
+
+/** Body of POST /admin/projections/:name/retry: optionally, which stopped phase to resume. */
+export class RetryPhaseDto {
+  @ApiPropertyOptional({ enum: PHASES, description: 'Resume only this phase; default: every stopped phase' })
+  @IsOptional() @IsIn(PHASES) phase?: ProjectionPhase;
+}
+
+/** Body of POST /admin/projections/:name/skip: the position a phase is stopped on (and optionally which phase). */
+export class SkipEventDto extends RetryPhaseDto {
   @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) position: number;
 }
 
-/** Operator control of projections: status, rebuild, retry, skip. Bearer ADMIN_TOKEN. */
+/** Operator control of projections: status, rebuild (start, abort), retry, skip. Bearer ADMIN_TOKEN. */
 @ApiTags('admin')
 @ApiBearerAuth()
 @UseGuards(AdminTokenGuard)
@@ -30,19 +38,25 @@ export class ProjectionsController {
     return { name, accepted: true, status: '/admin/projections' };
   }
 
-  /** Resumes a projection stopped on an error by applying the same event again. */
-  @Post(':name/retry')
+  /** Aborts the rebuild (running or stopped on an error) and drops its shadow tables; the live model is untouched. */
+  @Delete(':name/rebuild')
   @HttpCode(200)
-  async retry(@Param('name') name: string) {
-    await this.projections.retry(name);
-    return { name, state: 'running' };
+  async abortRebuild(@Param('name') name: string) {
+    return { name, aborted: await this.projections.abortRebuild(name) };
   }
 
-  /** Skips exactly the event the projection is stopped on; the body must name its position. */
+  /** Resumes a phase stopped on an error by applying the same event again. */
+  @Post(':name/retry')
+  @HttpCode(200)
+  async retry(@Param('name') name: string, @Body() body: RetryPhaseDto) {
+    return { name, phases: await this.projections.retry(name, body.phase), state: 'running' };
+  }
+
+  /** Skips exactly the event a phase is stopped on; the body must name its position. */
   @Post(':name/skip')
   @HttpCode(200)
   async skip(@Param('name') name: string, @Body() body: SkipEventDto) {
-    await this.projections.skip(name, body.position);
-    return { name, skipped: body.position, state: 'running' };
+    const phases = await this.projections.skip(name, body.position, body.phase);
+    return { name, skipped: body.position, phases, state: 'running' };
   }
 }

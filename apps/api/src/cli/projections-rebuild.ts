@@ -1,4 +1,4 @@
-import { ProjectionStateError, type ProjectionsService } from '@app/event-store';
+import { ProjectionStateError, type EventStoreHandle, type ProjectionsService, type ProjectionStatus } from '@app/event-store';
 import { openStore, run } from './cli-context';
 
 const BAR_WIDTH = 30;
@@ -9,59 +9,92 @@ function bar(percent: number): string {
 }
 
 /**
- * npm run projections:rebuild -- <name> — starts a zero-downtime rebuild and
- * shows its progress until the shadow model is switched live. The work runs
- * on whichever instance holds the projection (this process takes it if no
- * service is running). Exit 0 when switched, 1 if it stopped on an error.
+ * npm run projections:rebuild -- <name>          starts a zero-downtime rebuild and shows its
+ *                                                progress until the shadow model is switched live
+ * npm run projections:rebuild -- --abort <name>  aborts the rebuild (running or stopped) and drops
+ *                                                its shadow tables; the live model is untouched
+ * The work runs on whichever instance holds the projection (this process
+ * takes it if no service is running). Exit 0 when switched (or aborted), 1
+ * if the rebuild stopped on an error or there was none to abort, 2 on usage errors.
  */
 run(async () => {
-  const name = process.argv[2];
+  const args = process.argv.slice(2);
+  const abort = args[0] === '--abort';
+  const name = abort ? args[1] : args[0];
   const es = await openStore();
   try {
-    if (!name || !es.projections.names().includes(name)) {
-      console.error(`Usage: npm run projections:rebuild -- <${es.projections.names().join('|')}>`);
+    if (!name || !es.projections.names().includes(name) || args.length !== (abort ? 2 : 1)) {
+      console.error(`Usage: npm run projections:rebuild -- [--abort] <${es.projections.names().join('|')}>`);
       return 2;
     }
-    await es.projections.start();
-    await requestRebuild(es.projections, name);
-    const started = Date.now();
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 250));
-      const status = (await es.projections.status()).find((p) => p.name === name)!;
-      if (status.state === 'stopped-on-error') {
-        process.stderr.write('\n');
-        console.error(`Rebuild stopped on an error at position ${status.lastError?.position}: ${status.lastError?.code} ${status.lastError?.reason}`);
-        return 1;
-      }
-      if (!status.rebuild) {
-        process.stderr.write(`\r${bar(100)} 100%`.padEnd(100) + '\n');
-        console.log(`Rebuilt ${name} v${status.version} to position ${status.checkpoint} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-        return 0;
-      }
-      const r = status.rebuild;
-      const line = `${bar(r.percent)} ${r.percent.toFixed(1)}%  position ${r.position}/${status.head}  ${r.eventsPerSecond} events/s  ETA ${r.etaSeconds ?? '?'} s`;
-      process.stderr.write(process.stderr.isTTY ? `\r${line.padEnd(100)}` : `${line}\n`);
-    }
+    return abort ? await abortRebuild(es, name) : await rebuildAndFollow(es, name);
   } finally {
     await es.close();
   }
 });
 
-/**
- * Asks for the rebuild; on a fresh store the projection's row appears once a
- * runner (ours or a service's) has taken it, so retry briefly. A rebuild
- * already running is followed rather than refused.
- */
-async function requestRebuild(projections: ProjectionsService, name: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await projections.rebuild(name);
-    } catch (error) {
-      if (!(error instanceof ProjectionStateError)) throw error;
-      const status = (await projections.status()).find((p) => p.name === name);
-      if (status?.state === 'rebuilding') return;
-      if (status?.state === 'stopped-on-error' || attempt > 50) throw error;
-      await new Promise((r) => setTimeout(r, 200));
+async function abortRebuild(es: EventStoreHandle, name: string): Promise<number> {
+  try {
+    const aborted = await es.projections.abortRebuild(name);
+    console.log(`Aborted the v${aborted.version} rebuild of ${name} at position ${aborted.position}; its shadow tables are dropped`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof ProjectionStateError)) throw error;
+    console.error(error.message);
+    return 1;
+  }
+}
+
+async function rebuildAndFollow(es: EventStoreHandle, name: string): Promise<number> {
+  await es.projections.start();
+  const startedAt = await requestRebuild(es.projections, name);
+  const started = Date.now();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    const status = (await es.projections.status()).find((p) => p.name === name)!;
+    const r = status.rebuild;
+    if (r?.state === 'stopped-on-error' && r.error) {
+      process.stderr.write('\n');
+      const { position, phase, code, reason } = r.error;
+      console.error(`Rebuild stopped on an error at position ${position} (phase ${phase}): ${code} ${reason}`);
+      console.error(`Fix and POST /admin/projections/${name}/retry {"phase":"rebuild"}, or: npm run projections:rebuild -- --abort ${name}`);
+      return 1;
     }
+    if (!r) return finished(status, startedAt, started);
+    const line = `${bar(r.percent)} ${r.percent.toFixed(1)}%  position ${r.position}/${status.head}  ` +
+      `${r.eventsPerSecond} events/s  ETA ${r.etaSeconds ?? '?'} s`;
+    process.stderr.write(process.stderr.isTTY ? `\r${line.padEnd(100)}` : `${line}\n`);
+  }
+}
+
+function finished(status: ProjectionStatus, rebuildStartedAt: string, started: number): number {
+  const aborted = status.abortedRebuild;
+  if (aborted && Date.parse(aborted.at) >= Date.parse(rebuildStartedAt)) {
+    process.stderr.write('\n');
+    console.error(`The rebuild of ${status.name} was aborted at position ${aborted.position}`);
+    return 1;
+  }
+  process.stderr.write(`\r${bar(100)} 100%`.padEnd(100) + '\n');
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`Rebuilt ${status.name} v${status.version} to position ${status.checkpoint} in ${seconds} s`);
+  return 0;
+}
+
+/**
+ * Asks for the rebuild and returns when it started (database time); on a
+ * fresh store the projection's row appears once a runner (ours or a
+ * service's) has taken it, so retry briefly. A rebuild already there is
+ * followed rather than refused.
+ */
+async function requestRebuild(projections: ProjectionsService, name: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    let refusal: unknown;
+    await projections.rebuild(name).catch((error) => (refusal = error));
+    if (refusal && !(refusal instanceof ProjectionStateError)) throw refusal;
+    const status = (await projections.status()).find((p) => p.name === name);
+    if (status?.rebuild) return status.rebuild.startedAt;
+    if (!refusal) return new Date().toISOString(); // already switched
+    if (attempt > 50) throw refusal;
+    await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { AppendResult, SqlRunner, TransactionHook } from '@app/event-store';
+import type { AppendResult, Queryable, TransactionHook } from '@app/event-store';
 
 /** Writes the request wants committed with the command's events, given the command's result. */
-export type OutcomeHook = (q: SqlRunner, commandResult: unknown) => Promise<void>;
+export type OutcomeHook = (q: Queryable, commandResult: unknown) => Promise<void>;
 
 /**
  * Lets the HTTP layer add writes to the transaction of whatever a command appends,

@@ -19,6 +19,8 @@ describe('loadConfig', () => {
     ['TRENDING_CACHE_TTL_MS', '-1'],
     ['TRENDING_MIN_COMPUTE_MS', 'slow'],
     ['RUN_PROJECTIONS', 'yes'],
+    ['PROJECTION_LOCK_TIMEOUT_MS', '999'],
+    ['PROJECTION_LOCK_TIMEOUT_MS', '600001'],
     ['EMBEDDED_PG_PORT', '0'],
     ['EMBEDDED_PG_DIR', ''],
     ['IDEMPOTENCY_TTL_MS', '1000'],
@@ -64,6 +66,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ REDIS_URL: 'redis://r:6379', TRENDING_CACHE_TTL_MS: '500', RUN_PROJECTIONS: 'false' })).toMatchObject({
       REDIS_URL: 'redis://r:6379', TRENDING_CACHE_TTL_MS: 500, TRENDING_MIN_COMPUTE_MS: 0, RUN_PROJECTIONS: false, READ_YOUR_WRITES_TIMEOUT_MS: 2000,
     });
+    expect(loadConfig({}).PROJECTION_LOCK_TIMEOUT_MS).toBe(10_000);
+    expect(loadConfig({ PROJECTION_LOCK_TIMEOUT_MS: '2500' }).PROJECTION_LOCK_TIMEOUT_MS).toBe(2500);
   });
 
   it('reads the database timeouts, defaulting to the event store\'s', () => {

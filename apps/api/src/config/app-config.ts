@@ -66,6 +66,9 @@ export class AppConfig {
   @IsIn([true, false], { message: 'RUN_PROJECTIONS must be true or false' })
   RUN_PROJECTIONS: boolean = true;
 
+  /** How long a vanished or frozen holder of a projection's lock keeps it before a standby may take over, in ms. */
+  @Transform(toInt) @IsInt() @Min(1000) @Max(600_000) PROJECTION_LOCK_TIMEOUT_MS: number = 10_000;
+
   /** Largest JSON request body, in bytes (bigger bodies get 413). */
   @Transform(toInt) @IsInt() @Min(1024) @Max(10 * 1024 * 1024) BODY_LIMIT_BYTES: number = 64 * 1024;
 
@@ -114,7 +117,7 @@ export class ConfigError extends Error {
 export const CONFIG_VARIABLES = [
   'PORT', 'DATABASE_URL', 'ADMIN_TOKEN', 'LOG_LEVEL', 'EVENT_STORE_SCHEMA', 'BODY_LIMIT_BYTES',
   'REDIS_URL', 'CACHE_NAMESPACE', 'TRENDING_CACHE_TTL_MS', 'TRENDING_MIN_COMPUTE_MS', 'USER_CACHE_TTL_MS',
-  'READ_YOUR_WRITES_TIMEOUT_MS', 'RUN_PROJECTIONS', 'EMBEDDED_PG_DIR', 'EMBEDDED_PG_PORT', 'IDEMPOTENCY_TTL_MS',
+  'READ_YOUR_WRITES_TIMEOUT_MS', 'RUN_PROJECTIONS', 'PROJECTION_LOCK_TIMEOUT_MS', 'EMBEDDED_PG_DIR', 'EMBEDDED_PG_PORT', 'IDEMPOTENCY_TTL_MS',
   'WRITE_RATE_LIMIT', 'WRITE_RATE_LIMIT_WINDOW_MS', 'TRUST_PROXY', 'METRICS_ACCESS', 'DOCS_ACCESS',
   'DATABASE_STATEMENT_TIMEOUT_MS', 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
 ] as const;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EVENT_STORE_HANDLE, type EventStoreHandle, type SqlRunner } from '@app/event-store';
+import { EVENT_STORE_HANDLE, type EventStoreHandle, type Queryable } from '@app/event-store';
 import { AppConfig } from '../config/app-config';
 
 /** A response as stored for replay: status, the headers that matter, body. */
@@ -116,7 +116,7 @@ export class IdempotencyStore {
    * Records the outcome in the caller's transaction (the one holding the command's events).
    * @throws IdempotencyClaimLostError when the claim was taken over, which rolls the events back.
    */
-  async complete(q: SqlRunner, claim: Claim, response: StoredResponse): Promise<void> {
+  async complete(q: Queryable, claim: Claim, response: StoredResponse): Promise<void> {
     const result = await q.query(COMPLETE(this.s), [claim.scope, claim.key, claim.token, JSON.stringify(response)]);
     if (affected(result) !== 1) throw new IdempotencyClaimLostError(`Idempotency key "${claim.key}" was taken over`);
   }

@@ -1,4 +1,4 @@
-import type { Projection, RecordedEvent, SqlRunner, TableNames } from '@app/event-store';
+import type { Projection, RecordedEvent, Queryable, TableNames } from '@app/event-store';
 import { PointsAwarded, UserRegistered, UserRenamed } from '../users/events';
 import { USER_EVENT_TYPES } from '../users/events/event-types';
 import { userIdOf } from '../users/user-stream';
@@ -17,7 +17,7 @@ export const pointsLedgerProjection: Projection = {
   handles: USER_EVENT_TYPES,
   tables: ['points_ledger', 'ledger_names'],
 
-  async createTables(sql: SqlRunner, t: TableNames) {
+  async createTables(sql: Queryable, t: TableNames) {
     await sql.query(`CREATE TABLE ${t.points_ledger} (
       position   bigint PRIMARY KEY,
       user_id    text NOT NULL,
@@ -32,7 +32,7 @@ export const pointsLedgerProjection: Projection = {
     )`);
   },
 
-  async apply(events: RecordedEvent[], sql: SqlRunner, t: TableNames) {
+  async apply(events: RecordedEvent[], sql: Queryable, t: TableNames) {
     const awards = events.filter((e): e is RecordedEvent<PointsAwarded> => e.data instanceof PointsAwarded);
     const names = new Map<string, { firstName: string; lastName: string }>();
     for (const e of events) {

@@ -30,3 +30,20 @@ export function readModelOf<Q extends ReadModelQuery, R extends Positioned>(proj
     tags: [projectionTag(projection.name)],
   };
 }
+
+const UNDEFINED_TABLE = '42P01';
+
+/**
+ * Loads from a read model that may not exist yet (no instance has run its projection in
+ * this schema, e.g. every instance starts with RUN_PROJECTIONS=false): a missing table is
+ * an empty model at position 0, so a read answers "not found" or empty instead of a 500.
+ */
+export async function fromReadModel<T>(load: () => Promise<T>, empty: T): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const e = error as { code?: unknown; driverError?: { code?: unknown } };
+    if ((e.driverError?.code ?? e.code) === UNDEFINED_TABLE) return empty;
+    throw error;
+  }
+}

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_STORE_HANDLE, type EventStoreHandle, type SqlRunner } from '@app/event-store';
+import { EVENT_STORE_HANDLE, type EventStoreHandle, type Queryable } from '@app/event-store';
 import { EmailTakenError } from './users.errors';
 
 /** A registration as the reservation table sees it. */
@@ -46,7 +46,7 @@ export class EmailReservations {
    * Reserves `email` for `userId` inside the registration's transaction (after its append).
    * @throws EmailTakenError when another registration holds it, which rolls the append back.
    */
-  async reserve(q: SqlRunner, email: string, userId: string, position: number): Promise<void> {
+  async reserve(q: Queryable, email: string, userId: string, position: number): Promise<void> {
     const rows = await q.query(RESERVE(this.schema), [normalizeEmail(email), userId, position]);
     if (rows.length === 0) throw new EmailTakenError();
   }

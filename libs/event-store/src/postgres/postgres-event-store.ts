@@ -6,8 +6,8 @@ import type { AppendResult, ExpectedVersion, RecordedEvent, StoredEvent } from '
 import type { AppendTarget, EventToWrite } from './append';
 import type { BatchAppendResult, StreamAppend } from './append-batch';
 import { WritePath } from './write-path';
+import type { Queryable } from './queryable';
 import { EVENT_COLUMNS, EventRow, toStoredEvent } from './rows';
-import type { SqlRunner } from '../projections/projection';
 
 export interface ReadStreamOptions {
   /** First stream version to return (default 1). */
@@ -124,7 +124,7 @@ export class EventStore {
   }
 
   /** Highest position a global reader may see now (all lower positions are settled). 0 when empty. */
-  async headPosition(q?: SqlRunner): Promise<number> {
+  async headPosition(q?: Queryable): Promise<number> {
     const [{ head }] = await (q ?? this.dataSource).query(
       `SELECT coalesce(max(position), 0) AS head FROM ${this.target.schema}.events
         WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`,
@@ -192,7 +192,7 @@ export class EventStore {
    * One batch of the global log: rows in [from, to], only from transactions
    * every reader can see, optionally only of the given types.
    */
-  async readBatch(from: number, to: number, limit: number, q?: SqlRunner, types?: readonly string[]): Promise<StoredEvent[]> {
+  async readBatch(from: number, to: number, limit: number, q?: Queryable, types?: readonly string[]): Promise<StoredEvent[]> {
     const rows: EventRow[] = await (q ?? this.dataSource).query(
       `SELECT ${EVENT_COLUMNS} FROM ${this.target.schema}.events
         WHERE position >= $1 AND position <= $2

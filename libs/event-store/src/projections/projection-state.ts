@@ -1,12 +1,15 @@
 import type { EventLocation } from '../errors';
 
-/** The error a projection is stopped on. */
+/** The two phases of a projection: following the log into the live model, or filling a rebuild's shadow model. */
+export type ProjectionPhase = 'live' | 'rebuild';
+
+/** The error a phase is stopped on. */
 export interface ProjectionError extends EventLocation {
   code: string;
   reason: string;
   at: string;
   /** Whether it happened while catching up the live model or building the shadow one. */
-  phase: 'live' | 'rebuild';
+  phase: ProjectionPhase;
 }
 
 /** A rebuild in progress (shadow tables being filled from position 0). */
@@ -16,9 +19,27 @@ export interface RebuildState {
   startedAt: string;
   /** Shadow tables exist and are being filled. */
   prepared: boolean;
+  /** `stopped` while the rebuild waits on an error (retry, skip or abort it); the live model is not affected. */
+  state: 'running' | 'stopped';
+  /** The error the rebuild is stopped on. */
+  error: ProjectionError | null;
 }
 
-/** The stored row of a projection. */
+/** The last rebuild an operator aborted: a deploy of that same version does not start it again by itself. */
+export interface AbortedRebuild {
+  version: number;
+  position: number;
+  at: string;
+}
+
+/** An operator's skip of one event, kept as an audit trail; rebuilds honour it too. */
+export interface SkippedEvent {
+  position: number;
+  at: string;
+  error: ProjectionError;
+}
+
+/** The stored row of a projection. `state` and `error` belong to the live phase. */
 export interface ProjectionRow {
   name: string;
   version: number;
@@ -26,8 +47,16 @@ export interface ProjectionRow {
   state: 'running' | 'stopped';
   error: ProjectionError | null;
   rebuild: RebuildState | null;
-  skipped: Array<{ position: number; at: string; error: ProjectionError }>;
+  abortedRebuild: AbortedRebuild | null;
+  skipped: SkippedEvent[];
   updatedAt: string;
+}
+
+/** Progress of a rebuild, derived from positions (the log's positions are the unit of work). */
+export interface RebuildProgress {
+  eventsPerSecond: number;
+  etaSeconds: number | null;
+  percent: number;
 }
 
 /** Public status of a projection, as the admin API shows it. */
@@ -37,17 +66,25 @@ export interface ProjectionStatus {
   version: number;
   /** Version declared in code; differs from `version` until a rebuild switches. */
   codeVersion: number;
+  /** Live checkpoint: the live model reflects every event up to here. */
   checkpoint: number;
   head: number;
   lag: number;
-  state: 'running' | 'rebuilding' | 'stopped-on-error';
+  /**
+   * `stopped-on-error`: the live model is stopped (see `lastError`);
+   * `rebuild-stopped-on-error`: only the rebuild is stopped (see `rebuild.error`), the live model keeps running.
+   */
+  state: 'running' | 'rebuilding' | 'stopped-on-error' | 'rebuild-stopped-on-error';
+  /** The error the live phase is stopped on. */
   lastError: ProjectionError | null;
-  rebuild: (RebuildState & { eventsPerSecond: number; etaSeconds: number | null; percent: number }) | null;
-  skipped: ProjectionRow['skipped'];
+  rebuild: (Omit<RebuildState, 'state'> & RebuildProgress & { state: 'running' | 'stopped-on-error' }) | null;
+  abortedRebuild: AbortedRebuild | null;
+  skipped: SkippedEvent[];
   /** This instance holds the projection's lock and runs it. */
   activeHere: boolean;
 }
 
+/** Maps a stored row; rebuilds recorded before phases had their own state read as running. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function toRow(r: any): ProjectionRow {
   return {
@@ -56,8 +93,16 @@ export function toRow(r: any): ProjectionRow {
     position: Number(r.position),
     state: r.state,
     error: r.error,
-    rebuild: r.rebuild,
+    rebuild: r.rebuild
+      ? { ...r.rebuild, position: Number(r.rebuild.position), state: r.rebuild.state ?? 'running', error: r.rebuild.error ?? null }
+      : null,
+    abortedRebuild: r.aborted_rebuild ?? null,
     skipped: r.skipped,
     updatedAt: new Date(r.updated_at).toISOString(),
   };
+}
+
+/** The phase's checkpoint: the live position, or how far the rebuild has filled its shadow. */
+export function positionOf(row: ProjectionRow, phase: ProjectionPhase): number {
+  return phase === 'live' ? row.position : (row.rebuild?.position ?? 0);
 }

@@ -1,9 +1,5 @@
+import type { Queryable } from '../postgres/queryable';
 import type { RecordedEvent } from '../types';
-
-/** Runs SQL on the projection's connection, inside its batch transaction. */
-export interface SqlRunner {
-  query(sql: string, parameters?: unknown[]): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
 
 /**
  * Logical table name -> quoted, schema-qualified physical name. During a
@@ -30,13 +26,14 @@ export interface Projection {
    * Creates its (empty) tables under the given physical names. Must not give
    * indexes or constraints fixed names: live and shadow tables coexist.
    */
-  createTables(sql: SqlRunner, tables: TableNames): Promise<void>;
+  createTables(sql: Queryable, tables: TableNames): Promise<void>;
   /**
    * Applies events (already upcast and validated, in order) and returns the
-   * cache tags whose data changed. Must be deterministic: replays and
+   * cache tags whose data changed. `sql` is the projection's lock connection,
+   * inside the batch's transaction. Must be deterministic: replays and
    * rebuilds apply the same events again into fresh tables.
    */
-  apply(events: RecordedEvent[], sql: SqlRunner, tables: TableNames): Promise<string[]>;
+  apply(events: RecordedEvent[], sql: Queryable, tables: TableNames): Promise<string[]>;
 }
 
 /** What a committed batch changed, for cache invalidation and read-your-writes waiters. */

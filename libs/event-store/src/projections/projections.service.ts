@@ -1,84 +1,94 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
-import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { EventStoreError } from '../errors';
 import type { EventStore } from '../postgres/postgres-event-store';
+import { AppendListener } from './append-listener';
+import { LockConnection } from './runner/lock-connection';
 import type { Projection, ProjectionCommit } from './projection';
-import { ProjectionRunner } from './projection-runner';
-import { ProjectionRow, ProjectionStatus, toRow } from './projection-state';
+import { ProjectionRunner } from './runner/projection-runner';
+import type { AbortedRebuild, ProjectionPhase, ProjectionRow, ProjectionStatus } from './projection-state';
+import { ProjectionStateStore } from './projection-state-store';
+import { ProjectionWorker } from './runner/projection-worker';
+import { ResolvedProjectionsOptions } from './projections-options';
+import { RebuildProgressLog, rebuildProgress } from './rebuild-progress';
+import { qualifiedTable } from './table-names';
 
-/** Asked for a projection that is not registered. */
+/** Asked for a projection (or a read-model table) that is not registered. */
 export class UnknownProjectionError extends EventStoreError {
   readonly code = 'PROJECTION.NOT_FOUND';
 }
 
-/** A command does not fit the projection's state (e.g. skip of a position it is not stopped on). */
+/** A command does not fit the projection's state (e.g. skip of a position it is not stopped on, abort with no rebuild). */
 export class ProjectionStateError extends EventStoreError {
   readonly code = 'PROJECTION.STATE_CONFLICT';
 }
 
-export interface ProjectionsOptions {
-  /** URL for the LISTEN connection (appends NOTIFY it). */
-  url: string;
-  channel: string;
-  batchSize?: number;
-  pollMs?: number;
-  /** Start runners (default true). Off for tools that only read status. */
-  autoStart?: boolean;
+interface Registered {
+  projection: Projection;
+  worker: ProjectionWorker;
+  runner: ProjectionRunner;
 }
 
 /**
  * Runs every registered projection (one active runner per projection across
  * all instances), wakes them on NOTIFY with a polling fallback, and offers
- * status, rebuild, retry, skip and read-your-writes waits.
+ * status, rebuild (start, abort), retry, skip and read-your-writes waits.
  */
 export class ProjectionsService {
-  private readonly runners = new Map<string, ProjectionRunner>();
+  private readonly registered = new Map<string, Registered>();
   private readonly commits = new EventEmitter();
-  private listener?: Client;
-  private closed = false;
+  private readonly states: ProjectionStateStore;
+  private readonly listener: AppendListener;
   private started = false;
   private readonly logger = new Logger('Projections');
-  private readonly lastProgressLog = new Map<string, number>();
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: EventStore,
     projections: Projection[],
-    private readonly options: ProjectionsOptions,
+    private readonly options: ResolvedProjectionsOptions,
     lockClass: number,
   ) {
     this.commits.setMaxListeners(0);
+    this.states = new ProjectionStateStore(store.schema);
+    this.listener = new AppendListener(options.url, options.channel, () => this.wakeAll());
+    const progress = new RebuildProgressLog(options.clock);
     for (const projection of projections) {
-      if (!/^[a-z][a-z0-9_]{0,40}$/.test(projection.name)) throw new Error(`Invalid projection name "${projection.name}"`);
-      if (this.runners.has(projection.name)) throw new Error(`Projection "${projection.name}" registered twice`);
-      this.runners.set(projection.name, new ProjectionRunner(projection, {
-        dataSource, store, lockClass, batchSize: options.batchSize ?? 2000, pollMs: options.pollMs ?? 500,
+      const { name } = projection;
+      if (!/^[a-z][a-z0-9_]{0,40}$/.test(name)) throw new Error(`Invalid projection name "${name}"`);
+      if (this.registered.has(name)) throw new Error(`Projection "${name}" registered twice`);
+      const worker = new ProjectionWorker(projection, {
+        store, pool: dataSource, states: this.states, batchSize: options.batchSize,
         onCommit: (c) => this.commits.emit('commit', c),
-        onProgress: (name, row, head) => this.logProgress(name, row, head),
-      }));
+        onProgress: (row, head) => progress.report(row, head),
+      });
+      const lock = new LockConnection({ url: options.url, lockClass, name, boundMs: options.lockTimeoutMs, clock: options.clock });
+      const runner = new ProjectionRunner(name, lock, worker, {
+        clock: options.clock, pollMs: options.pollMs, stopGraceMs: options.lockTimeoutMs,
+      });
+      this.registered.set(name, { projection, worker, runner });
     }
   }
 
   /** Registered projection names. */
   names(): string[] {
-    return [...this.runners.keys()];
+    return [...this.registered.keys()];
   }
 
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.closed = false;
-    await this.listen();
-    for (const runner of this.runners.values()) runner.start();
+    await this.listener.start();
+    // The first attempt at each lock is awaited: on the instance that takes it, the read-model
+    // tables exist once start() returns, so a query right after bootstrap does not miss them.
+    await Promise.all([...this.registered.values()].map(({ runner }) => runner.start()));
   }
 
   async stop(): Promise<void> {
-    this.closed = true;
     this.started = false;
-    await Promise.all([...this.runners.values()].map((r) => r.stop()));
-    await this.listener?.end().catch(() => undefined);
+    await Promise.all([...this.registered.values()].map(({ runner }) => runner.stop()));
+    await this.listener.stop();
   }
 
   /** Called after every committed batch of any projection run by this instance. */
@@ -87,23 +97,37 @@ export class ProjectionsService {
     return () => this.commits.off('commit', listener);
   }
 
+  /**
+   * `"schema"."table"` of a read-model table a registered projection declares
+   * (or of `projections`, the checkpoint table), for query handlers' SQL.
+   */
+  tableName(table: string): string {
+    const known = table === 'projections' || [...this.registered.values()].some(({ projection }) => projection.tables.includes(table));
+    if (!known) throw new UnknownProjectionError(`No registered projection declares a table named "${table}"`);
+    return qualifiedTable(this.store.schema, table);
+  }
+
   async status(): Promise<ProjectionStatus[]> {
     const head = await this.store.headPosition();
-    const rows = await this.rows();
-    return [...this.runners.values()].map((runner) => {
-      const { name, version } = runner.projection;
-      const row = rows.get(name);
+    const rows = new Map((await this.states.readAll(this.dataSource)).map((r) => [r.name, r]));
+    const now = this.options.clock.now();
+    return [...this.registered.values()].map(({ projection, runner }) => {
+      const row = rows.get(projection.name);
       const checkpoint = row?.position ?? 0;
+      const rebuild = row?.rebuild;
       return {
-        name,
-        version: row?.version ?? version,
-        codeVersion: version,
+        name: projection.name,
+        version: row?.version ?? projection.version,
+        codeVersion: projection.version,
         checkpoint,
         head,
         lag: Math.max(0, head - checkpoint),
-        state: row?.state === 'stopped' ? 'stopped-on-error' : row?.rebuild ? 'rebuilding' : 'running',
+        state: stateOf(row),
         lastError: row?.error ?? null,
-        rebuild: row?.rebuild ? { ...row.rebuild, ...rate(row, head) } : null,
+        rebuild: rebuild
+          ? { ...rebuild, state: rebuild.state === 'stopped' ? 'stopped-on-error' : 'running', ...rebuildProgress(row, head, now) }
+          : null,
+        abortedRebuild: row?.abortedRebuild ?? null,
         skipped: row?.skipped ?? [],
         activeHere: runner.active,
       };
@@ -112,54 +136,55 @@ export class ProjectionsService {
 
   /** Starts a rebuild into shadow tables; the live model keeps serving until the switch. */
   async rebuild(name: string): Promise<void> {
-    const runner = this.runner(name);
-    const [, count] = await this.dataSource.query(
-      `UPDATE ${this.store.schema}.projections
-          SET rebuild = jsonb_build_object('version', $2::int, 'position', 0, 'startedAt', now(), 'prepared', false), updated_at = now()
-        WHERE name = $1 AND rebuild IS NULL AND state = 'running'`,
-      [name, runner.projection.version],
-    );
-    if (count !== 1) throw new ProjectionStateError(`Projection "${name}" is already rebuilding, stopped on an error, or not started yet`);
-    this.wakeAll();
+    const { projection, runner } = this.get(name);
+    if (!(await this.states.requestRebuild(this.dataSource, name, projection.version))) {
+      throw new ProjectionStateError(`Projection "${name}" is already rebuilding, not started yet, or live at a newer version`);
+    }
+    runner.nudge();
   }
 
-  /** Resumes a projection stopped on an error, trying the same event again (after a fix). */
-  async retry(name: string): Promise<void> {
-    this.runner(name);
-    const [, count] = await this.dataSource.query(
-      `UPDATE ${this.store.schema}.projections SET state = 'running', error = NULL, updated_at = now()
-        WHERE name = $1 AND state = 'stopped'`,
-      [name],
-    );
-    if (count !== 1) throw new ProjectionStateError(`Projection "${name}" is not stopped on an error`);
-    this.wakeAll();
+  /** Ends the rebuild (running or stopped) and drops its shadow tables; the live model is untouched. */
+  async abortRebuild(name: string): Promise<AbortedRebuild> {
+    const { worker, runner } = this.get(name);
+    const aborted = await this.store.inTransaction(async (q) => {
+      const ended = await this.states.abortRebuild(q, name);
+      if (ended) await worker.rebuild.dropShadow(q);
+      return ended;
+    });
+    if (!aborted) throw new ProjectionStateError(`Projection "${name}" has no rebuild to abort`);
+    this.logger.warn(`projection ${name}: v${aborted.version} rebuild ABORTED by an operator at position ${aborted.position}`);
+    runner.nudge();
+    return aborted;
+  }
+
+  /** Resumes the stopped phase (or both, unless `phase` names one), trying the same event again (after a fix). */
+  async retry(name: string, phase?: ProjectionPhase): Promise<ProjectionPhase[]> {
+    const { runner } = this.get(name);
+    const resumed = await this.states.retry(this.dataSource, name, phase);
+    if (!resumed.length) throw new ProjectionStateError(`Projection "${name}" has no ${phase ? `${phase} phase ` : ''}stopped on an error`);
+    runner.nudge();
+    return resumed;
   }
 
   /**
-   * Skips exactly the event the projection is stopped on. `position` must name
-   * it, so a stale request cannot skip another event. Recorded in `skipped`.
+   * Skips exactly the event a phase is stopped on. `position` must name it, so
+   * a stale request cannot skip another event. Recorded in `skipped`, per phase.
    */
-  async skip(name: string, position: number): Promise<void> {
-    this.runner(name);
-    const [, count] = await this.dataSource.query(
-      `UPDATE ${this.store.schema}.projections
-          SET state = 'running', error = NULL, updated_at = now(),
-              position = CASE WHEN error->>'phase' = 'live' THEN $2 ELSE position END,
-              rebuild = CASE WHEN error->>'phase' = 'rebuild' THEN jsonb_set(rebuild, '{position}', to_jsonb($2::bigint)) ELSE rebuild END,
-              skipped = skipped || jsonb_build_array(jsonb_build_object('position', $2::bigint, 'at', now(), 'error', error))
-        WHERE name = $1 AND state = 'stopped' AND (error->>'position')::bigint = $2`,
-      [name, position],
-    );
-    if (count !== 1) throw new ProjectionStateError(`Projection "${name}" is not stopped on position ${position}`);
-    this.logger.warn(`projection ${name}: event at position ${position} SKIPPED by an operator`);
-    this.wakeAll();
+  async skip(name: string, position: number, phase?: ProjectionPhase): Promise<ProjectionPhase[]> {
+    const { runner } = this.get(name);
+    const resumed = await this.states.skip(this.dataSource, name, position, phase);
+    if (!resumed.length) {
+      throw new ProjectionStateError(`Projection "${name}" has no ${phase ? `${phase} phase ` : ''}stopped on position ${position}`);
+    }
+    this.logger.warn(`projection ${name}: event at position ${position} SKIPPED by an operator (${resumed.join(', ')})`);
+    runner.nudge();
+    return resumed;
   }
 
-  /** Current checkpoint of a projection (0 before its first run). */
+  /** Current live checkpoint of a projection (0 before its first run). */
   async checkpoint(name: string): Promise<number> {
-    this.runner(name);
-    const rows = await this.dataSource.query(`SELECT position FROM ${this.store.schema}.projections WHERE name = $1`, [name]);
-    return rows.length ? Number(rows[0].position) : 0;
+    this.get(name);
+    return this.states.checkpoint(this.dataSource, name);
   }
 
   /**
@@ -167,71 +192,34 @@ export class ProjectionsService {
    * Wakes on local commits, polls the shared checkpoint otherwise; false on timeout.
    */
   async waitFor(name: string, position: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
+    const { clock } = this.options;
+    const deadline = clock.now() + timeoutMs;
     for (;;) {
       if ((await this.checkpoint(name)) >= position) return true;
-      const left = deadline - Date.now();
+      const left = deadline - clock.now();
       if (left <= 0) return false;
       await new Promise<void>((resolve) => {
-        const done = () => (clearTimeout(timer), off(), resolve());
+        const done = () => (cancel(), off(), resolve());
         const off = this.onCommit((c) => c.projection === name && c.position >= position && done());
-        const timer = setTimeout(done, Math.min(left, 50));
+        const cancel = clock.setTimeout(done, Math.min(left, 50));
       });
     }
   }
 
-  private runner(name: string): ProjectionRunner {
-    const runner = this.runners.get(name);
-    if (!runner) throw new UnknownProjectionError(`No projection named "${name}"`);
-    return runner;
-  }
-
-  private async rows(): Promise<Map<string, ProjectionRow>> {
-    const rows = await this.dataSource.query(`SELECT * FROM ${this.store.schema}.projections`);
-    return new Map(rows.map((r: unknown) => [toRow(r).name, toRow(r)]));
+  private get(name: string): Registered {
+    const registered = this.registered.get(name);
+    if (!registered) throw new UnknownProjectionError(`No projection named "${name}"`);
+    return registered;
   }
 
   private wakeAll(): void {
-    for (const runner of this.runners.values()) runner.notify();
+    for (const { runner } of this.registered.values()) runner.notify();
   }
 
-  /** LISTEN for appends; on any failure, reconnect later (runners keep polling meanwhile). */
-  private async listen(): Promise<void> {
-    if (this.closed) return;
-    const client = new Client({ connectionString: this.options.url, application_name: 'event-store-listener' });
-    client.on('notification', () => this.wakeAll());
-    client.on('error', () => undefined);
-    client.on('end', () => {
-      if (!this.closed) setTimeout(() => void this.listen().catch(() => undefined), 1000).unref();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN "${this.options.channel.replace(/"/g, '""')}"`);
-      this.listener = client;
-    } catch (error) {
-      this.logger.warn(`LISTEN failed (${(error as Error).message}); polling until it reconnects`);
-      await client.end().catch(() => undefined);
-    }
-  }
-
-  private logProgress(name: string, row: ProjectionRow, head: number): void {
-    const now = Date.now();
-    if (now - (this.lastProgressLog.get(name) ?? 0) < 2000 || !row.rebuild) return;
-    this.lastProgressLog.set(name, now);
-    const { percent, eventsPerSecond, etaSeconds } = rate(row, head);
-    this.logger.log(`rebuild ${name} v${row.rebuild.version}: ${percent}% (position ${row.rebuild.position}/${head}), ${eventsPerSecond} events/s, ETA ${etaSeconds ?? '?'} s`);
-  }
 }
 
-/** Rebuild progress from positions: the log's positions are the unit of work. */
-function rate(row: ProjectionRow, head: number) {
-  const rb = row.rebuild!;
-  const elapsed = Math.max(0.001, (Date.now() - Date.parse(rb.startedAt)) / 1000);
-  const eventsPerSecond = Math.round(rb.position / elapsed);
-  const left = Math.max(0, head - rb.position);
-  return {
-    eventsPerSecond,
-    etaSeconds: eventsPerSecond > 0 ? Math.ceil(left / eventsPerSecond) : null,
-    percent: head > 0 ? Math.min(100, Math.round((1000 * rb.position) / head) / 10) : 100,
-  };
+function stateOf(row: ProjectionRow | undefined): ProjectionStatus['state'] {
+  if (row?.state === 'stopped') return 'stopped-on-error';
+  if (row?.rebuild?.state === 'stopped') return 'rebuild-stopped-on-error';
+  return row?.rebuild ? 'rebuilding' : 'running';
 }

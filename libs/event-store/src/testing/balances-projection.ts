@@ -1,6 +1,7 @@
 import { IsInt, Min } from 'class-validator';
 import type { DataSource } from 'typeorm';
-import type { Projection, SqlRunner, TableNames } from '../projections/projection';
+import type { Queryable } from '../postgres/queryable';
+import type { Projection, TableNames } from '../projections/projection';
 import { defineEvent } from '../registry/event-definition';
 import type { RecordedEvent } from '../types';
 import { seedEvents } from './seed';
@@ -38,7 +39,7 @@ export function balancesProjection(o: BalancesOptions): Projection {
     handles: ['Deposited'],
     tables: [balances, applied, batches],
 
-    async createTables(sql: SqlRunner, t: TableNames) {
+    async createTables(sql: Queryable, t: TableNames) {
       await sql.query(`CREATE TABLE ${t[balances]} (account text PRIMARY KEY, total bigint NOT NULL, events int NOT NULL)`);
       await sql.query(`CREATE TABLE ${t[applied]} (position bigint PRIMARY KEY)`);
       await sql.query(`CREATE TABLE ${t[batches]} (
@@ -46,7 +47,7 @@ export function balancesProjection(o: BalancesOptions): Projection {
         last_position bigint NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz)`);
     },
 
-    async apply(events: RecordedEvent[], sql: SqlRunner, t: TableNames) {
+    async apply(events: RecordedEvent[], sql: Queryable, t: TableNames) {
       const deposits = events as RecordedEvent<Deposited>[];
       const [{ id }] = await sql.query(
         `INSERT INTO ${t[batches]} (runner, pid, first_position, last_position, started_at)
@@ -89,7 +90,7 @@ export interface ReadModelSnapshot {
 }
 
 /** Reads a balances projection's checkpoint and tables in one snapshot and what the log implies for that checkpoint. */
-export async function readModelSnapshot(q: SqlRunner, schema: string, name: string, scale = 1): Promise<ReadModelSnapshot> {
+export async function readModelSnapshot(q: Queryable, schema: string, name: string, scale = 1): Promise<ReadModelSnapshot> {
   const s = `"${schema}"`;
   const [r] = await q.query(
     `WITH cp AS (SELECT position FROM ${s}.projections WHERE name = $1)
@@ -112,7 +113,7 @@ export async function readModelSnapshot(q: SqlRunner, schema: string, name: stri
 }
 
 /** Rows of the live balances table that differ from the per-account sums over the log (both directions). */
-export async function balanceDifferences(q: SqlRunner, schema: string, name: string, scale = 1): Promise<unknown[]> {
+export async function balanceDifferences(q: Queryable, schema: string, name: string, scale = 1): Promise<unknown[]> {
   const s = `"${schema}"`;
   return q.query(
     `WITH expected AS (SELECT stream_id AS account, sum((data->>'amount')::bigint) * $1 AS total, count(*)::int AS events

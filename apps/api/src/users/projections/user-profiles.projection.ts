@@ -1,4 +1,4 @@
-import type { Projection, RecordedEvent, SqlRunner, TableNames } from '@app/event-store';
+import type { Projection, RecordedEvent, Queryable, TableNames } from '@app/event-store';
 import { PointsAwarded, UserRegistered, UserRenamed } from '../events';
 import { USER_EVENT_TYPES } from '../events/event-types';
 import { userIdOf } from '../user-stream';
@@ -29,7 +29,7 @@ export const userProfilesProjection: Projection = {
   handles: USER_EVENT_TYPES,
   tables: ['user_profiles'],
 
-  async createTables(sql: SqlRunner, t: TableNames) {
+  async createTables(sql: Queryable, t: TableNames) {
     await sql.query(`CREATE TABLE ${t.user_profiles} (
       user_id    text PRIMARY KEY,
       first_name text NOT NULL,
@@ -41,7 +41,7 @@ export const userProfilesProjection: Projection = {
     )`);
   },
 
-  async apply(events: RecordedEvent[], sql: SqlRunner, t: TableNames) {
+  async apply(events: RecordedEvent[], sql: Queryable, t: TableNames) {
     const changes = new Map<string, ProfileChange>();
     for (const e of events) {
       const userId = userIdOf(e.streamId);

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EVENT_STORE_HANDLE, type EventStoreHandle } from '@app/event-store';
 import { buildCacheKey, CachedQuery, type CachedQueryHandler } from '@app/stampede-cache';
 import { AppConfig } from '../../../config/app-config';
-import { readModelOf } from '../../../read-side/read-model';
+import { fromReadModel, readModelOf } from '../../../read-side/read-model';
 import { LEADERBOARD_TAG, pointsLedgerProjection } from '../../points-ledger.projection';
 import { GetTrendingQuery, TRENDING_WINDOWS } from './get-trending.query';
 import type { Trending } from './trending.view';
@@ -36,13 +36,15 @@ export class GetTrendingHandler implements CachedQueryHandler<GetTrendingQuery, 
   /** The aggregation itself (also the benchmark's naive baseline, which bypasses the cache). */
   private async compute(window: GetTrendingQuery['window'], limit: number): Promise<Trending> {
     const started = Date.now();
-    const s = `"${this.es.schema}"`;
-    const rows: Array<{ checkpoint: string; user_id: string | null; first_name: string; last_name: string; points: string }> =
-      await this.es.dataSource.query(
-        `WITH checkpoint AS (SELECT position FROM ${s}.projections WHERE name = $3),
+    const table = (name: string) => this.es.projections.tableName(name);
+    type Row = { checkpoint: string; user_id: string | null; first_name: string; last_name: string; points: string };
+    const rows: Row[] = await fromReadModel(
+      () =>
+        this.es.dataSource.query(
+          `WITH checkpoint AS (SELECT position FROM ${table('projections')} WHERE name = $3),
               top AS (
                 SELECT l.user_id, sum(l.points) AS points
-                  FROM ${s}.points_ledger l
+                  FROM ${table('points_ledger')} l
                  WHERE l.awarded_at >= now() - make_interval(hours => $1)
                  GROUP BY l.user_id
                  ORDER BY points DESC, l.user_id
@@ -50,10 +52,12 @@ export class GetTrendingHandler implements CachedQueryHandler<GetTrendingQuery, 
          SELECT c.position AS checkpoint, t.user_id, n.first_name, n.last_name, t.points
            FROM checkpoint c
            LEFT JOIN top t ON true
-           LEFT JOIN ${s}.ledger_names n ON n.user_id = t.user_id
+           LEFT JOIN ${table('ledger_names')} n ON n.user_id = t.user_id
           ORDER BY t.points DESC NULLS LAST, t.user_id`,
-        [TRENDING_WINDOWS[window], limit, pointsLedgerProjection.name],
-      );
+          [TRENDING_WINDOWS[window], limit, pointsLedgerProjection.name],
+        ),
+      [],
+    );
     const pad = this.config.TRENDING_MIN_COMPUTE_MS - (Date.now() - started);
     if (pad > 0) await sleep(pad);
     return {

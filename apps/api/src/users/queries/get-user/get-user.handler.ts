@@ -3,7 +3,7 @@ import { QueryHandler } from '@nestjs/cqrs';
 import { EVENT_STORE_HANDLE, type EventStoreHandle } from '@app/event-store';
 import { buildCacheKey, CachedQuery, type CachedQueryHandler } from '@app/stampede-cache';
 import { AppConfig } from '../../../config/app-config';
-import { readModelOf } from '../../../read-side/read-model';
+import { fromReadModel, readModelOf } from '../../../read-side/read-model';
 import { userProfilesProjection, userTag } from '../../projections/user-profiles.projection';
 import { GetUserQuery } from './get-user.query';
 import type { UserView } from './user.view';
@@ -36,13 +36,11 @@ export class GetUserHandler implements CachedQueryHandler<GetUserQuery, UserProf
 
   /** Row and checkpoint in one statement, so they come from one snapshot. */
   async execute({ userId }: GetUserQuery): Promise<UserProfileRead> {
-    const s = `"${this.es.schema}"`;
-    const [row] = await this.es.dataSource.query(
-      `SELECT c.position AS checkpoint, p.*
-         FROM ${s}.projections c LEFT JOIN ${s}.user_profiles p ON p.user_id = $1
-        WHERE c.name = $2`,
-      [userId, userProfilesProjection.name],
-    );
+    const table = (name: string) => this.es.projections.tableName(name);
+    const query = `SELECT c.position AS checkpoint, p.*
+         FROM ${table('projections')} c LEFT JOIN ${table('user_profiles')} p ON p.user_id = $1
+        WHERE c.name = $2`;
+    const [row] = await fromReadModel(() => this.es.dataSource.query(query, [userId, userProfilesProjection.name]), []);
     if (!row) return { user: null, position: 0 };
     const user = row.user_id
       ? { id: row.user_id, firstName: row.first_name, lastName: row.last_name, email: row.email, points: Number(row.points), version: row.version }

@@ -1,0 +1,178 @@
+import { Logger } from '@nestjs/common';
+import type { Queryable } from '../../postgres/queryable';
+import type { RecordedEvent } from '../../types';
+import type { BatchFeed, FedBatch } from './batch-feed';
+import { BatchSizer } from './batch-sizer';
+import type { Projection, ProjectionCommit, TableNames } from '../projection';
+import type { ProjectionError, ProjectionPhase, ProjectionRow } from '../projection-state';
+import { positionOf } from '../projection-state';
+import type { ProjectionStateStore } from '../projection-state-store';
+
+/**
+ * Rebuild batches commit without waiting for the WAL flush: nobody reads the
+ * shadow tables, a crash can only lose the last batches together with their
+ * checkpoint (commits stay atomic and in order), and the switch, which
+ * commits synchronously, flushes everything before it.
+ */
+const ASYNC_COMMIT = 'SET LOCAL synchronous_commit = off';
+
+export interface BatchApplierOptions {
+  projection: Projection;
+  phase: ProjectionPhase;
+  states: ProjectionStateStore;
+  feed: BatchFeed;
+  batchSize: number;
+  /** Physical tables this phase writes. */
+  tables: TableNames;
+  /** Told about each committed batch (the live phase only: rebuild batches change nothing readers see). */
+  onCommit?: (commit: ProjectionCommit) => void;
+}
+
+/**
+ * Applies a phase's next batch in one transaction on the lock connection:
+ * first a compare-and-set of the phase's checkpoint (which also takes the
+ * projection row's lock, so operator commands wait for the batch and never
+ * deadlock with it), then the projection's writes. A poison event stops the
+ * phase at the position before it; only this phase's state changes.
+ */
+export class BatchApplier {
+  readonly sizer: BatchSizer;
+  private readonly logger: Logger;
+
+  constructor(private readonly o: BatchApplierOptions) {
+    this.sizer = new BatchSizer(o.batchSize);
+    this.logger = new Logger(`Projection:${o.projection.name}`);
+  }
+
+  /** Forgets the prefetched batch and the isolation search (a new tenure, or the row changed under us). */
+  reset(): void {
+    this.o.feed.reset();
+    this.sizer.reset();
+  }
+
+  /**
+   * Applies the phase's next batch when it is behind `head` (the batch itself may reach a later
+   * settled head). Updates `row` to the new checkpoint (and stop); true when something changed.
+   */
+  async applyNext(sql: Queryable, row: ProjectionRow, head: number): Promise<boolean> {
+    const { phase } = this.o;
+    const after = positionOf(row, phase);
+    if (after >= head) return false;
+    const batch = await this.o.feed.take(after + 1, this.sizer.limit);
+    const skipped = new Set(row.skipped.map((k) => Number(k.position)));
+    const { recorded, poison } = this.decoded(batch, skipped);
+    const to = poison ? poison.position - 1 : batch.to;
+    if (to <= after && !poison) return false;
+    const version = phase === 'live' ? row.version : row.rebuild!.version;
+    let committed: { to: number; poison?: ProjectionError; tags: string[] };
+    try {
+      const tags = await inTransaction(sql, async () => {
+        if (phase === 'rebuild') await sql.query(ASYNC_COMMIT);
+        if (!(await this.o.states.advance(sql, row.name, phase, version, after, to, poison))) throw new CheckpointMoved();
+        return recorded.length ? this.applyProjection(recorded, sql) : [];
+      });
+      committed = { to, poison, tags };
+    } catch (error) {
+      if (error instanceof CheckpointMoved) return this.moved();
+      // Only the projection's own failure can mean a poison event; anything else (connection lost,
+      // deadlock, timeout) is transient: the runner reconnects and tries the same batch again.
+      if (!(error instanceof ProjectionApplyError) || isTransient(error.cause)) throw error;
+      this.o.feed.reset();
+      if (this.sizer.limit > 1 && batch.events.length > 1) {
+        this.sizer.isolate(batch.events[batch.events.length - 1].position);
+        return true;
+      }
+      const failed = applyFailure(recorded[0], error.cause, phase);
+      const stopped = await inTransaction(sql, () =>
+        this.o.states.advance(sql, row.name, phase, version, after, failed.position - 1, failed));
+      if (!stopped) return this.moved();
+      committed = { to: failed.position - 1, poison: failed, tags: [] };
+    }
+    return this.afterCommit(row, after, committed);
+  }
+
+  private afterCommit(row: ProjectionRow, after: number, c: { to: number; poison?: ProjectionError; tags: string[] }): boolean {
+    const { phase, projection } = this.o;
+    this.sizer.committed(c.to, c.poison !== undefined);
+    if (c.poison) {
+      this.o.feed.reset();
+      const p = c.poison;
+      const where = `${p.type} v${p.schemaVersion}, stream ${p.streamId}`;
+      this.logger.error(`${phase}: stopped at position ${p.position} (${where}): ${p.code} ${p.reason}`);
+    }
+    if (phase === 'live') {
+      row.position = c.to;
+      if (c.poison) Object.assign(row, { state: 'stopped', error: c.poison });
+      this.o.onCommit?.({ projection: projection.name, position: c.to, tags: c.tags });
+    } else {
+      Object.assign(row.rebuild!, { position: c.to }, c.poison ? { state: 'stopped', error: c.poison } : {});
+    }
+    return c.to > after;
+  }
+
+  /** The checkpoint is not where this runner saw it (an operator command won the row first): start over from the row. */
+  private moved(): boolean {
+    this.reset();
+    return true;
+  }
+
+  /** The events to apply, in order, up to the first unreadable one (a poison event) that no operator skipped. */
+  private decoded(batch: FedBatch, skipped: Set<number>): { recorded: RecordedEvent[]; poison?: ProjectionError } {
+    const recorded: RecordedEvent[] = [];
+    for (const e of batch.events) {
+      if (skipped.has(e.position)) continue;
+      if (e.error) {
+        const { location, code, reason } = e.error;
+        return { recorded, poison: { ...location, code, reason, at: new Date().toISOString(), phase: this.o.phase } };
+      }
+      recorded.push(e.event);
+    }
+    return { recorded };
+  }
+
+  private async applyProjection(events: RecordedEvent[], sql: Queryable): Promise<string[]> {
+    try {
+      return await this.o.projection.apply(events, sql, this.o.tables);
+    } catch (cause) {
+      throw new ProjectionApplyError(cause);
+    }
+  }
+}
+
+/** Runs `work` in a transaction on the lock connection. */
+export async function inTransaction<T>(sql: Queryable, work: () => Promise<T>): Promise<T> {
+  await sql.query('BEGIN');
+  try {
+    const result = await work();
+    await sql.query('COMMIT');
+    return result;
+  } catch (error) {
+    await sql.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The row no longer matches what the batch was planned on; nothing was written. */
+export class CheckpointMoved extends Error {}
+
+/** Marks a failure thrown by the projection's own `apply`, as opposed to the runner's I/O. */
+class ProjectionApplyError extends Error {
+  constructor(readonly cause: unknown) {
+    super((cause as Error)?.message ?? String(cause));
+  }
+}
+
+function applyFailure(event: RecordedEvent, cause: unknown, phase: ProjectionPhase): ProjectionError {
+  const { position, streamId, streamVersion, eventId, type, schemaVersion } = event;
+  const reason = (cause as Error)?.message ?? String(cause);
+  const at = new Date().toISOString();
+  return { position, streamId, streamVersion, eventId, type, schemaVersion, code: 'PROJECTION.APPLY_FAILED', reason, at, phase };
+}
+
+/** Connection loss (08), transaction rollback (40: serialization, deadlock), operator intervention (57P) or a closed pool. */
+export function isTransient(error: unknown): boolean {
+  const e = error as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
+  const code = String(e?.driverError?.code ?? e?.code ?? '');
+  return /^(08|40|57P)/.test(code) || /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)$/.test(code) ||
+    /Connection terminated|lock connection lost|Query runner already released|Client was closed/i.test(String(e?.message ?? ''));
+}

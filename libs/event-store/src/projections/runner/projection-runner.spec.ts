@@ -1,0 +1,207 @@
+import { Logger } from '@nestjs/common';
+import { systemClock } from '../clock';
+import { ProjectionLock, ProjectionRunner, ProjectionWork, StepOutcome } from './projection-runner';
+
+const POLL = 100;
+
+/** A lock another instance may hold (`takenElsewhere`) and that can be lost (`lose()`), recording every attempt. */
+class FakeLock implements ProjectionLock {
+  held = false;
+  takenElsewhere = false;
+  readonly attempts: number[] = [];
+  readonly sql = { query: async () => [] };
+  async tryAcquire() {
+    this.attempts.push(Date.now());
+    this.held = !this.takenElsewhere;
+    return this.held;
+  }
+  async release() {
+    this.held = false;
+  }
+  closedAt?: number;
+  private onClose: Array<() => void> = [];
+  /** Resolves when `close()` drops the connection (what a statement hung on a frozen link waits for). */
+  closed = () => new Promise<void>((resolve) => this.onClose.push(resolve));
+  async close() {
+    this.held = false;
+    this.closedAt = Date.now();
+    this.onClose.forEach((f) => f());
+  }
+  lose() {
+    this.held = false;
+  }
+}
+
+/** Work whose next outcomes the test queues; it records when each step ran. */
+class ScriptedWork implements ProjectionWork {
+  readonly steps: number[] = [];
+  acquired = 0;
+  released = 0;
+  next: Array<StepOutcome | Error | (() => Promise<StepOutcome>)> = [];
+  standingBys = 0;
+  onAcquiredTakes?: Promise<void>;
+  async onAcquired() {
+    await this.onAcquiredTakes;
+    this.acquired++;
+  }
+  async standingBy() {
+    this.standingBys++;
+  }
+  async step(): Promise<StepOutcome> {
+    this.steps.push(Date.now());
+    const outcome = this.next.shift() ?? 'idle';
+    if (outcome instanceof Error) throw outcome;
+    return typeof outcome === 'function' ? outcome() : outcome;
+  }
+  onReleased() {
+    this.released++;
+  }
+}
+
+describe('ProjectionRunner timings (fake timers)', () => {
+  let lock: FakeLock;
+  let work: ScriptedWork;
+  let runner: ProjectionRunner;
+  const advance = (ms: number) => jest.advanceTimersByTimeAsync(ms);
+
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(['log', 'error', 'warn']));
+  beforeEach(() => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    lock = new FakeLock();
+    work = new ScriptedWork();
+    runner = new ProjectionRunner('p', lock, work, { clock: systemClock, pollMs: POLL, stopGraceMs: 10 * POLL });
+  });
+  afterEach(async () => {
+    const stopped = runner.stop();
+    await advance(POLL * 2);
+    await stopped;
+    jest.useRealTimers();
+  });
+
+  it('the holder polls once per poll interval while idle; work is done back to back', async () => {
+    work.next = ['worked', 'worked'];
+    runner.start();
+    await advance(0);
+    expect(work.steps).toHaveLength(3);
+    await advance(POLL * 5 - 1);
+    expect(work.steps).toHaveLength(7);
+    const gaps = work.steps.slice(3).map((t, i) => t - work.steps[i + 2]);
+    expect(gaps).toEqual([POLL, POLL, POLL, POLL]);
+    expect(work.acquired).toBe(1);
+  });
+
+  it('a standby tries the lock every two polls and starts working as soon as it is free', async () => {
+    lock.takenElsewhere = true;
+    runner.start();
+    await advance(POLL * 6);
+    expect(lock.attempts.map((t) => t - 1_000_000)).toEqual([0, 2 * POLL, 4 * POLL, 6 * POLL]);
+    expect([runner.active, work.standingBys]).toEqual([false, 4]);
+    lock.takenElsewhere = false;
+    await advance(2 * POLL);
+    expect(runner.active).toBe(true);
+    expect(work.steps).toHaveLength(1);
+  });
+
+  it('notify() wakes a sleeping holder at once', async () => {
+    runner.start();
+    await advance(10);
+    expect(work.steps).toHaveLength(1);
+    runner.notify();
+    await advance(0);
+    expect(work.steps).toHaveLength(2);
+  });
+
+  it('stands by after yielding: no attempt for 20 polls for newer code, 4 when there is nothing to do', async () => {
+    work.next = [{ standBy: 'newer-code', message: 'newer' }, { standBy: 'nothing-to-do', message: 'idle' }];
+    runner.start();
+    await advance(0);
+    expect([runner.active, work.released]).toEqual([false, 1]);
+    await advance(30 * POLL);
+    expect(lock.attempts.slice(0, 3).map((t) => t - 1_000_000)).toEqual([0, 20 * POLL, 24 * POLL]);
+    expect(work.released).toBe(2);
+  });
+
+  it('nudge() (an operator command) cuts a stand-by short', async () => {
+    work.next = [{ standBy: 'newer-code', message: 'newer' }];
+    runner.start();
+    await advance(0);
+    runner.nudge();
+    await advance(0);
+    expect(lock.attempts).toHaveLength(2);
+    expect(runner.active).toBe(true);
+  });
+
+  it('an error ends the tenure (lock released, per-tenure state dropped); the lock is tried again two polls later', async () => {
+    work.next = [new Error('connection terminated')];
+    runner.start();
+    await advance(0);
+    expect([runner.active, work.released]).toEqual([false, 1]);
+    await advance(2 * POLL - 1);
+    expect(lock.attempts).toHaveLength(1);
+    await advance(1);
+    expect([runner.active, work.acquired]).toEqual([true, 2]);
+  });
+
+  it('failing to take the lock (database down) is retried at the standby cadence, not later', async () => {
+    lock.tryAcquire = async () => {
+      lock.attempts.push(Date.now());
+      throw new Error('connect ECONNREFUSED');
+    };
+    runner.start();
+    await advance(4 * POLL);
+    expect(lock.attempts.map((t) => t - 1_000_000)).toEqual([0, 2 * POLL, 4 * POLL]);
+  });
+
+  it('a lock lost between steps (session ended by the server) ends the tenure; the next try is two polls after noticing', async () => {
+    runner.start();
+    await advance(0);
+    lock.lose();
+    await advance(POLL);
+    expect(work.released).toBe(1);
+    expect(work.steps).toHaveLength(1);
+    await advance(2 * POLL - 1);
+    expect(lock.attempts).toHaveLength(1);
+    await advance(1);
+    expect(lock.attempts.map((t) => t - 1_000_000)).toEqual([0, 3 * POLL]);
+    expect(runner.active).toBe(true);
+  });
+
+  it('stop() waits for a step in flight only up to its grace, then drops the lock connection under it', async () => {
+    work.next = [async () => {
+      await lock.closed();
+      throw new Error('Connection terminated');
+    }];
+    runner.start();
+    await advance(0);
+    let stopped = false;
+    const stopping = runner.stop().then(() => (stopped = true));
+    await advance(10 * POLL - 1);
+    expect([stopped, lock.closedAt]).toEqual([false, undefined]);
+    await advance(1);
+    await stopping;
+    expect(lock.closedAt! - 1_000_000).toBe(10 * POLL);
+    expect(work.released).toBe(1);
+  });
+
+  it('start() resolves once the first lock attempt is over: taken (row and tables made) or found held elsewhere', async () => {
+    let tablesMade: () => void = () => undefined;
+    work.onAcquiredTakes = new Promise((resolve) => (tablesMade = resolve));
+    let started = false;
+    const starting = runner.start().then(() => (started = true));
+    await advance(0);
+    expect(started).toBe(false);
+    tablesMade();
+    await starting;
+    expect(work.acquired).toBe(1);
+
+    const standby = new ProjectionRunner('q', Object.assign(new FakeLock(), { takenElsewhere: true }), new ScriptedWork(), {
+      clock: systemClock, pollMs: POLL, stopGraceMs: POLL,
+    });
+    await standby.start();
+    expect(standby.active).toBe(false);
+    const stopping = standby.stop();
+    await advance(2 * POLL);
+    await stopping;
+  });
+});
