@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { StampedeCache } from '../src/stampede-cache.service';
 import { RedisStore } from '../src/stores/redis.store';
+import { eventually } from '../../../test/eventually';
 import { deferred } from './manual-clock';
 import { metricValue } from './metric-value';
 import { deleteNamespace } from './redis-harness';
@@ -46,7 +47,7 @@ describe('StampedeCache across instances (real Redis)', () => {
   it('serves the stale value at once, on every instance, while one instance refreshes', async () => {
     const [a, b, c] = instances;
     await a.getOrCompute('k', async () => 'old', { ttl: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 5)); // let the 1 ms ttl pass
+    await new Promise((resolve) => setTimeout(resolve, 5)); // real time: the 1 ms ttl must pass on the clock Redis and the cache share
     const refreshing = deferred<string>();
     let refreshStarted!: () => void;
     const started = new Promise<void>((resolve) => (refreshStarted = resolve));
@@ -79,7 +80,8 @@ describe('StampedeCache across instances (real Redis)', () => {
     await lockTaken;
     let othersRan = 0;
     const waiters = [b, c].map((cache) => cache.getOrCompute('cold', async () => ((othersRan += 1), 'other')).catch((error: unknown) => ({ error, at: Date.now() })));
-    await new Promise((resolve) => setTimeout(resolve, 50)); // both are waiting on the lock now
+    const lockWaits = () => Promise.all([b, c].map((cache) => metricValue(cache.registry, 'cache_lock_waits_total', {})));
+    await eventually(async () => (await lockWaits()).every((waits) => waits === 1), 5_000, 'both other instances to wait on the lock');
     const failedAt = Date.now();
     holding.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' }));
     const outcomes = (await Promise.all(waiters)) as Array<{ error: Error & { code: string; cause: Error & { code?: string } }; at: number }>;
@@ -95,7 +97,7 @@ describe('StampedeCache across instances (real Redis)', () => {
   it('serves stale when the factory fails, and other instances honour the backoff', async () => {
     const [a, b, c] = instances;
     await a.getOrCompute('k', async () => 'old', { ttl: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 5)); // real time: the 1 ms ttl must pass
     let failures = 0;
     const failing = async (): Promise<string> => {
       failures += 1;
