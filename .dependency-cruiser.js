@@ -49,14 +49,14 @@ module.exports = {
     },
     {
       name: 'production-not-to-test-support',
-      comment: 'test/ holds the suite\'s set-up and helpers (eventually, test services): only tests and test helpers use them.',
+      comment: "test/ holds the suite's set-up and helpers (eventually, test services): only tests and test helpers use them.",
       severity: 'error',
       from: { path: '^(apps|libs)/', pathNot: [TEST_FILES, '^libs/[^/]+/test/', '^libs/[^/]+/src/testing/'] },
       to: { path: '^test/' },
     },
     {
       name: 'app-tests-use-lib-public-api-or-testing',
-      comment: 'Tests may also use a lib\'s test helpers (libs/<lib>/src/testing/ or libs/<lib>/test/), but no other internals.',
+      comment: "Tests may also use a lib's test helpers (libs/<lib>/src/testing/ or libs/<lib>/test/), but no other internals.",
       severity: 'error',
       from: { path: TEST_FILES, pathNot: '^libs/' },
       to: { path: '^libs/[^/]+/', pathNot: ['^libs/[^/]+/src/index\\.ts$', '^libs/[^/]+/src/testing/', '^libs/[^/]+/test/'] },

@@ -8,15 +8,18 @@
  * SWC compiles TypeScript (with decorator metadata, which Nest DI needs) so the
  * suite does not pay for a full type-check; `npm run typecheck` does that.
  */
-const swc = ['@swc/jest', {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-    target: 'es2022',
-    keepClassNames: true,
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
   },
-  module: { type: 'commonjs' },
-}];
+];
 const moduleNameMapper = {
   '^@app/event-store$': '<rootDir>/libs/event-store/src',
   '^@app/event-store/(.*)$': '<rootDir>/libs/event-store/src/$1',

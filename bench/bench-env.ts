@@ -14,5 +14,10 @@ export function benchOutDir(): string {
 
 /** The machine facts every result file records, so a figure is never read without its context. */
 export function environment(): { cpus: number; cpuModel: string; memoryGb: number; node: string } {
-  return { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
 }

@@ -36,7 +36,11 @@ const COMPUTE_MS = Number(process.env.COMPUTE_MS ?? 200);
 const PATH = '/leaderboard/trending?window=24h&limit=10';
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
-interface Sample { status: number; ms: number; cache: string }
+interface Sample {
+  status: number;
+  ms: number;
+  cache: string;
+}
 interface Scenario {
   name: string;
   /** The burst's URL on each instance. */
@@ -52,7 +56,13 @@ function request(url: string, agent: Agent): Promise<Sample> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     httpGet(url, { agent }, (res) => {
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, cache: String(res.headers['x-cache'] ?? '-'), ms: Number(process.hrtime.bigint() - started) / 1e6 }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          cache: String(res.headers['x-cache'] ?? '-'),
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        }),
+      );
       res.resume();
     }).on('error', reject);
   });
@@ -83,14 +93,20 @@ function percentile(sorted: number[], p: number): number {
 function summarise(rounds: Array<Awaited<ReturnType<typeof burst>>>) {
   const all = rounds.flatMap((r) => r.samples);
   const ms = all.map((s) => s.ms).sort((a, b) => a - b);
-  const count = (key: (s: Sample) => string) => all.reduce<Record<string, number>>((m, s) => ({ ...m, [key(s)]: (m[key(s)] ?? 0) + 1 }), {});
+  const count = (key: (s: Sample) => string) =>
+    all.reduce<Record<string, number>>((m, s) => ({ ...m, [key(s)]: (m[key(s)] ?? 0) + 1 }), {});
   return {
     factoryRunsPerBurst: rounds.map((r) => r.computations),
     factoryRunsMean: rounds.reduce((sum, r) => sum + r.computations, 0) / rounds.length,
     latencyMs: { p50: percentile(ms, 50), p95: percentile(ms, 95), p99: percentile(ms, 99), max: ms[ms.length - 1] },
     perRound: rounds.map((r) => {
       const sorted = r.samples.map((s) => s.ms).sort((a, b) => a - b);
-      return { factoryRuns: r.computations, startedAfterExpiryMs: r.afterExpiryMs, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+      return {
+        factoryRuns: r.computations,
+        startedAfterExpiryMs: r.afterExpiryMs,
+        p50: percentile(sorted, 50),
+        p99: percentile(sorted, 99),
+      };
     }),
     statuses: count((s) => String(s.status)),
     xCache: count((s) => s.cache),
@@ -137,21 +153,30 @@ async function runInstance(): Promise<void> {
 
 async function seed(url: string): Promise<void> {
   const post = (path: string, body: object) =>
-    fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => {
-      if (r.status !== 201) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-      return (await r.json()) as { id: string; position: number };
-    });
-  const users = await Promise.all(Array.from({ length: 50 }, (_, i) => post('/users', { firstName: `User${i}`, lastName: 'Bench', email: `u${i}@example.com` })));
+    fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
+      async (r) => {
+        if (r.status !== 201) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+        return (await r.json()) as { id: string; position: number };
+      },
+    );
+  const users = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => post('/users', { firstName: `User${i}`, lastName: 'Bench', email: `u${i}@example.com` })),
+  );
   let position = 0;
   for (let i = 0; i < 200; i += 8) {
-    const awards = await Promise.all(Array.from({ length: 8 }, (_, j) => post(`/users/${users[(i + j) % users.length].id}/points`, { points: 1 + ((i + j) % 37), reason: 'bench' })));
+    const awards = await Promise.all(
+      Array.from({ length: 8 }, (_, j) =>
+        post(`/users/${users[(i + j) % users.length].id}/points`, { points: 1 + ((i + j) % 37), reason: 'bench' }),
+      ),
+    );
     position = Math.max(position, ...awards.map((a) => a.position));
   }
   const res = await fetch(`${url}${PATH}`, { headers: { 'X-Min-Position': String(position) } });
   if (res.status !== 200) throw new Error(`seed read: ${res.status}`);
 }
 
-const sumOver = async (urls: string[], read: (url: string) => Promise<number>) => (await Promise.all(urls.map(read))).reduce((a, b) => a + b, 0);
+const sumOver = async (urls: string[], read: (url: string) => Promise<number>) =>
+  (await Promise.all(urls.map(read))).reduce((a, b) => a + b, 0);
 
 async function main(): Promise<void> {
   const schema = uniqueSchema('bench_cache');
@@ -159,10 +184,16 @@ async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL);
   const children: ChildProcess[] = [];
   try {
-    progress(`starting ${INSTANCES} app processes (schema ${schema}, Redis namespace ${namespace}, TTL ${TTL_MS} ms, compute >= ${COMPUTE_MS} ms)`);
+    progress(
+      `starting ${INSTANCES} app processes (schema ${schema}, Redis namespace ${namespace}, TTL ${TTL_MS} ms, compute >= ${COMPUTE_MS} ms)`,
+    );
     const env = {
-      EVENT_STORE_SCHEMA: schema, REDIS_URL, CACHE_NAMESPACE: namespace, DATABASE_URL,
-      TRENDING_CACHE_TTL_MS: String(TTL_MS), TRENDING_MIN_COMPUTE_MS: String(COMPUTE_MS),
+      EVENT_STORE_SCHEMA: schema,
+      REDIS_URL,
+      CACHE_NAMESPACE: namespace,
+      DATABASE_URL,
+      TRENDING_CACHE_TTL_MS: String(TTL_MS),
+      TRENDING_MIN_COMPUTE_MS: String(COMPUTE_MS),
     };
     const urls: string[] = [];
     for (let i = 0; i < INSTANCES; i++) {
@@ -176,17 +207,19 @@ async function main(): Promise<void> {
     const ours: Scenario = {
       name: 'stampede-cache',
       urls: urls.map((u) => `${u}${PATH}`),
-      computations: () => sumOver(urls, async (u) => {
-        const text = await (await fetch(`${u}/metrics`)).text();
-        const line = text.split('\n').find((l) => l.startsWith('cache_factory_runs_total{cache="trending"}'));
-        return Number(line?.split(' ').pop() ?? 0);
-      }),
+      computations: () =>
+        sumOver(urls, async (u) => {
+          const text = await (await fetch(`${u}/metrics`)).text();
+          const line = text.split('\n').find((l) => l.startsWith('cache_factory_runs_total{cache="trending"}'));
+          return Number(line?.split(' ').pop() ?? 0);
+        }),
       expiresAt: async () => Date.parse(((await (await fetch(`${urls[0]}${PATH}`)).json()) as { computedAt: string }).computedAt) + TTL_MS,
     };
     const naive: Scenario = {
       name: 'naive get/compute/set',
       urls: urls.map((u) => `${u}${NAIVE_PATH}`),
-      computations: () => sumOver(urls, async (u) => ((await (await fetch(`${u}/naive/computations`)).json()) as { computations: number }).computations),
+      computations: () =>
+        sumOver(urls, async (u) => ((await (await fetch(`${u}/naive/computations`)).json()) as { computations: number }).computations),
       expiresAt: async () => {
         await (await fetch(`${urls[0]}${NAIVE_PATH}`)).text();
         return Date.now() + Math.max(0, await redis.pttl(naiveKey(namespace)));
@@ -199,8 +232,10 @@ async function main(): Promise<void> {
         const r = await burst(scenario);
         results[scenario.name].push(r);
         const sorted = r.samples.map((s) => s.ms).sort((a, b) => a - b);
-        progress(`round ${round}/${ROUNDS} ${scenario.name.padEnd(22)} ${BURST} GETs ${r.afterExpiryMs} ms after expiry: ` +
-          `${r.computations} computations, p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms`);
+        progress(
+          `round ${round}/${ROUNDS} ${scenario.name.padEnd(22)} ${BURST} GETs ${r.afterExpiryMs} ms after expiry: ` +
+            `${r.computations} computations, p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms`,
+        );
       }
     }
     report(summarise(results[ours.name]), summarise(results[naive.name]));
@@ -217,29 +252,57 @@ function report(ours: ReturnType<typeof summarise>, naive: ReturnType<typeof sum
   const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
   const row = (label: string, n: number | string, o: number | string, r: string) =>
     console.log(`  ${label.padEnd(26)} ${String(n).padStart(14)} ${String(o).padStart(16)} ${r.padStart(12)}`);
-  console.log(`\nCache burst at expiry: ${BURST} concurrent GETs across ${INSTANCES} instances, ${ROUNDS} rounds, TTL ${TTL_MS} ms, compute >= ${COMPUTE_MS} ms`);
+  console.log(
+    `\nCache burst at expiry: ${BURST} concurrent GETs across ${INSTANCES} instances, ${ROUNDS} rounds, TTL ${TTL_MS} ms, compute >= ${COMPUTE_MS} ms`,
+  );
   console.log(`(${cpus().length} CPUs, Node ${process.version}; load generator, app processes, Redis and PostgreSQL on one machine)\n`);
   row('', 'naive (base)', 'stampede-cache', 'naive/ours');
-  row('factory runs per burst', naive.factoryRunsMean.toFixed(1), ours.factoryRunsMean.toFixed(1), ratio(naive.factoryRunsMean, ours.factoryRunsMean));
+  row(
+    'factory runs per burst',
+    naive.factoryRunsMean.toFixed(1),
+    ours.factoryRunsMean.toFixed(1),
+    ratio(naive.factoryRunsMean, ours.factoryRunsMean),
+  );
   for (const p of ['p50', 'p95', 'p99', 'max'] as const) {
     row(`latency ${p} (ms)`, naive.latencyMs[p].toFixed(1), ours.latencyMs[p].toFixed(1), ratio(naive.latencyMs[p], ours.latencyMs[p]));
   }
   row('HTTP statuses', JSON.stringify(naive.statuses), JSON.stringify(ours.statuses), '');
   console.log(`  X-Cache (stampede-cache): ${JSON.stringify(ours.xCache)}`);
-  console.log('  The baseline route skips Nest\'s pipeline (pipes, CQRS, filter), which favours it on per-request overhead.');
+  console.log("  The baseline route skips Nest's pipeline (pipes, CQRS, filter), which favours it on per-request overhead.");
 
   const out = benchOutDir();
-  const config = { burst: BURST, instances: INSTANCES, rounds: ROUNDS, ttlMs: TTL_MS, computeMs: COMPUTE_MS, cpus: cpus().length, node: process.version };
+  const config = {
+    burst: BURST,
+    instances: INSTANCES,
+    rounds: ROUNDS,
+    ttlMs: TTL_MS,
+    computeMs: COMPUTE_MS,
+    cpus: cpus().length,
+    node: process.version,
+  };
   const figures: Array<[string, (s: typeof ours) => number]> = [
-    ['factory runs / burst', (s) => s.factoryRunsMean], ['p50 latency (ms)', (s) => s.latencyMs.p50], ['p99 latency (ms)', (s) => s.latencyMs.p99],
+    ['factory runs / burst', (s) => s.factoryRunsMean],
+    ['p50 latency (ms)', (s) => s.latencyMs.p50],
+    ['p99 latency (ms)', (s) => s.latencyMs.p99],
   ];
   const ratios = Object.fromEntries(figures.map(([label, pick]) => [label, pick(naive) / pick(ours)]));
-  writeFileSync(join(out, 'cache-burst.json'), JSON.stringify({ date: new Date().toISOString(), command: 'npm run bench:cache', config, naive, stampedeCache: ours, ratiosNaiveOverOurs: ratios }, null, 2) + '\n');
-  writeBarChart(join(out, 'cache-burst.svg'), `${BURST}-request burst at expiry across ${INSTANCES} instances (same run)`, '',
+  writeFileSync(
+    join(out, 'cache-burst.json'),
+    JSON.stringify(
+      { date: new Date().toISOString(), command: 'npm run bench:cache', config, naive, stampedeCache: ours, ratiosNaiveOverOurs: ratios },
+      null,
+      2,
+    ) + '\n',
+  );
+  writeBarChart(
+    join(out, 'cache-burst.svg'),
+    `${BURST}-request burst at expiry across ${INSTANCES} instances (same run)`,
+    '',
     figures.flatMap(([label, pick]) => [
       { label, value: pick(naive), group: 'naive get/compute/set' },
       { label, value: pick(ours), group: 'stampede-cache' },
-    ]));
+    ]),
+  );
 }
 
 (process.argv.includes('--instance') ? runInstance() : main()).catch((e) => {

@@ -28,7 +28,8 @@ const ROUTES = [
 
 async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
   const child = fork(join(__dirname, 'peers/http-app.ts'), [], {
-    execArgv: ['-r', '@swc-node/register'], env: { ...process.env, BENCH_NAMESPACE: `httpbench${Date.now().toString(36)}` },
+    execArgv: ['-r', '@swc-node/register'],
+    env: { ...process.env, BENCH_NAMESPACE: `httpbench${Date.now().toString(36)}` },
   });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m: { url: string }) => resolve(m.url.replace('[::1]', '127.0.0.1')));
@@ -52,7 +53,12 @@ async function load(url: string, paths: string[]): Promise<{ requestsPerSec: num
     const res = await fetch(url + path);
     if (res.status !== 200) throw new Error(`${path}: ${res.status}`);
   }
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, requests: paths.map((path) => ({ method: 'GET', path })) });
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    requests: paths.map((path) => ({ method: 'GET', path })),
+  });
   return { requestsPerSec: result.requests.average, p99Ms: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
 }
 
@@ -64,32 +70,66 @@ async function main(): Promise<void> {
       for (const route of ROUTES) {
         const r = await load(server.url, route.paths);
         (runs[route.name] ??= []).push(r);
-        progress(`round ${round}/${ROUNDS} ${route.name.padEnd(40)} ${r.requestsPerSec.toFixed(0)} req/s, p99 ${r.p99Ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}`);
+        progress(
+          `round ${round}/${ROUNDS} ${route.name.padEnd(40)} ${r.requestsPerSec.toFixed(0)} req/s, p99 ${r.p99Ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}`,
+        );
       }
     }
   } finally {
     await server.stop();
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const routes = Object.fromEntries(Object.entries(runs).map(([name, rs]) => [name, {
-    requestsPerSec: median(rs.map((r) => r.requestsPerSec)), p99Ms: median(rs.map((r) => r.p99Ms)),
-    non2xx: rs.reduce((s, r) => s + r.non2xx, 0), errors: rs.reduce((s, r) => s + r.errors, 0),
-  }]));
+  const routes = Object.fromEntries(
+    Object.entries(runs).map(([name, rs]) => [
+      name,
+      {
+        requestsPerSec: median(rs.map((r) => r.requestsPerSec)),
+        p99Ms: median(rs.map((r) => r.p99Ms)),
+        non2xx: rs.reduce((s, r) => s + r.non2xx, 0),
+        errors: rs.reduce((s, r) => s + r.errors, 0),
+      },
+    ]),
+  );
   // A ratio is taken within a round (the bare route ran seconds before), then the median of the rounds.
-  const ratiosToBare = Object.fromEntries(Object.entries(runs).map(([name, rs]) =>
-    [name, median(rs.map((r, round) => r.requestsPerSec / runs.bare[round].requestsPerSec))]));
-  console.log(`\nHTTP hot path: ${CONNECTIONS} connections, ${DURATION_S} s per route, medians of ${ROUNDS} rounds (load generator and server on one machine)`);
+  const ratiosToBare = Object.fromEntries(
+    Object.entries(runs).map(([name, rs]) => [name, median(rs.map((r, round) => r.requestsPerSec / runs.bare[round].requestsPerSec))]),
+  );
+  console.log(
+    `\nHTTP hot path: ${CONNECTIONS} connections, ${DURATION_S} s per route, medians of ${ROUNDS} rounds (load generator and server on one machine)`,
+  );
   for (const [name, r] of Object.entries(routes)) {
-    console.log(`  ${name.padEnd(40)} ${r.requestsPerSec.toFixed(0).padStart(8)} req/s   ${ratiosToBare[name].toFixed(2)}x bare (same-round ratio)   p99 ${r.p99Ms} ms`);
+    console.log(
+      `  ${name.padEnd(40)} ${r.requestsPerSec.toFixed(0).padStart(8)} req/s   ${ratiosToBare[name].toFixed(2)}x bare (same-round ratio)   p99 ${r.p99Ms} ms`,
+    );
   }
   const out = benchOutDir();
-  writeFileSync(join(out, 'cache-http.json'), JSON.stringify({
-    date: new Date().toISOString(), command: 'npm run bench:http', ...environment(), versions: peerVersions(),
-    config: { connections: CONNECTIONS, durationS: DURATION_S, rounds: ROUNDS, l2Keys: L2_KEYS }, routes, ratiosToBare,
-    perRound: runs,
-  }, null, 2) + '\n');
-  writeBarChart(join(out, 'cache-http.svg'), `HTTP hot path: requests/s, ${CONNECTIONS} connections`, 'req/s',
-    Object.entries(routes).map(([name, r]) => ({ label: name, value: r.requestsPerSec, group: name === 'bare' ? 'baseline' : name.startsWith('stampede') ? 'this library' : 'peer' })));
+  writeFileSync(
+    join(out, 'cache-http.json'),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        command: 'npm run bench:http',
+        ...environment(),
+        versions: peerVersions(),
+        config: { connections: CONNECTIONS, durationS: DURATION_S, rounds: ROUNDS, l2Keys: L2_KEYS },
+        routes,
+        ratiosToBare,
+        perRound: runs,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  writeBarChart(
+    join(out, 'cache-http.svg'),
+    `HTTP hot path: requests/s, ${CONNECTIONS} connections`,
+    'req/s',
+    Object.entries(routes).map(([name, r]) => ({
+      label: name,
+      value: r.requestsPerSec,
+      group: name === 'bare' ? 'baseline' : name.startsWith('stampede') ? 'this library' : 'peer',
+    })),
+  );
 }
 
 main().catch((e) => {

@@ -34,13 +34,23 @@ interface Variant {
 
 async function run(variant: Variant, namespace: string) {
   const cluster = await WorkerCluster.start(INSTANCES, (worker) => ({
-    cmd: 'init', strategy: variant.strategy, worker, computeMs: COMPUTE_MS,
-    options: { redisUrl: REDIS_URL, namespace: `${namespace}-${variant.name.replace(/[^A-Za-z0-9_.-]/g, '_')}`, ttlMs: TTL_MS, beta: variant.beta },
+    cmd: 'init',
+    strategy: variant.strategy,
+    worker,
+    computeMs: COMPUTE_MS,
+    options: {
+      redisUrl: REDIS_URL,
+      namespace: `${namespace}-${variant.name.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
+      ttlMs: TTL_MS,
+      beta: variant.beta,
+    },
   }));
   try {
     await cluster.ask(0, { cmd: 'prime', key: 'steady' });
     const at = Date.now() + 300;
-    const r = merge(await cluster.all<CallReport>(() => ({ cmd: 'sustain', key: 'steady', ratePerSec: RATE / INSTANCES, durationMs: DURATION_MS, at })));
+    const r = merge(
+      await cluster.all<CallReport>(() => ({ cmd: 'sustain', key: 'steady', ratePerSec: RATE / INSTANCES, durationMs: DURATION_MS, at })),
+    );
     const periods = DURATION_MS / TTL_MS;
     const result = {
       calls: r.latenciesMs.length + r.errors,
@@ -51,8 +61,10 @@ async function run(variant: Variant, namespace: string) {
       errors: r.errors,
       latencyMs: latencySummary(r.latenciesMs),
     };
-    progress(`${variant.name.padEnd(27)} ${result.calls} calls: ${result.factoryRuns} factory runs (${result.factoryRunsPerTtl.toFixed(2)} per TTL), ` +
-      `${result.misses} misses, ${result.stale} stale, p99 ${result.latencyMs.p99.toFixed(1)} ms`);
+    progress(
+      `${variant.name.padEnd(27)} ${result.calls} calls: ${result.factoryRuns} factory runs (${result.factoryRunsPerTtl.toFixed(2)} per TTL), ` +
+        `${result.misses} misses, ${result.stale} stale, p99 ${result.latencyMs.p99.toFixed(1)} ms`,
+    );
     return result;
   } finally {
     await cluster.close();
@@ -69,22 +81,44 @@ async function main(): Promise<void> {
   const results: Record<string, Awaited<ReturnType<typeof run>>> = {};
   for (const variant of variants) results[variant.name] = await run(variant, namespace);
 
-  console.log(`\nSustained load: ${RATE} calls/s over ${INSTANCES} processes for ${DURATION_MS / 1000} s, ttl ${TTL_MS} ms (${(DURATION_MS / TTL_MS).toFixed(1)} periods), factory ${COMPUTE_MS} ms`);
-  console.log(`  ${'strategy'.padEnd(28)} ${'runs/TTL'.padStart(9)} ${'misses'.padStart(7)} ${'stale'.padStart(7)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)}`);
+  console.log(
+    `\nSustained load: ${RATE} calls/s over ${INSTANCES} processes for ${DURATION_MS / 1000} s, ttl ${TTL_MS} ms (${(DURATION_MS / TTL_MS).toFixed(1)} periods), factory ${COMPUTE_MS} ms`,
+  );
+  console.log(
+    `  ${'strategy'.padEnd(28)} ${'runs/TTL'.padStart(9)} ${'misses'.padStart(7)} ${'stale'.padStart(7)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)}`,
+  );
   for (const [name, r] of Object.entries(results)) {
-    console.log(`  ${name.padEnd(28)} ${r.factoryRunsPerTtl.toFixed(2).padStart(9)} ${String(r.misses).padStart(7)} ${String(r.stale).padStart(7)} ` +
-      `${r.latencyMs.p50.toFixed(1).padStart(8)} ${r.latencyMs.p99.toFixed(1).padStart(8)} ${r.latencyMs.max.toFixed(1).padStart(8)}`);
+    console.log(
+      `  ${name.padEnd(28)} ${r.factoryRunsPerTtl.toFixed(2).padStart(9)} ${String(r.misses).padStart(7)} ${String(r.stale).padStart(7)} ` +
+        `${r.latencyMs.p50.toFixed(1).padStart(8)} ${r.latencyMs.p99.toFixed(1).padStart(8)} ${r.latencyMs.max.toFixed(1).padStart(8)}`,
+    );
   }
   const out = benchOutDir();
   const config = { instances: INSTANCES, ratePerSec: RATE, durationMs: DURATION_MS, ttlMs: TTL_MS, computeMs: COMPUTE_MS, betas: BETAS };
-  writeFileSync(join(out, 'cache-sustained.json'), JSON.stringify({
-    date: new Date().toISOString(), command: 'npm run bench:sustained', ...environment(), versions: peerVersions(), config, strategies: results,
-  }, null, 2) + '\n');
-  writeBarChart(join(out, 'cache-sustained.svg'), `Sustained ${RATE} calls/s, ttl ${TTL_MS} ms: factory runs per TTL and p99`, '',
+  writeFileSync(
+    join(out, 'cache-sustained.json'),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        command: 'npm run bench:sustained',
+        ...environment(),
+        versions: peerVersions(),
+        config,
+        strategies: results,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  writeBarChart(
+    join(out, 'cache-sustained.svg'),
+    `Sustained ${RATE} calls/s, ttl ${TTL_MS} ms: factory runs per TTL and p99`,
+    '',
     Object.entries(results).flatMap(([name, r]) => [
       { label: `${name} runs/TTL`, value: r.factoryRunsPerTtl, group: 'factory runs per TTL' },
       { label: `${name} p99 (ms)`, value: r.latencyMs.p99, group: 'p99 latency (ms)' },
-    ]));
+    ]),
+  );
 }
 
 main().catch((e) => {

@@ -34,8 +34,11 @@ export function writeBarChart(file: string, title: string, unit: string, bars: B
     })
     .join('\n');
   const legend = groups
-    .map((g, i) => `<rect x="${left + i * 180}" y="${height - 22}" width="12" height="12" fill="${COLOURS[i % COLOURS.length]}"/>` +
-      `<text x="${left + i * 180 + 18}" y="${height - 12}">${escape(g)}</text>`)
+    .map(
+      (g, i) =>
+        `<rect x="${left + i * 180}" y="${height - 22}" width="12" height="12" fill="${COLOURS[i % COLOURS.length]}"/>` +
+        `<text x="${left + i * 180 + 18}" y="${height - 12}">${escape(g)}</text>`,
+    )
     .join('');
   writeFileSync(
     file,

@@ -21,13 +21,24 @@ export function sampleEvent(i: number): StoredEvent {
   const registered = i < users;
   const version = registered ? 1 + (i % 2) : 1 + (i % 3);
   const data: Record<string, unknown> = registered
-    ? version === 1 ? { fullName: `Jean Claude ${i}`, email: `u${i}@example.com` } : { firstName: 'Ada', lastName: `L${i}`, email: `u${i}@example.com` }
-    : version === 1 ? { amount: 1 + (i % 9) } : version === 2 ? { points: 1 + (i % 9), reason: 'r' }
-      : { points: 1 + (i % 9), reason: 'r', awardedAt: '2025-01-01T00:00:00.000Z' };
+    ? version === 1
+      ? { fullName: `Jean Claude ${i}`, email: `u${i}@example.com` }
+      : { firstName: 'Ada', lastName: `L${i}`, email: `u${i}@example.com` }
+    : version === 1
+      ? { amount: 1 + (i % 9) }
+      : version === 2
+        ? { points: 1 + (i % 9), reason: 'r' }
+        : { points: 1 + (i % 9), reason: 'r', awardedAt: '2025-01-01T00:00:00.000Z' };
   return {
-    position: i + 1, streamId: `seed-${i % users}`, streamVersion: Math.floor(i / users) + 1, eventId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    type: registered ? 'UserRegistered' : 'PointsAwarded', schemaVersion: version, data,
-    metadata: { occurredAt: '2024-06-01T00:00:00.000Z' }, recordedAt: '2024-06-01T00:00:01.000Z',
+    position: i + 1,
+    streamId: `seed-${i % users}`,
+    streamVersion: Math.floor(i / users) + 1,
+    eventId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    type: registered ? 'UserRegistered' : 'PointsAwarded',
+    schemaVersion: version,
+    data,
+    metadata: { occurredAt: '2024-06-01T00:00:00.000Z' },
+    recordedAt: '2024-06-01T00:00:01.000Z',
   };
 }
 
@@ -52,10 +63,23 @@ function main(): void {
   console.log(`  class-validator on every event (before): ${classValidatorPerSec.toFixed(0)} events/s`);
   console.log(`  compiled shapes (after):                 ${compiledPerSec.toFixed(0)} events/s   ratio ${ratio.toFixed(2)}x`);
   const out = benchOutDir();
-  writeFileSync(join(out, 'decode.json'), JSON.stringify({
-    date: new Date().toISOString(), command: 'npm run bench:decode', ...environment(), events: EVENTS, rounds: ROUNDS,
-    classValidatorPerSec, compiledPerSec, ratioCompiledOverClassValidator: ratio,
-  }, null, 2) + '\n');
+  writeFileSync(
+    join(out, 'decode.json'),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        command: 'npm run bench:decode',
+        ...environment(),
+        events: EVENTS,
+        rounds: ROUNDS,
+        classValidatorPerSec,
+        compiledPerSec,
+        ratioCompiledOverClassValidator: ratio,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   writeBarChart(join(out, 'decode.svg'), `Decode in memory: upcast + validate, ${EVENTS} mixed-version events`, 'events/s', [
     { label: 'class-validator per event', value: classValidatorPerSec, group: 'before' },
     { label: 'compiled shapes', value: compiledPerSec, group: 'after' },

@@ -45,9 +45,21 @@ async function main(): Promise<void> {
     line('verify, class-validator per event (before)', f.verifyClassValidatorPerSec!, ratios.verifyClassValidatorOverSelect);
     line('readAll, class-validator per event (before)', f.readAllClassValidatorPerSec!, ratios.readAllClassValidatorOverSelect);
     const out = benchOutDir();
-    writeFileSync(join(out, 'event-read.json'), JSON.stringify({
-      date: new Date().toISOString(), command: 'npm run bench:read', ...environment(), rounds: ROUNDS, ...f, ratios,
-    }, null, 2) + '\n');
+    writeFileSync(
+      join(out, 'event-read.json'),
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          command: 'npm run bench:read',
+          ...environment(),
+          rounds: ROUNDS,
+          ...f,
+          ratios,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
     writeBarChart(join(out, 'event-read.svg'), `Reads with upcast + validate over ${f.events} events vs plain SELECT (same run)`, '/s', [
       { label: 'plain keyset SELECT', value: f.selectPerSec, group: 'baseline' },
       { label: 'verify (class-validator)', value: f.verifyClassValidatorPerSec!, group: 'before' },

@@ -21,9 +21,11 @@ export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; re
 /** Runs `total` operations from `clients` concurrent loops. */
 async function concurrently(total: number, clients: number, op: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    for (let i = next++; i < total; i = next++) await op(i);
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = next++; i < total; i = next++) await op(i);
+    }),
+  );
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -36,11 +38,22 @@ export async function singleAppends(es: EventStoreHandle, schema: string, client
   const appended: number[] = [];
   for (let r = 1; r <= rounds; r++) {
     progress(`round ${r}/${rounds}: ${appends} plain INSERT transactions, then ${appends} appendToStream calls, ${clients} clients`);
-    const p = await timed(() => concurrently(appends, clients, (i) => es.store.inTransaction((q) =>
-      q.query(`INSERT INTO "${schema}".plain_events (event_id, stream_id, stream_version, type, schema_version, data)
-               VALUES ($1, $2, 1, 'PointsAwarded', 3, $3)`, [randomUUID(), `p-${r}-${i}`, JSON.stringify(payload(i))]))));
-    const a = await timed(() => concurrently(appends, clients, (i) =>
-      es.store.appendToStream(`user-${i % (clients * 4)}`, [{ type: 'PointsAwarded', schemaVersion: 3, data: payload(i) }])));
+    const p = await timed(() =>
+      concurrently(appends, clients, (i) =>
+        es.store.inTransaction((q) =>
+          q.query(
+            `INSERT INTO "${schema}".plain_events (event_id, stream_id, stream_version, type, schema_version, data)
+               VALUES ($1, $2, 1, 'PointsAwarded', 3, $3)`,
+            [randomUUID(), `p-${r}-${i}`, JSON.stringify(payload(i))],
+          ),
+        ),
+      ),
+    );
+    const a = await timed(() =>
+      concurrently(appends, clients, (i) =>
+        es.store.appendToStream(`user-${i % (clients * 4)}`, [{ type: 'PointsAwarded', schemaVersion: 3, data: payload(i) }]),
+      ),
+    );
     plain.push(appends / (p.ms / 1000));
     appended.push(appends / (a.ms / 1000));
   }
@@ -51,8 +64,13 @@ export async function singleAppends(es: EventStoreHandle, schema: string, client
 export function bulkHistory(count: number, streams: number): ExportedEvent[] {
   const prefix = randomUUID().slice(0, 8);
   return Array.from({ length: count }, (_, i) => ({
-    eventId: randomUUID(), streamId: `bulk-${prefix}-${i % streams}`, streamVersion: Math.floor(i / streams) + 1,
-    type: 'PointsAwarded', schemaVersion: 3, data: payload(i), metadata: { occurredAt: '2025-01-01T00:00:00.000Z' },
+    eventId: randomUUID(),
+    streamId: `bulk-${prefix}-${i % streams}`,
+    streamVersion: Math.floor(i / streams) + 1,
+    type: 'PointsAwarded',
+    schemaVersion: 3,
+    data: payload(i),
+    metadata: { occurredAt: '2025-01-01T00:00:00.000Z' },
     recordedAt: '2025-01-01T00:00:00.000Z',
   }));
 }
@@ -60,8 +78,21 @@ export function bulkHistory(count: number, streams: number): ExportedEvent[] {
 /** The same rows as COPY text-format lines for the baseline table. */
 function copyText(events: ExportedEvent[]): string {
   const field = (v: string) => v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
-  return events.map((e) => [e.eventId, e.streamId, e.streamVersion, e.type, e.schemaVersion,
-    field(JSON.stringify(e.data)), field(JSON.stringify(e.metadata)), e.recordedAt].join('\t') + '\n').join('');
+  return events
+    .map(
+      (e) =>
+        [
+          e.eventId,
+          e.streamId,
+          e.streamVersion,
+          e.type,
+          e.schemaVersion,
+          field(JSON.stringify(e.data)),
+          field(JSON.stringify(e.metadata)),
+          e.recordedAt,
+        ].join('\t') + '\n',
+    )
+    .join('');
 }
 
 /** Baseline: a raw COPY of the rows into a fresh table LIKE events INCLUDING ALL (same indexes); rows/s. */
@@ -72,11 +103,16 @@ export async function rawCopy(url: string, schema: string, events: ExportedEvent
   try {
     const table = `"${schema}".copy_events_${round}`;
     await c.query(`CREATE TABLE ${table} (LIKE "${schema}".events INCLUDING ALL)`);
-    const { ms } = await timed(() => new Promise<void>((resolve, reject) => {
-      const stream = c.query(copyFrom(`COPY ${table} (event_id, stream_id, stream_version, type, schema_version, data, metadata, recorded_at) FROM STDIN`));
-      stream.on('finish', resolve).on('error', reject);
-      stream.end(text);
-    }));
+    const { ms } = await timed(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const stream = c.query(
+            copyFrom(`COPY ${table} (event_id, stream_id, stream_version, type, schema_version, data, metadata, recorded_at) FROM STDIN`),
+          );
+          stream.on('finish', resolve).on('error', reject);
+          stream.end(text);
+        }),
+    );
     return events.length / (ms / 1000);
   } finally {
     await c.end();
@@ -98,11 +134,13 @@ export async function batchAppends(es: EventStoreHandle, events: ExportedEvent[]
     for (let at = 0; at < events.length; at += batchSize) {
       const byStream = new Map<string, ExportedEvent[]>();
       for (const e of events.slice(at, at + batchSize)) byStream.set(e.streamId, [...(byStream.get(e.streamId) ?? []), e]);
-      await es.store.appendToStreams([...byStream].map(([streamId, list]) => ({
-        streamId,
-        expectedVersion: list[0].streamVersion - 1,
-        events: list.map(({ eventId, type, schemaVersion, data, metadata }) => ({ eventId, type, schemaVersion, data, metadata })),
-      })));
+      await es.store.appendToStreams(
+        [...byStream].map(([streamId, list]) => ({
+          streamId,
+          expectedVersion: list[0].streamVersion - 1,
+          events: list.map(({ eventId, type, schemaVersion, data, metadata }) => ({ eventId, type, schemaVersion, data, metadata })),
+        })),
+      );
     }
   });
   return events.length / (ms / 1000);

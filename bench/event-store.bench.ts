@@ -39,7 +39,9 @@ async function measureWrites(results: Record<string, number>) {
     const imported: number[] = [];
     const batched: number[] = [];
     for (let r = 1; r <= BULK_ROUNDS; r++) {
-      progress(`round ${r}/${BULK_ROUNDS}: ${BULK} events by raw COPY, importLines and appendToStreams (${BATCH} per call over ${BATCH_STREAMS} streams)`);
+      progress(
+        `round ${r}/${BULK_ROUNDS}: ${BULK} events by raw COPY, importLines and appendToStreams (${BATCH} per call over ${BATCH_STREAMS} streams)`,
+      );
       copy.push(await rawCopy(URL, schema, bulkHistory(BULK, 1000), r));
       imported.push(await bulkImport(es, bulkHistory(BULK, 1000)));
       batched.push(await batchAppends(es, bulkHistory(BULK, BATCH_STREAMS), BATCH));
@@ -73,15 +75,20 @@ async function main(): Promise<void> {
                    WHEN i % 3 = 1 THEN jsonb_build_object('points', 1 + i % 9, 'reason', 'r')
                    ELSE jsonb_build_object('points', 1 + i % 9, 'reason', 'r', 'awardedAt', '2025-01-01T00:00:00.000Z') END,
               jsonb_build_object('occurredAt', '2024-06-01T00:00:00.000Z')
-         FROM generate_series(0, $1 - 1) AS i`, [EVENTS]);
+         FROM generate_series(0, $1 - 1) AS i`,
+      [EVENTS],
+    );
     const total = Number((await es.dataSource.query(`SELECT count(*) AS n FROM "${schema}".events`))[0].n);
 
     progress(`baseline: plain SELECT of all ${total} rows in keyset batches of 2000 (no upcasting)`);
     const select = await timed(() => plainSelectAll(URL, schema, 2000));
     progress(`verify: ${total} events through upcasters + validators`);
-    const verified = await timed(() => verifyStore(es.store, {
-      progressEvery: 25_000, onProgress: (p) => progress(`verify ${p.checked}/${total} (${p.eventsPerSecond} events/s)`),
-    }));
+    const verified = await timed(() =>
+      verifyStore(es.store, {
+        progressEvery: 25_000,
+        onProgress: (p) => progress(`verify ${p.checked}/${total} (${p.eventsPerSecond} events/s)`),
+      }),
+    );
     if (verified.result.failureCount !== 0) throw new Error(`verify found ${verified.result.failureCount} failures`);
     results.selectPerSec = select.result / (select.ms / 1000);
     results.verifyPerSec = verified.result.checked / (verified.ms / 1000);
@@ -90,19 +97,44 @@ async function main(): Promise<void> {
     const ratio = (a: number, b: number) => (a / b).toFixed(2);
     const runs = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
     console.log('\nEvent store benchmark (same machine, same PostgreSQL, same run)');
-    console.log(`  appends (1 event, ${CLIENTS} clients, median of ${ROUNDS}): ${results.appendPerSec.toFixed(0)} /s   runs: ${runs(writes.single.appended)}`);
-    console.log(`  baseline plain INSERT transactions:      ${results.plainInsertPerSec.toFixed(0)} /s   runs: ${runs(writes.single.plain)}`);
-    console.log(`    ratio ${ratio(results.appendPerSec, results.plainInsertPerSec)} (per round: ${writes.single.appended.map((a, i) => ratio(a, writes.single.plain[i])).join(', ')})`);
-    console.log(`  import (${BULK} events, median of ${BULK_ROUNDS}):  ${results.importPerSec.toFixed(0)} events/s   ratio to COPY ${ratio(results.importPerSec, results.copyPerSec)}`);
-    console.log(`  batch appends (${BATCH} per call, ${BATCH_STREAMS} streams, 1 client): ${results.batchAppendPerSec.toFixed(0)} events/s   ratio to COPY ${ratio(results.batchAppendPerSec, results.copyPerSec)}`);
+    console.log(
+      `  appends (1 event, ${CLIENTS} clients, median of ${ROUNDS}): ${results.appendPerSec.toFixed(0)} /s   runs: ${runs(writes.single.appended)}`,
+    );
+    console.log(
+      `  baseline plain INSERT transactions:      ${results.plainInsertPerSec.toFixed(0)} /s   runs: ${runs(writes.single.plain)}`,
+    );
+    console.log(
+      `    ratio ${ratio(results.appendPerSec, results.plainInsertPerSec)} (per round: ${writes.single.appended.map((a, i) => ratio(a, writes.single.plain[i])).join(', ')})`,
+    );
+    console.log(
+      `  import (${BULK} events, median of ${BULK_ROUNDS}):  ${results.importPerSec.toFixed(0)} events/s   ratio to COPY ${ratio(results.importPerSec, results.copyPerSec)}`,
+    );
+    console.log(
+      `  batch appends (${BATCH} per call, ${BATCH_STREAMS} streams, 1 client): ${results.batchAppendPerSec.toFixed(0)} events/s   ratio to COPY ${ratio(results.batchAppendPerSec, results.copyPerSec)}`,
+    );
     console.log(`  baseline raw COPY into a LIKE table:     ${results.copyPerSec.toFixed(0)} rows/s   runs: ${runs(writes.copy)}`);
     console.log(`  verify (${total} events, upcast+validate): ${results.verifyPerSec.toFixed(0)} events/s`);
-    console.log(`  baseline plain SELECT of the same rows:  ${results.selectPerSec.toFixed(0)} rows/s   ratio ${ratio(results.verifyPerSec, results.selectPerSec)}`);
+    console.log(
+      `  baseline plain SELECT of the same rows:  ${results.selectPerSec.toFixed(0)} rows/s   ratio ${ratio(results.verifyPerSec, results.selectPerSec)}`,
+    );
     const out = benchOutDir();
-    writeFileSync(join(out, 'event-store.json'), JSON.stringify({
-      date: new Date().toISOString(), clients: CLIENTS, appends: APPENDS, rounds: ROUNDS, bulkEvents: BULK, batchSize: BATCH,
-      batchStreams: BATCH_STREAMS, ...results,
-    }, null, 2) + '\n');
+    writeFileSync(
+      join(out, 'event-store.json'),
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          clients: CLIENTS,
+          appends: APPENDS,
+          rounds: ROUNDS,
+          bulkEvents: BULK,
+          batchSize: BATCH,
+          batchStreams: BATCH_STREAMS,
+          ...results,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
     writeBarChart(join(out, 'event-store.svg'), 'Event store throughput vs baselines (same run)', '/s', [
       { label: 'plain INSERT txns', value: results.plainInsertPerSec, group: 'baseline' },
       { label: 'appendToStream', value: results.appendPerSec, group: 'event store' },

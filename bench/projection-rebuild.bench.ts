@@ -53,7 +53,11 @@ async function rebuildInChild(): Promise<void> {
   const base = PROJECTIONS.find((p) => p.name === process.env.PROJECTION)!;
   const version = Number(process.env.VERSION);
   const es = await createEventStore({
-    url: URL, schema: process.env.BENCH_SCHEMA!, events: appEventStore.events, runMigrations: false, projectionBatchSize: BATCH,
+    url: URL,
+    schema: process.env.BENCH_SCHEMA!,
+    events: appEventStore.events,
+    runMigrations: false,
+    projectionBatchSize: BATCH,
     projections: [{ ...base, version }],
   });
   let peakHeap = 0;
@@ -62,7 +66,7 @@ async function rebuildInChild(): Promise<void> {
     const head = await es.store.headPosition();
     const t = process.hrtime.bigint();
     await es.projections.start();
-    for (let lastLog = 0; ; ) {
+    for (let lastLog = 0; ;) {
       await new Promise((r) => setTimeout(r, 20));
       const [s] = await es.projections.status();
       if (s.state === 'stopped-on-error' || s.state === 'rebuild-stopped-on-error') throw new Error(JSON.stringify(s));
@@ -75,8 +79,11 @@ async function rebuildInChild(): Promise<void> {
     }
     const seconds = Number(process.hrtime.bigint() - t) / 1e9;
     const figures: RebuildFigures = {
-      projection: base.name, events: head, perSec: head / seconds,
-      peakRssMb: (process.resourceUsage().maxRSS * 1024) / 1e6, peakHeapMb: peakHeap / 1e6,
+      projection: base.name,
+      events: head,
+      perSec: head / seconds,
+      peakRssMb: (process.resourceUsage().maxRSS * 1024) / 1e6,
+      peakHeapMb: peakHeap / 1e6,
     };
     process.send!(figures);
   } finally {
@@ -156,9 +163,11 @@ function report(small: SizeFigures, large: SizeFigures, rssRatio: Record<string,
     console.log(`\nProjection rebuild over ${f.events} events (same machine, same PostgreSQL, same run)`);
     console.log(`  plain keyset SELECT (baseline):  ${f.selectPerSec.toFixed(0)} rows/s`);
     for (const name of Object.keys(f.rebuildPerSec)) {
-      console.log(`  rebuild ${name.padEnd(15)}        ${f.rebuildPerSec[name].toFixed(0)} events/s   ` +
-        `ratio to SELECT ${f.ratioToSelect[name].toFixed(3)} (target >= 0.35)   ` +
-        `peak RSS ${f.peakRssMb[name].toFixed(0)} MB, heap ${f.peakHeapMb[name].toFixed(0)} MB`);
+      console.log(
+        `  rebuild ${name.padEnd(15)}        ${f.rebuildPerSec[name].toFixed(0)} events/s   ` +
+          `ratio to SELECT ${f.ratioToSelect[name].toFixed(3)} (target >= 0.35)   ` +
+          `peak RSS ${f.peakRssMb[name].toFixed(0)} MB, heap ${f.peakHeapMb[name].toFixed(0)} MB`,
+      );
     }
   }
   for (const [name, ratio] of Object.entries(rssRatio)) {
@@ -169,22 +178,47 @@ function report(small: SizeFigures, large: SizeFigures, rssRatio: Record<string,
 /** JSON with both sizes, a throughput chart and a memory chart, into BENCH_OUT (the smoke test's) or docs/benchmarks. */
 function write(small: SizeFigures, large: SizeFigures, rssRatio: Record<string, number>): void {
   const out = benchOutDir();
-  writeFileSync(join(out, 'projection-rebuild.json'), JSON.stringify({
-    date: new Date().toISOString(), command: 'npm run bench:rebuild', ...environment(), batchSize: BATCH ?? 2000,
-    // Top-level figures are the large run's, under the field names earlier runs used.
-    events: large.events, selectPerSec: large.selectPerSec, rebuildPerSec: large.rebuildPerSec,
-    peakRssMb: Math.max(...Object.values(large.peakRssMb)), peakHeapMb: Math.max(...Object.values(large.peakHeapMb)),
-    small, large, rssRatio, targets: { ratioToSelect: 0.35, rssRatio: 1.2 },
-  }, null, 2) + '\n');
+  writeFileSync(
+    join(out, 'projection-rebuild.json'),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        command: 'npm run bench:rebuild',
+        ...environment(),
+        batchSize: BATCH ?? 2000,
+        // Top-level figures are the large run's, under the field names earlier runs used.
+        events: large.events,
+        selectPerSec: large.selectPerSec,
+        rebuildPerSec: large.rebuildPerSec,
+        peakRssMb: Math.max(...Object.values(large.peakRssMb)),
+        peakHeapMb: Math.max(...Object.values(large.peakHeapMb)),
+        small,
+        large,
+        rssRatio,
+        targets: { ratioToSelect: 0.35, rssRatio: 1.2 },
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   const sizes = `${small.events} and ${large.events} events`;
-  writeBarChart(join(out, 'projection-rebuild.svg'), `Rebuild throughput vs plain SELECT (same run): ${sizes}`, '/s',
+  writeBarChart(
+    join(out, 'projection-rebuild.svg'),
+    `Rebuild throughput vs plain SELECT (same run): ${sizes}`,
+    '/s',
     [small, large].flatMap((f) => [
       { label: `plain SELECT, ${f.events} events`, value: f.selectPerSec, group: 'baseline' },
       ...Object.entries(f.rebuildPerSec).map(([name, value]) => ({ label: `${name}, ${f.events} events`, value, group: 'rebuild' })),
-    ]));
-  writeBarChart(join(out, 'projection-rebuild-memory.svg'), `Peak RSS of the rebuilding process: ${sizes}`, 'MB',
+    ]),
+  );
+  writeBarChart(
+    join(out, 'projection-rebuild-memory.svg'),
+    `Peak RSS of the rebuilding process: ${sizes}`,
+    'MB',
     [small, large].flatMap((f) =>
-      Object.entries(f.peakRssMb).map(([name, value]) => ({ label: `${name}, ${f.events} events`, value, group: `${f.events} events` }))));
+      Object.entries(f.peakRssMb).map(([name, value]) => ({ label: `${name}, ${f.events} events`, value, group: `${f.events} events` })),
+    ),
+  );
 }
 
 async function main(): Promise<void> {

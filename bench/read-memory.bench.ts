@@ -44,7 +44,11 @@ async function measureInChild(): Promise<void> {
     const read = await readAllCount(es.store);
     const readAllPerSec = read / (Number(process.hrtime.bigint() - t) / 1e9);
     const figures: MemoryFigures = {
-      events: verified, peakRssMb: (process.resourceUsage().maxRSS * 1024) / 1e6, peakHeapMb: peakHeap / 1e6, verifyPerSec, readAllPerSec,
+      events: verified,
+      peakRssMb: (process.resourceUsage().maxRSS * 1024) / 1e6,
+      peakHeapMb: peakHeap / 1e6,
+      verifyPerSec,
+      readAllPerSec,
     };
     process.send!(figures);
   } finally {
@@ -85,14 +89,29 @@ async function main(): Promise<void> {
     const rssRatio = large.peakRssMb / small.peakRssMb;
     console.log(`\nMemory of verify + readAll (fresh process each; same log grown from ${SMALL} to ${LARGE} events)`);
     for (const f of [small, large]) {
-      console.log(`  ${String(f.events).padStart(9)} events: peak RSS ${f.peakRssMb.toFixed(0)} MB, peak heap ${f.peakHeapMb.toFixed(0)} MB, ` +
-        `verify ${f.verifyPerSec.toFixed(0)}/s, readAll ${f.readAllPerSec.toFixed(0)}/s`);
+      console.log(
+        `  ${String(f.events).padStart(9)} events: peak RSS ${f.peakRssMb.toFixed(0)} MB, peak heap ${f.peakHeapMb.toFixed(0)} MB, ` +
+          `verify ${f.verifyPerSec.toFixed(0)}/s, readAll ${f.readAllPerSec.toFixed(0)}/s`,
+      );
     }
     console.log(`  RSS ratio ${LARGE}/${SMALL}: ${rssRatio.toFixed(2)}x (target <= 1.2x)`);
     const out = benchOutDir();
-    writeFileSync(join(out, 'read-memory.json'), JSON.stringify({
-      date: new Date().toISOString(), command: 'npm run bench:memory', ...environment(), small, large, rssRatio, target: 1.2,
-    }, null, 2) + '\n');
+    writeFileSync(
+      join(out, 'read-memory.json'),
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          command: 'npm run bench:memory',
+          ...environment(),
+          small,
+          large,
+          rssRatio,
+          target: 1.2,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
     writeBarChart(join(out, 'read-memory.svg'), `Peak RSS of verify + readAll: ${SMALL} vs ${LARGE} events`, 'MB', [
       { label: `peak RSS, ${SMALL} events`, value: small.peakRssMb, group: 'small log' },
       { label: `peak RSS, ${LARGE} events`, value: large.peakRssMb, group: 'large log' },

@@ -36,8 +36,9 @@ export const usersFor = (events: number) => Math.min(5000, Math.max(1, Math.ceil
 export async function waitForHead(es: EventStoreHandle, count: number, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let said = false; ; said = true) {
-    const [{ n }] = await es.dataSource.query(
-      `SELECT count(*)::int AS n FROM "${es.schema}".events WHERE position <= $1`, [await es.store.headPosition()]);
+    const [{ n }] = await es.dataSource.query(`SELECT count(*)::int AS n FROM "${es.schema}".events WHERE position <= $1`, [
+      await es.store.headPosition(),
+    ]);
     if (n >= count) return;
     if (Date.now() > deadline) throw new Error(`only ${n}/${count} events visible after ${timeoutMs} ms: a transaction is held open`);
     if (!said) progress(`waiting for an open transaction elsewhere on this PostgreSQL to end (${n}/${count} events visible)`);
@@ -84,7 +85,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * With `reference`, the same passes through a store decoding with class-validator on every event.
  */
 export async function measureReads(
-  es: EventStoreHandle, url: string, options: { rounds?: number; reference?: EventStore } = {},
+  es: EventStoreHandle,
+  url: string,
+  options: { rounds?: number; reference?: EventStore } = {},
 ): Promise<ReadFigures> {
   const rounds = options.rounds ?? 3;
   const runs: Record<string, number[]> = {};
@@ -95,7 +98,10 @@ export async function measureReads(
   ];
   const reference = options.reference;
   if (reference) {
-    passes.push(['verifyClassValidatorPerSec', () => verifyCount(reference)], ['readAllClassValidatorPerSec', () => readAllCount(reference)]);
+    passes.push(
+      ['verifyClassValidatorPerSec', () => verifyCount(reference)],
+      ['readAllClassValidatorPerSec', () => readAllCount(reference)],
+    );
   }
   let events = 0;
   for (let round = 1; round <= rounds; round++) {
@@ -104,7 +110,9 @@ export async function measureReads(
       const perSec = await rate(async () => (n = await pass()));
       events = n;
       (runs[name] ??= []).push(perSec);
-      progress(`round ${round}/${rounds} ${name.replace('PerSec', '').padEnd(26)} ${n} in ${(n / perSec).toFixed(2)} s = ${perSec.toFixed(0)}/s`);
+      progress(
+        `round ${round}/${rounds} ${name.replace('PerSec', '').padEnd(26)} ${n} in ${(n / perSec).toFixed(2)} s = ${perSec.toFixed(0)}/s`,
+      );
     }
   }
   const figures = Object.fromEntries(Object.entries(runs).map(([name, xs]) => [name, median(xs)]));

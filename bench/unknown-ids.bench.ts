@@ -40,7 +40,7 @@ function get(url: string, agent: Agent): Promise<number> {
 
 async function redisFigures(redis: Redis, namespace: string) {
   const count: Record<string, number> = { entries: 0, fences: 0, locks: 0, tags: 0 };
-  for (let cursor = '0'; ; ) {
+  for (let cursor = '0'; ;) {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 5_000);
     for (const key of keys) {
       if (key.endsWith(':fence')) count.fences += 1;
@@ -67,10 +67,19 @@ async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL);
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
-    const known = await fetch(`${base}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ firstName: 'Known', lastName: 'User', email: 'known@example.com' }) }).then((r) => r.json() as Promise<{ id: string; position: number }>);
+    const known = await fetch(`${base}/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ firstName: 'Known', lastName: 'User', email: 'known@example.com' }),
+    }).then((r) => r.json() as Promise<{ id: string; position: number }>);
     await fetch(`${base}/users/${known.id}`, { headers: { 'X-Min-Position': String(known.position) } });
     global.gc?.();
-    const sample = async () => ({ l1: cache.usage, heapMb: mb(process.memoryUsage().heapUsed), rssMb: mb(process.memoryUsage().rss), redis: await redisFigures(redis, namespace) });
+    const sample = async () => ({
+      l1: cache.usage,
+      heapMb: mb(process.memoryUsage().heapUsed),
+      rssMb: mb(process.memoryUsage().rss),
+      redis: await redisFigures(redis, namespace),
+    });
     const before = await sample();
     progress(`before: ${JSON.stringify(before)}`);
 
@@ -94,7 +103,9 @@ async function main(): Promise<void> {
           redisKeys: Math.max(peak.redisKeys, keys),
           redisMb: Math.max(peak.redisMb, now.redis.usedMemoryMb),
         });
-        progress(`${sent}/${IDS} lookups (${Math.round(sent / ((Date.now() - startedAt) / 1000))}/s): L1 ${now.l1.negativeEntries} negative, heap ${now.heapMb} MB, rss ${now.rssMb} MB, Redis ${keys} keys ${JSON.stringify(now.redis.keys)}`);
+        progress(
+          `${sent}/${IDS} lookups (${Math.round(sent / ((Date.now() - startedAt) / 1000))}/s): L1 ${now.l1.negativeEntries} negative, heap ${now.heapMb} MB, rss ${now.rssMb} MB, Redis ${keys} keys ${JSON.stringify(now.redis.keys)}`,
+        );
       }
     })();
     const worker = async () => {

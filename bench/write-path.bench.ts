@@ -42,7 +42,11 @@ async function runInstance(): Promise<void> {
 
 const post = async (url: string, body: object, headers: Record<string, string> = {}) => {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as { id?: string; code?: string }, replayed: res.headers.get('idempotent-replayed') === 'true' };
+  return {
+    status: res.status,
+    body: (await res.json()) as { id?: string; code?: string },
+    replayed: res.headers.get('idempotent-replayed') === 'true',
+  };
 };
 
 const tally = (statuses: string[]) => statuses.reduce<Record<string, number>>((t, s) => ({ ...t, [s]: (t[s] ?? 0) + 1 }), {});
@@ -56,23 +60,34 @@ async function main(): Promise<void> {
     progress(`starting ${INSTANCES} instances on schema ${schema}`);
     const urls: string[] = [];
     for (let i = 0; i < INSTANCES; i++) {
-      const { child, url } = await forkInstance(__filename, { EVENT_STORE_SCHEMA: schema, CACHE_NAMESPACE: schema, RUN_PROJECTIONS: i === 0 ? 'true' : 'false' });
+      const { child, url } = await forkInstance(__filename, {
+        EVENT_STORE_SCHEMA: schema,
+        CACHE_NAMESPACE: schema,
+        RUN_PROJECTIONS: i === 0 ? 'true' : 'false',
+      });
       children.push(child);
       urls.push(url);
     }
-    const count = async (sql: string, params: unknown[]) => Number((await db.query(sql.replaceAll('$schema', `"${schema}"`), params)).rows[0].count);
-    const awardsOf = (userId: string) => count(`SELECT count(*) FROM $schema.events WHERE stream_id = $1 AND type = 'PointsAwarded'`, [`user-${userId}`]);
+    const count = async (sql: string, params: unknown[]) =>
+      Number((await db.query(sql.replaceAll('$schema', `"${schema}"`), params)).rows[0].count);
+    const awardsOf = (userId: string) =>
+      count(`SELECT count(*) FROM $schema.events WHERE stream_id = $1 AND type = 'PointsAwarded'`, [`user-${userId}`]);
 
     progress(`idempotency: ${KEYS} keys x (${DUPLICATES} concurrent + ${DUPLICATES / 4} sequential) duplicates`);
     const user = await post(`${urls[0]}/users`, { firstName: 'Bench', lastName: 'Mark', email: `bench.${randomUUID()}@example.com` });
     const statuses: string[] = [];
     for (let k = 0; k < KEYS; k++) {
       const key = randomUUID();
-      const send = (i: number) => post(`${urls[i % urls.length]}/users/${user.body.id}/points`, { points: 1, reason: `key ${k}` }, { 'Idempotency-Key': key });
+      const send = (i: number) =>
+        post(`${urls[i % urls.length]}/users/${user.body.id}/points`, { points: 1, reason: `key ${k}` }, { 'Idempotency-Key': key });
       const burst = await Promise.all(Array.from({ length: DUPLICATES }, (_, i) => send(i)));
       const retries = [];
       for (let i = 0; i < DUPLICATES / 4; i++) retries.push(await send(i));
-      statuses.push(...[...burst, ...retries].map((r) => (r.replayed ? `${r.status} replayed` : r.body.code ? `${r.status} ${r.body.code}` : `${r.status} executed`)));
+      statuses.push(
+        ...[...burst, ...retries].map((r) =>
+          r.replayed ? `${r.status} replayed` : r.body.code ? `${r.status} ${r.body.code}` : `${r.status} executed`,
+        ),
+      );
     }
     const sent = statuses.length;
     const appended = await awardsOf(user.body.id!);
@@ -80,7 +95,8 @@ async function main(): Promise<void> {
     const baselineSent = DUPLICATES / 4;
     progress(`baseline: ${baselineSent} sequential retries without a key`);
     const plain = await post(`${urls[0]}/users`, { firstName: 'No', lastName: 'Key', email: `nokey.${randomUUID()}@example.com` });
-    for (let i = 0; i < baselineSent; i++) await post(`${urls[i % urls.length]}/users/${plain.body.id}/points`, { points: 1, reason: 'no key' });
+    for (let i = 0; i < baselineSent; i++)
+      await post(`${urls[i % urls.length]}/users/${plain.body.id}/points`, { points: 1, reason: 'no key' });
     const baselineAppended = await awardsOf(plain.body.id!);
 
     progress(`emails: ${EMAILS} addresses x ${REGISTRATIONS} concurrent registrations`);
@@ -89,21 +105,36 @@ async function main(): Promise<void> {
     for (let e = 0; e < EMAILS; e++) {
       const address = `same.${randomUUID()}@example.com`;
       const variants = [address, address.toUpperCase(), `Same${address.slice(4)}`];
-      const results = await Promise.all(Array.from({ length: REGISTRATIONS }, (_, i) =>
-        post(`${urls[i % urls.length]}/users`, { firstName: `N${i}`, lastName: 'Same', email: variants[i % variants.length] })));
+      const results = await Promise.all(
+        Array.from({ length: REGISTRATIONS }, (_, i) =>
+          post(`${urls[i % urls.length]}/users`, { firstName: `N${i}`, lastName: 'Same', email: variants[i % variants.length] }),
+        ),
+      );
       emailStatuses.push(...results.map((r) => `${r.status}${r.body.code ? ` ${r.body.code}` : ''}`));
-      usersCreated += await count(`SELECT count(*) FROM $schema.events WHERE type = 'UserRegistered' AND lower(data->>'email') = $1`, [address]);
+      usersCreated += await count(`SELECT count(*) FROM $schema.events WHERE type = 'UserRegistered' AND lower(data->>'email') = $1`, [
+        address,
+      ]);
     }
 
     const report = {
       instances: INSTANCES,
-      idempotency: { keys: KEYS, duplicatesSent: sent, eventsAppended: appended, statuses: tally(statuses), baselineWithoutKey: { sent: baselineSent, eventsAppended: baselineAppended } },
+      idempotency: {
+        keys: KEYS,
+        duplicatesSent: sent,
+        eventsAppended: appended,
+        statuses: tally(statuses),
+        baselineWithoutKey: { sent: baselineSent, eventsAppended: baselineAppended },
+      },
       emails: { emails: EMAILS, registrationsSent: EMAILS * REGISTRATIONS, usersCreated, statuses: tally(emailStatuses) },
     };
-    console.log(`Idempotency-Key: ${sent} requests with ${KEYS} keys over ${INSTANCES} instances -> ${appended} events appended (${(sent / Math.max(1, appended)).toFixed(0)} requests per event)`);
+    console.log(
+      `Idempotency-Key: ${sent} requests with ${KEYS} keys over ${INSTANCES} instances -> ${appended} events appended (${(sent / Math.max(1, appended)).toFixed(0)} requests per event)`,
+    );
     console.log(`  statuses: ${JSON.stringify(report.idempotency.statuses)}`);
     console.log(`  baseline, the same retries without a key: ${baselineSent} requests -> ${baselineAppended} events appended`);
-    console.log(`Unique emails: ${EMAILS * REGISTRATIONS} concurrent registrations of ${EMAILS} emails over ${INSTANCES} instances -> ${usersCreated} users created`);
+    console.log(
+      `Unique emails: ${EMAILS * REGISTRATIONS} concurrent registrations of ${EMAILS} emails over ${INSTANCES} instances -> ${usersCreated} users created`,
+    );
     console.log(`  statuses: ${JSON.stringify(report.emails.statuses)}`);
     writeFileSync(join(benchOutDir(), 'write-path.json'), JSON.stringify(report, null, 2) + '\n');
     if (appended !== KEYS || usersCreated !== EMAILS) process.exitCode = 1;
@@ -115,7 +146,8 @@ async function main(): Promise<void> {
 }
 
 if (process.argv.includes('--instance')) void runInstance();
-else main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+else
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });

@@ -1,5 +1,7 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { evaluate } = require('../.ci/audit-check.js') as { evaluate: (report: unknown) => { reachable: boolean; failing: string[]; unfixable: string[] } };
+const { evaluate } = require('../.ci/audit-check.js') as {
+  evaluate: (report: unknown) => { reachable: boolean; failing: string[]; unfixable: string[] };
+};
 
 const finding = (name: string, severity: string, fixAvailable: unknown) => ({ name, severity, range: '<1.2.3', fixAvailable });
 
@@ -28,7 +30,9 @@ describe('.ci/audit-check.js', () => {
   });
 
   it('recognises an unreachable advisory endpoint (npm prints an error object instead of a report)', () => {
-    expect(evaluate({ message: '405 Method Not Allowed - POST https://registry/-/npm/v1/security/advisories/bulk', statusCode: 405 }).reachable).toBe(false);
+    expect(
+      evaluate({ message: '405 Method Not Allowed - POST https://registry/-/npm/v1/security/advisories/bulk', statusCode: 405 }).reachable,
+    ).toBe(false);
     expect(evaluate(undefined).reachable).toBe(false);
   });
 });

@@ -22,31 +22,61 @@ interface Bench {
 
 const BENCHES: Bench[] = [
   { script: 'bench:decode', env: { EVENTS: '2000', ROUNDS: '1' }, writes: ['decode.json', 'decode.svg'], figure: (j) => j.compiledPerSec },
-  { script: 'bench:read', env: { EVENTS: '2000', ROUNDS: '1' }, writes: ['event-read.json', 'event-read.svg'], figure: (j) => j.verifyPerSec },
-  { script: 'bench:memory', env: { SMALL: '1000', LARGE: '3000' }, writes: ['read-memory.json', 'read-memory.svg'], figure: (j) => j.large.peakRssMb },
-  { script: 'bench:event-store', env: { EVENTS: '2000', APPENDS: '100', CLIENTS: '4', ROUNDS: '1', BULK: '2000', BULK_ROUNDS: '1', BATCH: '500' }, writes: ['event-store.json', 'event-store.svg'], figure: (j) => j.appendPerSec },
   {
-    script: 'bench:rebuild', env: { SMALL: '3000', LARGE: '6000' },
-    writes: ['projection-rebuild.json', 'projection-rebuild.svg', 'projection-rebuild-memory.svg'], figure: (j) => j.rssRatio.user_profiles,
+    script: 'bench:read',
+    env: { EVENTS: '2000', ROUNDS: '1' },
+    writes: ['event-read.json', 'event-read.svg'],
+    figure: (j) => j.verifyPerSec,
   },
   {
-    script: 'bench:cache', env: { BURST: '20', INSTANCES: '2', ROUNDS: '1', TTL_MS: '2500', COMPUTE_MS: '20' },
-    writes: ['cache-burst.json', 'cache-burst.svg'], figure: (j) => j.stampedeCache.factoryRunsMean,
+    script: 'bench:memory',
+    env: { SMALL: '1000', LARGE: '3000' },
+    writes: ['read-memory.json', 'read-memory.svg'],
+    figure: (j) => j.large.peakRssMb,
   },
   {
-    script: 'bench:peers', env: { INSTANCES: '1', CALLS: '20', ROUNDS: '1', TTL_MS: '300', COMPUTE_MS: '20' },
-    writes: ['cache-peers-burst.json', 'cache-peers-burst.svg', 'cache-peers-burst-latency.svg'], figure: (j) => j.strategies['stampede-cache'].factoryRunsMean,
+    script: 'bench:event-store',
+    env: { EVENTS: '2000', APPENDS: '100', CLIENTS: '4', ROUNDS: '1', BULK: '2000', BULK_ROUNDS: '1', BATCH: '500' },
+    writes: ['event-store.json', 'event-store.svg'],
+    figure: (j) => j.appendPerSec,
   },
   {
-    script: 'bench:sustained', env: { INSTANCES: '1', RATE: '40', DURATION_MS: '900', TTL_MS: '300', COMPUTE_MS: '20', BETAS: '1' },
-    writes: ['cache-sustained.json', 'cache-sustained.svg'], figure: (j) => j.strategies['stampede-cache beta=1'].calls,
+    script: 'bench:rebuild',
+    env: { SMALL: '3000', LARGE: '6000' },
+    writes: ['projection-rebuild.json', 'projection-rebuild.svg', 'projection-rebuild-memory.svg'],
+    figure: (j) => j.rssRatio.user_profiles,
   },
   {
-    script: 'bench:write-path', env: { INSTANCES: '2', KEYS: '1', DUPLICATES: '10', EMAILS: '1', REGISTRATIONS: '5' },
-    writes: ['write-path.json'], figure: (j) => j.idempotency.eventsAppended,
+    script: 'bench:cache',
+    env: { BURST: '20', INSTANCES: '2', ROUNDS: '1', TTL_MS: '2500', COMPUTE_MS: '20' },
+    writes: ['cache-burst.json', 'cache-burst.svg'],
+    figure: (j) => j.stampedeCache.factoryRunsMean,
+  },
+  {
+    script: 'bench:peers',
+    env: { INSTANCES: '1', CALLS: '20', ROUNDS: '1', TTL_MS: '300', COMPUTE_MS: '20' },
+    writes: ['cache-peers-burst.json', 'cache-peers-burst.svg', 'cache-peers-burst-latency.svg'],
+    figure: (j) => j.strategies['stampede-cache'].factoryRunsMean,
+  },
+  {
+    script: 'bench:sustained',
+    env: { INSTANCES: '1', RATE: '40', DURATION_MS: '900', TTL_MS: '300', COMPUTE_MS: '20', BETAS: '1' },
+    writes: ['cache-sustained.json', 'cache-sustained.svg'],
+    figure: (j) => j.strategies['stampede-cache beta=1'].calls,
+  },
+  {
+    script: 'bench:write-path',
+    env: { INSTANCES: '2', KEYS: '1', DUPLICATES: '10', EMAILS: '1', REGISTRATIONS: '5' },
+    writes: ['write-path.json'],
+    figure: (j) => j.idempotency.eventsAppended,
   },
   { script: 'bench:unknown-ids', env: { IDS: '300', CONCURRENCY: '8' }, writes: ['unknown-ids.json'], figure: (j) => j.lookupsPerSecond },
-  { script: 'bench:http', env: { CONNECTIONS: '2', DURATION_S: '1', ROUNDS: '1' }, writes: ['cache-http.json', 'cache-http.svg'], figure: (j) => j.routes.bare.requestsPerSec },
+  {
+    script: 'bench:http',
+    env: { CONNECTIONS: '2', DURATION_S: '1', ROUNDS: '1' },
+    writes: ['cache-http.json', 'cache-http.svg'],
+    figure: (j) => j.routes.bare.requestsPerSec,
+  },
 ];
 
 /** The npm script's own command line, run without npm's start-up cost (nine of them start at once). */
@@ -59,7 +89,10 @@ function commandOf(script: string): string[] {
 
 function run(bench: Bench, out: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, commandOf(bench.script), { cwd: ROOT, env: { ...process.env, ...bench.env, BENCH_OUT: out, BENCH_OUTPUT_DIR: out } });
+    const child = spawn(process.execPath, commandOf(bench.script), {
+      cwd: ROOT,
+      env: { ...process.env, ...bench.env, BENCH_OUT: out, BENCH_OUTPUT_DIR: out },
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -84,7 +117,10 @@ describe('benchmarks (smoke: tiny sizes, temporary output)', () => {
   beforeAll(() => {
     for (const bench of BENCHES) {
       const dir = mkdtempSync(join(tmpdir(), `smoke-${bench.script.replace(':', '-')}-`));
-      results.set(bench.script, run(bench, dir).then((r) => ({ bench, dir, ...r })));
+      results.set(
+        bench.script,
+        run(bench, dir).then((r) => ({ bench, dir, ...r })),
+      );
     }
   });
 
@@ -92,13 +128,17 @@ describe('benchmarks (smoke: tiny sizes, temporary output)', () => {
     for (const r of await Promise.all(results.values())) rmSync(r.dir, { recursive: true, force: true });
   });
 
-  it.each(BENCHES.map((b) => [b.script]))('%s runs and writes its JSON and chart', async (script) => {
-    const { bench, code, output, dir } = await results.get(script)!;
-    if (code !== 0) throw new Error(`${script} exited with ${code}:\n${output.slice(-3000)}`);
-    for (const file of bench.writes) expect(statSync(join(dir, file)).size).toBeGreaterThan(0);
-    const json = JSON.parse(readFileSync(join(dir, bench.writes[0]), 'utf8'));
-    expect(bench.figure(json)).toBeGreaterThan(0);
-  }, 170_000);
+  it.each(BENCHES.map((b) => [b.script]))(
+    '%s runs and writes its JSON and chart',
+    async (script) => {
+      const { bench, code, output, dir } = await results.get(script)!;
+      if (code !== 0) throw new Error(`${script} exited with ${code}:\n${output.slice(-3000)}`);
+      for (const file of bench.writes) expect(statSync(join(dir, file)).size).toBeGreaterThan(0);
+      const json = JSON.parse(readFileSync(join(dir, bench.writes[0]), 'utf8'));
+      expect(bench.figure(json)).toBeGreaterThan(0);
+    },
+    170_000,
+  );
 
   it('leaves the published results in docs/benchmarks untouched', async () => {
     await Promise.all(results.values());

@@ -57,7 +57,10 @@ describe('dependency rules (.dependency-cruiser.js)', () => {
       copyFileSync(join(ROOT, 'tsconfig.json'), join(fixture, 'tsconfig.json'));
       write('libs/event-store/src/index.ts', 'export const store = 1;\n');
       write('libs/event-store/src/internal.ts', 'export const internal = 1;\n');
-      write('libs/event-store/src/testing/helper.ts', "export { eventually } from '../../../../test/eventually';\nexport const helper = 1;\n");
+      write(
+        'libs/event-store/src/testing/helper.ts',
+        "export { eventually } from '../../../../test/eventually';\nexport const helper = 1;\n",
+      );
       write('test/eventually.ts', 'export const eventually = 1;\n');
       write('libs/event-store/src/uses-test-support.ts', "export { eventually } from '../../../test/eventually';\n");
       write('libs/event-store/src/uses-app.ts', "export { thing } from '../../../apps/api/src/thing';\n");
@@ -67,12 +70,18 @@ describe('dependency rules (.dependency-cruiser.js)', () => {
       write('libs/stampede-cache/src/cycle-a.ts', "import { b } from './cycle-b';\nexport const a = () => b;\n");
       write('libs/stampede-cache/src/cycle-b.ts', "import { a } from './cycle-a';\nexport const b = () => a;\n");
       write('libs/stampede-cache/src/type-cycle-a.ts', "import type { B } from './type-cycle-b';\nexport const a = (x: B) => x;\n");
-      write('libs/stampede-cache/src/type-cycle-b.ts', "import { a } from './type-cycle-a';\nexport type B = number;\nexport const b = a;\n");
+      write(
+        'libs/stampede-cache/src/type-cycle-b.ts',
+        "import { a } from './type-cycle-a';\nexport type B = number;\nexport const b = a;\n",
+      );
       write('apps/api/src/thing.ts', "export { store as thing } from '@app/event-store';\n");
       write('apps/api/src/uses-internal.ts', "export { internal } from '@app/event-store/internal';\n");
       write('apps/api/src/uses-testing.ts', "export { helper } from '@app/event-store/testing/helper';\n");
       write('apps/api/test/test-app.ts', "export { helper } from '../../../libs/event-store/src/testing/helper';\n");
-      write('apps/api/test/ok.e2e-spec.ts', "export { store } from '@app/event-store';\nexport { helper } from '@app/event-store/testing/helper';\n");
+      write(
+        'apps/api/test/ok.e2e-spec.ts',
+        "export { store } from '@app/event-store';\nexport { helper } from '@app/event-store/testing/helper';\n",
+      );
       write('apps/api/test/bad.e2e-spec.ts', "export { internal } from '@app/event-store/internal';\n");
     });
 

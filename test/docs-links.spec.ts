@@ -17,8 +17,9 @@ function markdownFiles(): string[] {
       return path.endsWith('.md') ? [path] : [];
     });
   const libReadmes = readdirSync(join(ROOT, 'libs')).map((lib) => join(ROOT, 'libs', lib, 'README.md'));
-  return [join(ROOT, 'README.md'), join(ROOT, 'CONTRIBUTING.md'), ...inDocs(join(ROOT, 'docs')), ...libReadmes]
-    .filter((path) => existsSync(path));
+  return [join(ROOT, 'README.md'), join(ROOT, 'CONTRIBUTING.md'), ...inDocs(join(ROOT, 'docs')), ...libReadmes].filter((path) =>
+    existsSync(path),
+  );
 }
 
 /** Lines outside fenced code blocks, with inline code spans removed. */
@@ -43,7 +44,10 @@ function anchorsOf(markdown: string): Set<string> {
     const heading = fenced ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!heading) continue;
     const text = heading[1].replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
-    const base = text.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-');
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+      .replace(/ /g, '-');
     const count = seen.get(base) ?? 0;
     seen.set(base, count + 1);
     anchors.add(count === 0 ? base : `${base}-${count}`);

@@ -12,10 +12,16 @@ describe('eventually', () => {
   });
 
   it('treats a throwing check as "not yet" and names what it waited for and the last failure', async () => {
-    const waiting = eventually(() => {
-      throw new Error('expected 2, got 1');
-    }, 100, 'the counter to reach 2');
-    const failure = expect(waiting).rejects.toThrow('Timed out after 100 ms waiting for the counter to reach 2 (last check threw expected 2, got 1)');
+    const waiting = eventually(
+      () => {
+        throw new Error('expected 2, got 1');
+      },
+      100,
+      'the counter to reach 2',
+    );
+    const failure = expect(waiting).rejects.toThrow(
+      'Timed out after 100 ms waiting for the counter to reach 2 (last check threw expected 2, got 1)',
+    );
     await jest.advanceTimersByTimeAsync(150);
     await failure;
   });

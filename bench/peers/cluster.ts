@@ -8,7 +8,8 @@ export class WorkerCluster {
 
   static async start(count: number, init: (worker: number) => WorkerCommand): Promise<WorkerCluster> {
     const workers = Array.from({ length: count }, () =>
-      fork(join(__dirname, 'worker.ts'), [], { execArgv: ['-r', '@swc-node/register'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+      fork(join(__dirname, 'worker.ts'), [], { execArgv: ['-r', '@swc-node/register'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    );
     const cluster = new WorkerCluster(workers);
     try {
       await Promise.all(workers.map((_, i) => cluster.ask(i, init(i))));
@@ -44,14 +45,16 @@ export class WorkerCluster {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map(async (child, i) => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      await this.ask(i, { cmd: 'close' }).catch(() => child.kill('SIGKILL'));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }));
+    await Promise.all(
+      this.workers.map(async (child, i) => {
+        if (child.exitCode !== null) return;
+        const exited = new Promise((r) => child.once('exit', r));
+        await this.ask(i, { cmd: 'close' }).catch(() => child.kill('SIGKILL'));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
   }
 }
 

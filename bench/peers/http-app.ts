@@ -26,7 +26,12 @@ const TTL_MS = 10 * 60 * 1000;
 const BODY = {
   window: '24h',
   computedAt: '2026-01-01T00:00:00.000Z',
-  entries: Array.from({ length: 10 }, (_, i) => ({ rank: i + 1, userId: `00000000-0000-4000-8000-00000000000${i}`, name: `User ${i}`, points: 1000 - i * 37 })),
+  entries: Array.from({ length: 10 }, (_, i) => ({
+    rank: i + 1,
+    userId: `00000000-0000-4000-8000-00000000000${i}`,
+    name: `User ${i}`,
+    points: 1000 - i * 37,
+  })),
 };
 
 @Controller()

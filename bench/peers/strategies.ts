@@ -101,7 +101,9 @@ async function bentoCache(o: StrategyOptions, withL1AndBus: boolean): Promise<St
 /** This library through its public API only: L1 + Redis L2, single flight, XFetch, stale values. */
 async function stampedeCache(o: StrategyOptions): Promise<Strategy> {
   const cache = await StampedeCache.create({
-    redis: o.redisUrl, namespace: o.namespace, defaults: { ttl: o.ttlMs, staleTtl: GRACE_MS, beta: o.beta ?? 1 },
+    redis: o.redisUrl,
+    namespace: o.namespace,
+    defaults: { ttl: o.ttlMs, staleTtl: GRACE_MS, beta: o.beta ?? 1 },
   });
   return {
     getOrCompute: async (key, factory) => (await cache.getOrComputeWithStatus(key, () => factory())).value,

@@ -4,11 +4,13 @@ import { join } from 'node:path';
 /** Installed versions of the compared packages, recorded with every result. */
 export function peerVersions(): Record<string, string> {
   const names = ['bentocache', 'cache-manager', 'keyv', '@keyv/redis', '@nestjs/cache-manager', '@nestjs/core', 'autocannon', 'ioredis'];
-  return Object.fromEntries(names.map((name) => {
-    try {
-      return [name, JSON.parse(readFileSync(join(__dirname, '../../node_modules', name, 'package.json'), 'utf8')).version as string];
-    } catch {
-      return [name, 'not installed'];
-    }
-  }));
+  return Object.fromEntries(
+    names.map((name) => {
+      try {
+        return [name, JSON.parse(readFileSync(join(__dirname, '../../node_modules', name, 'package.json'), 'utf8')).version as string];
+      } catch {
+        return [name, 'not installed'];
+      }
+    }),
+  );
 }

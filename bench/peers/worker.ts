@@ -90,6 +90,9 @@ async function handle(message: WorkerCommand): Promise<unknown> {
 
 process.on('message', (message: WorkerCommand) => {
   const reply = (answer: object) => process.connected && process.send!(answer);
-  handle(message).then((result) => reply({ ok: true, result }), (error) => reply({ ok: false, error: String(error?.stack ?? error) }));
+  handle(message).then(
+    (result) => reply({ ok: true, result }),
+    (error) => reply({ ok: false, error: String(error?.stack ?? error) }),
+  );
 });
 process.once('disconnect', () => process.exit(1)); // the coordinator died: do not outlive it

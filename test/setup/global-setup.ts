@@ -21,5 +21,7 @@ export default async function globalSetup(): Promise<void> {
   startedServices().push(...[database, redis].filter((service) => service.stop));
   process.env.TEST_DATABASE_URL = database.url;
   process.env.TEST_REDIS_URL = redis.url;
-  process.stderr.write(`\nTest services: PostgreSQL ${redacted(database.url)} (${database.origin}), Redis ${redis.url} (${redis.origin})\n`);
+  process.stderr.write(
+    `\nTest services: PostgreSQL ${redacted(database.url)} (${database.origin}), Redis ${redis.url} (${redis.origin})\n`,
+  );
 }

@@ -26,16 +26,26 @@ const PROBE_TIMEOUT_MS = 1_000;
 
 /** Server settings for a throw-away test cluster: durability is not needed, connections are. */
 const TEST_POSTGRES_FLAGS = [
-  '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=400',
-  '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+  '-c',
+  'listen_addresses=127.0.0.1',
+  '-c',
+  'max_connections=400',
+  '-c',
+  'fsync=off',
+  '-c',
+  'synchronous_commit=off',
+  '-c',
+  'full_page_writes=off',
 ];
 
 /** The one line to print when the Redis binaries the tests need are missing, else null. */
 export function missingRedisBinaries(): string | null {
   const missing = ['redis-server', 'redis-cli'].filter((bin) => spawnSync(bin, ['--version'], { stdio: 'ignore' }).error);
   if (missing.length === 0) return null;
-  return `npm test needs ${missing.join(' and ')} on the PATH (the Redis fault and Cluster tests start their own): ` +
-    'install Redis 7, e.g. `apt-get install redis-server` or `brew install redis`.';
+  return (
+    `npm test needs ${missing.join(' and ')} on the PATH (the Redis fault and Cluster tests start their own): ` +
+    'install Redis 7, e.g. `apt-get install redis-server` or `brew install redis`.'
+  );
 }
 
 export async function testDatabase(): Promise<TestService> {

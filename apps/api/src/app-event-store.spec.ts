@@ -9,8 +9,10 @@ describe('the app event store declaration', () => {
 
   it('lets each projection handle only registered event types', () => {
     for (const projection of appEventStore.projections) {
-      expect({ projection: projection.name, unregistered: projection.handles.filter((type) => !registered.includes(type)) })
-        .toEqual({ projection: projection.name, unregistered: [] });
+      expect({ projection: projection.name, unregistered: projection.handles.filter((type) => !registered.includes(type)) }).toEqual({
+        projection: projection.name,
+        unregistered: [],
+      });
     }
   });
 

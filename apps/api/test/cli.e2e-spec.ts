@@ -42,7 +42,9 @@ describe('events:verify / events:export / events:import CLIs', () => {
     es = await createEventStore({ url: TEST_DATABASE_URL, schema, events: userEvents });
     const ok = (v: number) => ({ type: 'PointsAwarded', schemaVersion: v, data: v === 1 ? { amount: 3 } : { points: 3, reason: 'r' } });
     await es.store.appendToStream('user-a', [
-      { type: 'UserRegistered', schemaVersion: 1, data: { fullName: 'Ada Lovelace', email: 'ada@example.com' } }, ok(1), ok(2),
+      { type: 'UserRegistered', schemaVersion: 1, data: { fullName: 'Ada Lovelace', email: 'ada@example.com' } },
+      ok(1),
+      ok(2),
     ]);
   }, 120_000);
   afterAll(async () => {
@@ -68,21 +70,37 @@ describe('events:verify / events:export / events:import CLIs', () => {
     const r = await cli('events-verify', schema);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/2 cannot be read/);
-    expect(r.stdout).toContain(`FAIL position=${bad.position - 1} stream=user-b v1 type=UserRegistered schema=v7 EVENT_STORE.MISSING_UPCASTER`);
-    expect(r.stdout).toContain(`FAIL position=${bad.position} stream=user-b v2 type=AccountClosed schema=v1 EVENT_STORE.UNKNOWN_EVENT_TYPE`);
+    expect(r.stdout).toContain(
+      `FAIL position=${bad.position - 1} stream=user-b v1 type=UserRegistered schema=v7 EVENT_STORE.MISSING_UPCASTER`,
+    );
+    expect(r.stdout).toContain(
+      `FAIL position=${bad.position} stream=user-b v2 type=AccountClosed schema=v1 EVENT_STORE.UNKNOWN_EVENT_TYPE`,
+    );
   });
 
   it('export then import into an empty store copies the log as stored; a second import skips all', async () => {
     const file = join(dir, 'log.jsonl');
     expect((await cli('events-export', schema, [file])).code).toBe(0);
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => `${l.type}@v${l.schemaVersion}`)).toEqual([
-      'UserRegistered@v1', 'PointsAwarded@v1', 'PointsAwarded@v2', 'UserRegistered@v7', 'AccountClosed@v1',
+      'UserRegistered@v1',
+      'PointsAwarded@v1',
+      'PointsAwarded@v2',
+      'UserRegistered@v7',
+      'AccountClosed@v1',
     ]);
     const first = await cli('events-import', target, [file]);
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ imported: 5, skipped: 0, duplicateEmails: [] });
-    expect(JSON.parse((await cli('events-import', target, [file])).stdout)).toEqual({ imported: 0, skipped: 5, position: 0, duplicateEmails: [] });
+    expect(JSON.parse((await cli('events-import', target, [file])).stdout)).toEqual({
+      imported: 0,
+      skipped: 5,
+      position: 0,
+      duplicateEmails: [],
+    });
     const copied = await cli('events-export', target, [join(dir, 'copy.jsonl')]);
     expect(copied.code).toBe(0);
     expect(readFileSync(join(dir, 'copy.jsonl'), 'utf8')).toBe(readFileSync(file, 'utf8'));
@@ -99,10 +117,17 @@ describe('events:verify / events:export / events:import CLIs', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`DUPLICATE email=ada@example.com user=dup position=${dup.position} held-by=a`);
     const file = join(dir, 'dup.jsonl');
-    writeFileSync(file, `${JSON.stringify({
-      eventId: randomUUID(), streamId: 'user-dup2', streamVersion: 1, type: 'UserRegistered', schemaVersion: 1,
-      data: { fullName: 'Ada Third', email: 'Ada@Example.com' },
-    })}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({
+        eventId: randomUUID(),
+        streamId: 'user-dup2',
+        streamVersion: 1,
+        type: 'UserRegistered',
+        schemaVersion: 1,
+        data: { fullName: 'Ada Third', email: 'Ada@Example.com' },
+      })}\n`,
+    );
     const imported = await cli('events-import', schema, [file]);
     expect(JSON.parse(imported.stdout).duplicateEmails).toEqual([
       { email: 'ada@example.com', userId: 'dup2', position: expect.any(Number), heldBy: 'a' },
@@ -111,7 +136,10 @@ describe('events:verify / events:export / events:import CLIs', () => {
 
   it('import refuses a malformed file and names the line', async () => {
     const file = join(dir, 'bad.jsonl');
-    writeFileSync(file, `${JSON.stringify({ eventId: randomUUID(), streamId: 's', streamVersion: 1, type: 'T', schemaVersion: 1, data: {} })}\nnot json\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ eventId: randomUUID(), streamId: 's', streamVersion: 1, type: 'T', schemaVersion: 1, data: {} })}\nnot json\n`,
+    );
     const r = await cli('events-import', rejected, [file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/line 2: not valid JSON/);
@@ -124,7 +152,11 @@ describe('projections:rebuild CLI', () => {
 
   beforeAll(async () => {
     es = await createEventStore({
-      url: TEST_DATABASE_URL, schema, events: userEvents, projections: [userProfilesProjection, pointsLedgerProjection], projectionPollMs: 50,
+      url: TEST_DATABASE_URL,
+      schema,
+      events: userEvents,
+      projections: [userProfilesProjection, pointsLedgerProjection],
+      projectionPollMs: 50,
     });
     await es.store.appendToStream('user-a', [
       { type: 'UserRegistered', schemaVersion: 2, data: { firstName: 'Ada', lastName: 'L', email: 'ada@example.com' } },

@@ -56,11 +56,16 @@ describe('database outage (e2e)', () => {
     await request(t.server).get('/health/live').expect(200);
 
     await proxy.restore();
-    const recovered: number = await eventually(async () => {
-      const r = await request(t.server).post('/users').send({ firstName: 'B', lastName: 'C', email: 'b@c.co' });
-      if (r.status !== 201) throw new Error(`POST /users answered ${r.status}`);
-      return r.body.position;
-    }, 10_000, 'a write to succeed once the database is back', { everyMs: 200 });
+    const recovered: number = await eventually(
+      async () => {
+        const r = await request(t.server).post('/users').send({ firstName: 'B', lastName: 'C', email: 'b@c.co' });
+        if (r.status !== 201) throw new Error(`POST /users answered ${r.status}`);
+        return r.body.position;
+      },
+      10_000,
+      'a write to succeed once the database is back',
+      { everyMs: 200 },
+    );
     expect(recovered).toBeGreaterThan(created.body.position);
     await request(t.server).get('/health/ready').expect(200);
     // The projection runner reconnected too: a read of the new write's position succeeds.

@@ -41,7 +41,8 @@ function envOf(service: Service): Record<string, string> {
 
 function portsOf(service: Service): { host?: number; container: number }[] {
   return (service.ports ?? []).map((port) => {
-    if (typeof port === 'object') return { host: port.published === undefined ? undefined : Number(port.published), container: port.target };
+    if (typeof port === 'object')
+      return { host: port.published === undefined ? undefined : Number(port.published), container: port.target };
     const parts = String(port).split(':');
     const container = Number(parts.at(-1));
     return { host: parts.length > 1 ? Number(parts.at(-2)) : undefined, container };
@@ -52,11 +53,16 @@ const healthTest = (service: Service) => [service.healthcheck?.test ?? []].flat(
 
 /** Dockerfile instructions of the final stage, continuation lines joined, comments dropped. */
 function finalStage(): { instruction: string; args: string }[] {
-  const lines = read('Dockerfile').replace(/\\\r?\n/g, ' ').split(/\r?\n/).map((l) => l.trim());
-  const instructions = lines.filter((l) => l && !l.startsWith('#')).map((l) => {
-    const [instruction, ...rest] = l.split(/\s+/);
-    return { instruction: instruction.toUpperCase(), args: rest.join(' ') };
-  });
+  const lines = read('Dockerfile')
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim());
+  const instructions = lines
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [instruction, ...rest] = l.split(/\s+/);
+      return { instruction: instruction.toUpperCase(), args: rest.join(' ') };
+    });
   const lastFrom = instructions.map((i) => i.instruction).lastIndexOf('FROM');
   return instructions.slice(lastFrom);
 }
@@ -124,7 +130,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives every published port its own host port', () => {
-    const hostPorts = Object.values(services).flatMap((s) => portsOf(s).map((p) => p.host)).filter((p) => p !== undefined);
+    const hostPorts = Object.values(services)
+      .flatMap((s) => portsOf(s).map((p) => p.host))
+      .filter((p) => p !== undefined);
     expect(new Set(hostPorts).size).toBe(hostPorts.length);
   });
 });
@@ -154,9 +162,15 @@ describe('Dockerfile (final stage)', () => {
 });
 
 describe('readiness checks (compose and Dockerfile)', () => {
-  const dockerfileCheck = execForm(argsOf('HEALTHCHECK').at(-1)!.replace(/^(--\S+\s+)*CMD\s+/, ''));
+  const dockerfileCheck = execForm(
+    argsOf('HEALTHCHECK')
+      .at(-1)!
+      .replace(/^(--\S+\s+)*CMD\s+/, ''),
+  );
   const composeChecks = apiServices.map(([, s]) => [s.healthcheck?.test ?? []].flat().filter((part) => part !== 'CMD'));
-  const scripts = [...new Set([dockerfileCheck, ...composeChecks].map((argv) => JSON.stringify(argv)))].map((s) => JSON.parse(s) as string[]);
+  const scripts = [...new Set([dockerfileCheck, ...composeChecks].map((argv) => JSON.stringify(argv)))].map(
+    (s) => JSON.parse(s) as string[],
+  );
   let status = 200;
   let server: Server;
   let port: number;
@@ -172,7 +186,9 @@ describe('readiness checks (compose and Dockerfile)', () => {
   const runCheck = ([command, ...args]: string[]) =>
     new Promise<number>((done) => {
       const binary = command === 'node' ? process.execPath : command;
-      execFile(binary, args, { env: { ...process.env, PORT: String(port) }, timeout: 10_000 }, (error) => done(error ? Number(error.code ?? 1) : 0));
+      execFile(binary, args, { env: { ...process.env, PORT: String(port) }, timeout: 10_000 }, (error) =>
+        done(error ? Number(error.code ?? 1) : 0),
+      );
     });
 
   it.each([200, 503])('exit with 0 only when /health/ready answers 200 (answer %i)', async (answer) => {

@@ -117,7 +117,8 @@ describe('Redis: readiness degraded, write rate limit across instances, failing 
     const ready = await request(a.server).get('/health/ready').expect(200);
     expect(ready.body).toMatchObject({ status: 'ok', checks: { redis: 'up' } });
     const statuses = [];
-    for (const server of [a.server, b.server, a.server, b.server]) statuses.push((await request(server).post('/users').send(user())).status);
+    for (const server of [a.server, b.server, a.server, b.server])
+      statuses.push((await request(server).post('/users').send(user())).status);
     expect(statuses).toEqual([201, 201, 201, 429]);
     const limited = await request(a.server).post('/users').send(user()).expect(429);
     expect(limited.headers['content-type']).toMatch(/application\/problem\+json/);
@@ -130,7 +131,11 @@ describe('Redis: readiness degraded, write rate limit across instances, failing 
 
   it('fails open and reports Redis as degraded (not down) while Redis is gone, and limits again once it is back', async () => {
     await redis.server.kill('SIGKILL');
-    await eventually(async () => (await request(a.server).get('/health/ready')).body.checks?.redis === 'degraded', 10_000, 'redis degraded');
+    await eventually(
+      async () => (await request(a.server).get('/health/ready')).body.checks?.redis === 'degraded',
+      10_000,
+      'redis degraded',
+    );
     const ready = await request(a.server).get('/health/ready').expect(200);
     expect(ready.body).toMatchObject({ status: 'degraded', checks: { database: 'up', redis: 'degraded' } });
     // Over the limit, but the limit cannot be counted: writes go through.

@@ -21,7 +21,10 @@ describe('Idempotency-Key on command routes, across two instances (e2e)', () => 
   const eventsOf = async (streamId: string) =>
     Number((await db.query(`SELECT count(*) FROM "${a.schema}".events WHERE stream_id = $1`, [streamId])).rows[0].count);
   const registrationsOf = async (address: string) =>
-    Number((await db.query(`SELECT count(*) FROM "${a.schema}".events WHERE type = 'UserRegistered' AND data->>'email' = $1`, [address])).rows[0].count);
+    Number(
+      (await db.query(`SELECT count(*) FROM "${a.schema}".events WHERE type = 'UserRegistered' AND data->>'email' = $1`, [address])).rows[0]
+        .count,
+    );
   const register = (server: TestApp['server'], body: object, idempotencyKey?: string) => {
     const r = request(server).post('/users').send(body);
     return idempotencyKey ? r.set('Idempotency-Key', idempotencyKey) : r;
@@ -55,15 +58,27 @@ describe('Idempotency-Key on command routes, across two instances (e2e)', () => 
     // Another route is another scope: the key is fresh there; other path parameters are another request.
     await request(a.server).post(`/users/${user.id}/points`).set('Idempotency-Key', k).send({ points: 3, reason: 'r' }).expect(201);
     await request(b.server).post(`/users/${randomUUID()}/points`).set('Idempotency-Key', k).send({ points: 3, reason: 'r' }).expect(422);
-    const renamed = await request(a.server).put(`/users/${user.id}/name`).set('Idempotency-Key', k).set('If-Match', '2')
-      .send({ firstName: 'G', lastName: 'H' }).expect(200);
+    const renamed = await request(a.server)
+      .put(`/users/${user.id}/name`)
+      .set('Idempotency-Key', k)
+      .set('If-Match', '2')
+      .send({ firstName: 'G', lastName: 'H' })
+      .expect(200);
     // If-Match is part of the request: "2" and W/"2" are the same precondition, 3 is not.
-    const replayed = await request(b.server).put(`/users/${user.id}/name`).set('Idempotency-Key', k).set('If-Match', 'W/"2"')
-      .send({ firstName: 'G', lastName: 'H' }).expect(200);
+    const replayed = await request(b.server)
+      .put(`/users/${user.id}/name`)
+      .set('Idempotency-Key', k)
+      .set('If-Match', 'W/"2"')
+      .send({ firstName: 'G', lastName: 'H' })
+      .expect(200);
     expect(replayed.body).toEqual(renamed.body);
     expect(replayed.headers.etag).toBe('"3"');
-    await request(b.server).put(`/users/${user.id}/name`).set('Idempotency-Key', k).set('If-Match', '3')
-      .send({ firstName: 'G', lastName: 'H' }).expect(422);
+    await request(b.server)
+      .put(`/users/${user.id}/name`)
+      .set('Idempotency-Key', k)
+      .set('If-Match', '3')
+      .send({ firstName: 'G', lastName: 'H' })
+      .expect(422);
     expect(await eventsOf(`user-${user.id}`)).toBe(3);
   });
 
@@ -71,7 +86,10 @@ describe('Idempotency-Key on command routes, across two instances (e2e)', () => 
     const { body: user } = await register(a.server, { firstName: 'Alan', lastName: 'Turing', email: email() }).expect(201);
     const k = key();
     const award = (i: number) =>
-      request(servers()[i % 2]).post(`/users/${user.id}/points`).set('Idempotency-Key', k).send({ points: 7, reason: 'once' });
+      request(servers()[i % 2])
+        .post(`/users/${user.id}/points`)
+        .set('Idempotency-Key', k)
+        .send({ points: 7, reason: 'once' });
     const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => award(i)));
     const statuses = burst.map((r) => r.status);
     expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
@@ -81,9 +99,7 @@ describe('Idempotency-Key on command routes, across two instances (e2e)', () => 
     }
     const retries = await Promise.all(Array.from({ length: 10 }, (_, i) => award(i)));
     const winner = burst.find((r) => r.status === 201 && !r.headers['idempotent-replayed'])!;
-    expect(retries.map((r) => [r.status, r.body, r.headers['idempotent-replayed']])).toEqual(
-      Array(10).fill([201, winner.body, 'true']),
-    );
+    expect(retries.map((r) => [r.status, r.body, r.headers['idempotent-replayed']])).toEqual(Array(10).fill([201, winner.body, 'true']));
     // 30 requests with one key: the registration plus exactly one award in the stream.
     expect(await eventsOf(`user-${user.id}`)).toBe(2);
   });
@@ -98,13 +114,17 @@ describe('Idempotency-Key on command routes, across two instances (e2e)', () => 
       await blocker.query('BEGIN');
       await blocker.query(`INSERT INTO "${a.schema}".email_reservations (email, user_id, position) VALUES ($1, 'blocker', 0)`, [address]);
       const first = register(a.server, { firstName: 'Edsger', lastName: 'Dijkstra', email: address }, k).then((r) => r);
-      await eventually(async () => {
-        const { rows } = await db.query(
-          `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%email_reservations%' AND pid <> $1`,
-          [(blocker as unknown as { processID: number }).processID],
-        );
-        return Number(rows[0].count) > 0;
-      }, 10_000, 'the first request to block on the reservation');
+      await eventually(
+        async () => {
+          const { rows } = await db.query(
+            `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%email_reservations%' AND pid <> $1`,
+            [(blocker as unknown as { processID: number }).processID],
+          );
+          return Number(rows[0].count) > 0;
+        },
+        10_000,
+        'the first request to block on the reservation',
+      );
       const started = Date.now();
       const duplicate = await register(b.server, { firstName: 'Edsger', lastName: 'Dijkstra', email: address }, k).expect(409);
       expect(Date.now() - started).toBeLessThan(1000);
@@ -124,8 +144,16 @@ describe('Idempotency-Key on command routes, across two instances (e2e)', () => 
   it('stores 4xx outcomes and replays them as problem+json', async () => {
     const k = key();
     const missing = randomUUID();
-    const first = await request(a.server).post(`/users/${missing}/points`).set('Idempotency-Key', k).send({ points: 1, reason: 'x' }).expect(404);
-    const again = await request(b.server).post(`/users/${missing}/points`).set('Idempotency-Key', k).send({ points: 1, reason: 'x' }).expect(404);
+    const first = await request(a.server)
+      .post(`/users/${missing}/points`)
+      .set('Idempotency-Key', k)
+      .send({ points: 1, reason: 'x' })
+      .expect(404);
+    const again = await request(b.server)
+      .post(`/users/${missing}/points`)
+      .set('Idempotency-Key', k)
+      .send({ points: 1, reason: 'x' })
+      .expect(404);
     expect(again.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body).toEqual(first.body);
@@ -139,7 +167,9 @@ describe('Idempotency-Key on command routes, across two instances (e2e)', () => 
     // A fault inside the registration's transaction, after its append: the database refuses the reservation.
     await db.query(`CREATE FUNCTION "${a.schema}".refuse() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'injected fault'; END $$`);
-    await db.query(`CREATE TRIGGER refuse BEFORE INSERT ON "${a.schema}".email_reservations FOR EACH ROW EXECUTE FUNCTION "${a.schema}".refuse()`);
+    await db.query(
+      `CREATE TRIGGER refuse BEFORE INSERT ON "${a.schema}".email_reservations FOR EACH ROW EXECUTE FUNCTION "${a.schema}".refuse()`,
+    );
     try {
       const failed = await register(a.server, body, k).expect(500);
       expect(failed.body.code).toBe('INTERNAL');
@@ -167,7 +197,11 @@ describe('Idempotency-Key on command routes, across two instances (e2e)', () => 
 
   it('documents the header and the new responses in OpenAPI', async () => {
     const { body: doc } = await request(a.server).get('/docs-json').expect(200);
-    for (const [path, method] of [['/users', 'post'], ['/users/{id}/name', 'put'], ['/users/{id}/points', 'post']]) {
+    for (const [path, method] of [
+      ['/users', 'post'],
+      ['/users/{id}/name', 'put'],
+      ['/users/{id}/points', 'post'],
+    ]) {
       const op = doc.paths[path][method];
       expect(op.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header' })]));
       expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '409', '422']));

@@ -1,6 +1,10 @@
 import { createEventStore, type EventStoreHandle } from '@app/event-store';
 import {
-  balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, seedDeposits,
+  balanceDifferences,
+  balancesProjection,
+  depositedEvent,
+  readModelSnapshot,
+  seedDeposits,
 } from '../../../libs/event-store/src/testing/balances-projection';
 import { eventually } from '../../../test/eventually';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
@@ -11,7 +15,13 @@ const TOTAL = 6_000;
 const BOUND_MS = 2_000;
 const POLL_MS = 50;
 
-interface BatchRow { runner: string; first_position: string; last_position: string; started_at: Date; ended_at: Date }
+interface BatchRow {
+  runner: string;
+  first_position: string;
+  last_position: string;
+  started_at: Date;
+  ended_at: Date;
+}
 
 /**
  * The projection-lock bound: a holder whose link to PostgreSQL freezes (no
@@ -28,8 +38,14 @@ describe('a frozen projection-lock holder loses the lock within the configured b
   let b: EventStoreHandle | undefined;
   const open = async (url: string, runnerId: string) =>
     createEventStore({
-      url, schema, events: [depositedEvent], poolSize: 3, projections: [balancesProjection({ name: NAME, runnerId })],
-      projectionBatchSize: 100, projectionPollMs: POLL_MS, projectionLockTimeoutMs: BOUND_MS,
+      url,
+      schema,
+      events: [depositedEvent],
+      poolSize: 3,
+      projections: [balancesProjection({ name: NAME, runnerId })],
+      projectionBatchSize: 100,
+      projectionPollMs: POLL_MS,
+      projectionLockTimeoutMs: BOUND_MS,
     });
   const active = async (h: EventStoreHandle) => (await h.projections.status())[0].activeHere;
 

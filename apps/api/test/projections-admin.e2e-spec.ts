@@ -36,7 +36,11 @@ describe('admin projection commands: abort a rebuild, name the phase (e2e)', () 
     expect(unknown.body).toMatchObject({ status: 404, code: 'PROJECTION.NOT_FOUND' });
     const none = await request(t.server).delete('/admin/projections/user_profiles/rebuild').set(auth).expect(409);
     expect(none.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(none.body).toMatchObject({ status: 409, code: 'PROJECTION.STATE_CONFLICT', detail: expect.stringContaining('no rebuild to abort') });
+    expect(none.body).toMatchObject({
+      status: 409,
+      code: 'PROJECTION.STATE_CONFLICT',
+      detail: expect.stringContaining('no rebuild to abort'),
+    });
   });
 
   it('aborts a pending rebuild: 200 naming what ended, status shows it, a second abort is 409, a new rebuild can start', async () => {
@@ -49,7 +53,9 @@ describe('admin projection commands: abort a rebuild, name the phase (e2e)', () 
     expect(res.body).toEqual({ name: 'points_ledger', aborted: { version: 1, position: 0, at: expect.any(String) } });
     const after = await request(t.server).get('/admin/projections').set(auth).expect(200);
     expect(after.body.projections.find((p: { name: string }) => p.name === 'points_ledger')).toMatchObject({
-      state: 'running', rebuild: null, abortedRebuild: res.body.aborted,
+      state: 'running',
+      rebuild: null,
+      abortedRebuild: res.body.aborted,
     });
     await request(t.server).delete('/admin/projections/points_ledger/rebuild').set(auth).expect(409);
     await request(t.server).post('/admin/projections/points_ledger/rebuild').set(auth).expect(202);
@@ -59,9 +65,17 @@ describe('admin projection commands: abort a rebuild, name the phase (e2e)', () 
   it('retry and skip take an optional phase: an unknown phase is 400 naming the field; a phase not stopped is 409', async () => {
     const bad = await request(t.server).post('/admin/projections/user_profiles/retry').set(auth).send({ phase: 'sideways' }).expect(400);
     expect(bad.body.errors).toEqual([{ field: 'phase', messages: [expect.stringContaining('phase must be one of')] }]);
-    const skip = await request(t.server).post('/admin/projections/user_profiles/skip').set(auth).send({ position: 1, phase: 'x' }).expect(400);
+    const skip = await request(t.server)
+      .post('/admin/projections/user_profiles/skip')
+      .set(auth)
+      .send({ position: 1, phase: 'x' })
+      .expect(400);
     expect(skip.body.errors.map((e: { field: string }) => e.field)).toEqual(['phase']);
-    const notStopped = await request(t.server).post('/admin/projections/user_profiles/retry').set(auth).send({ phase: 'rebuild' }).expect(409);
+    const notStopped = await request(t.server)
+      .post('/admin/projections/user_profiles/retry')
+      .set(auth)
+      .send({ phase: 'rebuild' })
+      .expect(409);
     expect(notStopped.body.detail).toMatch(/no rebuild phase stopped/);
     await request(t.server).post('/admin/projections/user_profiles/retry').set(auth).expect(409);
   });

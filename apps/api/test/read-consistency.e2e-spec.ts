@@ -34,7 +34,13 @@ interface Answer {
  */
 describe('reads after a write, across two instances (e2e)', () => {
   const namespace = `rc${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const env = { REDIS_URL: TEST_REDIS_URL, CACHE_NAMESPACE: namespace, TRENDING_CACHE_TTL_MS: '60000', USER_CACHE_TTL_MS: '60000', TRENDING_MIN_COMPUTE_MS: '250' };
+  const env = {
+    REDIS_URL: TEST_REDIS_URL,
+    CACHE_NAMESPACE: namespace,
+    TRENDING_CACHE_TTL_MS: '60000',
+    USER_CACHE_TTL_MS: '60000',
+    TRENDING_MIN_COMPUTE_MS: '250',
+  };
   const apps: TestApp[] = [];
   const urls: string[] = [];
   const db = new Client({ connectionString: TEST_DATABASE_URL });
@@ -49,7 +55,9 @@ describe('reads after a write, across two instances (e2e)', () => {
     return texts.reduce((sum, text) => sum + counter(text, 'cache_factory_runs_total', { cache: 'trending' }), 0);
   };
   const checkpoints = async (): Promise<number> => {
-    const { rows } = await db.query(`SELECT min(position) AS position FROM "${apps[0].schema}".projections WHERE name IN ('user_profiles', 'points_ledger')`);
+    const { rows } = await db.query(
+      `SELECT min(position) AS position FROM "${apps[0].schema}".projections WHERE name IN ('user_profiles', 'points_ledger')`,
+    );
     return Number(rows[0].position ?? 0);
   };
 
@@ -82,7 +90,15 @@ describe('reads after a write, across two instances (e2e)', () => {
       const res = await fetch(`${urls[instance]}${path === 'user' ? `/users/${user.id}` : '/leaderboard/trending?window=24h&limit=10'}`);
       const body = (await res.json()) as any;
       const entry = path === 'user' ? body : body.entries?.find((e: { userId: string }) => e.userId === user.id);
-      answers.push({ instance, path, startedAt, status: res.status, cache: res.headers.get('x-cache'), firstName: entry?.firstName, points: entry?.points });
+      answers.push({
+        instance,
+        path,
+        startedAt,
+        status: res.status,
+        cache: res.headers.get('x-cache'),
+        firstName: entry?.firstName,
+        points: entry?.points,
+      });
     };
     const reader = async (instance: number, path: Answer['path']) => {
       while (reading) {
@@ -95,22 +111,37 @@ describe('reads after a write, across two instances (e2e)', () => {
     const stale: Array<Answer & { round: number; lateByMs: number }> = [];
     try {
       for (let round = 1; round <= ROUNDS; round++) {
-        readingOn = round % 3 === 0 ? [0, 1] : [round % 3 - 1];
+        readingOn = round % 3 === 0 ? [0, 1] : [(round % 3) - 1];
         points += round;
         const runsBefore = await trendingRuns();
         const award = await send('POST', `${urls[round % 2]}/users/${user.id}/points`, { points: round, reason: `round ${round}` });
         await eventually(async () => (await checkpoints()) >= award.position, 10_000, `the award of round ${round} to commit`);
         // The award's invalidation made the readers start a 250 ms recompute: rename while it runs.
-        await eventually(async () => (await trendingRuns()) > runsBefore, 10_000, `a leaderboard recompute in round ${round}`, { everyMs: 5 });
-        const rename = await send('PUT', `${urls[(round + 1) % 2]}/users/${user.id}/name`, { firstName: `Round${round}`, lastName: 'Reader' });
+        await eventually(async () => (await trendingRuns()) > runsBefore, 10_000, `a leaderboard recompute in round ${round}`, {
+          everyMs: 5,
+        });
+        const rename = await send('PUT', `${urls[(round + 1) % 2]}/users/${user.id}/name`, {
+          firstName: `Round${round}`,
+          lastName: 'Reader',
+        });
         await eventually(async () => (await checkpoints()) >= rename.position, 10_000, `both projections to commit round ${round}`);
         const committedAt = Date.now();
         const settledBy = committedAt + WITHIN_MS;
         // Wait until every active reader has answered at least twice after the deadline, then ask both instances too.
-        await eventually(() => readingOn.every((i) => ['user', 'trending'].every((p) => answers.filter((a) => a.instance === i && a.path === p && a.startedAt >= settledBy).length >= 2)), 15_000, `answers after round ${round}`);
+        await eventually(
+          () =>
+            readingOn.every((i) =>
+              ['user', 'trending'].every(
+                (p) => answers.filter((a) => a.instance === i && a.path === p && a.startedAt >= settledBy).length >= 2,
+              ),
+            ),
+          15_000,
+          `answers after round ${round}`,
+        );
         for (const instance of [0, 1]) for (const path of ['user', 'trending'] as const) await read(instance, path);
         for (const answer of answers.filter((a) => a.startedAt >= settledBy)) {
-          if (answer.status !== 200 || answer.firstName !== `Round${round}` || answer.points !== points) stale.push({ ...answer, round, lateByMs: answer.startedAt - committedAt });
+          if (answer.status !== 200 || answer.firstName !== `Round${round}` || answer.points !== points)
+            stale.push({ ...answer, round, lateByMs: answer.startedAt - committedAt });
         }
         answers.length = 0;
       }
@@ -138,7 +169,12 @@ describe('a failing lock holder, across two instances (e2e)', () => {
     waiter = await startTestApp(env);
     const holderUrl = new URL(TEST_DATABASE_URL);
     holderUrl.port = String(await proxy.start());
-    holder = await startTestApp({ ...env, EVENT_STORE_SCHEMA: waiter.schema, DATABASE_URL: holderUrl.toString(), RUN_PROJECTIONS: 'false' });
+    holder = await startTestApp({
+      ...env,
+      EVENT_STORE_SCHEMA: waiter.schema,
+      DATABASE_URL: holderUrl.toString(),
+      RUN_PROJECTIONS: 'false',
+    });
     for (const t of [holder, waiter]) await t.app.listen(0, '127.0.0.1');
   });
 
@@ -153,13 +189,16 @@ describe('a failing lock holder, across two instances (e2e)', () => {
 
   it('answers the waiters on the other instance within 100 ms of the failure', async () => {
     const path = '/leaderboard/trending?window=30d&limit=3';
-    const lockWaits = async () => counter(await (await fetch(`${await waiter.app.getUrl()}/metrics`)).text(), 'cache_lock_waits_total', { cache: 'trending' });
+    const lockWaits = async () =>
+      counter(await (await fetch(`${await waiter.app.getUrl()}/metrics`)).text(), 'cache_lock_waits_total', { cache: 'trending' });
     proxy.freeze(); // the holder's database stops answering mid-query
     let failedAt = 0; // the holder's own caller gets the failure as soon as its factory fails
     const holding = fetch(`${await holder.app.getUrl()}${path}`).then((res) => ((failedAt = Date.now()), res));
     const waitsBefore = await lockWaits();
     let answeredAt = 0;
-    const waiting = fetch(`${await waiter.app.getUrl()}${path}`).then(async (res) => ((answeredAt = Date.now()), { status: res.status, body: (await res.json()) as any }));
+    const waiting = fetch(`${await waiter.app.getUrl()}${path}`).then(
+      async (res) => ((answeredAt = Date.now()), { status: res.status, body: (await res.json()) as any }),
+    );
     await eventually(async () => (await lockWaits()) > waitsBefore, 5_000, 'the second instance to wait on the lock');
     await proxy.cut(); // the holder's query fails
     const [held, waited] = await Promise.all([holding, waiting]);

@@ -33,7 +33,11 @@ describe('Redis outage under read traffic (e2e)', () => {
     return { phase, path, status: res.status, cache: res.headers.get('x-cache'), body: await res.json().catch(() => null) };
   };
   const post = async (path: string, body: object): Promise<{ id: string; position: number }> => {
-    const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(res.status).toBe(201);
     return (await res.json()) as { id: string; position: number };
   };
@@ -103,10 +107,14 @@ describe('Redis outage under read traffic (e2e)', () => {
       phase = 'restarted';
       await redis!.server.start(); // same port, empty data
       // The breaker half-opens after its reset timeout (5 s), then closes and the app writes entries to Redis again.
-      await eventually(async () => {
-        await get('/leaderboard/trending', 'restarted');
-        return (await namespaceKeys()).some((key) => key.includes('leaderboard.trending'));
-      }, 20_000, 'a trending entry written to the restarted Redis');
+      await eventually(
+        async () => {
+          await get('/leaderboard/trending', 'restarted');
+          return (await namespaceKeys()).some((key) => key.includes('leaderboard.trending'));
+        },
+        20_000,
+        'a trending entry written to the restarted Redis',
+      );
     } finally {
       running = false;
       await traffic;

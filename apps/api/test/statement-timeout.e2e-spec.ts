@@ -22,7 +22,10 @@ describe('statement timeout (e2e)', () => {
   });
 
   it('answers 503 with Retry-After, and the next write succeeds', async () => {
-    const register = () => request(t.server).post('/users').send({ firstName: 'Ada', lastName: 'L', email: `${randomUUID()}@x.io` });
+    const register = () =>
+      request(t.server)
+        .post('/users')
+        .send({ firstName: 'Ada', lastName: 'L', email: `${randomUUID()}@x.io` });
     const block = await probe.blockPositionDraws();
     let stuck;
     try {

@@ -47,7 +47,11 @@ describe('trending leaderboard across two instances (e2e)', () => {
     };
   };
   const post = async (path: string, body: object): Promise<{ id: string; position: number }> => {
-    const res = await fetch(`${urls[0]}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${urls[0]}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(res.status).toBe(201);
     return (await res.json()) as { id: string; position: number };
   };
@@ -66,11 +70,17 @@ describe('trending leaderboard across two instances (e2e)', () => {
       urls.push(await t.app.getUrl());
     }
     // Ada 50, Grace 30 + 15 = 45, Alan 10; Edsger has no points and is not trending.
-    const awards: Array<[string, number]> = [['Ada', 50], ['Grace', 30], ['Grace', 15], ['Alan', 10]];
+    const awards: Array<[string, number]> = [
+      ['Ada', 50],
+      ['Grace', 30],
+      ['Grace', 15],
+      ['Alan', 10],
+    ];
     for (const name of ['Ada', 'Grace', 'Alan', 'Edsger']) {
       users[name] = (await post('/users', { firstName: name, lastName: 'Test', email: `${name.toLowerCase()}@example.com` })).id;
     }
-    for (const [name, points] of awards) seededAt = Math.max(seededAt, (await post(`/users/${users[name]}/points`, { points, reason: 'seed' })).position);
+    for (const [name, points] of awards)
+      seededAt = Math.max(seededAt, (await post(`/users/${users[name]}/points`, { points, reason: 'seed' })).position);
   });
 
   afterAll(async () => {

@@ -19,7 +19,9 @@ export async function startTwoInstances(env: Record<string, string> = {}): Promi
   const db = new Client({ connectionString: TEST_DATABASE_URL });
   await db.connect();
   return {
-    a, b, db,
+    a,
+    b,
+    db,
     close: async () => {
       await db.end();
       await b.close();

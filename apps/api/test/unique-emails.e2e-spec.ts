@@ -17,9 +17,13 @@ describe('unique emails across two instances (e2e)', () => {
   let db: Client;
   const email = () => `u.${randomUUID()}@example.com`;
   const registrations = async (address: string) =>
-    Number((await db.query(
-      `SELECT count(*) FROM "${a.schema}".events WHERE type = 'UserRegistered' AND lower(data->>'email') = lower($1)`, [address],
-    )).rows[0].count);
+    Number(
+      (
+        await db.query(`SELECT count(*) FROM "${a.schema}".events WHERE type = 'UserRegistered' AND lower(data->>'email') = lower($1)`, [
+          address,
+        ])
+      ).rows[0].count,
+    );
 
   let instances: TwoInstances | undefined;
   beforeAll(async () => {
@@ -31,7 +35,10 @@ describe('unique emails across two instances (e2e)', () => {
   it('answers 409 USERS.EMAIL_TAKEN to a taken email in any case, and appends nothing', async () => {
     const address = email();
     await request(a.server).post('/users').send({ firstName: 'Ada', lastName: 'L', email: address }).expect(201);
-    const taken = await request(b.server).post('/users').send({ firstName: 'Eve', lastName: 'X', email: address.toUpperCase() }).expect(409);
+    const taken = await request(b.server)
+      .post('/users')
+      .send({ firstName: 'Eve', lastName: 'X', email: address.toUpperCase() })
+      .expect(409);
     expect(taken.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(taken.body).toMatchObject({ status: 409, code: 'USERS.EMAIL_TAKEN', title: 'Conflict' });
     expect(await registrations(address)).toBe(1);
@@ -40,9 +47,13 @@ describe('unique emails across two instances (e2e)', () => {
   it('10 concurrent registrations of one email over two instances create exactly one user', async () => {
     const address = email();
     const variants = [address, address.toUpperCase(), address.replace('u.', 'U.')];
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) =>
-      request([a.server, b.server][i % 2]).post('/users').send({ firstName: `N${i}`, lastName: 'L', email: variants[i % 3] }),
-    ));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        request([a.server, b.server][i % 2])
+          .post('/users')
+          .send({ firstName: `N${i}`, lastName: 'L', email: variants[i % 3] }),
+      ),
+    );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([201, ...Array(9).fill(409)]);
     expect(results.filter((r) => r.status === 409).every((r) => r.body.code === 'USERS.EMAIL_TAKEN')).toBe(true);
@@ -57,16 +68,24 @@ describe('unique emails across two instances (e2e)', () => {
     const { body: holder } = await request(a.server).post('/users').send({ firstName: 'Ada', lastName: 'L', email: existing }).expect(201);
     const [dupId, freshId] = [randomUUID(), randomUUID()];
     const fresh = email();
-    const line = (userId: string, address: string) => JSON.stringify({
-      eventId: randomUUID(), streamId: `user-${userId}`, streamVersion: 1, type: 'UserRegistered', schemaVersion: 1,
-      data: { fullName: 'Legacy Person', email: address }, recordedAt: '2019-01-01T00:00:00.000Z',
-    });
-    const imported = await request(b.server).post('/admin/events/import').set(auth).set('content-type', 'application/x-ndjson')
-      .send(`${line(dupId, existing.toUpperCase())}\n${line(freshId, fresh)}\n`).expect(200);
+    const line = (userId: string, address: string) =>
+      JSON.stringify({
+        eventId: randomUUID(),
+        streamId: `user-${userId}`,
+        streamVersion: 1,
+        type: 'UserRegistered',
+        schemaVersion: 1,
+        data: { fullName: 'Legacy Person', email: address },
+        recordedAt: '2019-01-01T00:00:00.000Z',
+      });
+    const imported = await request(b.server)
+      .post('/admin/events/import')
+      .set(auth)
+      .set('content-type', 'application/x-ndjson')
+      .send(`${line(dupId, existing.toUpperCase())}\n${line(freshId, fresh)}\n`)
+      .expect(200);
     expect(imported.body).toMatchObject({ imported: 2, skipped: 0 });
-    expect(imported.body.duplicateEmails).toEqual([
-      { email: existing, userId: dupId, position: expect.any(Number), heldBy: holder.id },
-    ]);
+    expect(imported.body.duplicateEmails).toEqual([{ email: existing, userId: dupId, position: expect.any(Number), heldBy: holder.id }]);
     // Both imported users exist (nothing merged); the imported, unique email is now reserved.
     expect(await registrations(existing)).toBe(2);
     const taken = await request(a.server).post('/users').send({ firstName: 'New', lastName: 'Comer', email: fresh }).expect(409);
@@ -89,11 +108,12 @@ describe('email reservations backfilled from an existing log (migration)', () =>
   it('reserves each email for its earliest registration and lists the later ones', async () => {
     // A log written before reservations existed (the store's own migrations only).
     const legacy = await createEventStore({ url: TEST_DATABASE_URL, schema, events: userEvents });
-    const register = (id: string, address: string, v: 1 | 2) => legacy.store.appendToStream(`user-${id}`, [
-      v === 1
-        ? { type: 'UserRegistered', schemaVersion: 1, data: { fullName: 'Old Timer', email: address } }
-        : { type: 'UserRegistered', schemaVersion: 2, data: { firstName: 'New', lastName: 'Comer', email: address } },
-    ]);
+    const register = (id: string, address: string, v: 1 | 2) =>
+      legacy.store.appendToStream(`user-${id}`, [
+        v === 1
+          ? { type: 'UserRegistered', schemaVersion: 1, data: { fullName: 'Old Timer', email: address } }
+          : { type: 'UserRegistered', schemaVersion: 2, data: { firstName: 'New', lastName: 'Comer', email: address } },
+      ]);
     await register('first', 'Shared@Example.com', 1);
     const later = await register('second', 'shared@example.com', 2);
     const alone = await register('alone', 'alone@example.com', 2);
@@ -104,16 +124,23 @@ describe('email reservations backfilled from an existing log (migration)', () =>
     await db.connect();
     try {
       const { rows } = await db.query(`SELECT email, user_id FROM "${schema}".email_reservations ORDER BY email`);
-      expect(rows).toEqual([{ email: 'alone@example.com', user_id: 'alone' }, { email: 'shared@example.com', user_id: 'first' }]);
+      expect(rows).toEqual([
+        { email: 'alone@example.com', user_id: 'alone' },
+        { email: 'shared@example.com', user_id: 'first' },
+      ]);
     } finally {
       await db.end();
     }
     await request(t.server).post('/users').send({ firstName: 'X', lastName: 'Y', email: 'SHARED@example.com' }).expect(409);
     // Verify checks the log up to the settled head: wait until no older transaction in the cluster holds it below our events.
-    await eventually(async () => {
-      const { body } = await request(t!.server).get('/admin/projections').set(auth).expect(200);
-      return body.projections[0].head >= alone.position;
-    }, 10_000, 'the log to settle through the legacy registrations');
+    await eventually(
+      async () => {
+        const { body } = await request(t!.server).get('/admin/projections').set(auth).expect(200);
+        return body.projections[0].head >= alone.position;
+      },
+      10_000,
+      'the log to settle through the legacy registrations',
+    );
     const verify = await request(t.server).post('/admin/events/verify').set(auth).expect(200);
     expect(verify.body.duplicateEmails).toEqual([
       { email: 'shared@example.com', userId: 'second', position: later.position, heldBy: 'first' },

@@ -36,7 +36,10 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
   const channel = options.notifyChannel ?? 'event_store_appended';
   const projectionOptions = resolveProjectionsOptions(
     {
-      url: options.url, channel, batchSize: options.projectionBatchSize, pollMs: options.projectionPollMs,
+      url: options.url,
+      channel,
+      batchSize: options.projectionBatchSize,
+      pollMs: options.projectionPollMs,
       lockTimeoutMs: options.projectionLockTimeoutMs,
     },
     { batchSize: 'projectionBatchSize', pollMs: 'projectionPollMs', lockTimeoutMs: 'projectionLockTimeoutMs' },
@@ -64,11 +67,12 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
     schema,
     projections,
     // Idempotent: Nest's shutdown hooks and a caller's own signal handler may both close it.
-    close: () => (closing ??= (async () => {
-      await projections.stop();
-      await store.closeWrites();
-      if (dataSource.isInitialized) await dataSource.destroy();
-    })()),
+    close: () =>
+      (closing ??= (async () => {
+        await projections.stop();
+        await store.closeWrites();
+        if (dataSource.isInitialized) await dataSource.destroy();
+      })()),
   };
 }
 

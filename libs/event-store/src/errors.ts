@@ -32,7 +32,10 @@ export class ConcurrencyConflictError extends EventStoreError {
 /** Some, but not all, of the event ids in an append already exist (or exist on another stream). */
 export class IdempotencyConflictError extends EventStoreError {
   readonly code = 'EVENT_STORE.IDEMPOTENCY_CONFLICT';
-  constructor(readonly streamId: string, readonly eventIds: string[]) {
+  constructor(
+    readonly streamId: string,
+    readonly eventIds: string[],
+  ) {
     super(`Append to "${streamId}" reuses event ids that were written differently: ${eventIds.join(', ')}`);
   }
 }
@@ -49,9 +52,16 @@ export class InvalidAppendError extends EventStoreError {
  */
 export class EventStoreTimeoutError extends EventStoreError {
   readonly code = 'EVENT_STORE.TIMEOUT';
-  constructor(readonly kind: 'statement' | 'idle-in-transaction', options?: { cause?: unknown }) {
-    super(kind === 'statement' ? 'The database cancelled a statement that ran past its timeout' :
-      'The database ended a transaction that stayed idle past its timeout', options);
+  constructor(
+    readonly kind: 'statement' | 'idle-in-transaction',
+    options?: { cause?: unknown },
+  ) {
+    super(
+      kind === 'statement'
+        ? 'The database cancelled a statement that ran past its timeout'
+        : 'The database ended a transaction that stayed idle past its timeout',
+      options,
+    );
   }
 }
 
@@ -80,7 +90,11 @@ export class EventRegistryError extends EventStoreError {
 
 /** Base for every failure to turn a stored event into its latest shape. */
 export abstract class EventReadError extends EventStoreError {
-  constructor(readonly location: EventLocation, readonly reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly location: EventLocation,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(
       `Cannot read event at position ${location.position} (stream "${location.streamId}" v${location.streamVersion}, ` +
         `${location.type} schema v${location.schemaVersion}): ${reason}`,
@@ -107,7 +121,10 @@ export class UpcastFailedError extends EventReadError {
 /** After upcasting, the data does not satisfy the latest schema. */
 export class EventValidationError extends EventReadError {
   readonly code = 'EVENT_STORE.VALIDATION_FAILED';
-  constructor(location: EventLocation, readonly violations: string[]) {
+  constructor(
+    location: EventLocation,
+    readonly violations: string[],
+  ) {
     super(location, `validation failed: ${violations.join('; ')}`);
   }
 }
@@ -115,7 +132,10 @@ export class EventValidationError extends EventReadError {
 /** A line of an import file could not be parsed or is not a valid stored event. */
 export class ImportLineError extends EventStoreError {
   readonly code = 'EVENT_STORE.IMPORT_INVALID';
-  constructor(readonly line: number, reason: string) {
+  constructor(
+    readonly line: number,
+    reason: string,
+  ) {
     super(`Import line ${line}: ${reason}`);
   }
 }

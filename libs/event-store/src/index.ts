@@ -28,7 +28,13 @@ export { ProjectionsService, ProjectionStateError, UnknownProjectionError } from
 export type { Projection, ProjectionCommit, TableNames } from './projections/projection';
 export type { Queryable } from './postgres/queryable';
 export type {
-  AbortedRebuild, ProjectionError, ProjectionPhase, ProjectionStatus, RebuildProgress, RebuildState, SkippedEvent,
+  AbortedRebuild,
+  ProjectionError,
+  ProjectionPhase,
+  ProjectionStatus,
+  RebuildProgress,
+  RebuildState,
+  SkippedEvent,
 } from './projections/projection-state';
 export * from './errors';
 export type * from './types';

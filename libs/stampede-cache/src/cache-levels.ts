@@ -28,7 +28,13 @@ export interface CacheLevels {
  * invalidation feed; without, one bounded in-process store. Fence records outlive the
  * longest computation (lock lease or hard timeout, whichever is longer) with a margin.
  */
-export function buildLevels(options: StampedeCacheModuleOptions, namespace: string, defaults: ResolvedEntryOptions, clock: CacheClock, logger: Logger): CacheLevels {
+export function buildLevels(
+  options: StampedeCacheModuleOptions,
+  namespace: string,
+  defaults: ResolvedEntryOptions,
+  clock: CacheClock,
+  logger: Logger,
+): CacheLevels {
   const l1Options = resolveL1Options(options.l1);
   const timeoutMs = options.redisTimeoutMs ?? 500;
   const longest = Math.max(defaults.lockTtl, defaults.hardTimeout);
@@ -37,10 +43,15 @@ export function buildLevels(options: StampedeCacheModuleOptions, namespace: stri
   const lifetimes = { fenceTtlMs: longest + 5_000, tagTtlMs: 2 * longest + 5_000 };
   const maxPending = options.maxPendingInvalidations ?? 1_000;
   let store: TieredStore | undefined;
-  const breaker = new CircuitBreaker(options.circuitBreaker?.failureThreshold, options.circuitBreaker?.resetTimeoutMs, () => {
-    logger.log('Redis answers again: circuit closed, L1 cleared (invalidations may have been missed)');
-    void store?.recover();
-  }, clock);
+  const breaker = new CircuitBreaker(
+    options.circuitBreaker?.failureThreshold,
+    options.circuitBreaker?.resetTimeoutMs,
+    () => {
+      logger.log('Redis answers again: circuit closed, L1 cleared (invalidations may have been missed)');
+      void store?.recover();
+    },
+    clock,
+  );
 
   if (!options.redis) {
     const memory = new MemoryStore(l1Options, clock);
@@ -48,7 +59,8 @@ export function buildLevels(options: StampedeCacheModuleOptions, namespace: stri
     return {
       store,
       redis: false,
-      start: async () => logger.warn('No Redis configured: the cache runs in-process only (no cross-instance single flight or invalidation)'),
+      start: async () =>
+        logger.warn('No Redis configured: the cache runs in-process only (no cross-instance single flight or invalidation)'),
       stop: async () => store?.stop(),
       usage: () => memory.usage,
     };
@@ -57,14 +69,35 @@ export function buildLevels(options: StampedeCacheModuleOptions, namespace: stri
   const connections: RedisConnections = openRedisConnections(options.redis, timeoutMs, logger);
   let feed: CacheFeed | undefined;
   const l1 = new L1Cache(l1Options, () => feed?.trusted() ?? false);
-  const tiered = new TieredStore(new RedisStore(connections.client, namespace, clock), l1, breaker, timeoutMs, clock, lifetimes, maxPending, logger);
+  const tiered = new TieredStore(
+    new RedisStore(connections.client, namespace, clock),
+    l1,
+    breaker,
+    timeoutMs,
+    clock,
+    lifetimes,
+    maxPending,
+    logger,
+  );
   store = tiered;
   return {
     store: tiered,
     redis: true,
     async start() {
-      const handlers = { onMessage: (message: Parameters<TieredStore['applyRemote']>[0]) => tiered.applyRemote(message), onGap: () => tiered.forgetLocal() };
-      feed = new CacheFeed(connections.client, connections.subscriber, `{${namespace}}:events`, randomUUID(), clock, l1Options.trustWindowMs, handlers, logger);
+      const handlers = {
+        onMessage: (message: Parameters<TieredStore['applyRemote']>[0]) => tiered.applyRemote(message),
+        onGap: () => tiered.forgetLocal(),
+      };
+      feed = new CacheFeed(
+        connections.client,
+        connections.subscriber,
+        `{${namespace}}:events`,
+        randomUUID(),
+        clock,
+        l1Options.trustWindowMs,
+        handlers,
+        logger,
+      );
       tiered.attachFeed(feed);
       await Promise.all([waitUntilReady(connections.client, STARTUP_WAIT_MS), feed.start(STARTUP_WAIT_MS)]);
     },

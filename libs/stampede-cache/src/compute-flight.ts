@@ -90,7 +90,12 @@ export class ComputeFlight {
   }
 
   /** Waits for the holder's outcome; takes the lock itself only once the holder's lease ran out. */
-  private async waitForHolder<T>(request: FlightRequest<T>, attempt: LockAttempt, token: string, deadline: number): Promise<FlightOutcome | Extract<LockAttempt, { acquired: true }>> {
+  private async waitForHolder<T>(
+    request: FlightRequest<T>,
+    attempt: LockAttempt,
+    token: string,
+    deadline: number,
+  ): Promise<FlightOutcome | Extract<LockAttempt, { acquired: true }>> {
     const { key, options } = request;
     while (!attempt.acquired) {
       const left = deadline - this.clock.now();
@@ -100,7 +105,8 @@ export class ComputeFlight {
         const early = await this.recheck(request);
         if (early) return early;
         const signal = await waiter.promise;
-        if (signal.kind === 'failed') return this.giveUp(request, new CacheFactoryFailedError(key.id, new RemoteFactoryError(signal.reason, signal.code)));
+        if (signal.kind === 'failed')
+          return this.giveUp(request, new CacheFactoryFailedError(key.id, new RemoteFactoryError(signal.reason, signal.code)));
         // Written (or the lease ran out): take what was written; released: the lock is free, try it.
         const found = signal.kind === 'released' ? undefined : await this.recheck(request);
         if (found) return found;
@@ -137,7 +143,10 @@ export class ComputeFlight {
     // Tags are stamped to outlive the computation; the write keeps them as long as the entry.
     const life = options.hardTimeout + 1_000;
     // Static tags are stamped before computing, so an invalidation during the compute wins.
-    const stampedBefore = Array.isArray(request.tags) || request.tags === undefined ? await this.store.stampTags(request.tags ?? [], { ttlMs: life }) : undefined;
+    const stampedBefore =
+      Array.isArray(request.tags) || request.tags === undefined
+        ? await this.store.stampTags(request.tags ?? [], { ttlMs: life })
+        : undefined;
     this.metrics.factoryRuns.inc({ cache: label });
     const startedAt = this.clock.now();
     const observe = once(this.metrics.factoryDuration.startTimer({ cache: label }));
@@ -185,7 +194,13 @@ export class ComputeFlight {
     const backoffUntil = now + request.options.failSafeBackoff;
     const expired = isStale(fallback, now);
     const extended: CacheEntry = expired
-      ? { ...fallback, fence, failSafe: true, expiresAt: Math.max(fallback.expiresAt, backoffUntil), staleUntil: Math.max(fallback.staleUntil, backoffUntil) }
+      ? {
+          ...fallback,
+          fence,
+          failSafe: true,
+          expiresAt: Math.max(fallback.expiresAt, backoffUntil),
+          staleUntil: Math.max(fallback.staleUntil, backoffUntil),
+        }
       : { ...fallback, fence, refreshAfter: backoffUntil };
     const kept = await this.store.write(request.key.id, extended, mark, fallback.fence);
     const served = kept ? extended : fallback;
@@ -197,9 +212,12 @@ export class ComputeFlight {
     let timer: CacheTimer | undefined;
     let stopped = false;
     const schedule = () => {
-      timer = this.clock.setTimer(() => {
-        void this.store.renewLock(id, token, lockTtl).then((renewed) => renewed && !stopped && schedule());
-      }, Math.max(1, Math.floor(lockTtl / 3)));
+      timer = this.clock.setTimer(
+        () => {
+          void this.store.renewLock(id, token, lockTtl).then((renewed) => renewed && !stopped && schedule());
+        },
+        Math.max(1, Math.floor(lockTtl / 3)),
+      );
     };
     schedule();
     return {

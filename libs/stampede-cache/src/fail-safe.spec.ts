@@ -8,10 +8,12 @@ import { StampedeCache } from './stampede-cache.service';
 describe('StampedeCache fail-safe and timeouts', () => {
   let cache: StampedeCache;
   let clock: ManualClock;
-  const failing = (runs = { count: 0 }) => async (): Promise<string> => {
-    runs.count += 1;
-    throw new Error('origin down');
-  };
+  const failing =
+    (runs = { count: 0 }) =>
+    async (): Promise<string> => {
+      runs.count += 1;
+      throw new Error('origin down');
+    };
 
   beforeEach(async () => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
@@ -56,7 +58,11 @@ describe('StampedeCache fail-safe and timeouts', () => {
     await expect(cache.getOrComputeWithStatus('k', failing(runs), { beta: 1e4 })).resolves.toMatchObject({ value: 'fresh', status: 'HIT' });
     await settle();
     expect(runs.count).toBe(1); // the early refresh ran and failed
-    await expect(cache.getOrComputeWithStatus('k', failing(runs), { beta: 1e4 })).resolves.toMatchObject({ value: 'fresh', status: 'HIT', expiresAt: expiry });
+    await expect(cache.getOrComputeWithStatus('k', failing(runs), { beta: 1e4 })).resolves.toMatchObject({
+      value: 'fresh',
+      status: 'HIT',
+      expiresAt: expiry,
+    });
     await settle();
     expect(runs.count).toBe(1); // no second early refresh within the backoff
     await clock.advance(100);

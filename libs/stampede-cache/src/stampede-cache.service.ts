@@ -7,7 +7,13 @@ import { ComputeFlight, type FlightOutcome, type FlightRequest } from './compute
 import { isStale } from './entry-state';
 import { CacheFactoryFailedError, CacheFactoryTimeoutError, StampedeCacheError } from './errors';
 import { CacheMetrics, type RequestResult } from './metrics';
-import { resolveEntryOptions, resolveNamespace, type GetOrComputeOptions, type ResolvedEntryOptions, type StampedeCacheModuleOptions } from './options';
+import {
+  resolveEntryOptions,
+  resolveNamespace,
+  type GetOrComputeOptions,
+  type ResolvedEntryOptions,
+  type StampedeCacheModuleOptions,
+} from './options';
 import { buildLevels, type CacheLevels } from './cache-levels';
 import { STAMPEDE_CACHE_OPTIONS } from './stampede-cache.module-definition';
 import type { CacheEntry } from './stores/cache-store';
@@ -120,21 +126,43 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
    * single-flight computation (MISS). Never waits longer than `hardTimeout`.
    * @throws CacheFactoryFailedError / CacheFactoryTimeoutError only when no stale value exists.
    */
-  async getOrComputeWithStatus<T>(key: CacheKey | string, factory: CacheFactory<T>, options: GetOrComputeOptions<T> = {}): Promise<CacheResult<T>> {
+  async getOrComputeWithStatus<T>(
+    key: CacheKey | string,
+    factory: CacheFactory<T>,
+    options: GetOrComputeOptions<T> = {},
+  ): Promise<CacheResult<T>> {
     const cacheKey = CacheKey.from(key);
     const entryOptions = resolveEntryOptions(this.defaults, options);
     const label = options.cache ?? 'default';
     const startedAt = this.clock.now();
     const minComputedAt = options.forceRefresh ? startedAt : options.minComputedAt;
     const current = await this.levels.store.read(cacheKey.id);
-    const request: FlightRequest<T> = { key: cacheKey, factory, options: entryOptions, tags: options.tags, isNegative: options.isNegative, label, previous: current, minComputedAt };
-    const acceptable = !options.forceRefresh && current && (minComputedAt === undefined || current.computedAt >= minComputedAt) ? current : undefined;
+    const request: FlightRequest<T> = {
+      key: cacheKey,
+      factory,
+      options: entryOptions,
+      tags: options.tags,
+      isNegative: options.isNegative,
+      label,
+      previous: current,
+      minComputedAt,
+    };
+    const acceptable =
+      !options.forceRefresh && current && (minComputedAt === undefined || current.computedAt >= minComputedAt) ? current : undefined;
     const now = this.clock.now();
     const running = this.joinable(request);
 
     if (acceptable && !isStale(acceptable, now)) {
       const due = now >= (acceptable.refreshAfter ?? 0);
-      const early = due && xfetchShouldRefresh({ nowMs: now, expiresAtMs: acceptable.expiresAt, deltaMs: acceptable.delta, beta: entryOptions.beta, random: this.random() });
+      const early =
+        due &&
+        xfetchShouldRefresh({
+          nowMs: now,
+          expiresAtMs: acceptable.expiresAt,
+          deltaMs: acceptable.delta,
+          beta: entryOptions.beta,
+          random: this.random(),
+        });
       if (early && !running) this.start(request).promise.catch(() => undefined); // nobody waits for an early refresh
       return this.served(cacheKey, acceptable, 'HIT', label, early ? 'early_refresh' : 'hit');
     }
@@ -174,7 +202,11 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
 
   private start<T>(request: FlightRequest<T>): Flight {
     const id = request.key.id;
-    const flight: Flight = { promise: undefined as unknown as Promise<FlightOutcome>, startedAt: this.clock.now(), seq: this.levels.store.local.now() };
+    const flight: Flight = {
+      promise: undefined as unknown as Promise<FlightOutcome>,
+      startedAt: this.clock.now(),
+      seq: this.levels.store.local.now(),
+    };
     flight.promise = this.flight.run(request).finally(() => {
       if (this.flights.get(id) === flight) this.flights.delete(id);
     });
@@ -183,22 +215,41 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     return flight;
   }
 
-  private async awaitFlight<T>(flight: Promise<FlightOutcome>, fallback: CacheEntry | undefined, options: ResolvedEntryOptions, startedAt: number, key: CacheKey, label: string): Promise<CacheResult<T>> {
+  private async awaitFlight<T>(
+    flight: Promise<FlightOutcome>,
+    fallback: CacheEntry | undefined,
+    options: ResolvedEntryOptions,
+    startedAt: number,
+    key: CacheKey,
+    label: string,
+  ): Promise<CacheResult<T>> {
     type Settled = { kind: 'done'; outcome: FlightOutcome } | { kind: 'failed'; error: unknown } | { kind: 'soft' } | { kind: 'hard' };
     const timers: Array<{ cancel(): void }> = [];
-    const after = (ms: number, settled: Settled) => new Promise<Settled>((resolve) => timers.push(this.clock.setTimer(() => resolve(settled), ms - (this.clock.now() - startedAt))));
+    const after = (ms: number, settled: Settled) =>
+      new Promise<Settled>((resolve) => timers.push(this.clock.setTimer(() => resolve(settled), ms - (this.clock.now() - startedAt))));
     const contenders: Array<Promise<Settled>> = [
-      flight.then((outcome): Settled => ({ kind: 'done', outcome }), (error: unknown): Settled => ({ kind: 'failed', error })),
+      flight.then(
+        (outcome): Settled => ({ kind: 'done', outcome }),
+        (error: unknown): Settled => ({ kind: 'failed', error }),
+      ),
       after(options.hardTimeout, { kind: 'hard' }),
     ];
     const usable = fallback && this.clock.now() < fallback.staleUntil ? fallback : undefined;
     if (usable && options.softTimeout !== undefined) contenders.push(after(options.softTimeout, { kind: 'soft' }));
     const settled = await Promise.race(contenders).finally(() => timers.forEach((timer) => timer.cancel()));
 
-    if (settled.kind === 'done') return this.served(key, settled.outcome.entry, settled.outcome.fromStale ? 'STALE' : 'MISS', label, settled.outcome.fromStale ? 'stale' : 'miss');
+    if (settled.kind === 'done')
+      return this.served(
+        key,
+        settled.outcome.entry,
+        settled.outcome.fromStale ? 'STALE' : 'MISS',
+        label,
+        settled.outcome.fromStale ? 'stale' : 'miss',
+      );
     if (usable) return this.served(key, usable, 'STALE', label, 'stale');
     this.metrics.requests.inc({ cache: label, result: 'miss' });
-    if (settled.kind === 'failed') throw settled.error instanceof StampedeCacheError ? settled.error : new CacheFactoryFailedError(key.id, settled.error);
+    if (settled.kind === 'failed')
+      throw settled.error instanceof StampedeCacheError ? settled.error : new CacheFactoryFailedError(key.id, settled.error);
     throw new CacheFactoryTimeoutError(key.id, options.hardTimeout);
   }
 

@@ -8,10 +8,12 @@ describe('StampedeCache (in-process)', () => {
   let cache: StampedeCache;
   let clock: ManualClock;
   let draw: number;
-  const value = (v: string, runs = { count: 0 }) => async () => {
-    runs.count += 1;
-    return v;
-  };
+  const value =
+    (v: string, runs = { count: 0 }) =>
+    async () => {
+      runs.count += 1;
+      return v;
+    };
 
   beforeEach(async () => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
@@ -45,7 +47,10 @@ describe('StampedeCache (in-process)', () => {
   });
 
   it('keeps different keys apart', async () => {
-    const [a, b] = await Promise.all([cache.getOrCompute(cache.buildKey('user', { id: 1 }), value('a')), cache.getOrCompute(cache.buildKey('user', { id: 2 }), value('b'))]);
+    const [a, b] = await Promise.all([
+      cache.getOrCompute(cache.buildKey('user', { id: 1 }), value('a')),
+      cache.getOrCompute(cache.buildKey('user', { id: 2 }), value('b')),
+    ]);
     expect([a, b]).toEqual(['a', 'b']);
   });
 
@@ -80,7 +85,10 @@ describe('StampedeCache (in-process)', () => {
 
   it('recomputes on forceRefresh and when the value is older than minComputedAt', async () => {
     await cache.getOrCompute('k', value('v1'));
-    await expect(cache.getOrComputeWithStatus('k', value('v2'), { forceRefresh: true })).resolves.toMatchObject({ value: 'v2', status: 'MISS' });
+    await expect(cache.getOrComputeWithStatus('k', value('v2'), { forceRefresh: true })).resolves.toMatchObject({
+      value: 'v2',
+      status: 'MISS',
+    });
     await expect(cache.getOrCompute('k', value('v3'), { minComputedAt: clock.now() - 60_000 })).resolves.toBe('v2');
     await clock.advance(2);
     await expect(cache.getOrCompute('k', value('v4'), { minComputedAt: clock.now() })).resolves.toBe('v4');
@@ -100,18 +108,24 @@ describe('StampedeCache (in-process)', () => {
   it.each([
     ['invalidate(key)', (c: StampedeCache) => c.invalidate('k')],
     ['invalidateTags', (c: StampedeCache) => c.invalidateTags(['t'])],
-  ])('%s supersedes a computation already in flight: its value is never cached, later readers do not join it', async (_name, invalidate) => {
-    const slow = deferred<string>();
-    const before = cache.getOrComputeWithStatus('k', () => slow.promise, { tags: ['t'] });
-    await settle();
-    await invalidate(cache);
-    const after = cache.getOrComputeWithStatus('k', value('fresh'), { tags: ['t'] });
-    await settle();
-    slow.resolve('computed before the invalidation');
-    await expect(after).resolves.toMatchObject({ value: 'fresh', status: 'MISS' }); // did not join the older computation
-    await expect(before).resolves.toMatchObject({ value: 'computed before the invalidation' }); // its own caller began before
-    await expect(cache.getOrComputeWithStatus('k', value('unused'), { tags: ['t'] })).resolves.toMatchObject({ value: 'fresh', status: 'HIT' });
-  });
+  ])(
+    '%s supersedes a computation already in flight: its value is never cached, later readers do not join it',
+    async (_name, invalidate) => {
+      const slow = deferred<string>();
+      const before = cache.getOrComputeWithStatus('k', () => slow.promise, { tags: ['t'] });
+      await settle();
+      await invalidate(cache);
+      const after = cache.getOrComputeWithStatus('k', value('fresh'), { tags: ['t'] });
+      await settle();
+      slow.resolve('computed before the invalidation');
+      await expect(after).resolves.toMatchObject({ value: 'fresh', status: 'MISS' }); // did not join the older computation
+      await expect(before).resolves.toMatchObject({ value: 'computed before the invalidation' }); // its own caller began before
+      await expect(cache.getOrComputeWithStatus('k', value('unused'), { tags: ['t'] })).resolves.toMatchObject({
+        value: 'fresh',
+        status: 'HIT',
+      });
+    },
+  );
 
   it('does not cache a value whose tags (known only from the value) changed while it was computed', async () => {
     const slow = deferred<string>();
@@ -120,7 +134,10 @@ describe('StampedeCache (in-process)', () => {
     await cache.invalidateTags(['item:x']);
     slow.resolve('x');
     await expect(first).resolves.toBe('x');
-    await expect(cache.getOrComputeWithStatus('k', value('y'), { tags: (v) => [`item:${v}`] })).resolves.toMatchObject({ value: 'y', status: 'MISS' });
+    await expect(cache.getOrComputeWithStatus('k', value('y'), { tags: (v) => [`item:${v}`] })).resolves.toMatchObject({
+      value: 'y',
+      status: 'MISS',
+    });
   });
 
   it('caches negative results for negativeTtl only, and never serves them stale', async () => {
@@ -138,6 +155,12 @@ describe('StampedeCache (in-process)', () => {
 
   it('registers the metrics under their documented names in the given registry', async () => {
     const names = (await cache.registry.getMetricsAsJSON()).map((metric) => metric.name).sort();
-    expect(names).toEqual(['cache_factory_duration_seconds', 'cache_factory_errors_total', 'cache_factory_runs_total', 'cache_lock_waits_total', 'cache_requests_total']);
+    expect(names).toEqual([
+      'cache_factory_duration_seconds',
+      'cache_factory_errors_total',
+      'cache_factory_runs_total',
+      'cache_lock_waits_total',
+      'cache_requests_total',
+    ]);
   });
 });

@@ -37,7 +37,15 @@ describe('TieredStore: L1 never takes a value an invalidation superseded', () =>
     if (!lock.acquired) throw new Error('locked');
     const stamped = await l2.tagVersions([...tags, '*'], { create: true, ttlMs: 60_000 });
     const now = clock.now();
-    const entry: CacheEntry = { value, computedAt: now, expiresAt: now + 60_000, staleUntil: now + 120_000, delta: 1, fence: lock.fence, tags: stamped as Record<string, number> };
+    const entry: CacheEntry = {
+      value,
+      computedAt: now,
+      expiresAt: now + 60_000,
+      staleUntil: now + 120_000,
+      delta: 1,
+      fence: lock.fence,
+      tags: stamped as Record<string, number>,
+    };
     await l2.write(id, entry);
     await l2.unlock(id, 'seed');
     return entry;
@@ -48,7 +56,16 @@ describe('TieredStore: L1 never takes a value an invalidation superseded', () =>
     trusted = true;
     l2 = new MemoryStore({}, clock);
     l1 = new L1Cache(DEFAULT_L1_OPTIONS, () => trusted);
-    store = new TieredStore(l2, l1, new CircuitBreaker(5, 1_000, undefined, clock), 500, clock, { fenceTtlMs: 60_000, tagTtlMs: 60_000 }, 100, logger);
+    store = new TieredStore(
+      l2,
+      l1,
+      new CircuitBreaker(5, 1_000, undefined, clock),
+      500,
+      clock,
+      { fenceTtlMs: 60_000, tagTtlMs: 60_000 },
+      100,
+      logger,
+    );
   });
 
   it('an L2 read whose tag check returns after a tag invalidation was heard does not fill L1', async () => {
@@ -89,7 +106,19 @@ describe('TieredStore: L1 never takes a value an invalidation superseded', () =>
     const bumped = await l2.bumpTags(['t'], 60_000);
     store.applyRemote({ k: 'tags', src: 'other', versions: bumped, msg: 'm3' });
     const now = clock.now();
-    await store.write('k', { value: 'computed before', computedAt: now, expiresAt: now + 1_000, staleUntil: now + 2_000, delta: 1, fence: lock.fence, tags: stamps }, mark);
+    await store.write(
+      'k',
+      {
+        value: 'computed before',
+        computedAt: now,
+        expiresAt: now + 1_000,
+        staleUntil: now + 2_000,
+        delta: 1,
+        fence: lock.fence,
+        tags: stamps,
+      },
+      mark,
+    );
     expect(l1.lookup('k')).toBeUndefined();
     await expect(store.read('k')).resolves.toBeUndefined();
   });

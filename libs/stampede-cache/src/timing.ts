@@ -11,7 +11,12 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () =>
 }
 
 /** Runs a factory with an AbortSignal that fires at `hardTimeoutMs`, rejecting with a typed timeout. */
-export function runBounded<T>(key: string, hardTimeoutMs: number, run: (signal: AbortSignal) => Promise<T>, clock: CacheClock = systemClock): Promise<T> {
+export function runBounded<T>(
+  key: string,
+  hardTimeoutMs: number,
+  run: (signal: AbortSignal) => Promise<T>,
+  clock: CacheClock = systemClock,
+): Promise<T> {
   const controller = new AbortController();
   let started: Promise<T>;
   try {

@@ -41,7 +41,11 @@ type Command = fc.AsyncCommand<Model, Real>;
 
 /** Starts a read; when it settles its value must be at least as new as the floor at its start. */
 class Read implements Command {
-  constructor(readonly instance: number, readonly key: Key, readonly fresh: boolean) {}
+  constructor(
+    readonly instance: number,
+    readonly key: Key,
+    readonly fresh: boolean,
+  ) {}
   check = () => true;
   async run(model: Model, real: Real) {
     const floor = model.floor[this.key];
@@ -56,11 +60,12 @@ class Read implements Command {
       }
       return { key: this.key, version };
     };
-    const read = real.caches[this.instance]
-      .getOrCompute(this.key, factory, { tags: [`tag:${this.key}`], forceRefresh: this.fresh })
-      .then((value) => {
+    const read = real.caches[this.instance].getOrCompute(this.key, factory, { tags: [`tag:${this.key}`], forceRefresh: this.fresh }).then(
+      (value) => {
         if (value.version < floor) model.violations.push(`${this} answered v${value.version}, older than v${floor}`);
-      }, () => undefined); // errors (timeouts while frozen) break no promise
+      },
+      () => undefined,
+    ); // errors (timeouts while frozen) break no promise
     real.pending.push(read);
     await Promise.race([started.promise, read, elapse(20)]); // a computation, if any, has read the origin
   }
@@ -69,7 +74,11 @@ class Read implements Command {
 
 /** The origin changes, then the instance invalidates; once that returns, nothing older may be served. */
 class Change implements Command {
-  constructor(readonly instance: number, readonly key: Key, readonly byTag: boolean) {}
+  constructor(
+    readonly instance: number,
+    readonly key: Key,
+    readonly byTag: boolean,
+  ) {}
   check = () => true;
   async run(model: Model, real: Real) {
     const version = ++model.data[this.key];
@@ -99,7 +108,10 @@ class Finish implements Command {
 
 /** Freezes or thaws one instance's connections to Redis. */
 class Network implements Command {
-  constructor(readonly instance: number, readonly frozen: boolean) {}
+  constructor(
+    readonly instance: number,
+    readonly frozen: boolean,
+  ) {}
   check = () => true;
   async run(_model: Model, real: Real) {
     if (this.frozen) real.proxies[this.instance].freeze();

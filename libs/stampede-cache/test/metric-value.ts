@@ -7,7 +7,10 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
   const { values } = await metric.get();
   const matches = values.filter(
     (sample) =>
-      (!('metricName' in sample) || sample.metricName === undefined || sample.metricName === name || sample.metricName === `${name}_count`) &&
+      (!('metricName' in sample) ||
+        sample.metricName === undefined ||
+        sample.metricName === name ||
+        sample.metricName === `${name}_count`) &&
       Object.entries(labels).every(([label, value]) => sample.labels[label] === value),
   );
   const counts = matches.filter((sample) => (sample as { metricName?: string }).metricName === `${name}_count`);

@@ -11,7 +11,11 @@ describe('Redis Cluster', () => {
   let cluster: { ports: number[]; stop: () => Promise<void> };
   let client: Cluster;
   const namespace = `sc-cluster-${randomUUID()}`;
-  const connect = () => new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })), { enableOfflineQueue: true });
+  const connect = () =>
+    new Cluster(
+      cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
+      { enableOfflineQueue: true },
+    );
 
   beforeAll(async () => {
     cluster = await startRedisCluster();

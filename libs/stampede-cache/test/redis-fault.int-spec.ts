@@ -74,7 +74,10 @@ describe('Redis crash, partition and recovery', () => {
       // L2 is shared again: a value computed by one instance is a HIT on the other without its factory.
       await instances[0].getOrCompute('after-restart', async () => 'from instance 0');
       let secondFactoryRan = false;
-      const onSecond = await instances[1].getOrComputeWithStatus('after-restart', async () => ((secondFactoryRan = true), 'from instance 1'));
+      const onSecond = await instances[1].getOrComputeWithStatus(
+        'after-restart',
+        async () => ((secondFactoryRan = true), 'from instance 1'),
+      );
       expect(onSecond).toMatchObject({ value: 'from instance 0', status: 'HIT' });
       expect(secondFactoryRan).toBe(false);
     } finally {
@@ -97,10 +100,14 @@ describe('Redis crash, partition and recovery', () => {
       proxy.freeze(); // no error on any socket: only the missing heartbeats tell
       const frozenAt = Date.now();
       version = 2; // the origin changed; the cut instance cannot hear about it
-      const origin = await eventually(async () => {
-        const result = await read(cut);
-        return result.value === 'v2' ? result : undefined;
-      }, 5_000, 'the cut instance to stop trusting its L1');
+      const origin = await eventually(
+        async () => {
+          const result = await read(cut);
+          return result.value === 'v2' ? result : undefined;
+        },
+        5_000,
+        'the cut instance to stop trusting its L1',
+      );
       expect(Date.now() - frozenAt).toBeLessThan(TRUST_WINDOW_MS + 700); // window + Redis timeout + one heartbeat period
       expect(origin.status).toBe('MISS');
 
@@ -110,7 +117,11 @@ describe('Redis crash, partition and recovery', () => {
       expect(await read(peer)).toMatchObject({ value: 'v1' }); // the promise did not hold yet: invalidate did not return
 
       proxy.thaw();
-      await eventually(() => cut.usage.pendingInvalidations === 0 && cut.circuitState === 'closed', 5_000, 'the replay of the pending invalidation');
+      await eventually(
+        () => cut.usage.pendingInvalidations === 0 && cut.circuitState === 'closed',
+        5_000,
+        'the replay of the pending invalidation',
+      );
       expect(await read(peer)).toMatchObject({ value: 'v2' });
     } finally {
       await Promise.all([cut.close(), peer.close()]);

@@ -11,7 +11,7 @@ export async function deleteNamespace(client: Redis | Cluster, namespace: string
   const nodes = (client as Cluster).isCluster ? (client as Cluster).nodes('master') : [client as Redis];
   for (const node of nodes) {
     const keys: string[] = [];
-    for (let cursor = '0'; ; ) {
+    for (let cursor = '0'; ;) {
       const [next, batch] = await node.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1_000);
       keys.push(...batch);
       cursor = next;
@@ -54,7 +54,19 @@ export class RedisServerProcess {
 
   /** Starts the server and resolves once it answers PING. */
   async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...this.extraArgs];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      ...this.extraArgs,
+    ];
     this.child = spawn('redis-server', args, { cwd: this.cwd, stdio: 'ignore' });
     await eventually(async () => (await ping(this.port)) === 'PONG', 10_000, `redis-server on ${this.port}`);
   }
@@ -75,7 +87,14 @@ export async function startRedisServer(): Promise<{ server: RedisServerProcess; 
   const dir = mkdtempSync(join(tmpdir(), 'sc-redis-'));
   const server = new RedisServerProcess(await freePort(), dir);
   await server.start();
-  return { server, dir, stop: async () => { await server.kill(); rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    server,
+    dir,
+    stop: async () => {
+      await server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Starts a 3-master Redis Cluster on free loopback ports; `stop` kills the nodes and removes the temp dir. */
@@ -89,12 +108,21 @@ export async function startRedisCluster(): Promise<{ ports: number[]; stop: () =
   try {
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
-      const node = new RedisServerProcess(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`)]);
+      const node = new RedisServerProcess(port, dir, [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(dir, `nodes-${port}.conf`),
+      ]);
       nodes.push(node);
       await node.start();
     }
     const ports = nodes.map((node) => node.port);
-    const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    const created = spawnSync(
+      'redis-cli',
+      ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
     for (const port of ports) {
       await eventually(async () => (await clusterInfo(port)).includes('cluster_state:ok'), 20_000, `cluster_state:ok on ${port}`);
@@ -109,7 +137,9 @@ export async function startRedisCluster(): Promise<{ ports: number[]; stop: () =
 /** Probes with redis-cli rather than ioredis: a refused ioredis probe leaves a 2 s timer that keeps Jest alive. */
 function redisCli(port: number, ...args: string[]): Promise<string> {
   return new Promise((resolve) => {
-    execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 2_000 }, (error, stdout) => resolve(error ? '' : stdout.trim()));
+    execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 2_000 }, (error, stdout) =>
+      resolve(error ? '' : stdout.trim()),
+    );
   });
 }
 

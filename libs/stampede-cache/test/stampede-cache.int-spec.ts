@@ -13,7 +13,8 @@ describe('StampedeCache across instances (real Redis)', () => {
   let namespace: string;
   let instances: StampedeCache[];
   const admin = new Redis(REDIS_URL);
-  const start = (extra: Parameters<typeof StampedeCache.create>[0] = {}) => StampedeCache.create({ redis: REDIS_URL, namespace, random: () => 1, ...extra });
+  const start = (extra: Parameters<typeof StampedeCache.create>[0] = {}) =>
+    StampedeCache.create({ redis: REDIS_URL, namespace, random: () => 1, ...extra });
 
   beforeEach(async () => {
     namespace = `sc-int-${randomUUID()}`;
@@ -65,7 +66,10 @@ describe('StampedeCache across instances (real Redis)', () => {
     const key = b.buildKey('report', { id: 7 });
     await admin.set(new RedisStore(admin, namespace).lockKey(key.id), 'foreign-dead-owner', 'PX', 300); // never renewed
     const startedAt = Date.now();
-    await expect(b.getOrComputeWithStatus(key, async () => 'computed by b')).resolves.toMatchObject({ value: 'computed by b', status: 'MISS' });
+    await expect(b.getOrComputeWithStatus(key, async () => 'computed by b')).resolves.toMatchObject({
+      value: 'computed by b',
+      status: 'MISS',
+    });
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(280);
     expect(Date.now() - startedAt).toBeLessThan(2_000); // woke at the lease's end
     expect(await metricValue(b.registry, 'cache_lock_waits_total', {})).toBe(1);
@@ -79,12 +83,17 @@ describe('StampedeCache across instances (real Redis)', () => {
     const holder = a.getOrComputeWithStatus('cold', () => (held(), holding.promise)).catch((error: unknown) => error);
     await lockTaken;
     let othersRan = 0;
-    const waiters = [b, c].map((cache) => cache.getOrCompute('cold', async () => ((othersRan += 1), 'other')).catch((error: unknown) => ({ error, at: Date.now() })));
+    const waiters = [b, c].map((cache) =>
+      cache.getOrCompute('cold', async () => ((othersRan += 1), 'other')).catch((error: unknown) => ({ error, at: Date.now() })),
+    );
     const lockWaits = () => Promise.all([b, c].map((cache) => metricValue(cache.registry, 'cache_lock_waits_total', {})));
     await eventually(async () => (await lockWaits()).every((waits) => waits === 1), 5_000, 'both other instances to wait on the lock');
     const failedAt = Date.now();
     holding.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' }));
-    const outcomes = (await Promise.all(waiters)) as Array<{ error: Error & { code: string; cause: Error & { code?: string } }; at: number }>;
+    const outcomes = (await Promise.all(waiters)) as Array<{
+      error: Error & { code: string; cause: Error & { code?: string } };
+      at: number;
+    }>;
     await expect(holder).resolves.toMatchObject({ code: 'CACHE.FACTORY_FAILED' });
     expect(othersRan).toBe(0);
     for (const outcome of outcomes) {
@@ -132,7 +141,9 @@ describe('StampedeCache across instances (real Redis)', () => {
     slow.resolve('old name');
     await expect(before).resolves.toBe('old name'); // its own caller began before the invalidation
     for (const cache of [a, b, c]) {
-      await expect(cache.getOrComputeWithStatus('user', async () => 'new name', { tags: ['user:1'] })).resolves.toMatchObject({ value: 'new name' });
+      await expect(cache.getOrComputeWithStatus('user', async () => 'new name', { tags: ['user:1'] })).resolves.toMatchObject({
+        value: 'new name',
+      });
     }
   });
 

@@ -21,7 +21,15 @@ export function cacheStoreContract(makeSubject: () => Promise<ContractSubject> |
   const id = () => `contract-${randomUUID()}`;
   const entry = (fence: number, overrides: Partial<CacheEntry> = {}): CacheEntry => {
     const now = subject.now();
-    return { value: { answer: 42, list: ['a', 'b'] }, computedAt: now, expiresAt: now + 10_000, staleUntil: now + 20_000, delta: 12.5, fence, ...overrides };
+    return {
+      value: { answer: 42, list: ['a', 'b'] },
+      computedAt: now,
+      expiresAt: now + 10_000,
+      staleUntil: now + 20_000,
+      delta: 12.5,
+      fence,
+      ...overrides,
+    };
   };
   const lock = async (key: string, owner = randomUUID()) => {
     const attempt = await store.tryLock(key, owner, 5_000, 60_000);

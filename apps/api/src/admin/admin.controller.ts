@@ -59,7 +59,8 @@ export class AdminController {
       throw new RequestError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 415, 'Send the export format as application/x-ndjson');
     }
     const head = await this.store.headPosition();
-    const reserveImported = (through = 0) => auditEmails(this.store, this.emails, { afterPosition: head, throughPosition: through, repair: true });
+    const reserveImported = (through = 0) =>
+      auditEmails(this.store, this.emails, { afterPosition: head, throughPosition: through, repair: true });
     // Bytes, not strings: the import streams them into COPY as they are.
     const length = Number(req.headers['content-length']);
     // An import that fails while writing keeps the chunks it committed: their emails are reserved all the same.
@@ -76,6 +77,14 @@ export class AdminController {
   async verify() {
     const { checked, failures, failureCount, byType, durationMs } = await verifyStore(this.store);
     const emails = await auditEmails(this.store, this.emails);
-    return { checked, failures, failureCount, byType, durationMs, duplicateEmails: emails.duplicates, duplicateEmailCount: emails.duplicateCount };
+    return {
+      checked,
+      failures,
+      failureCount,
+      byType,
+      durationMs,
+      duplicateEmails: emails.duplicates,
+      duplicateEmailCount: emails.duplicateCount,
+    };
   }
 }

@@ -9,7 +9,9 @@ const PHASES: ProjectionPhase[] = ['live', 'rebuild'];
 /** Body of POST /admin/projections/:name/retry: optionally, which stopped phase to resume. */
 export class RetryPhaseDto {
   @ApiPropertyOptional({ enum: PHASES, description: 'Resume only this phase; default: every stopped phase' })
-  @IsOptional() @IsIn(PHASES) phase?: ProjectionPhase;
+  @IsOptional()
+  @IsIn(PHASES)
+  phase?: ProjectionPhase;
 }
 
 /** Body of POST /admin/projections/:name/skip: the position a phase is stopped on (and optionally which phase). */

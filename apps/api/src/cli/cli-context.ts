@@ -23,8 +23,13 @@ export async function openStore(extra: Partial<EventStoreOptions> = {}): Promise
     }
   }
   const handle = await createEventStore({
-    url, schema: config.EVENT_STORE_SCHEMA, ...appEventStore, poolSize: 6, projectionLockTimeoutMs: config.PROJECTION_LOCK_TIMEOUT_MS,
-    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS, idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    url,
+    schema: config.EVENT_STORE_SCHEMA,
+    ...appEventStore,
+    poolSize: 6,
+    projectionLockTimeoutMs: config.PROJECTION_LOCK_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     ...extra,
   });
   return {

@@ -22,10 +22,16 @@ run(async () => {
     if (process.stderr.isTTY) process.stderr.write('\n');
     console.log(`Checked ${report.checked} events in ${report.durationMs} ms; ${report.failureCount} cannot be read.`);
     for (const [type, versions] of Object.entries(report.byType)) {
-      console.log(`  ${type}: ${Object.entries(versions).map(([v, n]) => `${v}=${n}`).join(' ')}`);
+      console.log(
+        `  ${type}: ${Object.entries(versions)
+          .map(([v, n]) => `${v}=${n}`)
+          .join(' ')}`,
+      );
     }
     for (const f of report.failures) {
-      console.log(`FAIL position=${f.position} stream=${f.streamId} v${f.streamVersion} type=${f.type} schema=v${f.schemaVersion} ${f.code}: ${f.reason}`);
+      console.log(
+        `FAIL position=${f.position} stream=${f.streamId} v${f.streamVersion} type=${f.type} schema=v${f.schemaVersion} ${f.code}: ${f.reason}`,
+      );
     }
     if (report.failureCount > report.failures.length) console.log(`... and ${report.failureCount - report.failures.length} more`);
     const emails = await auditEmails(es.store, new EmailReservations(es));

@@ -57,11 +57,14 @@ async function rebuildAndFollow(es: EventStoreHandle, name: string): Promise<num
       process.stderr.write('\n');
       const { position, phase, code, reason } = r.error;
       console.error(`Rebuild stopped on an error at position ${position} (phase ${phase}): ${code} ${reason}`);
-      console.error(`Fix and POST /admin/projections/${name}/retry {"phase":"rebuild"}, or: npm run projections:rebuild -- --abort ${name}`);
+      console.error(
+        `Fix and POST /admin/projections/${name}/retry {"phase":"rebuild"}, or: npm run projections:rebuild -- --abort ${name}`,
+      );
       return 1;
     }
     if (!r) return finished(status, startedAt, started);
-    const line = `${bar(r.percent)} ${r.percent.toFixed(1)}%  position ${r.position}/${status.head}  ` +
+    const line =
+      `${bar(r.percent)} ${r.percent.toFixed(1)}%  position ${r.position}/${status.head}  ` +
       `${r.eventsPerSecond} events/s  ETA ${r.etaSeconds ?? '?'} s`;
     process.stderr.write(process.stderr.isTTY ? `\r${line.padEnd(100)}` : `${line}\n`);
   }

@@ -48,7 +48,9 @@ export function toProblem(error: unknown): Problem {
     return makeProblem(503, 'DATABASE.UNAVAILABLE', 'The database is not reachable; try again shortly', { retryAfterSeconds: 2 });
   }
   if (wasCancelledByTheServer(error)) {
-    return makeProblem(503, 'EVENT_STORE.TIMEOUT', 'The database cancelled a statement that ran too long; try again', { retryAfterSeconds: 1 });
+    return makeProblem(503, 'EVENT_STORE.TIMEOUT', 'The database cancelled a statement that ran too long; try again', {
+      retryAfterSeconds: 1,
+    });
   }
   const coded = error as { code?: unknown; message?: string };
   if (error instanceof Error && typeof coded.code === 'string' && STATUS_BY_CODE[coded.code]) {
@@ -91,7 +93,9 @@ function isDatabaseUnavailable(error: unknown): boolean {
   const code = String(e?.driverError?.code ?? e?.code ?? '');
   if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(code) || /^(08|57P)/.test(code)) return true;
   const message = String(e?.message ?? '');
-  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(message);
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
+    message,
+  );
 }
 
 /**

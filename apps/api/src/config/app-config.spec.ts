@@ -54,32 +54,49 @@ describe('loadConfig', () => {
 
   it('reads the write-path settings', () => {
     expect(loadConfig({})).toMatchObject({
-      IDEMPOTENCY_TTL_MS: 86_400_000, WRITE_RATE_LIMIT: 0, WRITE_RATE_LIMIT_WINDOW_MS: 60_000, TRUST_PROXY: 0,
-      METRICS_ACCESS: 'open', DOCS_ACCESS: 'open',
+      IDEMPOTENCY_TTL_MS: 86_400_000,
+      WRITE_RATE_LIMIT: 0,
+      WRITE_RATE_LIMIT_WINDOW_MS: 60_000,
+      TRUST_PROXY: 0,
+      METRICS_ACCESS: 'open',
+      DOCS_ACCESS: 'open',
     });
-    expect(loadConfig({ IDEMPOTENCY_TTL_MS: '3600000', WRITE_RATE_LIMIT: '30', METRICS_ACCESS: 'admin', DOCS_ACCESS: 'off' })).toMatchObject({
-      IDEMPOTENCY_TTL_MS: 3_600_000, WRITE_RATE_LIMIT: 30, METRICS_ACCESS: 'admin', DOCS_ACCESS: 'off',
+    expect(
+      loadConfig({ IDEMPOTENCY_TTL_MS: '3600000', WRITE_RATE_LIMIT: '30', METRICS_ACCESS: 'admin', DOCS_ACCESS: 'off' }),
+    ).toMatchObject({
+      IDEMPOTENCY_TTL_MS: 3_600_000,
+      WRITE_RATE_LIMIT: 30,
+      METRICS_ACCESS: 'admin',
+      DOCS_ACCESS: 'off',
     });
   });
 
   it('reads the cache and projection settings', () => {
     expect(loadConfig({ REDIS_URL: 'redis://r:6379', TRENDING_CACHE_TTL_MS: '500', RUN_PROJECTIONS: 'false' })).toMatchObject({
-      REDIS_URL: 'redis://r:6379', TRENDING_CACHE_TTL_MS: 500, TRENDING_MIN_COMPUTE_MS: 0, RUN_PROJECTIONS: false, READ_YOUR_WRITES_TIMEOUT_MS: 2000,
+      REDIS_URL: 'redis://r:6379',
+      TRENDING_CACHE_TTL_MS: 500,
+      TRENDING_MIN_COMPUTE_MS: 0,
+      RUN_PROJECTIONS: false,
+      READ_YOUR_WRITES_TIMEOUT_MS: 2000,
     });
     expect(loadConfig({}).PROJECTION_LOCK_TIMEOUT_MS).toBe(10_000);
     expect(loadConfig({ PROJECTION_LOCK_TIMEOUT_MS: '2500' }).PROJECTION_LOCK_TIMEOUT_MS).toBe(2500);
   });
 
-  it('reads the database timeouts, defaulting to the event store\'s', () => {
+  it("reads the database timeouts, defaulting to the event store's", () => {
     expect(loadConfig({})).toMatchObject({ DATABASE_STATEMENT_TIMEOUT_MS: 30_000, DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: 10_000 });
     expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '5000', DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '0' })).toMatchObject({
-      DATABASE_STATEMENT_TIMEOUT_MS: 5000, DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: 0,
+      DATABASE_STATEMENT_TIMEOUT_MS: 5000,
+      DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: 0,
     });
   });
 
   it('reads the embedded PostgreSQL settings', () => {
     expect(loadConfig({})).toMatchObject({ EMBEDDED_PG_DIR: '.data/postgres', EMBEDDED_PG_PORT: 54329 });
-    expect(loadConfig({ EMBEDDED_PG_DIR: '/var/pg', EMBEDDED_PG_PORT: '6000' })).toMatchObject({ EMBEDDED_PG_DIR: '/var/pg', EMBEDDED_PG_PORT: 6000 });
+    expect(loadConfig({ EMBEDDED_PG_DIR: '/var/pg', EMBEDDED_PG_PORT: '6000' })).toMatchObject({
+      EMBEDDED_PG_DIR: '/var/pg',
+      EMBEDDED_PG_PORT: 6000,
+    });
   });
 
   it('treats an empty optional variable as unset', () => {

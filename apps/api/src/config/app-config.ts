@@ -27,11 +27,16 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT: number = 3000;
 
   /** PostgreSQL URL. Unset: an embedded PostgreSQL is started with data under ./.data/. */
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
 
   /** Bearer token for /admin endpoints. Unset: admin endpoints answer 403. */
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
   ADMIN_TOKEN?: string;
 
   /** Minimum level that is logged. */
@@ -42,7 +47,9 @@ export class AppConfig {
   EVENT_STORE_SCHEMA: string = 'event_store';
 
   /** Redis for the shared (L2) cache, locks and cross-instance invalidation. Unset: in-process cache only. */
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
 
   /** Prefix of every Redis key and channel this service uses. */
@@ -98,7 +105,10 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(0) @Max(86_400_000) DATABASE_STATEMENT_TIMEOUT_MS: number = DEFAULT_STATEMENT_TIMEOUT_MS;
 
   /** Idle-in-transaction timeout of the event store's pooled connections, in ms (0 = the server's setting). */
-  @Transform(toInt) @IsInt() @Min(0) @Max(86_400_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: number = DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS;
 
   /** Who may read /metrics: `open`, `admin` (Bearer ADMIN_TOKEN) or `off` (404). */
@@ -115,11 +125,30 @@ export class ConfigError extends Error {
 
 /** Every environment variable the service reads (a public contract: see README). */
 export const CONFIG_VARIABLES = [
-  'PORT', 'DATABASE_URL', 'ADMIN_TOKEN', 'LOG_LEVEL', 'EVENT_STORE_SCHEMA', 'BODY_LIMIT_BYTES',
-  'REDIS_URL', 'CACHE_NAMESPACE', 'TRENDING_CACHE_TTL_MS', 'TRENDING_MIN_COMPUTE_MS', 'USER_CACHE_TTL_MS',
-  'READ_YOUR_WRITES_TIMEOUT_MS', 'RUN_PROJECTIONS', 'PROJECTION_LOCK_TIMEOUT_MS', 'EMBEDDED_PG_DIR', 'EMBEDDED_PG_PORT', 'IDEMPOTENCY_TTL_MS',
-  'WRITE_RATE_LIMIT', 'WRITE_RATE_LIMIT_WINDOW_MS', 'TRUST_PROXY', 'METRICS_ACCESS', 'DOCS_ACCESS',
-  'DATABASE_STATEMENT_TIMEOUT_MS', 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+  'PORT',
+  'DATABASE_URL',
+  'ADMIN_TOKEN',
+  'LOG_LEVEL',
+  'EVENT_STORE_SCHEMA',
+  'BODY_LIMIT_BYTES',
+  'REDIS_URL',
+  'CACHE_NAMESPACE',
+  'TRENDING_CACHE_TTL_MS',
+  'TRENDING_MIN_COMPUTE_MS',
+  'USER_CACHE_TTL_MS',
+  'READ_YOUR_WRITES_TIMEOUT_MS',
+  'RUN_PROJECTIONS',
+  'PROJECTION_LOCK_TIMEOUT_MS',
+  'EMBEDDED_PG_DIR',
+  'EMBEDDED_PG_PORT',
+  'IDEMPOTENCY_TTL_MS',
+  'WRITE_RATE_LIMIT',
+  'WRITE_RATE_LIMIT_WINDOW_MS',
+  'TRUST_PROXY',
+  'METRICS_ACCESS',
+  'DOCS_ACCESS',
+  'DATABASE_STATEMENT_TIMEOUT_MS',
+  'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
 ] as const;
 
 /** Reads and validates configuration from `env` (default: process.env). */

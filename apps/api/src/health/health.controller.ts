@@ -39,9 +39,7 @@ export class HealthController {
     let degraded = false;
     if (ok && this.eventStore.projections.names().length) {
       const stopped = (await this.eventStore.projections.status()).filter((p) => p.state === 'stopped-on-error');
-      checks.projections = stopped.length
-        ? stopped.map((p) => ({ name: p.name, state: p.state, error: p.lastError }))
-        : 'running';
+      checks.projections = stopped.length ? stopped.map((p) => ({ name: p.name, state: p.state, error: p.lastError })) : 'running';
       degraded = stopped.length > 0;
     }
     if (this.redis.client) {

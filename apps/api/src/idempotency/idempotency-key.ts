@@ -19,7 +19,8 @@ export function parseIdempotencyKey(header: string | string[] | undefined): stri
   const key = raw?.length && raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
   if (key === undefined || !KEY.test(key)) {
     throw new RequestError(
-      'REQUEST.INVALID_IDEMPOTENCY_KEY', 400,
+      'REQUEST.INVALID_IDEMPOTENCY_KEY',
+      400,
       'Idempotency-Key must be 1-255 visible ASCII characters without quotes or backslashes (optionally in double quotes), sent once',
     );
   }
@@ -28,10 +29,12 @@ export function parseIdempotencyKey(header: string | string[] | undefined): stri
 
 /** JSON with object keys sorted at every level: equal values give equal text whatever the key order or spacing. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  }) ?? 'null';
+  return (
+    JSON.stringify(value, (_key, v: unknown) => {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }) ?? 'null'
+  );
 }
 
 /** What makes two requests "the same request" for an idempotency key. */

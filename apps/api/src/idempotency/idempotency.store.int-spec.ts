@@ -45,9 +45,12 @@ describe('IdempotencyStore', () => {
     const k = key();
     expect((await store.claim('POST /users', k, 'fp')).kind).toBe('claimed');
     expect((await store.claim('POST /users/:id/points', k, 'fp2')).kind).toBe('claimed');
-    const { ttl } = (await es.dataSource.query(
-      `SELECT extract(epoch FROM expires_at - created_at) * 1000 AS ttl FROM "${schema}".idempotency_keys WHERE key = $1 LIMIT 1`, [k],
-    ))[0];
+    const { ttl } = (
+      await es.dataSource.query(
+        `SELECT extract(epoch FROM expires_at - created_at) * 1000 AS ttl FROM "${schema}".idempotency_keys WHERE key = $1 LIMIT 1`,
+        [k],
+      )
+    )[0];
     expect(Number(ttl)).toBe(120_000);
   });
 
@@ -60,10 +63,12 @@ describe('IdempotencyStore', () => {
     expect(retry.kind).toBe('claimed');
     if (crashed.kind !== 'claimed' || retry.kind !== 'claimed') return;
     // The old holder wakes up: its outcome cannot be recorded, and the transaction carrying it rolls back.
-    await expect(es.store.inTransaction(async (q) => {
-      await q.query(`CREATE TABLE "${schema}".rolled_back_marker (x int)`);
-      await store.complete(q, crashed.claim, ok);
-    })).rejects.toBeInstanceOf(IdempotencyClaimLostError);
+    await expect(
+      es.store.inTransaction(async (q) => {
+        await q.query(`CREATE TABLE "${schema}".rolled_back_marker (x int)`);
+        await store.complete(q, crashed.claim, ok);
+      }),
+    ).rejects.toBeInstanceOf(IdempotencyClaimLostError);
     expect(await es.dataSource.query(`SELECT to_regclass('"${schema}".rolled_back_marker') AS t`)).toEqual([{ t: null }]);
     expect(await store.completeAlone(crashed.claim, ok)).toBe(false);
     expect(await store.completeAlone(retry.claim, ok)).toBe(true);

@@ -18,10 +18,7 @@ export interface Claim {
 }
 
 export type ClaimOutcome =
-  | { kind: 'claimed'; claim: Claim }
-  | { kind: 'replay'; response: StoredResponse }
-  | { kind: 'in-progress' }
-  | { kind: 'key-reused' };
+  { kind: 'claimed'; claim: Claim } | { kind: 'replay'; response: StoredResponse } | { kind: 'in-progress' } | { kind: 'key-reused' };
 
 /** The claim was taken over (its lease ran out) before this request could record its outcome. */
 export class IdempotencyClaimLostError extends Error {

@@ -53,8 +53,10 @@ export const pointsLedgerProjection: Projection = {
         `INSERT INTO ${t.points_ledger} (position, user_id, points, awarded_at)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::timestamptz[])`,
         [
-          awards.map((e) => e.position), awards.map((e) => userIdOf(e.streamId)),
-          awards.map((e) => e.data.points), awards.map((e) => e.data.awardedAt),
+          awards.map((e) => e.position),
+          awards.map((e) => userIdOf(e.streamId)),
+          awards.map((e) => e.data.points),
+          awards.map((e) => e.data.awardedAt),
         ],
       );
     }

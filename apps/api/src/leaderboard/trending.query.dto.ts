@@ -6,10 +6,15 @@ import { TRENDING_WINDOWS, type TrendingWindow } from './queries/get-trending/ge
 /** Query of GET /leaderboard/trending. Other parameters are ignored (and never reach the cache key). */
 export class TrendingQueryDto {
   @ApiPropertyOptional({ enum: Object.keys(TRENDING_WINDOWS), default: '24h' })
-  @IsOptional() @IsIn(Object.keys(TRENDING_WINDOWS))
+  @IsOptional()
+  @IsIn(Object.keys(TRENDING_WINDOWS))
   window: TrendingWindow = '24h';
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
   limit: number = 10;
 }

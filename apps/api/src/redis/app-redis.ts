@@ -37,7 +37,10 @@ export class AppRedis implements OnApplicationShutdown {
   /** True when Redis answers a PING within the timeout. */
   async ping(): Promise<boolean> {
     if (!this.client) return false;
-    return this.client.ping().then(() => true, () => false);
+    return this.client.ping().then(
+      () => true,
+      () => false,
+    );
   }
 
   onApplicationShutdown(): void {

@@ -58,16 +58,18 @@ export class EmailReservations {
     if (first.size === 0) return;
     const rows = [...first.entries()];
     await this.handle.dataSource.query(RESERVE_MISSING(this.schema), [
-      rows.map(([email]) => email), rows.map(([, r]) => r.userId), rows.map(([, r]) => r.position),
+      rows.map(([email]) => email),
+      rows.map(([, r]) => r.userId),
+      rows.map(([, r]) => r.position),
     ]);
   }
 
   /** Who holds each of these emails (lower-cased email -> user id). */
   async holders(emails: string[]): Promise<Map<string, string>> {
     if (emails.length === 0) return new Map();
-    const rows: Array<{ email: string; user_id: string }> = await this.handle.dataSource.query(
-      HOLDERS_OF(this.schema), [[...new Set(emails.map(normalizeEmail))]],
-    );
+    const rows: Array<{ email: string; user_id: string }> = await this.handle.dataSource.query(HOLDERS_OF(this.schema), [
+      [...new Set(emails.map(normalizeEmail))],
+    ]);
     return new Map(rows.map((r) => [r.email, r.user_id]));
   }
 }

@@ -29,9 +29,7 @@ describe('User aggregate', () => {
   it('given registered and 5 points, when award 7 -> PointsAwarded and 12 points', () => {
     const user = given(registered, new PointsAwarded({ points: 5, reason: 'a', awardedAt: at.toISOString() }));
     user.awardPoints(7, 'b', at);
-    expect(user.getUncommittedEvents()).toEqual([
-      new PointsAwarded({ points: 7, reason: 'b', awardedAt: at.toISOString() }),
-    ]);
+    expect(user.getUncommittedEvents()).toEqual([new PointsAwarded({ points: 7, reason: 'b', awardedAt: at.toISOString() })]);
     expect(user.points).toBe(12);
   });
 

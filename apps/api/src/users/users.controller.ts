@@ -51,7 +51,7 @@ export class UsersController {
   }
 
   @Get(':id')
-  @ApiHeader({ name: 'X-Min-Position', required: false, description: 'Answer only from data at least this fresh (a write\'s position)' })
+  @ApiHeader({ name: 'X-Min-Position', required: false, description: "Answer only from data at least this fresh (a write's position)" })
   @ApiResponse({ status: 200, type: UserView, description: 'X-Cache: HIT | STALE | MISS | BYPASS' })
   async get(
     @Param('id', uuid) id: string,

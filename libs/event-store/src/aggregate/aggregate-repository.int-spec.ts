@@ -56,7 +56,9 @@ describe('AggregateRepository with a transaction hook, and application migration
 
   beforeAll(async () => {
     es = await createEventStore({
-      url: TEST_DATABASE_URL, schema, migrations: [CreateAuditRows1800000000001],
+      url: TEST_DATABASE_URL,
+      schema,
+      migrations: [CreateAuditRows1800000000001],
       events: [defineEvent({ type: 'Counted', version: 1, eventClass: Counted })],
     });
     repository = new AggregateRepository(es.store);
@@ -99,17 +101,22 @@ describe('AggregateRepository with a transaction hook, and application migration
     await repository.save(first);
     let hookRuns = 0;
     let attempts = 0;
-    const saved = await repository.update(() => new Counter(id), `counter-${id}`, (c) => {
-      // The first attempt acts on a stale load (as if another writer appended after it): its append conflicts.
-      if (++attempts === 1) c.version -= 1;
-      c.add(5);
-    }, {
-      attempts: 5,
-      within: async (q, r) => {
-        hookRuns++;
-        await audit(`counter-${id}`)(q, r);
+    const saved = await repository.update(
+      () => new Counter(id),
+      `counter-${id}`,
+      (c) => {
+        // The first attempt acts on a stale load (as if another writer appended after it): its append conflicts.
+        if (++attempts === 1) c.version -= 1;
+        c.add(5);
       },
-    });
+      {
+        attempts: 5,
+        within: async (q, r) => {
+          hookRuns++;
+          await audit(`counter-${id}`)(q, r);
+        },
+      },
+    );
     expect(attempts).toBe(2);
     expect(saved?.aggregate.total).toBe(6);
     expect(hookRuns).toBe(1);

@@ -7,7 +7,6 @@ import { note, notedEvents as events } from '../testing/noted-events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import { MAX_STREAMS_PER_BATCH } from './append-batch';
 
-
 /** Promise: a batch is written whole or not at all, each stream at its expected version, in one statement. */
 describe('appendToStreams (batch append)', () => {
   const schema = uniqueSchema();
@@ -34,11 +33,21 @@ describe('appendToStreams (batch append)', () => {
       { streamId: b, events: [note(3)], expectedVersion: 1 },
       { streamId: c, events: [note(4)] },
     ]);
-    expect(result.streams.map((s) => [s.streamId, s.streamVersion, s.written])).toEqual([[a, 2, true], [b, 2, true], [c, 1, true]]);
+    expect(result.streams.map((s) => [s.streamId, s.streamVersion, s.written])).toEqual([
+      [a, 2, true],
+      [b, 2, true],
+      [c, 1, true],
+    ]);
     expect(result.position).toBe(result.streams[2].position);
     expect(result.streams[0].position).toBeLessThan(result.streams[1].position);
-    expect(await versions(a)).toEqual([[1, 1], [2, 2]]);
-    expect(await versions(b)).toEqual([[1, 0], [2, 3]]);
+    expect(await versions(a)).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+    expect(await versions(b)).toEqual([
+      [1, 0],
+      [2, 3],
+    ]);
     // Global readers see the batch once every older transaction in the cluster has ended (ADR 0002).
     await eventually(async () => (await es.store.headPosition()) >= result.position, 5000, 'the batch to be settled');
     const all = [];
@@ -73,9 +82,15 @@ describe('appendToStreams (batch append)', () => {
     const retry = await es.store.appendToStreams(batch());
     expect(retry.streams).toEqual(first.streams.map((s) => ({ ...s, written: false })));
     await expect(
-      es.store.appendToStreams([{ streamId: `b-${randomUUID()}`, events: [note(1)] }, { streamId: a, events: [note(9, ids[0]), note(10)] }]),
+      es.store.appendToStreams([
+        { streamId: `b-${randomUUID()}`, events: [note(1)] },
+        { streamId: a, events: [note(9, ids[0]), note(10)] },
+      ]),
     ).rejects.toMatchObject({ constructor: IdempotencyConflictError, streamId: a });
-    expect(await versions(a)).toEqual([[1, 1], [2, 2]]);
+    expect(await versions(a)).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
   });
 
   it('an id racing in on another stream (uncommitted when the batch checked) is refused as an idempotency conflict', async () => {
@@ -104,20 +119,30 @@ describe('appendToStreams (batch append)', () => {
 
   it('concurrent batches over the same streams in different orders neither deadlock nor lose a version', async () => {
     const streams = [1, 2, 3, 4, 5].map(() => `b-${randomUUID()}`);
-    const shuffled = (i: number) => [...streams].sort((x, y) => ((x + i).localeCompare(y + i)));
-    await Promise.all(Array.from({ length: 20 }, (_, i) =>
-      es.store.appendToStreams(shuffled(i).map((streamId) => ({ streamId, events: [note(i)] })))));
+    const shuffled = (i: number) => [...streams].sort((x, y) => (x + i).localeCompare(y + i));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => es.store.appendToStreams(shuffled(i).map((streamId) => ({ streamId, events: [note(i)] })))),
+    );
     for (const s of streams) expect((await versions(s)).map(([v]) => v)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 
   it('refuses malformed batches before touching the database', async () => {
     const s = `b-${randomUUID()}`;
     await expect(es.store.appendToStreams([])).rejects.toBeInstanceOf(InvalidAppendError);
-    await expect(es.store.appendToStreams([{ streamId: s, events: [note(1)] }, { streamId: s, events: [note(2)] }])).rejects.toThrow(/twice/);
+    await expect(
+      es.store.appendToStreams([
+        { streamId: s, events: [note(1)] },
+        { streamId: s, events: [note(2)] },
+      ]),
+    ).rejects.toThrow(/twice/);
     await expect(es.store.appendToStreams([{ streamId: s, events: [] }])).rejects.toThrow(/no events/);
     const id = randomUUID();
-    await expect(es.store.appendToStreams([{ streamId: s, events: [note(1, id)] }, { streamId: `${s}x`, events: [note(2, id)] }]))
-      .rejects.toThrow(/appears twice/);
+    await expect(
+      es.store.appendToStreams([
+        { streamId: s, events: [note(1, id)] },
+        { streamId: `${s}x`, events: [note(2, id)] },
+      ]),
+    ).rejects.toThrow(/appears twice/);
     const many = Array.from({ length: MAX_STREAMS_PER_BATCH + 1 }, (_, i) => ({ streamId: `${s}-${i}`, events: [note(i)] }));
     await expect(es.store.appendToStreams(many)).rejects.toBeInstanceOf(InvalidAppendError);
     expect(await versions(s)).toEqual([]);

@@ -66,19 +66,32 @@ export async function appendBatch(q: Queryable, target: AppendTarget, appends: S
     checkEvents(a.events, seenIds);
     a.events.forEach((e, k) => {
       batch.push({
-        stream: i + 1, rank: k + 1, id: e.eventId as string, type: e.type, version: e.schemaVersion, data: e.data,
-        metadata: { occurredAt, ...e.metadata }, recorded: e.recordedAt ?? null,
+        stream: i + 1,
+        rank: k + 1,
+        id: e.eventId as string,
+        type: e.type,
+        version: e.schemaVersion,
+        data: e.data,
+        metadata: { occurredAt, ...e.metadata },
+        recorded: e.recordedAt ?? null,
       });
     });
   });
   if (batch.length > MAX_EVENTS_PER_BATCH) throw new InvalidAppendError(`a batch takes at most ${MAX_EVENTS_PER_BATCH} events`);
   try {
-    const rows: Array<{ out_stream: number; out_position: string; out_stream_version: number; out_written: boolean }> =
-      await q.query(BATCH_SQL(target.schema), [
-        appends.map((a) => a.streamId), appends.map((a) => String(a.expectedVersion ?? 'any')),
-        batch.map((e) => e.stream), batch.map((e) => e.id), batch.map((e) => e.rank), JSON.stringify(batch),
-        target.streamLockClass, ...target.sequenceLock,
-      ]);
+    const rows: Array<{ out_stream: number; out_position: string; out_stream_version: number; out_written: boolean }> = await q.query(
+      BATCH_SQL(target.schema),
+      [
+        appends.map((a) => a.streamId),
+        appends.map((a) => String(a.expectedVersion ?? 'any')),
+        batch.map((e) => e.stream),
+        batch.map((e) => e.id),
+        batch.map((e) => e.rank),
+        JSON.stringify(batch),
+        target.streamLockClass,
+        ...target.sequenceLock,
+      ],
+    );
     const results = rows.map((r) => ({
       streamId: appends[r.out_stream - 1].streamId,
       position: Number(r.out_position),
@@ -90,9 +103,11 @@ export async function appendBatch(q: Queryable, target: AppendTarget, appends: S
     throw appendError(error, (pg) => {
       const byVersion = VERSION_TAKEN.exec(pg.detail ?? '');
       const byId = /\(event_id\)=\((.*)\) already exists/.exec(pg.detail ?? '');
-      const index = byVersion ? appends.findIndex((a) => a.streamId === byVersion[1])
-        : byId ? appends.findIndex((a) => a.events.some((e) => e.eventId?.toLowerCase() === byId[1]))
-        : Number(pg.hint) - 1;
+      const index = byVersion
+        ? appends.findIndex((a) => a.streamId === byVersion[1])
+        : byId
+          ? appends.findIndex((a) => a.events.some((e) => e.eventId?.toLowerCase() === byId[1]))
+          : Number(pg.hint) - 1;
       const a = appends[index] ?? appends[0];
       return { streamId: a.streamId, expectedVersion: a.expectedVersion ?? 'any', eventIds: a.events.map((e) => e.eventId as string) };
     });

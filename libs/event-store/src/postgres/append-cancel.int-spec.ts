@@ -5,7 +5,6 @@ import { AppendProbe, deferred, within } from '../testing/append-probes';
 import { note, notedEvents as events } from '../testing/noted-events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 
-
 /**
  * Promise: a cancel, a statement timeout, a rollback or a dropped connection
  * never leaves the global append lock held, and a connection that may still
@@ -46,7 +45,10 @@ describe('appends are cancel-safe', () => {
       })
       .catch((e: Error) => e.message);
     await appended.promise;
-    const writer = es.store.appendToStream(`dup-${randomUUID()}`, [note(2, id)]).then(() => 'written', (e: Error) => e);
+    const writer = es.store.appendToStream(`dup-${randomUUID()}`, [note(2, id)]).then(
+      () => 'written',
+      (e: Error) => e,
+    );
     const pid = await eventually(() => probe.waitingAppend(), 5000, 'the writer to wait on the duplicate id');
     await probe.cancel(pid);
     expect(await writer).toBeInstanceOf(Error);
@@ -58,7 +60,10 @@ describe('appends are cancel-safe', () => {
   it('a writer cancelled inside the critical section (holding the lock) releases it', async () => {
     const block = await probe.blockPositionDraws();
     try {
-      const writer = es.store.appendToStream(`cs-${randomUUID()}`, [note(1)]).then(() => 'written', (e: Error) => e);
+      const writer = es.store.appendToStream(`cs-${randomUUID()}`, [note(1)]).then(
+        () => 'written',
+        (e: Error) => e,
+      );
       const pid = await eventually(() => probe.waitingAppend(), 5000, 'the writer to stop inside the critical section');
       expect(await probe.appendLockHolders()).toEqual([pid]);
       await probe.cancel(pid);
@@ -73,7 +78,10 @@ describe('appends are cancel-safe', () => {
   it('a connection dropped inside the critical section frees the lock and the pool recovers', async () => {
     const block = await probe.blockPositionDraws();
     try {
-      const writer = es.store.appendToStream(`drop-${randomUUID()}`, [note(1)]).then(() => 'written', (e: Error) => e);
+      const writer = es.store.appendToStream(`drop-${randomUUID()}`, [note(1)]).then(
+        () => 'written',
+        (e: Error) => e,
+      );
       const pid = await eventually(() => probe.waitingAppend(), 5000, 'the writer to stop inside the critical section');
       await probe.terminate(pid);
       expect(await writer).toBeInstanceOf(Error);
@@ -115,7 +123,11 @@ describe('a statement timeout inside an append', () => {
     const before = await backendPid();
     const block = await probe.blockPositionDraws();
     try {
-      const failure = await within(5000, 'the timed-out append', es.store.appendToStream(`t-${randomUUID()}`, [note(1)]).catch((e) => e));
+      const failure = await within(
+        5000,
+        'the timed-out append',
+        es.store.appendToStream(`t-${randomUUID()}`, [note(1)]).catch((e) => e),
+      );
       expect(failure).toMatchObject({ code: 'EVENT_STORE.TIMEOUT' });
       expect(await probe.appendLockHolders()).toEqual([]);
     } finally {

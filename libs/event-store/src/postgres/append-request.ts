@@ -29,8 +29,8 @@ export function checkStream(streamId: string, expected: ExpectedVersion): void {
   if (typeof streamId !== 'string' || streamId.length === 0 || streamId.length > MAX_STREAM_ID_LENGTH) {
     throw new InvalidAppendError(`streamId must be a string of 1..${MAX_STREAM_ID_LENGTH} characters`);
   }
-  const ok = ['any', 'no_stream', 'stream_exists'].includes(expected as string) ||
-    (Number.isInteger(expected) && (expected as number) >= 0);
+  const ok =
+    ['any', 'no_stream', 'stream_exists'].includes(expected as string) || (Number.isInteger(expected) && (expected as number) >= 0);
   if (!ok) throw new InvalidAppendError(`expectedVersion ${String(expected)} is not valid`);
 }
 

@@ -5,7 +5,6 @@ import { deferred } from '../testing/append-probes';
 import { note, notedEvents as events } from '../testing/noted-events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 
-
 /**
  * Promise: `appendWithin` keeps the global order whatever the caller's
  * transaction did before (other writes, earlier appends). Each test forces the
@@ -82,9 +81,7 @@ describe('appendWithin keeps the global order', () => {
   });
 
   it('for a second append in the same transaction', async () => {
-    const { positions, seen } = await interleave(async (q) => [
-      (await es.store.appendWithin(q, `a0-${randomUUID()}`, [note(0)])).position,
-    ]);
+    const { positions, seen } = await interleave(async (q) => [(await es.store.appendWithin(q, `a0-${randomUUID()}`, [note(0)])).position]);
     expect(seen).toEqual(positions);
   });
 

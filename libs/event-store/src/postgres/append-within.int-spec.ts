@@ -4,7 +4,6 @@ import { ConcurrencyConflictError, ForeignTransactionError } from '../errors';
 import { note, notedEvents as events } from '../testing/noted-events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 
-
 /**
  * The contract of `appendWithin` as an application uses it: its own rows in
  * the same transaction as the events (an idempotency key, an email

@@ -34,9 +34,7 @@ describe('appendToStream on PostgreSQL', () => {
     });
     const first = await es.store.appendToStream(s, [note(1), note(2)], { expectedVersion: 'no_stream' });
     expect(first).toMatchObject({ streamVersion: 2, written: true });
-    await expect(es.store.appendToStream(s, [note(3)], { expectedVersion: 'no_stream' })).rejects.toBeInstanceOf(
-      ConcurrencyConflictError,
-    );
+    await expect(es.store.appendToStream(s, [note(3)], { expectedVersion: 'no_stream' })).rejects.toBeInstanceOf(ConcurrencyConflictError);
     await expect(es.store.appendToStream(s, [note(3)], { expectedVersion: 1 })).rejects.toMatchObject({ actualVersion: 2 });
     expect(await es.store.appendToStream(s, [note(3)], { expectedVersion: 2 })).toMatchObject({ streamVersion: 3 });
     expect(await es.store.appendToStream(s, [note(4)], { expectedVersion: 'stream_exists' })).toMatchObject({

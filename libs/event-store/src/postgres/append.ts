@@ -47,8 +47,16 @@ export async function appendEvents(
   addColumns(c, events, new Date().toISOString());
   try {
     const [row] = await q.query(APPEND_SQL(target.schema), [
-      streamId, String(expectedVersion), c.ids, c.types, c.versions, c.data, c.metadata, c.recorded,
-      target.streamLockClass, ...target.sequenceLock,
+      streamId,
+      String(expectedVersion),
+      c.ids,
+      c.types,
+      c.versions,
+      c.data,
+      c.metadata,
+      c.recorded,
+      target.streamLockClass,
+      ...target.sequenceLock,
     ]);
     return { position: Number(row.out_position), streamVersion: row.out_stream_version, written: row.out_written };
   } catch (error) {

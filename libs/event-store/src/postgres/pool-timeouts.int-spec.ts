@@ -8,7 +8,6 @@ import { note, notedEvents as events } from '../testing/noted-events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import { logLockKeys } from './lock-keys';
 
-
 /**
  * Promise: every pooled connection carries the configured statement and
  * idle-in-transaction timeouts, so no statement and no forgotten transaction
@@ -33,9 +32,13 @@ describe('pool timeouts on PostgreSQL', () => {
     const [k1, k2] = logLockKeys(schema).migrations;
     await other.query('SELECT pg_advisory_lock($1, $2)', [k1, k2]);
     const starting = createEventStore({ url: TEST_DATABASE_URL, schema, events, statementTimeoutMs: 200, idleInTransactionTimeoutMs: 400 });
-    const migratorWaits = async () => (await other.query(
-      `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1::int::oid AND objid = $2::int::oid`,
-      [k1, k2])).rows.length > 0;
+    const migratorWaits = async () =>
+      (
+        await other.query(
+          `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1::int::oid AND objid = $2::int::oid`,
+          [k1, k2],
+        )
+      ).rows.length > 0;
     await eventually(migratorWaits, 5000, 'the migrator to wait for the lock');
     // Time is the subject here: three statement timeouts pass and the migrator is still waiting, not cancelled.
     await sleep(600);
@@ -44,7 +47,8 @@ describe('pool timeouts on PostgreSQL', () => {
     await other.end();
     es = await starting;
     const [settings] = await es.dataSource.query(
-      `SELECT current_setting('statement_timeout') AS statement, current_setting('idle_in_transaction_session_timeout') AS idle`);
+      `SELECT current_setting('statement_timeout') AS statement, current_setting('idle_in_transaction_session_timeout') AS idle`,
+    );
     expect(settings).toEqual({ statement: '200ms', idle: '400ms' });
   });
 

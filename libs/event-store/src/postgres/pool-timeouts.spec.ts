@@ -1,5 +1,10 @@
 import { EventStoreOptionsError } from '../errors';
-import { DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS, poolTimeoutParameters, resolvePoolTimeouts } from './pool-timeouts';
+import {
+  DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  poolTimeoutParameters,
+  resolvePoolTimeouts,
+} from './pool-timeouts';
 
 describe('pool timeouts', () => {
   it('defaults to bounded timeouts', () => {
@@ -19,6 +24,8 @@ describe('pool timeouts', () => {
 
   it('sends the timeouts as connection parameters; 0 leaves the server setting alone', () => {
     expect(poolTimeoutParameters({ statementTimeoutMs: 1500, idleInTransactionTimeoutMs: 0 })).toEqual({ statement_timeout: 1500 });
-    expect(poolTimeoutParameters({ statementTimeoutMs: 0, idleInTransactionTimeoutMs: 20 })).toEqual({ idle_in_transaction_session_timeout: 20 });
+    expect(poolTimeoutParameters({ statementTimeoutMs: 0, idleInTransactionTimeoutMs: 20 })).toEqual({
+      idle_in_transaction_session_timeout: 20,
+    });
   });
 });

@@ -46,11 +46,7 @@ export class EventStore {
    * original result (`written: false`) and writes nothing.
    * @throws ConcurrencyConflictError, IdempotencyConflictError, InvalidAppendError, EventStoreTimeoutError
    */
-  appendToStream(
-    streamId: string,
-    events: EventToWrite[],
-    options: { expectedVersion?: ExpectedVersion } = {},
-  ): Promise<AppendResult> {
+  appendToStream(streamId: string, events: EventToWrite[], options: { expectedVersion?: ExpectedVersion } = {}): Promise<AppendResult> {
     return this.writes.appendToStream(streamId, events, options.expectedVersion ?? 'any');
   }
 

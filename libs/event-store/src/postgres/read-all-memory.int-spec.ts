@@ -39,10 +39,16 @@ describe('readAll over a large store', () => {
   let es: EventStoreHandle;
   beforeAll(async () => {
     es = await createEventStore({
-      url: TEST_DATABASE_URL, schema, events: [defineEvent({ type: 'Filler', version: 1, eventClass: Filler })],
+      url: TEST_DATABASE_URL,
+      schema,
+      events: [defineEvent({ type: 'Filler', version: 1, eventClass: Filler })],
     });
     await seedEvents(es.dataSource, schema, {
-      count: COUNT, streams: 1000, type: 'Filler', schemaVersion: 1, data: () => `jsonb_build_object('text', repeat('x', ${PAYLOAD}))`,
+      count: COUNT,
+      streams: 1000,
+      type: 'Filler',
+      schemaVersion: 1,
+      data: () => `jsonb_build_object('text', repeat('x', ${PAYLOAD}))`,
     });
   });
   afterAll(async () => {

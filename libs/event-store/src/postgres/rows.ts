@@ -1,8 +1,7 @@
 import type { StoredEvent } from '../types';
 
 /** Column list shared by every read so rows map the same way everywhere. */
-export const EVENT_COLUMNS =
-  'position, event_id, stream_id, stream_version, type, schema_version, data, metadata, recorded_at';
+export const EVENT_COLUMNS = 'position, event_id, stream_id, stream_version, type, schema_version, data, metadata, recorded_at';
 
 export interface EventRow {
   position: string;

@@ -31,7 +31,10 @@ export class WritePath {
   private readonly transactions = new WeakMap<QueryRunner, StoreTransaction>();
   private readonly notifier: AppendNotifier;
 
-  constructor(private readonly dataSource: DataSource, private readonly target: AppendTarget) {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly target: AppendTarget,
+  ) {
     this.notifier = new AppendNotifier((position) => this.pool().query('SELECT pg_notify($1, $2)', [target.channel, String(position)]));
   }
 
@@ -51,7 +54,13 @@ export class WritePath {
     const tx = this.transactions.get(q);
     if (!tx?.open) throw new ForeignTransactionError();
     try {
-      const result = await appendEvents(watched((sql, params) => q.query(sql, params), tx), this.target, streamId, events, expected);
+      const result = await appendEvents(
+        watched((sql, params) => q.query(sql, params), tx),
+        this.target,
+        streamId,
+        events,
+        expected,
+      );
       if (result.written) tx.position = Math.max(tx.position, result.position);
       return result;
     } catch (error) {

@@ -10,7 +10,11 @@ export class AppendListener {
   private closed = true;
   private readonly logger = new Logger('Projections');
 
-  constructor(private readonly url: string, private readonly channel: string, private readonly onAppend: () => void) {}
+  constructor(
+    private readonly url: string,
+    private readonly channel: string,
+    private readonly onAppend: () => void,
+  ) {}
 
   async start(): Promise<void> {
     this.closed = false;

@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import {
-  balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, ReadModelSnapshot, seedDeposits,
+  balanceDifferences,
+  balancesProjection,
+  depositedEvent,
+  readModelSnapshot,
+  ReadModelSnapshot,
+  seedDeposits,
 } from '../testing/balances-projection';
 import { eventually } from '../../../../test/eventually';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
@@ -38,15 +43,21 @@ describe('projection exactly-once over 100k events', () => {
   const children = new Set<ChildProcess>();
   const snapshot = (name: string) => readModelSnapshot(es.dataSource, schema, name);
   const fingerprint = async (name: string) =>
-    (await es.dataSource.query(
-      `SELECT md5(string_agg(account || ':' || total || ':' || events, ',' ORDER BY account)) AS f, count(*)::int AS n
+    (
+      await es.dataSource.query(
+        `SELECT md5(string_agg(account || ':' || total || ':' || events, ',' ORDER BY account)) AS f, count(*)::int AS n
          FROM "${schema}"."${name}"`,
-    ))[0] as { f: string; n: number };
+      )
+    )[0] as { f: string; n: number };
 
   beforeAll(async () => {
     es = await createEventStore({
-      url: TEST_DATABASE_URL, schema, events: [depositedEvent],
-      projections: [balancesProjection({ name: IN_PROCESS })], projectionBatchSize: BATCH, projectionPollMs: 50,
+      url: TEST_DATABASE_URL,
+      schema,
+      events: [depositedEvent],
+      projections: [balancesProjection({ name: IN_PROCESS })],
+      projectionBatchSize: BATCH,
+      projectionPollMs: 50,
     });
     await seedDeposits(es.dataSource, schema, TOTAL, STREAMS);
     head = await es.store.headPosition();
@@ -82,7 +93,13 @@ describe('projection exactly-once over 100k events', () => {
     const spawnChild = () => {
       const child = spawn(process.execPath, ['-r', '@swc-node/register', CHILD_SCRIPT], {
         cwd: REPO_ROOT,
-        env: { ...process.env, PROJECTION_SCHEMA: schema, PROJECTION_NAME: CRASHING, TEST_DATABASE_URL, PROJECTION_BATCH_SIZE: String(BATCH) },
+        env: {
+          ...process.env,
+          PROJECTION_SCHEMA: schema,
+          PROJECTION_NAME: CRASHING,
+          TEST_DATABASE_URL,
+          PROJECTION_BATCH_SIZE: String(BATCH),
+        },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';
@@ -115,10 +132,15 @@ describe('projection exactly-once over 100k events', () => {
       await sleep(50 + Math.random() * 400);
       const pid = await eventually(holderPid, 5_000, 'the lock holder');
       // Land inside a batch: wait (briefly) until the holder has written in an open transaction, then kill at once.
-      const inTransaction = await eventually(async () => {
-        const [a] = await es.dataSource.query('SELECT backend_xid IS NOT NULL AS writing FROM pg_stat_activity WHERE pid = $1', [pid]);
-        return a?.writing === true;
-      }, 2_000, 'a batch in flight', { everyMs: 1 }).catch(() => false);
+      const inTransaction = await eventually(
+        async () => {
+          const [a] = await es.dataSource.query('SELECT backend_xid IS NOT NULL AS writing FROM pg_stat_activity WHERE pid = $1', [pid]);
+          return a?.writing === true;
+        },
+        2_000,
+        'a batch in flight',
+        { everyMs: 1 },
+      ).catch(() => false);
       run.child.kill('SIGKILL');
       await run.exited;
       kills.push({ checkpoint: await checkpoint(), inTransaction });
@@ -152,13 +174,18 @@ describe('projection exactly-once over 100k events', () => {
     const before = await fingerprint(IN_PROCESS);
     await es.projections.rebuild(IN_PROCESS);
     const seen = new Set<string>();
-    const status = await eventually(async () => {
-      const [s] = await es.projections.status();
-      seen.add(s.state);
-      // The live model stays complete while its shadow fills.
-      expect(await fingerprint(IN_PROCESS)).toEqual(before);
-      return s.rebuild === null && s.checkpoint === head && s;
-    }, 60_000, 'the rebuild to switch', { everyMs: 100 });
+    const status = await eventually(
+      async () => {
+        const [s] = await es.projections.status();
+        seen.add(s.state);
+        // The live model stays complete while its shadow fills.
+        expect(await fingerprint(IN_PROCESS)).toEqual(before);
+        return s.rebuild === null && s.checkpoint === head && s;
+      },
+      60_000,
+      'the rebuild to switch',
+      { everyMs: 100 },
+    );
     expect(seen.has('rebuilding')).toBe(true);
     expect(status).toMatchObject({ state: 'running', version: 1, lastError: null, lag: 0 });
     const s = await snapshot(IN_PROCESS);

@@ -1,15 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
-import {
-  balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, seedDeposits,
-} from '../testing/balances-projection';
+import { balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, seedDeposits } from '../testing/balances-projection';
 import { eventually } from '../../../../test/eventually';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 
 const NAME = 'lock_bal';
 const TOTAL = 30_000;
 
-interface BatchRow { runner: string; pid: number; first_position: string; last_position: string; started_at: Date; ended_at: Date }
+interface BatchRow {
+  runner: string;
+  pid: number;
+  first_position: string;
+  last_position: string;
+  started_at: Date;
+  ended_at: Date;
+}
 
 /**
  * Two instances (two pools) run the same projection on the same log: the
@@ -23,8 +28,13 @@ describe('one active runner per projection across instances', () => {
   let b: EventStoreHandle | undefined;
   const open = (runnerId: string) =>
     createEventStore({
-      url: TEST_DATABASE_URL, schema, events: [depositedEvent], poolSize: 4,
-      projections: [balancesProjection({ name: NAME, runnerId })], projectionBatchSize: 200, projectionPollMs: 50,
+      url: TEST_DATABASE_URL,
+      schema,
+      events: [depositedEvent],
+      poolSize: 4,
+      projections: [balancesProjection({ name: NAME, runnerId })],
+      projectionBatchSize: 200,
+      projectionPollMs: 50,
     });
   const active = async (h: EventStoreHandle) => (await h.projections.status())[0].activeHere;
   const checkpoint = () => a.projections.checkpoint(NAME);
@@ -46,7 +56,7 @@ describe('one active runner per projection across instances', () => {
     await dropSchema(schema);
   });
 
-  it('applies on one instance only, hands over when the holder\'s lock connection is terminated, and stays exactly-once', async () => {
+  it("applies on one instance only, hands over when the holder's lock connection is terminated, and stays exactly-once", async () => {
     await a.projections.start();
     await eventually(() => active(a), 5_000, 'instance a to take the lock');
     await b!.projections.start();
@@ -101,7 +111,11 @@ describe('one active runner per projection across instances', () => {
     }
     // The settled head can trail for a moment: any transaction open in the cluster (the runner's own
     // batch included) holds the visibility horizon until it ends (ADR 0002).
-    const head = await eventually(async () => ((await a.store.headPosition()) === before + 20 ? before + 20 : 0), 5_000, 'the head to settle');
+    const head = await eventually(
+      async () => ((await a.store.headPosition()) === before + 20 ? before + 20 : 0),
+      5_000,
+      'the head to settle',
+    );
     expect(await a.projections.waitFor(NAME, head, 10_000)).toBe(true);
     const model = await readModelSnapshot(a.dataSource, schema, NAME);
     expect(model).toMatchObject({ checkpoint: head, applied: head, distinctApplied: head, events: head });

@@ -1,9 +1,7 @@
 import { IsString } from 'class-validator';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import { defineEvent } from '../registry/event-definition';
-import {
-  balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot,
-} from '../testing/balances-projection';
+import { balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot } from '../testing/balances-projection';
 import { eventually } from '../../../../test/eventually';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import type { Projection, ProjectionCommit } from './projection';
@@ -26,7 +24,8 @@ const auditProjection: Projection = {
   },
   async apply(events, sql, t) {
     await sql.query(`INSERT INTO ${t.poison_notes} SELECT * FROM unnest($1::bigint[], $2::text[])`, [
-      events.map((e) => e.position), events.map((e) => (e.data as Noted).text),
+      events.map((e) => e.position),
+      events.map((e) => (e.data as Noted).text),
     ]);
     return [];
   },
@@ -34,7 +33,12 @@ const auditProjection: Projection = {
 
 async function open(schema: string, projections: Projection[]): Promise<EventStoreHandle> {
   return createEventStore({
-    url: TEST_DATABASE_URL, schema, events: [depositedEvent, notedEvent], projections, projectionBatchSize: 50, projectionPollMs: 25,
+    url: TEST_DATABASE_URL,
+    schema,
+    events: [depositedEvent, notedEvent],
+    projections,
+    projectionBatchSize: 50,
+    projectionPollMs: 25,
   });
 }
 
@@ -52,10 +56,14 @@ async function statusOf(es: EventStoreHandle, name: string): Promise<ProjectionS
 }
 
 function stoppedOn(es: EventStoreHandle, name: string, after?: string): Promise<ProjectionStatus> {
-  return eventually(async () => {
-    const s = await statusOf(es, name);
-    return s.state === 'stopped-on-error' && (!after || s.lastError!.at !== after) ? s : undefined;
-  }, 10_000, `${name} to stop on an error`);
+  return eventually(
+    async () => {
+      const s = await statusOf(es, name);
+      return s.state === 'stopped-on-error' && (!after || s.lastError!.at !== after) ? s : undefined;
+    },
+    10_000,
+    `${name} to stop on an error`,
+  );
 }
 
 /** The stored projection row, to prove a rejected command changed nothing (not even updated_at). */
@@ -86,13 +94,21 @@ describe('an event that cannot be upcast stops its projection at that position',
     await dropSchema(schema);
   });
 
-  it('stops with the event\'s location and reason, after applying the events before it in the same batch', async () => {
+  it("stops with the event's location and reason, after applying the events before it in the same batch", async () => {
     const s = await stoppedOn(es, NAME);
     expect(poison).toBe(31);
     expect(s).toMatchObject({ state: 'stopped-on-error', checkpoint: poison - 1, rebuild: null, skipped: [] });
     expect(s.lastError).toEqual({
-      position: poison, streamId: 'acct-9', streamVersion: 1, eventId: poisonEventId, type: 'Deposited', schemaVersion: 99,
-      code: 'EVENT_STORE.MISSING_UPCASTER', reason: expect.stringContaining('v99'), at: expect.any(String), phase: 'live',
+      position: poison,
+      streamId: 'acct-9',
+      streamVersion: 1,
+      eventId: poisonEventId,
+      type: 'Deposited',
+      schemaVersion: 99,
+      code: 'EVENT_STORE.MISSING_UPCASTER',
+      reason: expect.stringContaining('v99'),
+      at: expect.any(String),
+      phase: 'live',
     });
     const model = await readModelSnapshot(es.dataSource, schema, NAME);
     expect(model).toMatchObject({ checkpoint: 30, applied: 30, distinctApplied: 30, events: 30, total: (30 * 31) / 2 });
@@ -136,10 +152,17 @@ describe('an event that cannot be upcast stops its projection at that position',
     const s = await statusOf(es, NAME);
     expect(s).toMatchObject({ state: 'running', lastError: null });
     expect(s.skipped).toEqual([
-      { position: poison, at: expect.any(String), error: expect.objectContaining({ position: poison, code: 'EVENT_STORE.MISSING_UPCASTER' }) },
+      {
+        position: poison,
+        at: expect.any(String),
+        error: expect.objectContaining({ position: poison, code: 'EVENT_STORE.MISSING_UPCASTER' }),
+      },
     ]);
     const model = await readModelSnapshot(es.dataSource, schema, NAME);
-    const [{ ok }] = await es.dataSource.query(`SELECT NOT EXISTS (SELECT 1 FROM "${schema}"."${NAME}_applied" WHERE position = $1) AS ok`, [poison]);
+    const [{ ok }] = await es.dataSource.query(
+      `SELECT NOT EXISTS (SELECT 1 FROM "${schema}"."${NAME}_applied" WHERE position = $1) AS ok`,
+      [poison],
+    );
     expect(ok).toBe(true);
     expect(model).toMatchObject({ applied: 41, distinctApplied: 41, events: 41, total: (30 * 31) / 2 + 1055 + 7 });
     await expect(es.projections.skip(NAME, poison)).rejects.toBeInstanceOf(ProjectionStateError);
@@ -148,11 +171,16 @@ describe('an event that cannot be upcast stops its projection at that position',
   it('a rebuild honours the earlier skip: it passes the event without stopping and switches in the same model', async () => {
     const before = await es.dataSource.query(`SELECT * FROM "${schema}"."${NAME}" ORDER BY account`);
     await es.projections.rebuild(NAME);
-    const s = await eventually(async () => {
-      const st = await statusOf(es, NAME);
-      expect(st.state).not.toBe('stopped-on-error');
-      return st.rebuild === null ? st : undefined;
-    }, 10_000, 'the rebuild to switch', { everyMs: 5 });
+    const s = await eventually(
+      async () => {
+        const st = await statusOf(es, NAME);
+        expect(st.state).not.toBe('stopped-on-error');
+        return st.rebuild === null ? st : undefined;
+      },
+      10_000,
+      'the rebuild to switch',
+      { everyMs: 5 },
+    );
     expect(s).toMatchObject({ state: 'running', lastError: null, lag: 0 });
     expect(s.skipped).toHaveLength(1);
     expect(await es.dataSource.query(`SELECT * FROM "${schema}"."${NAME}" ORDER BY account`)).toEqual(before);
@@ -191,9 +219,16 @@ describe('an event whose apply throws stops its projection; retry after a fix ap
     const s = await stoppedOn(es, FRAGILE);
     expect(s.checkpoint).toBe(poison - 1);
     expect(s.lastError).toEqual({
-      position: poison, streamId: 'acct-2', streamVersion: expect.any(Number), eventId: expect.any(String), type: 'Deposited',
-      schemaVersion: 1, code: 'PROJECTION.APPLY_FAILED', reason: `refusing deposit at position ${poison}`,
-      at: expect.any(String), phase: 'live',
+      position: poison,
+      streamId: 'acct-2',
+      streamVersion: expect.any(Number),
+      eventId: expect.any(String),
+      type: 'Deposited',
+      schemaVersion: 1,
+      code: 'PROJECTION.APPLY_FAILED',
+      reason: `refusing deposit at position ${poison}`,
+      at: expect.any(String),
+      phase: 'live',
     });
     const model = await readModelSnapshot(es.dataSource, schema, FRAGILE);
     expect(model).toMatchObject({ checkpoint: poison - 1, applied: poison - 1, distinctApplied: poison - 1, events: poison - 1 });
@@ -227,7 +262,9 @@ describe('an event whose apply throws stops its projection; retry after a fix ap
     expect(s).toMatchObject({ state: 'running', lastError: null, skipped: [], checkpoint: head });
     const model = await readModelSnapshot(es.dataSource, schema, FRAGILE);
     expect(model).toMatchObject({ applied: head, distinctApplied: head, events: head, total: model.expectedTotal });
-    const [{ n }] = await es.dataSource.query(`SELECT count(*)::int AS n FROM "${schema}"."${FRAGILE}_applied" WHERE position = $1`, [poison]);
+    const [{ n }] = await es.dataSource.query(`SELECT count(*)::int AS n FROM "${schema}"."${FRAGILE}_applied" WHERE position = $1`, [
+      poison,
+    ]);
     expect(n).toBe(1);
     expect(await balanceDifferences(es.dataSource, schema, FRAGILE)).toEqual([]);
     await expect(es.projections.retry(FRAGILE)).rejects.toBeInstanceOf(ProjectionStateError);

@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import {
-  balanceDifferences, balancesProjection, Deposited, depositedEvent, readModelSnapshot, seedDeposits,
+  balanceDifferences,
+  balancesProjection,
+  Deposited,
+  depositedEvent,
+  readModelSnapshot,
+  seedDeposits,
 } from '../testing/balances-projection';
 import { eventually } from '../../../../test/eventually';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
@@ -20,8 +25,9 @@ async function deposit(es: EventStoreHandle, amount: number): Promise<number> {
 
 const status = async (es: EventStoreHandle): Promise<ProjectionStatus> => (await es.projections.status())[0];
 const shadowTables = async (es: EventStoreHandle) =>
-  (await es.dataSource.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename LIKE '%\\_\\_rebuild'`, [es.schema]))
-    .map((r: { tablename: string }) => r.tablename);
+  (await es.dataSource.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename LIKE '%\\_\\_rebuild'`, [es.schema])).map(
+    (r: { tablename: string }) => r.tablename,
+  );
 
 /**
  * A rebuild that meets a poison event stops only itself: the live model keeps
@@ -42,8 +48,13 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
 
   beforeAll(async () => {
     es = await createEventStore({
-      url: TEST_DATABASE_URL, schema, events: [depositedEvent], poolSize: 4,
-      projections: [balancesProjection({ name: NAME, failOn })], projectionBatchSize: 50, projectionPollMs: 20,
+      url: TEST_DATABASE_URL,
+      schema,
+      events: [depositedEvent],
+      poolSize: 4,
+      projections: [balancesProjection({ name: NAME, failOn })],
+      projectionBatchSize: 50,
+      projectionPollMs: 20,
     });
     await seedDeposits(es.dataSource, schema, SEEDED, 40);
     poison = await deposit(es, 1000 + POISON_AMOUNT);
@@ -66,10 +77,14 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
       }
     })();
     await es.projections.rebuild(NAME);
-    const stopped = await eventually(async () => {
-      const s = await status(es);
-      return s.state === 'rebuild-stopped-on-error' ? s : undefined;
-    }, 30_000, 'the rebuild to stop');
+    const stopped = await eventually(
+      async () => {
+        const s = await status(es);
+        return s.state === 'rebuild-stopped-on-error' ? s : undefined;
+      },
+      30_000,
+      'the rebuild to stop',
+    );
     // Live batches commit all along; with a shared batch size they would end the search and re-apply the batch forever.
     const liveBefore = stopped.checkpoint;
     await eventually(async () => (await status(es)).checkpoint > liveBefore + 5, 10_000, 'live to keep following');
@@ -79,8 +94,16 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
     expect(bug.failures).toBe(2);
     expect(stopped).toMatchObject({ state: 'rebuild-stopped-on-error', lastError: null, version: 1 });
     expect(stopped.rebuild).toMatchObject({
-      version: 1, state: 'stopped-on-error', position: poison - 1,
-      error: { phase: 'rebuild', position: poison, code: 'PROJECTION.APPLY_FAILED', type: 'Deposited', reason: `refusing deposit at position ${poison}` },
+      version: 1,
+      state: 'stopped-on-error',
+      position: poison - 1,
+      error: {
+        phase: 'rebuild',
+        position: poison,
+        code: 'PROJECTION.APPLY_FAILED',
+        type: 'Deposited',
+        reason: `refusing deposit at position ${poison}`,
+      },
     });
     const head = await es.store.headPosition();
     expect(await es.projections.waitFor(NAME, head, 10_000)).toBe(true);
@@ -94,10 +117,14 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
     await expect(es.projections.skip(NAME, poison, 'live')).rejects.toBeInstanceOf(ProjectionStateError);
     const { rebuild } = await status(es);
     expect(await es.projections.retry(NAME)).toEqual(['rebuild']);
-    const again = await eventually(async () => {
-      const s = await status(es);
-      return s.rebuild?.error && s.rebuild.error.at !== rebuild!.error!.at ? s : undefined;
-    }, 10_000, 'the retried rebuild to stop again');
+    const again = await eventually(
+      async () => {
+        const s = await status(es);
+        return s.rebuild?.error && s.rebuild.error.at !== rebuild!.error!.at ? s : undefined;
+      },
+      10_000,
+      'the retried rebuild to stop again',
+    );
     expect(again.rebuild).toMatchObject({ state: 'stopped-on-error', position: poison - 1, error: { position: poison, phase: 'rebuild' } });
     expect(again.state).toBe('rebuild-stopped-on-error');
   });
@@ -105,10 +132,14 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
   it('after the fix, retry of the rebuild phase applies the event once and switches in a model equal to the log', async () => {
     bug.deployed = false;
     expect(await es.projections.retry(NAME, 'rebuild')).toEqual(['rebuild']);
-    const switched = await eventually(async () => {
-      const s = await status(es);
-      return s.rebuild === null ? s : undefined;
-    }, 20_000, 'the rebuild to switch');
+    const switched = await eventually(
+      async () => {
+        const s = await status(es);
+        return s.rebuild === null ? s : undefined;
+      },
+      20_000,
+      'the rebuild to switch',
+    );
     expect(switched).toMatchObject({ state: 'running', lastError: null, skipped: [] });
     const model = await readModelSnapshot(es.dataSource, schema, NAME);
     expect(model).toMatchObject({ applied: model.checkpoint, distinctApplied: model.checkpoint, total: model.expectedTotal });
@@ -158,8 +189,13 @@ describe('a stopped rebuild of a newer version', () => {
   const schema = uniqueSchema('es_proj_iso_ver');
   const open = (version: number, scale: number, failOn?: (e: RecordedEvent<Deposited>) => boolean) =>
     createEventStore({
-      url: TEST_DATABASE_URL, schema, events: [depositedEvent], poolSize: 3,
-      projections: [balancesProjection({ name: NAME, version, scale, failOn })], projectionBatchSize: 100, projectionPollMs: 20,
+      url: TEST_DATABASE_URL,
+      schema,
+      events: [depositedEvent],
+      poolSize: 3,
+      projections: [balancesProjection({ name: NAME, version, scale, failOn })],
+      projectionBatchSize: 100,
+      projectionPollMs: 20,
     });
   const opened: EventStoreHandle[] = [];
   let v1: EventStoreHandle;
@@ -182,10 +218,14 @@ describe('a stopped rebuild of a newer version', () => {
     const v2 = await open(2, 10, (e) => e.data.amount === 1000 + POISON_AMOUNT);
     opened.push(v2);
     await v2.projections.start();
-    const stopped = await eventually(async () => {
-      const s = await status(v1);
-      return s.state === 'rebuild-stopped-on-error' ? s : undefined;
-    }, 30_000, 'the v2 rebuild to stop');
+    const stopped = await eventually(
+      async () => {
+        const s = await status(v1);
+        return s.state === 'rebuild-stopped-on-error' ? s : undefined;
+      },
+      30_000,
+      'the v2 rebuild to stop',
+    );
     expect(stopped).toMatchObject({ version: 1, codeVersion: 1, lastError: null });
     expect(stopped.rebuild).toMatchObject({ version: 2, state: 'stopped-on-error', error: { phase: 'rebuild', position: poison } });
 
@@ -203,10 +243,14 @@ describe('a stopped rebuild of a newer version', () => {
     const v3 = await open(3, 100);
     opened.push(v3);
     await v3.projections.start();
-    const switched = await eventually(async () => {
-      const s = await status(v3);
-      return s.version === 3 && s.rebuild === null ? s : undefined;
-    }, 30_000, 'v3 to rebuild and switch');
+    const switched = await eventually(
+      async () => {
+        const s = await status(v3);
+        return s.version === 3 && s.rebuild === null ? s : undefined;
+      },
+      30_000,
+      'v3 to rebuild and switch',
+    );
     expect(switched).toMatchObject({ state: 'running', codeVersion: 3, lastError: null });
     const after = await deposit(v3, 7);
     expect(await v3.projections.waitFor(NAME, after, 10_000)).toBe(true);

@@ -1,9 +1,7 @@
 import { Client } from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
-import {
-  balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, seedDeposits,
-} from '../testing/balances-projection';
+import { balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, seedDeposits } from '../testing/balances-projection';
 import { eventually } from '../../../../test/eventually';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import type { ProjectionStatus } from './projection-state';
@@ -12,7 +10,11 @@ const NAME = 'rb_bal';
 const TOTAL = 20_000;
 const STREAMS = 500;
 
-interface Read { accounts: number; total: number; events: number }
+interface Read {
+  accounts: number;
+  total: number;
+  events: number;
+}
 const isEqual = (a: Read, b: Read) => a.accounts === b.accounts && a.total === b.total && a.events === b.events;
 
 /** Readers querying the live table in a tight loop, each on its own connection, recording every answer. */
@@ -22,7 +24,10 @@ class Readers {
   private running = true;
   private loops: Promise<void>[] = [];
 
-  constructor(private readonly schema: string, private readonly count = 3) {}
+  constructor(
+    private readonly schema: string,
+    private readonly count = 3,
+  ) {}
 
   async start(): Promise<void> {
     for (let i = 0; i < this.count; i++) {
@@ -30,23 +35,27 @@ class Readers {
       await client.connect();
       const reads: Read[] = [];
       this.reads.push(reads);
-      this.loops.push((async () => {
-        try {
-          while (this.running) {
-            try {
-              const { rows: [r] } = await client.query(
-                `SELECT count(*)::int AS accounts, coalesce(sum(total), 0)::bigint AS total, coalesce(sum(events), 0)::bigint AS events
+      this.loops.push(
+        (async () => {
+          try {
+            while (this.running) {
+              try {
+                const {
+                  rows: [r],
+                } = await client.query(
+                  `SELECT count(*)::int AS accounts, coalesce(sum(total), 0)::bigint AS total, coalesce(sum(events), 0)::bigint AS events
                    FROM "${this.schema}"."${NAME}"`,
-              );
-              reads.push({ accounts: r.accounts, total: Number(r.total), events: Number(r.events) });
-            } catch (error) {
-              this.errors.push((error as Error).message);
+                );
+                reads.push({ accounts: r.accounts, total: Number(r.total), events: Number(r.events) });
+              } catch (error) {
+                this.errors.push((error as Error).message);
+              }
             }
+          } finally {
+            await client.end();
           }
-        } finally {
-          await client.end();
-        }
-      })());
+        })(),
+      );
     }
   }
 
@@ -64,7 +73,9 @@ async function readOnce(schema: string): Promise<Read> {
   const client = new Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   try {
-    const { rows: [r] } = await client.query(`SELECT count(*)::int AS accounts, sum(total)::bigint AS total, sum(events)::int AS events
+    const {
+      rows: [r],
+    } = await client.query(`SELECT count(*)::int AS accounts, sum(total)::bigint AS total, sum(events)::int AS events
                                                 FROM "${schema}"."${NAME}"`);
     return { accounts: r.accounts, total: Number(r.total), events: r.events };
   } finally {
@@ -83,17 +94,27 @@ describe('projection rebuilds under concurrent readers', () => {
   let readers: Readers | undefined;
   const open = (version: number, scale: number) =>
     createEventStore({
-      url: TEST_DATABASE_URL, schema, events: [depositedEvent], poolSize: 4,
-      projections: [balancesProjection({ name: NAME, version, scale })], projectionBatchSize: 500, projectionPollMs: 25,
+      url: TEST_DATABASE_URL,
+      schema,
+      events: [depositedEvent],
+      poolSize: 4,
+      projections: [balancesProjection({ name: NAME, version, scale })],
+      projectionBatchSize: 500,
+      projectionPollMs: 25,
     });
   const status = async () => (await es!.projections.status())[0];
   /** Polls status until the rebuild switched in, keeping every status seen meanwhile. */
   const untilSwitched = async (seen: ProjectionStatus[], timeoutMs: number) =>
-    eventually(async () => {
-      const s = await status();
-      seen.push(s);
-      return s.rebuild === null && seen.some((x) => x.rebuild) && s;
-    }, timeoutMs, 'the rebuild to switch', { everyMs: 15 });
+    eventually(
+      async () => {
+        const s = await status();
+        seen.push(s);
+        return s.rebuild === null && seen.some((x) => x.rebuild) && s;
+      },
+      timeoutMs,
+      'the rebuild to switch',
+      { everyMs: 15 },
+    );
 
   beforeAll(async () => {
     es = await open(1, 1);
@@ -116,7 +137,9 @@ describe('projection rebuilds under concurrent readers', () => {
     let appended = 0;
     const writer = (async () => {
       while (writing) {
-        await es!.store.appendToStream(`acct-${appended % 7}`, [{ type: 'Deposited', schemaVersion: 1, data: { amount: 1 + (appended % 5) } }]);
+        await es!.store.appendToStream(`acct-${appended % 7}`, [
+          { type: 'Deposited', schemaVersion: 1, data: { amount: 1 + (appended % 5) } },
+        ]);
         appended++;
         await sleep(5);
       }
@@ -125,11 +148,16 @@ describe('projection rebuilds under concurrent readers', () => {
     await es!.projections.rebuild(NAME);
     const seen: ProjectionStatus[] = [];
     // Appends continue during the shadow fill; they stop once it has caught up (see the report on switching under load).
-    await eventually(async () => {
-      const s = await status();
-      seen.push(s);
-      return s.rebuild && s.rebuild.position >= TOTAL;
-    }, 30_000, 'the shadow to catch up', { everyMs: 15 });
+    await eventually(
+      async () => {
+        const s = await status();
+        seen.push(s);
+        return s.rebuild && s.rebuild.position >= TOTAL;
+      },
+      30_000,
+      'the shadow to catch up',
+      { everyMs: 15 },
+    );
     writing = false;
     await writer;
     const switched = await untilSwitched(seen, 30_000);
@@ -163,7 +191,12 @@ describe('projection rebuilds under concurrent readers', () => {
     expect(seen.some((s) => s.state === 'rebuilding' && s.version === 1 && s.codeVersion === 1)).toBe(true);
     expect(switched).toMatchObject({ state: 'running', version: 1, codeVersion: 1, rebuild: null, lastError: null });
     const model = await readModelSnapshot(es!.dataSource, schema, NAME);
-    expect(model).toMatchObject({ checkpoint: head, applied: TOTAL + appended, distinctApplied: TOTAL + appended, events: TOTAL + appended });
+    expect(model).toMatchObject({
+      checkpoint: head,
+      applied: TOTAL + appended,
+      distinctApplied: TOTAL + appended,
+      events: TOTAL + appended,
+    });
     expect(model.total).toBe(model.expectedTotal);
     expect(await balanceDifferences(es!.dataSource, schema, NAME)).toEqual([]);
   }, 90_000);

@@ -90,8 +90,19 @@ export class ProjectionStateStore {
   constructor(schema: string) {
     const table = `${schema}.projections`;
     const all = {
-      SELECT_ONE, SELECT_ALL, SELECT_CHECKPOINT, INSERT_IF_MISSING, SCHEDULE_NEWER_REBUILD, REQUEST_REBUILD, MARK_PREPARED,
-      ADVANCE_LIVE, ADVANCE_REBUILD, SWITCH_LIVE, ABORT_REBUILD, RETRY, SKIP,
+      SELECT_ONE,
+      SELECT_ALL,
+      SELECT_CHECKPOINT,
+      INSERT_IF_MISSING,
+      SCHEDULE_NEWER_REBUILD,
+      REQUEST_REBUILD,
+      MARK_PREPARED,
+      ADVANCE_LIVE,
+      ADVANCE_REBUILD,
+      SWITCH_LIVE,
+      ABORT_REBUILD,
+      RETRY,
+      SKIP,
     };
     this.sql = Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.replace(/\$t/g, table)]));
   }

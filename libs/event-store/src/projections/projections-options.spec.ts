@@ -6,7 +6,13 @@ const base = { url: 'postgres://x', channel: 'c' };
 
 describe('resolveProjectionsOptions', () => {
   it('fills the documented defaults', () => {
-    expect(resolveProjectionsOptions(base, names)).toEqual({ ...base, batchSize: 2000, pollMs: 500, lockTimeoutMs: 10_000, clock: systemClock });
+    expect(resolveProjectionsOptions(base, names)).toEqual({
+      ...base,
+      batchSize: 2000,
+      pollMs: 500,
+      lockTimeoutMs: 10_000,
+      clock: systemClock,
+    });
   });
 
   it.each([

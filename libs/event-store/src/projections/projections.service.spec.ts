@@ -6,9 +6,20 @@ import { ProjectionsService, UnknownProjectionError } from './projections.servic
 
 describe('ProjectionsService.tableName', () => {
   const store = { schema: '"app_store"' } as EventStore;
-  const service = new ProjectionsService({} as DataSource, store, [balancesProjection({ name: 'bal' })], {
-    url: 'postgres://unused', channel: 'c', batchSize: 10, pollMs: 10, lockTimeoutMs: 1000, clock: systemClock,
-  }, 1);
+  const service = new ProjectionsService(
+    {} as DataSource,
+    store,
+    [balancesProjection({ name: 'bal' })],
+    {
+      url: 'postgres://unused',
+      channel: 'c',
+      batchSize: 10,
+      pollMs: 10,
+      lockTimeoutMs: 1000,
+      clock: systemClock,
+    },
+    1,
+  );
 
   it('qualifies and quotes a table a registered projection declares, and the checkpoint table', () => {
     expect(service.tableName('bal')).toBe('"app_store"."bal"');

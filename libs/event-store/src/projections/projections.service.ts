@@ -59,13 +59,18 @@ export class ProjectionsService {
       if (!/^[a-z][a-z0-9_]{0,40}$/.test(name)) throw new Error(`Invalid projection name "${name}"`);
       if (this.registered.has(name)) throw new Error(`Projection "${name}" registered twice`);
       const worker = new ProjectionWorker(projection, {
-        store, pool: dataSource, states: this.states, batchSize: options.batchSize,
+        store,
+        pool: dataSource,
+        states: this.states,
+        batchSize: options.batchSize,
         onCommit: (c) => this.commits.emit('commit', c),
         onProgress: (row, head) => progress.report(row, head),
       });
       const lock = new LockConnection({ url: options.url, lockClass, name, boundMs: options.lockTimeoutMs, clock: options.clock });
       const runner = new ProjectionRunner(name, lock, worker, {
-        clock: options.clock, pollMs: options.pollMs, stopGraceMs: options.lockTimeoutMs,
+        clock: options.clock,
+        pollMs: options.pollMs,
+        stopGraceMs: options.lockTimeoutMs,
       });
       this.registered.set(name, { projection, worker, runner });
     }
@@ -215,7 +220,6 @@ export class ProjectionsService {
   private wakeAll(): void {
     for (const { runner } of this.registered.values()) runner.notify();
   }
-
 }
 
 function stateOf(row: ProjectionRow | undefined): ProjectionStatus['state'] {

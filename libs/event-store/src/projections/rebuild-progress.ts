@@ -20,7 +20,10 @@ export class RebuildProgressLog {
   private readonly last = new Map<string, number>();
   private readonly logger = new Logger('Projections');
 
-  constructor(private readonly clock: Clock, private readonly everyMs = 2000) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly everyMs = 2000,
+  ) {}
 
   report(row: ProjectionRow, head: number): void {
     const now = this.clock.now();

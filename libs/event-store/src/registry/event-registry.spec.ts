@@ -85,7 +85,19 @@ describe('EventRegistry', () => {
 
   it('wraps a throwing upcaster in UpcastFailedError', () => {
     const r = new EventRegistry([
-      defineEvent({ type: 'Boom', version: 2, eventClass: Scored, history: [{ version: 1, upcast: () => { throw new Error('bad'); } }] }),
+      defineEvent({
+        type: 'Boom',
+        version: 2,
+        eventClass: Scored,
+        history: [
+          {
+            version: 1,
+            upcast: () => {
+              throw new Error('bad');
+            },
+          },
+        ],
+      }),
     ]);
     expect(() => r.upcast(stored(1, {}, 'Boom'))).toThrow(UpcastFailedError);
   });
@@ -93,7 +105,18 @@ describe('EventRegistry', () => {
   it.each([
     ['a missing historic version', { type: 'A', version: 3, eventClass: class A {}, history: [{ version: 1, upcast: (d: object) => d }] }],
     ['a version without upcaster', { type: 'B', version: 2, eventClass: class B {}, history: [{ version: 1 }] }],
-    ['a historic version >= current', { type: 'C', version: 2, eventClass: class C {}, history: [{ version: 1, upcast: (d: object) => d }, { version: 2, upcast: (d: object) => d }] }],
+    [
+      'a historic version >= current',
+      {
+        type: 'C',
+        version: 2,
+        eventClass: class C {},
+        history: [
+          { version: 1, upcast: (d: object) => d },
+          { version: 2, upcast: (d: object) => d },
+        ],
+      },
+    ],
     ['a non-integer version', { type: 'D', version: 1.5, eventClass: class D {} }],
   ])('fails at registration on %s', (_name, definition) => {
     expect(() => new EventRegistry([definition as never])).toThrow(EventRegistryError);

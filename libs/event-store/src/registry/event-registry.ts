@@ -116,9 +116,16 @@ export class EventRegistry {
     const violations = compiled.codec.violations(instance as object);
     if (violations.length) throw new EventValidationError(locate(stored), violations);
     return {
-      position: stored.position, streamId: stored.streamId, streamVersion: stored.streamVersion, eventId: stored.eventId,
-      type: stored.type, schemaVersion: latest, storedSchemaVersion: from, data: instance,
-      metadata: stored.metadata, recordedAt: stored.recordedAt, // named fields: object rest/spread is slow on a hot path
+      position: stored.position,
+      streamId: stored.streamId,
+      streamVersion: stored.streamVersion,
+      eventId: stored.eventId,
+      type: stored.type,
+      schemaVersion: latest,
+      storedSchemaVersion: from,
+      data: instance,
+      metadata: stored.metadata,
+      recordedAt: stored.recordedAt, // named fields: object rest/spread is slow on a hot path
     };
   }
 
@@ -133,7 +140,11 @@ export class EventRegistry {
       const step = chain.get(v)!;
       if (step.codec && !step.codec.acceptsData(data)) {
         const violations = step.codec.violations(step.codec.instantiate(data));
-        if (violations.length) throw new EventValidationError(locate(stored), violations.map((m) => `v${v}: ${m}`));
+        if (violations.length)
+          throw new EventValidationError(
+            locate(stored),
+            violations.map((m) => `v${v}: ${m}`),
+          );
       }
       try {
         data = step.upcast(data, context);

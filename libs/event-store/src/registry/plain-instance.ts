@@ -126,7 +126,9 @@ function cloneJson(value: unknown, depth: number): unknown {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return (
-    typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype &&
+    typeof value === 'object' &&
+    value !== null &&
+    Object.getPrototypeOf(value) === Object.prototype &&
     typeof (value as { then?: unknown }).then !== 'function' // class-transformer passes thenables through uncopied
   );
 }

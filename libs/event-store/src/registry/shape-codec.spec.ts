@@ -1,15 +1,42 @@
 import 'reflect-metadata';
 import { Expose, plainToInstance, Transform, Type } from 'class-transformer';
 import {
-  ArrayMinSize, IsArray, IsBoolean, IsDefined, IsEmail, IsEnum, IsIn, IsInt, IsISO8601, IsNotEmpty, IsNumber, IsOptional,
-  IsPositive, IsString, IsUUID, Length, Matches, Max, MaxLength, Min, registerDecorator, Validate, ValidateIf, ValidateNested,
-  validateSync, type ValidatorConstraintInterface, ValidatorConstraint,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsEmail,
+  IsEnum,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNotEmpty,
+  IsNumber,
+  IsOptional,
+  IsPositive,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  registerDecorator,
+  Validate,
+  ValidateIf,
+  ValidateNested,
+  validateSync,
+  type ValidatorConstraintInterface,
+  ValidatorConstraint,
 } from 'class-validator';
 import fc from 'fast-check';
 import { copyStoredData } from './plain-instance';
 import { describe as describeErrors, ShapeCodec } from './shape-codec';
 
-enum Colour { Red = 'red', Blue = 'blue' }
+enum Colour {
+  Red = 'red',
+  Blue = 'blue',
+}
 
 /** Uses most compilable decorators, with options, so the agreement below covers their argument passing. */
 class Everything {
@@ -34,13 +61,62 @@ class Everything {
 }
 
 const hostile = fc.oneof(
-  fc.constantFrom(null, undefined, '', ' ', 'ab', 'abcdef', 'XXX', 'a@b.co', 'not-an-email', '2025-01-01T00:00:00.000Z', '2025-02-30',
-    'b', 1, 0, -3, -4, 7, 8, 1.5, 2.345, Number.NaN, Number.POSITIVE_INFINITY, true, false, [], [1], {}, { a: 1 },
-    'red', 'green', '0b2c4f4e-8a4b-4b0e-9b8e-6a2f7d0c6d1a', 'xyz', '17'),
+  fc.constantFrom(
+    null,
+    undefined,
+    '',
+    ' ',
+    'ab',
+    'abcdef',
+    'XXX',
+    'a@b.co',
+    'not-an-email',
+    '2025-01-01T00:00:00.000Z',
+    '2025-02-30',
+    'b',
+    1,
+    0,
+    -3,
+    -4,
+    7,
+    8,
+    1.5,
+    2.345,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    true,
+    false,
+    [],
+    [1],
+    {},
+    { a: 1 },
+    'red',
+    'green',
+    '0b2c4f4e-8a4b-4b0e-9b8e-6a2f7d0c6d1a',
+    'xyz',
+    '17',
+  ),
   fc.anything(),
 );
-const keys = ['code', 'count', 'price', 'active', 'email', 'at', 'pick', 'xs', 'id', 'tags', 'colour', 'note', 'extra', 'toString',
-  'describeMe', 'constructor', '__proto__'];
+const keys = [
+  'code',
+  'count',
+  'price',
+  'active',
+  'email',
+  'at',
+  'pick',
+  'xs',
+  'id',
+  'tags',
+  'colour',
+  'note',
+  'extra',
+  'toString',
+  'describeMe',
+  'constructor',
+  '__proto__',
+];
 const shapeData = fc.dictionary(fc.constantFrom(...keys), hostile, { maxKeys: 10 }).map((d) => {
   // fc.dictionary sets "__proto__" through assignment; JSON.parse makes it an own key, which is what the store sees.
   return JSON.parse(JSON.stringify(d, (_k, v) => (v === undefined ? null : v))) as Record<string, unknown>;
@@ -87,13 +163,22 @@ describe('ShapeCodec', () => {
   });
 
   it('agrees with plainToInstance + validateSync on generated data (instances, verdicts and messages)', () => {
-    fc.assert(fc.property(shapeData, (data) => expectSameAsReference(everything, data)), { numRuns: 700 });
+    fc.assert(
+      fc.property(shapeData, (data) => expectSameAsReference(everything, data)),
+      { numRuns: 700 },
+    );
   });
 
   it('agrees on generated data around a valid object (one or two fields changed)', () => {
-    const nearlyValid = fc.record({ key: fc.constantFrom(...keys), value: hostile, key2: fc.constantFrom(...keys), value2: hostile })
-      .map(({ key, value, key2, value2 }) => JSON.parse(JSON.stringify({ ...valid, [key]: value, [key2]: value2 }, (_k, v) => (v === undefined ? null : v))));
-    fc.assert(fc.property(nearlyValid, (data) => expectSameAsReference(everything, data)), { numRuns: 700 });
+    const nearlyValid = fc
+      .record({ key: fc.constantFrom(...keys), value: hostile, key2: fc.constantFrom(...keys), value2: hostile })
+      .map(({ key, value, key2, value2 }) =>
+        JSON.parse(JSON.stringify({ ...valid, [key]: value, [key2]: value2 }, (_k, v) => (v === undefined ? null : v))),
+      );
+    fc.assert(
+      fc.property(nearlyValid, (data) => expectSameAsReference(everything, data)),
+      { numRuns: 700 },
+    );
   });
 
   it('judges plain data without an instance only when the instance would be valid too', () => {
@@ -104,7 +189,8 @@ describe('ShapeCodec', () => {
       expect(outcome(() => reference(Everything, data))).toMatchObject({ violations: [] });
     };
     fc.assert(fc.property(shapeData, check), { numRuns: Number(process.env.RUNS ?? 500) });
-    const nearlyValid = fc.record({ key: fc.constantFrom(...keys), value: hostile })
+    const nearlyValid = fc
+      .record({ key: fc.constantFrom(...keys), value: hostile })
       .map(({ key, value }) => JSON.parse(JSON.stringify({ ...valid, [key]: value }, (_k, v) => (v === undefined ? null : v))));
     fc.assert(fc.property(nearlyValid, check), { numRuns: Number(process.env.RUNS ?? 500) });
     check({ ...valid, nested: { constructor: 'x' } });
@@ -114,8 +200,12 @@ describe('ShapeCodec', () => {
   });
 
   it('never judges data for shapes whose instances differ from their data', () => {
-    class WithDefault { @IsInt() n = 1; }
-    class WithCondition { @ValidateIf(() => true) @IsInt() n: number; }
+    class WithDefault {
+      @IsInt() n = 1;
+    }
+    class WithCondition {
+      @ValidateIf(() => true) @IsInt() n: number;
+    }
     expect(new ShapeCodec(WithDefault).acceptsData({})).toBe(false);
     expect(new ShapeCodec(WithCondition).acceptsData({ n: 1 })).toBe(false);
   });
@@ -133,19 +223,40 @@ class IsEvenConstraint implements ValidatorConstraintInterface {
 }
 function IsOdd(): PropertyDecorator {
   return (target, propertyName) =>
-    registerDecorator({ name: 'isOdd', target: target.constructor, propertyName: String(propertyName), validator: { validate: (v: unknown) => typeof v === 'number' && v % 2 === 1 } });
+    registerDecorator({
+      name: 'isOdd',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      validator: { validate: (v: unknown) => typeof v === 'number' && v % 2 === 1 },
+    });
 }
 class Inner {
   @IsInt() n: number;
 }
-class WithCustomConstraint { @Validate(IsEvenConstraint) n: number; }
-class WithCustomDecorator { @IsOdd() n: number; }
-class WithNested { @ValidateNested() @Type(() => Inner) inner: Inner; }
-class WithEach { @IsInt({ each: true }) ns: number[]; }
-class WithValidateIf { @ValidateIf((o: { on?: boolean }) => o.on === true) @IsInt() n: number; }
-class WithoutDecorators { n: number; }
-class WithExpose { @Expose({ name: 'renamed' }) @IsInt() n: number; }
-class WithTransform { @Transform(({ value }) => Number(value)) @IsInt() n: number; }
+class WithCustomConstraint {
+  @Validate(IsEvenConstraint) n: number;
+}
+class WithCustomDecorator {
+  @IsOdd() n: number;
+}
+class WithNested {
+  @ValidateNested() @Type(() => Inner) inner: Inner;
+}
+class WithEach {
+  @IsInt({ each: true }) ns: number[];
+}
+class WithValidateIf {
+  @ValidateIf((o: { on?: boolean }) => o.on === true) @IsInt() n: number;
+}
+class WithoutDecorators {
+  n: number;
+}
+class WithExpose {
+  @Expose({ name: 'renamed' }) @IsInt() n: number;
+}
+class WithTransform {
+  @Transform(({ value }) => Number(value)) @IsInt() n: number;
+}
 
 describe('ShapeCodec fallbacks: what it cannot compile, class-validator / class-transformer do', () => {
   it.each([
@@ -154,7 +265,7 @@ describe('ShapeCodec fallbacks: what it cannot compile, class-validator / class-
     ['nested validation', WithNested, { inner: { n: 'x' } }],
     ['each: true', WithEach, { ns: [1, 'x'] }],
     ['no decorators (forbidUnknownValues)', WithoutDecorators, { n: 1 }],
-  ])('%s: not compiled, and invalid data is still rejected with class-validator\'s words', (_name, shape, invalid) => {
+  ])("%s: not compiled, and invalid data is still rejected with class-validator's words", (_name, shape, invalid) => {
     const codec = new ShapeCodec(shape as new () => object);
     expect(codec.compiled.check).toBe(false);
     const violations = codec.violations(codec.instantiate(invalid));
@@ -165,7 +276,12 @@ describe('ShapeCodec fallbacks: what it cannot compile, class-validator / class-
   it('compiles ValidateIf as class-validator applies it', () => {
     const codec = new ShapeCodec(WithValidateIf);
     expect(codec.compiled.check).toBe(true);
-    for (const data of [{ on: true, n: 'x' }, { on: false, n: 'x' }, { on: true, n: 2 }]) expectSameAsReference(codec, data);
+    for (const data of [
+      { on: true, n: 'x' },
+      { on: false, n: 'x' },
+      { on: true, n: 2 },
+    ])
+      expectSameAsReference(codec, data);
   });
 
   it.each([
@@ -185,11 +301,14 @@ describe('ShapeCodec fallbacks: what it cannot compile, class-validator / class-
 
 describe('copyStoredData', () => {
   it('equals structuredClone on JSON values and never shares a nested object', () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => {
-      const copy = copyStoredData(value);
-      expect(copy).toStrictEqual(structuredClone(value));
-      if (typeof value === 'object' && value !== null) expect(copy).not.toBe(value);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const copy = copyStoredData(value);
+        expect(copy).toStrictEqual(structuredClone(value));
+        if (typeof value === 'object' && value !== null) expect(copy).not.toBe(value);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('keeps an own "__proto__" key as a key and falls back to structuredClone for non-JSON values', () => {

@@ -21,7 +21,10 @@ export class ShapeCodec<T extends object = object> {
   private readonly dataProperties?: string[];
   private readonly instantiable?: (data: unknown) => boolean;
 
-  constructor(readonly shape: ClassOf<T>, mode: DecodingMode = 'compiled') {
+  constructor(
+    readonly shape: ClassOf<T>,
+    mode: DecodingMode = 'compiled',
+  ) {
     if (mode === 'compiled') {
       this.check = compileCheck(shape);
       this.build = compileInstantiate(shape);

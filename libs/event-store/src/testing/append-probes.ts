@@ -15,7 +15,10 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
  * and the levers to cancel, terminate or block one.
  */
 export class AppendProbe {
-  private constructor(private readonly client: Client, private readonly schema: string) {}
+  private constructor(
+    private readonly client: Client,
+    private readonly schema: string,
+  ) {}
 
   static async open(schema: string): Promise<AppendProbe> {
     const client = new Client({ connectionString: TEST_DATABASE_URL, application_name: 'append-probe' });

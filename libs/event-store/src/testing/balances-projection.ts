@@ -72,7 +72,11 @@ export function balancesProjection(o: BalancesOptions): Projection {
 /** Seeds `count` valid Deposited events (amount 1..97) over `streams` streams, in one statement. */
 export function seedDeposits(dataSource: DataSource, schema: string, count: number, streams: number): Promise<void> {
   return seedEvents(dataSource, schema, {
-    count, streams, type: 'Deposited', schemaVersion: 1, data: (i) => `jsonb_build_object('amount', (${i} % 97) + 1)`,
+    count,
+    streams,
+    type: 'Deposited',
+    schemaVersion: 1,
+    data: (i) => `jsonb_build_object('amount', (${i} % 97) + 1)`,
   });
 }
 
@@ -106,9 +110,14 @@ export async function readModelSnapshot(q: Queryable, schema: string, name: stri
     [name, scale],
   );
   return {
-    checkpoint: Number(r.checkpoint), applied: Number(r.applied), distinctApplied: Number(r.distinct_applied),
-    maxApplied: Number(r.max_applied), events: Number(r.events), total: Number(r.total),
-    expectedEvents: Number(r.expected_events), expectedTotal: Number(r.expected_total),
+    checkpoint: Number(r.checkpoint),
+    applied: Number(r.applied),
+    distinctApplied: Number(r.distinct_applied),
+    maxApplied: Number(r.max_applied),
+    events: Number(r.events),
+    total: Number(r.total),
+    expectedEvents: Number(r.expected_events),
+    expectedTotal: Number(r.expected_total),
   };
 }
 

@@ -14,7 +14,10 @@ async function main(): Promise<void> {
   const name = process.env.PROJECTION_NAME;
   if (!schema || !name) throw new Error('PROJECTION_SCHEMA and PROJECTION_NAME are required');
   const handle = await createEventStore({
-    url: TEST_DATABASE_URL, schema, events: [depositedEvent], poolSize: 3,
+    url: TEST_DATABASE_URL,
+    schema,
+    events: [depositedEvent],
+    poolSize: 3,
     projections: [balancesProjection({ name, runnerId: `child-${process.pid}` })],
     projectionBatchSize: Number(process.env.PROJECTION_BATCH_SIZE ?? 500),
     projectionPollMs: 50,

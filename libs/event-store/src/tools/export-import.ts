@@ -31,10 +31,6 @@ export async function* exportLines(store: EventStore, options: { fromPosition?: 
  * - Only events are written: rows an application derives from them are its
  *   own to rebuild (e.g. by a projection) after an import.
  */
-export function importLines(
-  store: EventStore,
-  input: ImportInput,
-  options: ImportOptions = {},
-): Promise<ImportReport> {
+export function importLines(store: EventStore, input: ImportInput, options: ImportOptions = {}): Promise<ImportReport> {
   return store.withBulkSession((client, target, announce) => bulkImport(client, target, input, options, announce));
 }

@@ -8,12 +8,16 @@ import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-dat
 import type { ExportedEvent } from './export-format';
 import { exportLines, importLines, ImportProgress } from './export-import';
 
-
 /** `count` events over `streams` streams, interleaved, as export lines. */
 function history(count: number, streams: number, prefix = `s-${randomUUID()}`): ExportedEvent[] {
   return Array.from({ length: count }, (_, i) => ({
-    eventId: randomUUID(), streamId: `${prefix}-${i % streams}`, streamVersion: Math.floor(i / streams) + 1,
-    type: 'Noted', schemaVersion: 1, data: { n: i }, metadata: { occurredAt: '2024-06-01T00:00:00.000Z' },
+    eventId: randomUUID(),
+    streamId: `${prefix}-${i % streams}`,
+    streamVersion: Math.floor(i / streams) + 1,
+    type: 'Noted',
+    schemaVersion: 1,
+    data: { n: i },
+    metadata: { occurredAt: '2024-06-01T00:00:00.000Z' },
     recordedAt: new Date(Date.UTC(2024, 5, 1, 0, 0, i)).toISOString(),
   }));
 }
@@ -78,7 +82,9 @@ describe('importLines (bulk, via COPY)', () => {
     const seen: number[] = [];
     for await (const e of es.store.readAllStored({ fromPosition: start })) seen.push((e.data as { n: number }).n);
     expect(seen).toEqual(lines.map((l) => (l.data as { n: number }).n));
-    expect(await streamOf(lines[0].streamId)).toEqual(lines.filter((l) => l.streamId === lines[0].streamId).map((l) => [l.streamVersion, (l.data as { n: number }).n]));
+    expect(await streamOf(lines[0].streamId)).toEqual(
+      lines.filter((l) => l.streamId === lines[0].streamId).map((l) => [l.streamVersion, (l.data as { n: number }).n]),
+    );
   });
 
   it('a slow input never holds back global readers: no transaction waits on the client', async () => {
@@ -111,9 +117,20 @@ describe('importLines (bulk, via COPY)', () => {
     };
     const error = await importLines(es.store, asInput(jsonl(lines)), { chunkSize: 5, onProgress: race }).catch((e) => e);
     expect(error).toBeInstanceOf(ImportLineError);
-    expect(error.message).toMatch(/^Import line 6: another writer stored stream ".*" version 6 during the import \(5 imported before this chunk/);
-    expect((await streamOf(stream)).map(([v, n]) => [v, n])).toEqual([[1, 0], [2, 1], [3, 2], [4, 3], [5, 4], [6, -1]]);
-    expect((await importFails(jsonl(lines))).message).toMatch(/^Import line 6: stream ".*" already has version 6 in the log \(another event\)/);
+    expect(error.message).toMatch(
+      /^Import line 6: another writer stored stream ".*" version 6 during the import \(5 imported before this chunk/,
+    );
+    expect((await streamOf(stream)).map(([v, n]) => [v, n])).toEqual([
+      [1, 0],
+      [2, 1],
+      [3, 2],
+      [4, 3],
+      [5, 4],
+      [6, -1],
+    ]);
+    expect((await importFails(jsonl(lines))).message).toMatch(
+      /^Import line 6: stream ".*" already has version 6 in the log \(another event\)/,
+    );
   });
 
   it('continues a stream that the log already has, and refuses a gap or a conflicting existing stream, naming the line', async () => {
@@ -121,19 +138,26 @@ describe('importLines (bulk, via COPY)', () => {
     await importLines(es.store, asInput(jsonl(lines.slice(0, 2))));
     expect(await importLines(es.store, asInput(jsonl(lines)))).toMatchObject({ imported: 4, skipped: 2 });
     const gap = history(3, 1).map((l) => ({ ...l, streamVersion: l.streamVersion + 1 }));
-    expect((await importFails(jsonl([lines[0], ...gap]))).message).toMatch(/^Import line 2: stream ".*" is at version 0 in the log: version 2 would leave a gap/);
+    expect((await importFails(jsonl([lines[0], ...gap]))).message).toMatch(
+      /^Import line 2: stream ".*" is at version 0 in the log: version 2 would leave a gap/,
+    );
     const existing = history(2, 1, lines[0].streamId.replace(/-0$/, '')).map((l) => ({ ...l, streamVersion: l.streamVersion + 5 }));
-    expect((await importFails(jsonl(existing))).message).toMatch(/^Import line 1: stream ".*" already has version 6 in the log \(another event\): conflicting existing stream/);
+    expect((await importFails(jsonl(existing))).message).toMatch(
+      /^Import line 1: stream ".*" already has version 6 in the log \(another event\): conflicting existing stream/,
+    );
   });
 
   it('refuses versions out of order within the file, an id twice, and an id stored as another event', async () => {
     const [a, b, c] = history(3, 1);
     expect((await importFails(jsonl([a, c, b]))).message).toMatch(/^Import line 2: stream ".*" has version 3 after version 1/);
-    expect((await importFails(jsonl([a, { ...b, eventId: a.eventId }]))).message).toMatch(/^Import line 2: eventId .* appears twice \(first on line 1\)/);
+    expect((await importFails(jsonl([a, { ...b, eventId: a.eventId }]))).message).toMatch(
+      /^Import line 2: eventId .* appears twice \(first on line 1\)/,
+    );
     await importLines(es.store, asInput(jsonl([a])));
     const [x] = history(1, 1);
-    expect((await importFails(jsonl([x, { ...x, eventId: a.eventId, streamVersion: 2 }]))).message)
-      .toMatch(/^Import line 2: eventId .* is already stored as another event/);
+    expect((await importFails(jsonl([x, { ...x, eventId: a.eventId, streamVersion: 2 }]))).message).toMatch(
+      /^Import line 2: eventId .* is already stored as another event/,
+    );
   });
 
   it('refuses an invalid line anywhere with the line number and the reason, counting blank lines and CRLF endings', async () => {
@@ -142,8 +166,11 @@ describe('importLines (bulk, via COPY)', () => {
     expect((await importFails(jsonl([a, '[1,2]']))).message).toBe('Import line 2: not a JSON object');
     expect((await importFails(jsonl([a, { eventId: 'x' }]))).message).toBe(
       'Import line 2: eventId must be a UUID; streamId must be 1..200 chars; streamVersion must be an integer >= 1; ' +
-      'type must be a non-empty string; schemaVersion must be an integer >= 1; data must be an object');
-    expect((await importFails(jsonl([a, { ...b, recordedAt: '2024-02-31T00:00:00Z' }]))).message).toMatch(/^Import line 2: recordedAt must be a date/);
+        'type must be a non-empty string; schemaVersion must be an integer >= 1; data must be an object',
+    );
+    expect((await importFails(jsonl([a, { ...b, recordedAt: '2024-02-31T00:00:00Z' }]))).message).toMatch(
+      /^Import line 2: recordedAt must be a date/,
+    );
     expect((await importFails(jsonl([a, { ...b, metadata: null }]))).message).toBe('Import line 2: metadata must be an object');
     // JavaScript reads a \u0000 escape, PostgreSQL's jsonb refuses it: the server's refusal still names the line.
     expect((await importFails(`\n${jsonl([a, { ...b, data: { s: '\u0000' } }])}`)).message).toMatch(/^Import line 3: not valid JSON \(/);
@@ -156,10 +183,12 @@ describe('importLines (bulk, via COPY)', () => {
     const start = (await es.store.headPosition()) + 1;
     const lines = history(300, 20);
     let writing = true;
-    const live = Promise.all([1, 2, 3].map(async (w) => {
-      let n = 0;
-      while (writing) await es.store.appendToStream(`live-${w}-${randomUUID()}`, [{ type: 'Noted', schemaVersion: 1, data: { n: n++ } }]);
-    }));
+    const live = Promise.all(
+      [1, 2, 3].map(async (w) => {
+        let n = 0;
+        while (writing) await es.store.appendToStream(`live-${w}-${randomUUID()}`, [{ type: 'Noted', schemaVersion: 1, data: { n: n++ } }]);
+      }),
+    );
     const seen: number[] = [];
     let next = start;
     const followOnce = async () => {
@@ -176,12 +205,17 @@ describe('importLines (bulk, via COPY)', () => {
     await live;
     importing = false;
     await follower;
-    const all = (await es.dataSource.query(`SELECT position FROM "${schema}".events WHERE position >= $1 ORDER BY position`, [start]))
-      .map((r: { position: string }) => Number(r.position));
-    await eventually(async () => {
-      await followOnce();
-      return next > all[all.length - 1];
-    }, 5000, 'the follower to reach the end of the log');
+    const all = (await es.dataSource.query(`SELECT position FROM "${schema}".events WHERE position >= $1 ORDER BY position`, [start])).map(
+      (r: { position: string }) => Number(r.position),
+    );
+    await eventually(
+      async () => {
+        await followOnce();
+        return next > all[all.length - 1];
+      },
+      5000,
+      'the follower to reach the end of the log',
+    );
     expect(seen).toEqual(all);
     expect(report.imported).toBe(300);
   });

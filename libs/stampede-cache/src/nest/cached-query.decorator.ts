@@ -5,7 +5,10 @@ import type { StampedeCache } from '../stampede-cache.service';
 import type { CachedRead, FreshnessPort, QueryFreshness } from './freshness';
 
 /** Options of {@link CachedQuery}. */
-export interface CachedQueryOptions<Q = any, R = any, H = any> extends Pick<CacheEntryOptions, 'ttl' | 'staleTtl' | 'beta' | 'softTimeout' | 'hardTimeout' | 'jitter' | 'negativeTtl'> {
+export interface CachedQueryOptions<Q = any, R = any, H = any> extends Pick<
+  CacheEntryOptions,
+  'ttl' | 'staleTtl' | 'beta' | 'softTimeout' | 'hardTimeout' | 'jitter' | 'negativeTtl'
+> {
   /** The cache key of a query; must be unique across handlers, e.g. `buildCacheKey('leaderboard', { window: q.window })`. */
   key: (query: Q) => string | CacheKey;
   /** Tags of the query's result, for `invalidateTags`; known before computing, so an invalidation during it always wins. */
@@ -94,5 +97,11 @@ function cachedExecute<Q, R>(execute: (query: Q) => Promise<R>, options: CachedQ
 function entryOptions<Q, R>(handler: object, query: Q, options: CachedQueryOptions<Q, R>): GetOrComputeOptions<R> {
   const { key: _key, tags, isNegative, freshness, cache, entryOptions: dynamic, ...tuning } = options;
   const name = handler.constructor.name;
-  return { ...tuning, ...dynamic?.(handler), cache: cache ?? name, isNegative, tags: [...(tags?.(query) ?? []), ...(freshness?.tags ?? [])] };
+  return {
+    ...tuning,
+    ...dynamic?.(handler),
+    cache: cache ?? name,
+    isNegative,
+    tags: [...(tags?.(query) ?? []), ...(freshness?.tags ?? [])],
+  };
 }

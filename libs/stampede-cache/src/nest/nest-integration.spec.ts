@@ -19,7 +19,11 @@ class GetBoardQuery extends Query<CachedRead<{ window: string; computedBy: numbe
 let handlerRuns = 0;
 
 @QueryHandler(GetBoardQuery)
-@CachedQuery<GetBoardQuery>({ key: (query) => buildCacheKey('board', { window: query.window }), ttl: 60_000, tags: (query) => [`board:${query.window}`] })
+@CachedQuery<GetBoardQuery>({
+  key: (query) => buildCacheKey('board', { window: query.window }),
+  ttl: 60_000,
+  tags: (query) => [`board:${query.window}`],
+})
 class GetBoardHandler implements CachedQueryHandler<GetBoardQuery, { window: string; computedBy: number }> {
   async execute(query: GetBoardQuery) {
     handlerRuns += 1;
@@ -61,7 +65,11 @@ describe('StampedeCacheModule in a Nest app (L1-only)', () => {
   beforeAll(async () => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const moduleRef = await Test.createTestingModule({
-      imports: [CqrsModule.forRoot(), StampedeCacheModule.forRootAsync({ isGlobal: true, useFactory: () => ({ registry, namespace: 'nest-spec' }) }), FeatureModule],
+      imports: [
+        CqrsModule.forRoot(),
+        StampedeCacheModule.forRootAsync({ isGlobal: true, useFactory: () => ({ registry, namespace: 'nest-spec' }) }),
+        FeatureModule,
+      ],
       controllers: [BoardController],
       providers: [GetBoardHandler],
     }).compile();

@@ -36,7 +36,10 @@ export class StampedeCacheInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const options = this.reflector.getAllAndOverride<CacheRouteOptions | undefined>(CACHE_ROUTE_METADATA, [context.getHandler(), context.getClass()]);
+    const options = this.reflector.getAllAndOverride<CacheRouteOptions | undefined>(CACHE_ROUTE_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     const request = context.switchToHttp().getRequest<HttpRequestLike>();
     if (!options || context.getType() !== 'http' || !['GET', 'HEAD'].includes(request.method) || request[HANDLED]) return next.handle();
     request[HANDLED] = true;
@@ -60,9 +63,17 @@ export class StampedeCacheInterceptor implements NestInterceptor {
     );
   }
 
-  private routeKey(context: ExecutionContext, request: HttpRequestLike, params: Record<string, string>, query: Record<string, string | undefined>): CacheKey {
+  private routeKey(
+    context: ExecutionContext,
+    request: HttpRequestLike,
+    params: Record<string, string>,
+    query: Record<string, string | undefined>,
+  ): CacheKey {
     // The route template (`/users/:id`), never the concrete URL; handler identity when the platform hides it.
-    const template = request.route?.path !== undefined ? `${request.baseUrl ?? ''}${request.route.path}` : (request.routeOptions?.url ?? `${context.getClass().name}.${context.getHandler().name}`);
+    const template =
+      request.route?.path !== undefined
+        ? `${request.baseUrl ?? ''}${request.route.path}`
+        : (request.routeOptions?.url ?? `${context.getClass().name}.${context.getHandler().name}`);
     const inputs: Record<string, CacheKeyInput> = {};
     for (const [name, value] of Object.entries(params)) inputs[`path.${name}`] = value;
     for (const [name, value] of Object.entries(query)) inputs[`query.${name}`] = value;

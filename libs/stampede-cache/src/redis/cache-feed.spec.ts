@@ -18,10 +18,19 @@ describe('CacheFeed', () => {
     const subscriber = broker.connection();
     const heard: FeedMessage[] = [];
     let gaps = 0;
-    const feed = new CacheFeed(publisher as unknown as Redis, subscriber as unknown as Redis, 'ns:events', name, clock, WINDOW, {
-      onMessage: (message) => heard.push(message),
-      onGap: () => (gaps += 1),
-    }, new Logger('test'));
+    const feed = new CacheFeed(
+      publisher as unknown as Redis,
+      subscriber as unknown as Redis,
+      'ns:events',
+      name,
+      clock,
+      WINDOW,
+      {
+        onMessage: (message) => heard.push(message),
+        onGap: () => (gaps += 1),
+      },
+      new Logger('test'),
+    );
     await feed.start(1_000);
     feeds.push(feed);
     return { feed, publisher, subscriber: subscriber as FakeConnection, heard, gaps: () => gaps };

@@ -67,7 +67,10 @@ export class CacheFeed {
     this.subscriber.on('close', this.onClose);
     if (this.subscriber.status === 'ready') this.everReady = true;
     const subscribe = this.sharded ? this.subscriber.ssubscribe(this.channel) : this.subscriber.subscribe(this.channel);
-    const subscribed = subscribe.then(() => (this.acks.listening(), true), () => false);
+    const subscribed = subscribe.then(
+      () => (this.acks.listening(), true),
+      () => false,
+    );
     const timedOut = new Promise<boolean>((resolve) => this.clock.setTimer(() => resolve(false), timeoutMs));
     this.beat();
     if (!(await Promise.race([subscribed, timedOut]))) {

@@ -62,7 +62,8 @@ export class FeedAcks {
     const pending: PendingInvalidation = { echoed: false, acked: new Set(), settle };
     this.pending.set(msg, pending);
     const published = () => {
-      if (this.pending.get(msg) === pending) pending.timer = this.clock.setTimer(() => this.finish(msg, false), this.windowMs + Math.ceil(this.windowMs / 100) + 5);
+      if (this.pending.get(msg) === pending)
+        pending.timer = this.clock.setTimer(() => this.finish(msg, false), this.windowMs + Math.ceil(this.windowMs / 100) + 5);
     };
     return { promise, published, cancel: () => this.finish(msg, false) };
   }

@@ -21,7 +21,8 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export type OutgoingMessage = DistributiveOmit<FeedMessage, 'src'>;
 
 /** What a lock waiter learns about a key. */
-export type KeySignal = { kind: 'written'; fence: number } | { kind: 'failed'; reason: string; code?: string } | { kind: 'released' } | { kind: 'timeout' };
+export type KeySignal =
+  { kind: 'written'; fence: number } | { kind: 'failed'; reason: string; code?: string } | { kind: 'released' } | { kind: 'timeout' };
 
 const KINDS = new Set(['written', 'failed', 'released', 'deleted', 'tags', 'hb', 'ack']);
 

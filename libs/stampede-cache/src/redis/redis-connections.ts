@@ -38,7 +38,9 @@ export function openRedisConnections(redis: string | Redis | Cluster, commandTim
     return { client, subscriber, owned: [client, subscriber] };
   }
   // A Cluster subscribes with sharded pub/sub (one node orders every message), which needs sharded subscribers.
-  const subscriber = isCluster(redis) ? redis.duplicate([], { shardedSubscribers: true }) : redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+  const subscriber = isCluster(redis)
+    ? redis.duplicate([], { shardedSubscribers: true })
+    : redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
   quietErrors(subscriber, logger);
   return { client: redis, subscriber, owned: [subscriber] };
 }

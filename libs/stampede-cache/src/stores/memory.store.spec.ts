@@ -11,7 +11,15 @@ describe('MemoryStore', () => {
     });
   });
 
-  const entry = (value: unknown, fence: number, negative = false): CacheEntry => ({ value, computedAt: 0, expiresAt: Date.now() + 60_000, staleUntil: Date.now() + 60_000, delta: 0, fence, negative });
+  const entry = (value: unknown, fence: number, negative = false): CacheEntry => ({
+    value,
+    computedAt: 0,
+    expiresAt: Date.now() + 60_000,
+    staleUntil: Date.now() + 60_000,
+    delta: 0,
+    fence,
+    negative,
+  });
   const write = async (store: MemoryStore, id: string, value: unknown, negative = false) => {
     const lock = await store.tryLock(id, 'owner', 1_000, 60_000);
     if (!lock.acquired) throw new Error('locked');

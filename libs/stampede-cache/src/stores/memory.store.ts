@@ -95,7 +95,8 @@ export class MemoryStore implements CacheStore {
   async keepTags(tags: string[], ttlMs: number): Promise<void> {
     for (const tag of new Set(tags)) {
       const record = this.tags.get(tag);
-      if (this.live(record) !== undefined) this.tags.set(tag, { value: record!.value, until: Math.max(record!.until, this.clock.now() + ttlMs) });
+      if (this.live(record) !== undefined)
+        this.tags.set(tag, { value: record!.value, until: Math.max(record!.until, this.clock.now() + ttlMs) });
     }
   }
 

@@ -61,7 +61,11 @@ export class RedisStore implements CacheStore {
 
   async tryLock(id: string, token: string, ttlMs: number, fenceTtlMs: number): Promise<LockAttempt> {
     const lockTtl = Math.max(1, Math.ceil(ttlMs));
-    const [acquired, value] = (await this.run(TRY_LOCK, [this.lockKey(id), this.fenceKey(id)], [token, String(lockTtl), String(Math.ceil(fenceTtlMs))])) as [number, string | number];
+    const [acquired, value] = (await this.run(
+      TRY_LOCK,
+      [this.lockKey(id), this.fenceKey(id)],
+      [token, String(lockTtl), String(Math.ceil(fenceTtlMs))],
+    )) as [number, string | number];
     if (Number(acquired) === 1) return { acquired: true, fence: Number(value) };
     const remaining = Number(value);
     // -2: released between SET and PTTL (retry at once); -1: a lock without expiry (assume a full ttl).
@@ -82,11 +86,17 @@ export class RedisStore implements CacheStore {
     const replies = await Promise.all(
       unique.map((tag) =>
         options.create
-          ? this.run(STAMP_TAG, [this.tagKey(tag)], [String(Math.max(1, Math.ceil(options.ttlMs ?? 1))), options.createAt === undefined ? '' : String(options.createAt)])
+          ? this.run(
+              STAMP_TAG,
+              [this.tagKey(tag)],
+              [String(Math.max(1, Math.ceil(options.ttlMs ?? 1))), options.createAt === undefined ? '' : String(options.createAt)],
+            )
           : this.client.get(this.tagKey(tag)),
       ),
     );
-    return Object.fromEntries(unique.map((tag, i) => [tag, replies[i] === null || replies[i] === undefined ? undefined : Number(replies[i])]));
+    return Object.fromEntries(
+      unique.map((tag, i) => [tag, replies[i] === null || replies[i] === undefined ? undefined : Number(replies[i])]),
+    );
   }
 
   async keepTags(tags: string[], ttlMs: number): Promise<void> {

@@ -9,8 +9,10 @@ export const registeredResponse: ResponseBuilder<WriteResult> = (r) => ({
 });
 
 /** A change to an existing user: the route's status, `ETag` = the stream version after it. */
-export const changedResponse = (status: 200 | 201): ResponseBuilder<WriteResult> => (r) => ({
-  status,
-  headers: { ETag: `"${r.version}"` },
-  body: { id: r.id, version: r.version, position: r.position },
-});
+export const changedResponse =
+  (status: 200 | 201): ResponseBuilder<WriteResult> =>
+  (r) => ({
+    status,
+    headers: { ETag: `"${r.version}"` },
+    body: { id: r.id, version: r.version, position: r.position },
+  });

@@ -9,8 +9,10 @@ export class WriteResult {
 }
 
 /** The write result of an append to user `id`'s stream. */
-export const toWriteResult = (id: string) => (appended: AppendResult): WriteResult => ({
-  id,
-  version: appended.streamVersion,
-  position: appended.position,
-});
+export const toWriteResult =
+  (id: string) =>
+  (appended: AppendResult): WriteResult => ({
+    id,
+    version: appended.streamVersion,
+    position: appended.position,
+  });

@@ -19,8 +19,15 @@ const golden = readdirSync(goldenDir).map((file) => {
 });
 
 const stored = (type: string, schemaVersion: number, data: unknown, metadata: Record<string, unknown> = {}): StoredEvent => ({
-  position: 7, streamId: 'user-agreement', streamVersion: 2, eventId: '00000000-0000-4000-8000-000000000007',
-  type, schemaVersion, data: data as Record<string, unknown>, metadata, recordedAt: '2026-01-01T00:00:00.000Z',
+  position: 7,
+  streamId: 'user-agreement',
+  streamVersion: 2,
+  eventId: '00000000-0000-4000-8000-000000000007',
+  type,
+  schemaVersion,
+  data: data as Record<string, unknown>,
+  metadata,
+  recordedAt: '2026-01-01T00:00:00.000Z',
 });
 
 function outcome(registry: EventRegistry, event: StoredEvent) {
@@ -29,7 +36,14 @@ function outcome(registry: EventRegistry, event: StoredEvent) {
     return { ok: true, class: (recorded.data as object).constructor, recorded };
   } catch (error) {
     if (!(error instanceof EventReadError)) return { ok: false, threw: String(error) };
-    return { ok: false, class: error.constructor, code: error.code, message: error.message, reason: error.reason, location: error.location };
+    return {
+      ok: false,
+      class: error.constructor,
+      code: error.code,
+      message: error.message,
+      reason: error.reason,
+      location: error.location,
+    };
   }
 }
 
@@ -41,8 +55,30 @@ function expectAgreement(event: StoredEvent): boolean {
 
 /** Values that break one constraint or another of these shapes, or class-transformer's assumptions. */
 const HOSTILE: unknown[] = [
-  null, '', ' ', '   ', 'x', 'x'.repeat(101), 'x'.repeat(201), 0, -1, 1.5, 1_000_001, '17', true, [], ['a'], {}, { a: 1 },
-  'not-an-email', 'a@b', 'jcvd@example.com', '2025-02-30T00:00:00.000Z', '2025-01-01', '2025-01-01T00:00:00.000Z', 'legacy award',
+  null,
+  '',
+  ' ',
+  '   ',
+  'x',
+  'x'.repeat(101),
+  'x'.repeat(201),
+  0,
+  -1,
+  1.5,
+  1_000_001,
+  '17',
+  true,
+  [],
+  ['a'],
+  {},
+  { a: 1 },
+  'not-an-email',
+  'a@b',
+  'jcvd@example.com',
+  '2025-02-30T00:00:00.000Z',
+  '2025-01-01',
+  '2025-01-01T00:00:00.000Z',
+  'legacy award',
 ];
 const EXTRA_KEYS = ['extra', 'toString', 'constructor', '__proto__', 'hasOwnProperty'];
 
@@ -55,7 +91,8 @@ function invalidCorpus(): StoredEvent[] {
       corpus.push(stored(type, version, without, metadata));
       for (const value of HOSTILE) corpus.push(stored(type, version, { ...data, [field]: value }, metadata));
     }
-    for (const key of EXTRA_KEYS) corpus.push(stored(type, version, JSON.parse(`{${JSON.stringify(key)}: 1, ${JSON.stringify(data).slice(1)}`), metadata));
+    for (const key of EXTRA_KEYS)
+      corpus.push(stored(type, version, JSON.parse(`{${JSON.stringify(key)}: 1, ${JSON.stringify(data).slice(1)}`), metadata));
     for (const odd of [null, [], 'text', 42, { nested: { constructor: 'x' } }]) corpus.push(stored(type, version, odd, metadata));
     corpus.push(stored(type, version, data, {}), stored(type, version, data, { occurredAt: 12 }));
   }
@@ -76,13 +113,22 @@ describe('compiled decoding agrees with class-validator', () => {
 
   it('on generated variants (fast-check)', () => {
     const sample = fc.constantFrom(...golden);
-    const variant = sample.chain((g) => fc.record({
-      g: fc.constant(g),
-      changes: fc.dictionary(fc.constantFrom(...Object.keys(g.data), ...EXTRA_KEYS), fc.oneof(fc.constantFrom(...HOSTILE), fc.jsonValue()), { maxKeys: 3 }),
-    }));
-    fc.assert(fc.property(variant, ({ g, changes }) => {
-      const data = JSON.parse(JSON.stringify({ ...g.data, ...changes }));
-      expectAgreement(stored(g.type, g.version, data, g.metadata));
-    }), { numRuns: 1000 });
+    const variant = sample.chain((g) =>
+      fc.record({
+        g: fc.constant(g),
+        changes: fc.dictionary(
+          fc.constantFrom(...Object.keys(g.data), ...EXTRA_KEYS),
+          fc.oneof(fc.constantFrom(...HOSTILE), fc.jsonValue()),
+          { maxKeys: 3 },
+        ),
+      }),
+    );
+    fc.assert(
+      fc.property(variant, ({ g, changes }) => {
+        const data = JSON.parse(JSON.stringify({ ...g.data, ...changes }));
+        expectAgreement(stored(g.type, g.version, data, g.metadata));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

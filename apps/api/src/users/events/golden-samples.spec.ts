@@ -18,9 +18,7 @@ const sample = (type: string, version: number) =>
  */
 describe('golden samples of every event version', () => {
   const registry = new EventRegistry(userEvents);
-  const cases = registry.types().flatMap(({ type, version }) =>
-    Array.from({ length: version }, (_, i) => [type, i + 1] as const),
-  );
+  const cases = registry.types().flatMap(({ type, version }) => Array.from({ length: version }, (_, i) => [type, i + 1] as const));
 
   it('covers the three-version PointsAwarded chain', () => {
     expect(cases).toContainEqual(['PointsAwarded', 1]);

@@ -25,9 +25,7 @@ describe('PointsAwarded v1 -> v2 -> v3', () => {
   });
 
   it('takes awardedAt from metadata.occurredAt, else from recordedAt', () => {
-    expect(upcastPointsAwardedV2({ points: 1, reason: 'r' }, ctx('2019-01-01T00:00:00.000Z')).awardedAt).toBe(
-      '2019-01-01T00:00:00.000Z',
-    );
+    expect(upcastPointsAwardedV2({ points: 1, reason: 'r' }, ctx('2019-01-01T00:00:00.000Z')).awardedAt).toBe('2019-01-01T00:00:00.000Z');
     expect(upcastPointsAwardedV2({ points: 1, reason: 'r' }, ctx()).awardedAt).toBe('2020-02-02T00:00:00.000Z');
   });
 });

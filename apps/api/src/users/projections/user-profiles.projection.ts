@@ -46,7 +46,8 @@ export const userProfilesProjection: Projection = {
     for (const e of events) {
       const userId = userIdOf(e.streamId);
       const c = changes.get(userId) ?? { userId, firstName: null, lastName: null, email: null, pointsDelta: 0, version: 0, position: 0 };
-      if (e.data instanceof UserRegistered) Object.assign(c, { firstName: e.data.firstName, lastName: e.data.lastName, email: e.data.email });
+      if (e.data instanceof UserRegistered)
+        Object.assign(c, { firstName: e.data.firstName, lastName: e.data.lastName, email: e.data.email });
       else if (e.data instanceof UserRenamed) Object.assign(c, { firstName: e.data.firstName, lastName: e.data.lastName });
       else if (e.data instanceof PointsAwarded) c.pointsDelta += e.data.points;
       c.version = e.streamVersion;
@@ -55,8 +56,13 @@ export const userProfilesProjection: Projection = {
     }
     const rows = [...changes.values()];
     const columns = (list: ProfileChange[]) => [
-      list.map((r) => r.userId), list.map((r) => r.firstName), list.map((r) => r.lastName), list.map((r) => r.email),
-      list.map((r) => r.pointsDelta), list.map((r) => r.version), list.map((r) => r.position),
+      list.map((r) => r.userId),
+      list.map((r) => r.firstName),
+      list.map((r) => r.lastName),
+      list.map((r) => r.email),
+      list.map((r) => r.pointsDelta),
+      list.map((r) => r.version),
+      list.map((r) => r.position),
     ];
     const registered = rows.filter((r) => r.email !== null);
     const existing = rows.filter((r) => r.email === null);

@@ -84,7 +84,8 @@ export class BatchApplier {
       }
       const failed = applyFailure(recorded[0], error.cause, phase);
       const stopped = await inTransaction(sql, () =>
-        this.o.states.advance(sql, row.name, phase, version, after, failed.position - 1, failed));
+        this.o.states.advance(sql, row.name, phase, version, after, failed.position - 1, failed),
+      );
       if (!stopped) return this.moved();
       committed = { to: failed.position - 1, poison: failed, tags: [] };
     }
@@ -173,6 +174,9 @@ function applyFailure(event: RecordedEvent, cause: unknown, phase: ProjectionPha
 export function isTransient(error: unknown): boolean {
   const e = error as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
   const code = String(e?.driverError?.code ?? e?.code ?? '');
-  return /^(08|40|57P)/.test(code) || /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)$/.test(code) ||
-    /Connection terminated|lock connection lost|Query runner already released|Client was closed/i.test(String(e?.message ?? ''));
+  return (
+    /^(08|40|57P)/.test(code) ||
+    /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)$/.test(code) ||
+    /Connection terminated|lock connection lost|Query runner already released|Client was closed/i.test(String(e?.message ?? ''))
+  );
 }

@@ -18,7 +18,10 @@ describe('BatchFeed: one batch read ahead', () => {
     const first = feed.take(1, 100);
     reader.answer(0, 100, true);
     expect((await first).to).toBe(100);
-    expect(reader.calls.map((c) => [c.from, c.limit])).toEqual([[1, 100], [101, 100]]);
+    expect(reader.calls.map((c) => [c.from, c.limit])).toEqual([
+      [1, 100],
+      [101, 100],
+    ]);
     reader.answer(1, 100, true);
     const second = await feed.take(101, 100);
     expect(second.to).toBe(200);

@@ -20,7 +20,7 @@ describe('BatchSizer: batch size and poison isolation of one phase', () => {
     expect(sizer.limit).toBe(100);
   });
 
-  it('keeps each phase\'s search: a commit of another sizer never ends it (no endless re-apply of a failing batch)', () => {
+  it("keeps each phase's search: a commit of another sizer never ends it (no endless re-apply of a failing batch)", () => {
     const live = new BatchSizer(100);
     const rebuild = new BatchSizer(100);
     rebuild.isolate(300);

@@ -95,7 +95,10 @@ export class LockConnection {
     if (!client) return;
     const unlock = this.query(client, 'ROLLBACK')
       .then(() => this.query(client, UNLOCK, [this.o.lockClass, this.o.name]))
-      .then((r) => r.rows[0]?.unlocked === true, () => false);
+      .then(
+        (r) => r.rows[0]?.unlocked === true,
+        () => false,
+      );
     const gaveUp = new Promise<false>((resolve) => this.o.clock.setTimeout(() => resolve(false), this.o.boundMs));
     if (!(await Promise.race([unlock, gaveUp]))) this.discard();
   }

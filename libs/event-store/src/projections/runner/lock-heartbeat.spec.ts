@@ -79,8 +79,12 @@ describe('LockHeartbeat (fake timers)', () => {
 describe('lockSessionSettings', () => {
   it('derives every server-side timeout from the bound', () => {
     expect(lockSessionSettings(10_000)).toEqual({
-      idle_session_timeout: '10000', idle_in_transaction_session_timeout: '10000', tcp_user_timeout: '10000',
-      tcp_keepalives_idle: '5', tcp_keepalives_interval: '1', tcp_keepalives_count: '3',
+      idle_session_timeout: '10000',
+      idle_in_transaction_session_timeout: '10000',
+      tcp_user_timeout: '10000',
+      tcp_keepalives_idle: '5',
+      tcp_keepalives_interval: '1',
+      tcp_keepalives_count: '3',
     });
   });
 

@@ -34,7 +34,11 @@ export class ProjectionRebuild {
 
   constructor(private readonly o: RebuildOptions) {
     this.applier = new BatchApplier({
-      projection: o.projection, phase: 'rebuild', states: o.states, feed: o.feed, batchSize: o.batchSize,
+      projection: o.projection,
+      phase: 'rebuild',
+      states: o.states,
+      feed: o.feed,
+      batchSize: o.batchSize,
       tables: this.tables('rebuild'),
     });
     this.logger = new Logger(`Projection:${o.projection.name}`);

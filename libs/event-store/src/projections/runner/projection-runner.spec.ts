@@ -113,7 +113,10 @@ describe('ProjectionRunner timings (fake timers)', () => {
   });
 
   it('stands by after yielding: no attempt for 20 polls for newer code, 4 when there is nothing to do', async () => {
-    work.next = [{ standBy: 'newer-code', message: 'newer' }, { standBy: 'nothing-to-do', message: 'idle' }];
+    work.next = [
+      { standBy: 'newer-code', message: 'newer' },
+      { standBy: 'nothing-to-do', message: 'idle' },
+    ];
     runner.start();
     await advance(0);
     expect([runner.active, work.released]).toEqual([false, 1]);
@@ -168,10 +171,12 @@ describe('ProjectionRunner timings (fake timers)', () => {
   });
 
   it('stop() waits for a step in flight only up to its grace, then drops the lock connection under it', async () => {
-    work.next = [async () => {
-      await lock.closed();
-      throw new Error('Connection terminated');
-    }];
+    work.next = [
+      async () => {
+        await lock.closed();
+        throw new Error('Connection terminated');
+      },
+    ];
     runner.start();
     await advance(0);
     let stopped = false;
@@ -196,7 +201,9 @@ describe('ProjectionRunner timings (fake timers)', () => {
     expect(work.acquired).toBe(1);
 
     const standby = new ProjectionRunner('q', Object.assign(new FakeLock(), { takenElsewhere: true }), new ScriptedWork(), {
-      clock: systemClock, pollMs: POLL, stopGraceMs: POLL,
+      clock: systemClock,
+      pollMs: POLL,
+      stopGraceMs: POLL,
     });
     await standby.start();
     expect(standby.active).toBe(false);

@@ -30,14 +30,27 @@ export class ProjectionWorker implements ProjectionWork {
   private readonly live: BatchApplier;
   readonly rebuild: ProjectionRebuild;
 
-  constructor(readonly projection: Projection, private readonly o: WorkerOptions) {
+  constructor(
+    readonly projection: Projection,
+    private readonly o: WorkerOptions,
+  ) {
     const feed = () => new BatchFeed(settledBatchReader(o.store, projection.handles));
     this.live = new BatchApplier({
-      projection, phase: 'live', states: o.states, feed: feed(), batchSize: o.batchSize,
-      tables: tableNamesOf(o.store.schema, projection.tables, 'live'), onCommit: o.onCommit,
+      projection,
+      phase: 'live',
+      states: o.states,
+      feed: feed(),
+      batchSize: o.batchSize,
+      tables: tableNamesOf(o.store.schema, projection.tables, 'live'),
+      onCommit: o.onCommit,
     });
     this.rebuild = new ProjectionRebuild({
-      projection, schema: o.store.schema, states: o.states, feed: feed(), batchSize: o.batchSize, onCommit: o.onCommit,
+      projection,
+      schema: o.store.schema,
+      states: o.states,
+      feed: feed(),
+      batchSize: o.batchSize,
+      onCommit: o.onCommit,
     });
   }
 

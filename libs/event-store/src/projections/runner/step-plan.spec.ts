@@ -2,11 +2,25 @@ import type { ProjectionRow, RebuildState } from '../projection-state';
 import { planStep } from './step-plan';
 
 const row = (over: Partial<ProjectionRow> = {}): ProjectionRow => ({
-  name: 'p', version: 1, position: 10, state: 'running', error: null, rebuild: null, abortedRebuild: null, skipped: [],
-  updatedAt: '2026-01-01T00:00:00.000Z', ...over,
+  name: 'p',
+  version: 1,
+  position: 10,
+  state: 'running',
+  error: null,
+  rebuild: null,
+  abortedRebuild: null,
+  skipped: [],
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  ...over,
 });
 const rebuild = (over: Partial<RebuildState> = {}): RebuildState => ({
-  version: 2, position: 0, startedAt: '2026-01-01T00:00:00.000Z', prepared: true, state: 'running', error: null, ...over,
+  version: 2,
+  position: 0,
+  startedAt: '2026-01-01T00:00:00.000Z',
+  prepared: true,
+  state: 'running',
+  error: null,
+  ...over,
 });
 const stopped = { state: 'stopped' as const, error: null };
 

@@ -105,8 +105,11 @@ async function checkLines(client: PoolClient, schema: string): Promise<{ stored:
   }
   const elsewhere = await first(sql.FIRST_STORED_ELSEWHERE);
   if (elsewhere) {
-    throw new ImportLineError(Number(elsewhere.line), `eventId ${elsewhere.event_id} is already stored as another event ` +
-      `(stream "${elsewhere.stored_stream}" v${elsewhere.stored_version})`);
+    throw new ImportLineError(
+      Number(elsewhere.line),
+      `eventId ${elsewhere.event_id} is already stored as another event ` +
+        `(stream "${elsewhere.stored_stream}" v${elsewhere.stored_version})`,
+    );
   }
   const broken = await first(sql.FIRST_VERSION_BREAK(schema));
   if (broken) throw new ImportLineError(Number(broken.line), versionBreak(broken));
@@ -115,8 +118,10 @@ async function checkLines(client: PoolClient, schema: string): Promise<{ stored:
 
 function versionBreak(b: { stream_id: string; stream_version: number; previous: number | null; current: number | null }): string {
   if (b.previous !== null && b.stream_version !== b.previous + 1) {
-    return `stream "${b.stream_id}" has version ${b.stream_version} after version ${b.previous}: ` +
-      `a stream's versions must be consecutive, in line order`;
+    return (
+      `stream "${b.stream_id}" has version ${b.stream_version} after version ${b.previous}: ` +
+      `a stream's versions must be consecutive, in line order`
+    );
   }
   return Number(b.stream_version) > Number(b.current) + 1
     ? `stream "${b.stream_id}" is at version ${b.current} in the log: version ${b.stream_version} would leave a gap`
@@ -133,11 +138,15 @@ async function moveChunk(client: PoolClient, target: AppendTarget, after: number
     const key = pg.code === '23505' ? /=\((.*)\) already exists/.exec(pg.detail ?? '') : null;
     if (!key) throw error;
     const byVersion = /^(.*), (\d+)$/.exec(key[1]);
-    const [row] = pg.constraint === 'events_stream_version_key' && byVersion
-      ? (await client.query(sql.LINE_OF_VERSION, [byVersion[1], Number(byVersion[2])])).rows
-      : (await client.query(sql.LINE_OF_ID, [key[1]])).rows;
-    throw new ImportLineError(Number(row?.line ?? 0), `another writer stored ${pg.constraint === 'events_stream_version_key'
-      ? `stream "${byVersion?.[1]}" version ${byVersion?.[2]}` : `event ${key[1]}`} during the import ` +
-      `(${importedBefore} imported before this chunk; run the import again to continue)`);
+    const [row] =
+      pg.constraint === 'events_stream_version_key' && byVersion
+        ? (await client.query(sql.LINE_OF_VERSION, [byVersion[1], Number(byVersion[2])])).rows
+        : (await client.query(sql.LINE_OF_ID, [key[1]])).rows;
+    throw new ImportLineError(
+      Number(row?.line ?? 0),
+      `another writer stored ${
+        pg.constraint === 'events_stream_version_key' ? `stream "${byVersion?.[1]}" version ${byVersion?.[2]}` : `event ${key[1]}`
+      } during the import ` + `(${importedBefore} imported before this chunk; run the import again to continue)`,
+    );
   }
 }

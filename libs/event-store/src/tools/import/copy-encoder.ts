@@ -79,7 +79,7 @@ export class CopyLineEncoder extends Transform {
     const utf8 = isUtf8(region);
     const parsed: ParsedLine[] = [];
     let size = 0;
-    for (let start = 0; start < region.length; ) {
+    for (let start = 0; start < region.length;) {
       const newline = region.indexOf(NEWLINE, start);
       const end = newline === -1 ? region.length : newline;
       const line = this.parse(region.subarray(start, end), utf8);
@@ -105,8 +105,12 @@ export class CopyLineEncoder extends Transform {
 
 function byteSizes(p: ParsedLine): number {
   const e = p.event as ExportedEvent;
-  return Buffer.byteLength(e.streamId) + Buffer.byteLength(e.type) + Buffer.byteLength(p.data as string) +
-    Buffer.byteLength(p.metadata as string);
+  return (
+    Buffer.byteLength(e.streamId) +
+    Buffer.byteLength(e.type) +
+    Buffer.byteLength(p.data as string) +
+    Buffer.byteLength(p.metadata as string)
+  );
 }
 
 function writeTuple(out: Buffer, at: number, p: ParsedLine): number {

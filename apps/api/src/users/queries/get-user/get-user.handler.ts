@@ -43,7 +43,14 @@ export class GetUserHandler implements CachedQueryHandler<GetUserQuery, UserProf
     const [row] = await fromReadModel(() => this.es.dataSource.query(query, [userId, userProfilesProjection.name]), []);
     if (!row) return { user: null, position: 0 };
     const user = row.user_id
-      ? { id: row.user_id, firstName: row.first_name, lastName: row.last_name, email: row.email, points: Number(row.points), version: row.version }
+      ? {
+          id: row.user_id,
+          firstName: row.first_name,
+          lastName: row.last_name,
+          email: row.email,
+          points: Number(row.points),
+          version: row.version,
+        }
       : null;
     return { user, position: Number(row.checkpoint) };
   }
