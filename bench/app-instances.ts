@@ -22,3 +22,22 @@ export async function stopInstance(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
+
+/**
+ * The child's side of `forkInstance`: reports `url` to the parent, exits when the parent
+ * dies, and on the parent's stop message runs `close` and exits (1 if closing failed, so
+ * the failure is printed rather than lost as an unhandled rejection).
+ */
+export function serveParent(url: string, close: () => Promise<unknown>): void {
+  process.send!({ url });
+  process.once('disconnect', () => process.exit(1)); // the bench died: do not outlive it
+  process.once('message', () => {
+    close().then(
+      () => process.exit(0),
+      (error) => {
+        console.error('closing the instance failed:', error);
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -14,14 +14,14 @@ import { Agent, get as httpGet } from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Response as ExpressResponse } from 'express';
+import type { Express, Response as ExpressResponse } from 'express';
 import Redis from 'ioredis';
 import { createApp } from '../apps/api/src/bootstrap';
 import { loadConfig } from '../apps/api/src/config/app-config';
 import { GetTrendingHandler } from '../apps/api/src/leaderboard/queries/get-trending/get-trending.handler';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
-import { forkInstance, stopInstance } from './app-instances';
+import { forkInstance, serveParent, stopInstance } from './app-instances';
 import { benchOutDir } from './bench-env';
 import { writeBarChart } from './chart';
 
@@ -125,7 +125,7 @@ async function runInstance(): Promise<void> {
   const key = naiveKey(config.CACHE_NAMESPACE);
   let computations = 0;
   // Registered before Nest's router (added at init), so these bypass only Nest's pipeline.
-  const express = app.getHttpAdapter().getInstance();
+  const express = app.getHttpAdapter().getInstance() as Express;
   express.get('/naive/computations', (_req: unknown, res: ExpressResponse) => res.json({ computations }));
   express.get(NAIVE_PATH, async (_req: unknown, res: ExpressResponse) => {
     try {
@@ -142,12 +142,9 @@ async function runInstance(): Promise<void> {
     }
   });
   await app.listen(0, '127.0.0.1');
-  process.send!({ url: await app.getUrl() });
-  process.once('disconnect', () => process.exit(1)); // the bench died: do not outlive it
-  process.once('message', async () => {
+  serveParent(await app.getUrl(), async () => {
     await app.close();
     await redis.quit();
-    process.exit(0);
   });
 }
 

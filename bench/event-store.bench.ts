@@ -78,7 +78,7 @@ async function main(): Promise<void> {
          FROM generate_series(0, $1 - 1) AS i`,
       [EVENTS],
     );
-    const total = Number((await es.dataSource.query(`SELECT count(*) AS n FROM "${schema}".events`))[0].n);
+    const total = Number((await es.dataSource.query<{ n: string }[]>(`SELECT count(*) AS n FROM "${schema}".events`))[0].n);
 
     progress(`baseline: plain SELECT of all ${total} rows in keyset batches of 2000 (no upcasting)`);
     const select = await timed(() => plainSelectAll(URL, schema, 2000));

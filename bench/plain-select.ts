@@ -11,7 +11,7 @@ export async function plainSelectAll(url: string, schema: string, batch: number)
   let n = 0;
   try {
     for (;;) {
-      const { rows } = await c.query(
+      const { rows } = await c.query<{ position: string }>(
         `SELECT position, event_id, stream_id, stream_version, type, schema_version, data, metadata, recorded_at
            FROM "${schema}".events WHERE position > $1 ORDER BY position LIMIT $2`,
         [from, batch],

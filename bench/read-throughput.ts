@@ -36,9 +36,10 @@ export const usersFor = (events: number) => Math.min(5000, Math.max(1, Math.ceil
 export async function waitForHead(es: EventStoreHandle, count: number, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let said = false; ; said = true) {
-    const [{ n }] = await es.dataSource.query(`SELECT count(*)::int AS n FROM "${es.schema}".events WHERE position <= $1`, [
-      await es.store.headPosition(),
-    ]);
+    const [{ n }] = await es.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM "${es.schema}".events WHERE position <= $1`,
+      [await es.store.headPosition()],
+    );
     if (n >= count) return;
     if (Date.now() > deadline) throw new Error(`only ${n}/${count} events visible after ${timeoutMs} ms: a transaction is held open`);
     if (!said) progress(`waiting for an open transaction elsewhere on this PostgreSQL to end (${n}/${count} events visible)`);

@@ -16,7 +16,7 @@ import { Client } from 'pg';
 import { createApp } from '../apps/api/src/bootstrap';
 import { loadConfig } from '../apps/api/src/config/app-config';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
-import { forkInstance, stopInstance } from './app-instances';
+import { forkInstance, serveParent, stopInstance } from './app-instances';
 import { benchOutDir } from './bench-env';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
@@ -32,12 +32,7 @@ async function runInstance(): Promise<void> {
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'error' });
   const app = await createApp({ ...config, DATABASE_URL });
   await app.listen(0, '127.0.0.1');
-  process.send!({ url: await app.getUrl() });
-  process.once('disconnect', () => process.exit(1));
-  process.once('message', async () => {
-    await app.close();
-    process.exit(0);
-  });
+  serveParent(await app.getUrl(), () => app.close());
 }
 
 const post = async (url: string, body: object, headers: Record<string, string> = {}) => {
@@ -69,7 +64,7 @@ async function main(): Promise<void> {
       urls.push(url);
     }
     const count = async (sql: string, params: unknown[]) =>
-      Number((await db.query(sql.replaceAll('$schema', `"${schema}"`), params)).rows[0].count);
+      Number((await db.query<{ count: string }>(sql.replaceAll('$schema', `"${schema}"`), params)).rows[0].count);
     const awardsOf = (userId: string) =>
       count(`SELECT count(*) FROM $schema.events WHERE stream_id = $1 AND type = 'PointsAwarded'`, [`user-${userId}`]);
 

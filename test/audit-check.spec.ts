@@ -1,4 +1,4 @@
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS CI script without types; its shape is stated below
 const { evaluate } = require('../.ci/audit-check.js') as {
   evaluate: (report: unknown) => { reachable: boolean; failing: string[]; unfixable: string[] };
 };

@@ -34,7 +34,7 @@ export async function eventually<T>(
     for (;;) {
       signalled = false;
       const outcome = await withinDeadline(check, deadline);
-      if (outcome.done && outcome.value) return outcome.value as NonNullable<T>;
+      if (outcome.done && outcome.value) return outcome.value;
       if (outcome.done) last = `returned ${brief(outcome.value)}`;
       else if ('error' in outcome) last = `threw ${outcome.error instanceof Error ? outcome.error.message : brief(outcome.error)}`;
       else last = 'still running at the deadline';

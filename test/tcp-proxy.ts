@@ -33,7 +33,7 @@ export class TcpProxy {
       this.server!.once('error', reject);
       this.server!.listen(port, '127.0.0.1', resolve);
     });
-    this.port = (this.server!.address() as { port: number }).port;
+    this.port = (this.server.address() as { port: number }).port;
     return this.port;
   }
 

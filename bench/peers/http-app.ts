@@ -14,6 +14,7 @@ import { Controller, Get, Module, Param, UseInterceptors } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core';
 import { createKeyv } from '@keyv/redis';
 import { CacheRoute, StampedeCacheModule } from '@app/stampede-cache';
+import { serveParent } from '../app-instances';
 
 const REDIS_URL = process.env.REDIS_URL ?? TEST_REDIS_URL;
 const NAMESPACE = process.env.BENCH_NAMESPACE ?? 'httpbench';
@@ -74,12 +75,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.create(HotPathModule, { logger: ['error'] });
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
-  process.send!({ url: await app.getUrl() });
-  process.once('disconnect', () => process.exit(1));
-  process.once('message', async () => {
-    await app.close();
-    process.exit(0);
-  });
+  serveParent(await app.getUrl(), () => app.close());
 }
 
 if (require.main === module) {

@@ -7,7 +7,10 @@ export function peerVersions(): Record<string, string> {
   return Object.fromEntries(
     names.map((name) => {
       try {
-        return [name, JSON.parse(readFileSync(join(__dirname, '../../node_modules', name, 'package.json'), 'utf8')).version as string];
+        const manifest = JSON.parse(readFileSync(join(__dirname, '../../node_modules', name, 'package.json'), 'utf8')) as {
+          version: string;
+        };
+        return [name, manifest.version];
       } catch {
         return [name, 'not installed'];
       }

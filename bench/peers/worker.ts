@@ -92,7 +92,7 @@ process.on('message', (message: WorkerCommand) => {
   const reply = (answer: object) => process.connected && process.send!(answer);
   handle(message).then(
     (result) => reply({ ok: true, result }),
-    (error) => reply({ ok: false, error: String(error?.stack ?? error) }),
+    (error: unknown) => reply({ ok: false, error: String((error instanceof Error && error.stack) || error) }),
   );
 });
 process.once('disconnect', () => process.exit(1)); // the coordinator died: do not outlive it

@@ -13,7 +13,7 @@ import { METRICS_REGISTRY } from './metrics/metrics.registry';
 
 /** Levels at or above the configured one. */
 export function logLevels(level: AppConfig['LOG_LEVEL']): LogLevel[] {
-  return LOG_LEVELS.slice(LOG_LEVELS.indexOf(level)) as LogLevel[];
+  return LOG_LEVELS.slice(LOG_LEVELS.indexOf(level));
 }
 
 /**

@@ -17,15 +17,14 @@ async function main(): Promise<void> {
   // With an embedded database, the app must close before the database stops: one handler does both in order.
   const app = await createApp({ ...config, DATABASE_URL: config.DATABASE_URL ?? embedded!.url }, { shutdownHooks: !embedded });
   if (embedded) {
-    const stop = embedded.stop;
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, async () => {
-        logger.log(`${signal}: closing the app, then the embedded PostgreSQL`);
-        await app.close().catch((e) => logger.error(`close failed: ${(e as Error).message}`));
-        await stop().catch(() => undefined);
-        process.exit(0);
-      });
-    }
+    const { stop } = embedded;
+    const shutdown = async (signal: NodeJS.Signals) => {
+      logger.log(`${signal}: closing the app, then the embedded PostgreSQL`);
+      await app.close().catch((e) => logger.error(`close failed: ${(e as Error).message}`));
+      await stop().catch(() => undefined);
+      process.exit(0);
+    };
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(signal));
   }
   if (!config.ADMIN_TOKEN) {
     logger.warn('ADMIN_TOKEN is not set: /admin endpoints answer 403. Set ADMIN_TOKEN (16+ chars) to enable them.');

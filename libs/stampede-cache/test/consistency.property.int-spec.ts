@@ -62,7 +62,7 @@ class Read implements Command {
     };
     const read = real.caches[this.instance].getOrCompute(this.key, factory, { tags: [`tag:${this.key}`], forceRefresh: this.fresh }).then(
       (value) => {
-        if (value.version < floor) model.violations.push(`${this} answered v${value.version}, older than v${floor}`);
+        if (value.version < floor) model.violations.push(`${this.toString()} answered v${value.version}, older than v${floor}`);
       },
       () => undefined,
     ); // errors (timeouts while frozen) break no promise

@@ -36,7 +36,7 @@ describe('Redis Cluster', () => {
 
   it('keeps an entry and its lock in one slot while spreading keys over the masters', async () => {
     const store = new RedisStore(client, namespace);
-    const slotOf = (key: string) => client.cluster('KEYSLOT', key) as Promise<number>;
+    const slotOf = (key: string) => client.cluster('KEYSLOT', key);
     const ids = Array.from({ length: 30 }, (_, i) => `key-${i}`);
     const slots = await Promise.all(ids.map(async (id) => [await slotOf(store.entryKey(id)), await slotOf(store.lockKey(id))]));
     expect(slots.every(([entrySlot, lockSlot]) => entrySlot === lockSlot)).toBe(true);

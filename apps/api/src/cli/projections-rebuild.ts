@@ -91,9 +91,14 @@ function finished(status: ProjectionStatus, rebuildStartedAt: string, started: n
  */
 async function requestRebuild(projections: ProjectionsService, name: string): Promise<string> {
   for (let attempt = 0; ; attempt++) {
-    let refusal: unknown;
-    await projections.rebuild(name).catch((error) => (refusal = error));
-    if (refusal && !(refusal instanceof ProjectionStateError)) throw refusal;
+    // A state refusal (no row yet, a rebuild already running) is an answer; anything else is a failure.
+    const refusal = await projections.rebuild(name).then(
+      () => undefined,
+      (error: unknown) => {
+        if (error instanceof ProjectionStateError) return error;
+        throw error;
+      },
+    );
     const status = (await projections.status()).find((p) => p.name === name);
     if (status?.rebuild) return status.rebuild.startedAt;
     if (!refusal) return new Date().toISOString(); // already switched

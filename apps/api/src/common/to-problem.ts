@@ -65,7 +65,8 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const body = error.getResponse();
-    const detail = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? error.message);
+    // Nest's response body carries `message` as a string, or a list of them (its validation pipe).
+    const detail = typeof body === 'string' ? body : String((body as { message?: string | string[] }).message ?? error.message);
     return makeProblem(status, HTTP_CODES[status] ?? `HTTP.${status}`, detail);
   }
   return makeProblem(500, 'INTERNAL', 'Unexpected error; it has been logged');
@@ -83,13 +84,20 @@ export function makeProblem(status: number, code: string, detail: string, extens
   };
 }
 
+/** What a database error may carry: `pg`'s SQLSTATE or a Node errno code, possibly wrapped by TypeORM. */
+interface DriverError {
+  code?: string | number;
+  driverError?: { code?: string | number };
+  message?: string;
+}
+
 /**
  * Connection-level failures (refused, reset, terminated, pool timeout) are an
  * outage, not a bug: 503 with Retry-After. SQLSTATE classes 08 (connection
  * exception) and 57P (operator intervention) count too.
  */
 function isDatabaseUnavailable(error: unknown): boolean {
-  const e = error as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
+  const e = error as DriverError;
   const code = String(e?.driverError?.code ?? e?.code ?? '');
   if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(code) || /^(08|57P)/.test(code)) return true;
   const message = String(e?.message ?? '');
@@ -104,6 +112,6 @@ function isDatabaseUnavailable(error: unknown): boolean {
  * the store's EVENT_STORE.TIMEOUT, so the same 503.
  */
 function wasCancelledByTheServer(error: unknown): boolean {
-  const e = error as { code?: unknown; driverError?: { code?: unknown } };
+  const e = error as DriverError;
   return String(e?.driverError?.code ?? e?.code ?? '') === '57014';
 }

@@ -40,7 +40,7 @@ export class AppConfig {
   ADMIN_TOKEN?: string;
 
   /** Minimum level that is logged. */
-  @IsIn(LOG_LEVELS as unknown as string[]) LOG_LEVEL: LogLevelName = 'log';
+  @IsIn(LOG_LEVELS) LOG_LEVEL: LogLevelName = 'log';
 
   /** Schema that holds the event log. */
   @Matches(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { message: 'EVENT_STORE_SCHEMA must be a plain SQL identifier' })
@@ -69,7 +69,7 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(0) @Max(30_000) READ_YOUR_WRITES_TIMEOUT_MS: number = 2000;
 
   /** Run projection runners in this instance (one instance per projection is active at a time). */
-  @Transform(({ value }) => (value === undefined ? undefined : value === 'true' ? true : value === 'false' ? false : value))
+  @Transform(({ value }: { value: unknown }) => (value === undefined ? undefined : value === 'true' ? true : value === 'false' ? false : value))
   @IsIn([true, false], { message: 'RUN_PROJECTIONS must be true or false' })
   RUN_PROJECTIONS: boolean = true;
 

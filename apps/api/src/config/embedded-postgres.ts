@@ -13,9 +13,11 @@ export interface EmbeddedPostgresOptions {
   flags?: string[];
 }
 
+/** A running embedded PostgreSQL. */
 export interface EmbeddedDatabase {
   url: string;
-  stop(): Promise<void>;
+  /** Stops the server. A bound function: safe to hand on detached (`const { stop } = db`). */
+  stop: () => Promise<void>;
 }
 
 /** The URL of the embedded PostgreSQL listening on `port` (user and password `postgres`). */

@@ -55,7 +55,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private async execute(claim: Claim, respond: ResponseBuilder, next: CallHandler, instance: string): Promise<unknown> {
     let recorded = false;
     try {
-      const body = await this.writes.run(
+      const body: unknown = await this.writes.run(
         async (q, result) => {
           await this.store.complete(q, claim, respond(result));
           recorded = true;

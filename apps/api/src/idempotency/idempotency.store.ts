@@ -90,9 +90,16 @@ export class IdempotencyStore {
     // Each pass either decides or saw the row change under it (released, taken over): a few passes settle it.
     for (let pass = 0; pass < 5; pass++) {
       const token = randomUUID();
-      const inserted = await this.handle.dataSource.query(CLAIM(this.s), [scope, key, fingerprint, token, IDEMPOTENCY_LEASE_MS, ttl]);
+      const inserted = await this.handle.dataSource.query<unknown[]>(CLAIM(this.s), [
+        scope,
+        key,
+        fingerprint,
+        token,
+        IDEMPOTENCY_LEASE_MS,
+        ttl,
+      ]);
       if (inserted.length) return { kind: 'claimed', claim: { scope, key, token } };
-      const [row]: KeyRow[] = await this.handle.dataSource.query(READ(this.s), [scope, key]);
+      const [row] = await this.handle.dataSource.query<KeyRow[]>(READ(this.s), [scope, key]);
       if (!row) continue;
       const takeable = row.expired || (row.state === 'in_progress' && row.lease_expired && row.fingerprint === fingerprint);
       if (takeable) {
@@ -120,7 +127,12 @@ export class IdempotencyStore {
 
   /** Records an outcome that wrote no events (a 4xx) on its own; false if the claim was lost. */
   async completeAlone(claim: Claim, response: StoredResponse): Promise<boolean> {
-    const result = await this.handle.dataSource.query(COMPLETE(this.s), [claim.scope, claim.key, claim.token, JSON.stringify(response)]);
+    const result = await this.handle.dataSource.query<unknown>(COMPLETE(this.s), [
+      claim.scope,
+      claim.key,
+      claim.token,
+      JSON.stringify(response),
+    ]);
     return affected(result) === 1;
   }
 

@@ -10,16 +10,17 @@ export const IDEMPOTENT_RESPONSE = 'idempotent-response';
  * `ETag`, body). The route sends it with {@link sendStored}; the idempotency interceptor
  * stores the same response in the command's transaction.
  */
-export type ResponseBuilder<R = any> = (result: R) => StoredResponse; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type ResponseBuilder<R = unknown> = (result: R) => StoredResponse;
 
 /**
  * Makes a command route honour `Idempotency-Key` (IETF HTTPAPI draft): the first request
  * with a key runs and its response is stored; a repeat with the same key and request
  * answers the stored response and writes nothing; see `IdempotencyInterceptor`.
  */
-export function Idempotent(respond: ResponseBuilder): MethodDecorator {
+export function Idempotent<R>(respond: ResponseBuilder<R>): MethodDecorator {
   return applyDecorators(
-    SetMetadata(IDEMPOTENT_RESPONSE, respond),
+    // The interceptor hands the builder the route's command result, which is an R; metadata cannot carry the type.
+    SetMetadata(IDEMPOTENT_RESPONSE, respond as ResponseBuilder),
     UseInterceptors(IdempotencyInterceptor),
     ApiHeader({
       name: 'Idempotency-Key',

@@ -11,18 +11,17 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  */
 @Injectable()
 export class WriteThrottlerGuard extends ThrottlerGuard {
-  protected async shouldSkip(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
-    return !WRITE_METHODS.has(context.switchToHttp().getRequest<{ method: string }>().method);
+  protected shouldSkip(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return Promise.resolve(true);
+    return Promise.resolve(!WRITE_METHODS.has(context.switchToHttp().getRequest<{ method: string }>().method));
   }
 
   protected generateKey(_context: ExecutionContext, tracker: string, throttler: string): string {
     return `${throttler}:${tracker}`;
   }
 
-  protected async throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
-    throw new RequestError('RATE_LIMIT.EXCEEDED', 429, `More than ${detail.limit} writes from this client in the window; retry later`, {
-      retryAfterSeconds: detail.timeToBlockExpire,
-    });
+  protected throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+    const message = `More than ${detail.limit} writes from this client in the window; retry later`;
+    return Promise.reject(new RequestError('RATE_LIMIT.EXCEEDED', 429, message, { retryAfterSeconds: detail.timeToBlockExpire }));
   }
 }

@@ -38,7 +38,7 @@ export class EmailReservations {
 
   /** The user holding an email, if any (committed state; a fast refusal before appending anything). */
   async holderOf(email: string): Promise<string | undefined> {
-    const [row] = await this.handle.dataSource.query(HOLDER_OF(this.schema), [normalizeEmail(email)]);
+    const [row] = await this.handle.dataSource.query<{ user_id: string }[]>(HOLDER_OF(this.schema), [normalizeEmail(email)]);
     return row?.user_id;
   }
 
@@ -47,7 +47,7 @@ export class EmailReservations {
    * @throws EmailTakenError when another registration holds it, which rolls the append back.
    */
   async reserve(q: Queryable, email: string, userId: string, position: number): Promise<void> {
-    const rows = await q.query(RESERVE(this.schema), [normalizeEmail(email), userId, position]);
+    const rows = await q.query<unknown[]>(RESERVE(this.schema), [normalizeEmail(email), userId, position]);
     if (rows.length === 0) throw new EmailTakenError();
   }
 

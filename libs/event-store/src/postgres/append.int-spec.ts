@@ -55,7 +55,7 @@ describe('appendToStream on PostgreSQL', () => {
       Array.from({ length: 50 }, (_, i) => es.store.appendToStream(s, [note(i)], { expectedVersion: 1 })),
     );
     const won = results.filter((r) => r.status === 'fulfilled');
-    const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(49);
     lost.forEach((r) => expect(r.reason).toBeInstanceOf(ConcurrencyConflictError));

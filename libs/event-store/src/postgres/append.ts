@@ -18,6 +18,9 @@ export interface AppendTarget {
   channel: string;
 }
 
+/** `out_position` is a bigint: `pg` hands it over as a string. */
+type AppendRow = { out_position: string; out_stream_version: number; out_written: boolean };
+
 const APPEND_SQL = (schema: string) => `SELECT out_position, out_stream_version, out_written
   FROM ${schema}.append_events($1, $2, $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8::timestamptz[],
                                $9, $10, $11, NULL)`;
@@ -46,7 +49,7 @@ export async function appendEvents(
   const c = emptyColumns();
   addColumns(c, events, new Date().toISOString());
   try {
-    const [row] = await q.query(APPEND_SQL(target.schema), [
+    const [row] = await q.query<AppendRow[]>(APPEND_SQL(target.schema), [
       streamId,
       String(expectedVersion),
       c.ids,

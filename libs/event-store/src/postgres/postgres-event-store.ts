@@ -103,7 +103,7 @@ export class EventStore {
 
   /** Which of these event ids are already stored. */
   async existingEventIds(eventIds: string[]): Promise<Set<string>> {
-    const rows: Array<{ event_id: string }> = await this.dataSource.query(
+    const rows = await this.dataSource.query<{ event_id: string }[]>(
       `SELECT event_id FROM ${this.target.schema}.events WHERE event_id = ANY($1::uuid[])`,
       [eventIds],
     );
@@ -112,7 +112,7 @@ export class EventStore {
 
   /** Current version of a stream (0 when it has no events). */
   async streamVersion(streamId: string): Promise<number> {
-    const [{ version }] = await this.dataSource.query(
+    const [{ version }] = await this.dataSource.query<{ version: number }[]>(
       `SELECT coalesce(max(stream_version), 0)::int AS version FROM ${this.target.schema}.events WHERE stream_id = $1`,
       [streamId],
     );
@@ -121,7 +121,7 @@ export class EventStore {
 
   /** Highest position a global reader may see now (all lower positions are settled). 0 when empty. */
   async headPosition(q?: Queryable): Promise<number> {
-    const [{ head }] = await (q ?? this.dataSource).query(
+    const [{ head }] = await (q ?? this.dataSource).query<{ head: string }[]>(
       `SELECT coalesce(max(position), 0) AS head FROM ${this.target.schema}.events
         WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`,
     );
@@ -189,7 +189,7 @@ export class EventStore {
    * every reader can see, optionally only of the given types.
    */
   async readBatch(from: number, to: number, limit: number, q?: Queryable, types?: readonly string[]): Promise<StoredEvent[]> {
-    const rows: EventRow[] = await (q ?? this.dataSource).query(
+    const rows = await (q ?? this.dataSource).query<EventRow[]>(
       `SELECT ${EVENT_COLUMNS} FROM ${this.target.schema}.events
         WHERE position >= $1 AND position <= $2
           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())

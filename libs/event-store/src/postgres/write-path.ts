@@ -15,7 +15,7 @@ interface StoreTransaction {
   /** A failed append left this connection possibly holding the global lock: close it, never pool it. */
   doubt?: Error;
   /** The first append that failed: the transaction is aborted, so it must not be reported as committed. */
-  failedAppend?: unknown;
+  failedAppend?: Error;
   /** Highest position appended, announced after COMMIT. */
   position: number;
 }
@@ -64,7 +64,7 @@ export class WritePath {
       if (result.written) tx.position = Math.max(tx.position, result.position);
       return result;
     } catch (error) {
-      tx.failedAppend ??= error;
+      tx.failedAppend ??= asError(error);
       throw error;
     }
   }
@@ -118,7 +118,7 @@ export class WritePath {
     const client: PoolClient = await this.pool().connect();
     const tx: StoreTransaction = { open: true, position: 0 };
     try {
-      return await work(watched(async (sql, params) => (await client.query(sql, params)).rows, tx));
+      return await work(watched(async <R>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as R, tx));
     } finally {
       client.release(tx.doubt);
     }

@@ -103,7 +103,7 @@ describe('projection exactly-once over 100k events', () => {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';
-      child.stderr!.on('data', (d) => (stderr += d));
+      child.stderr.on('data', (d) => (stderr += d));
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       children.add(child);
       child.once('exit', () => children.delete(child));

@@ -1,5 +1,5 @@
 import type { Queryable } from '../postgres/queryable';
-import { AbortedRebuild, ProjectionError, ProjectionPhase, ProjectionRow, toRow } from './projection-state';
+import { AbortedRebuild, ProjectionError, ProjectionPhase, ProjectionRow, StoredProjectionRow, toRow } from './projection-state';
 
 // Every statement on the `projections` table. `$t` is the quoted, schema-qualified table.
 // Writes that move a checkpoint or change a phase compare-and-set on what the caller saw,
@@ -75,7 +75,9 @@ const SKIP = `WITH x AS (
   RETURNING x.live_hit, x.rebuild_hit`;
 
 /** TypeORM (and the lock connection) answer UPDATE with `[rows, affected]`. */
-const updatedRows = <T>(result: [T[], number]): T[] => result[0];
+type Updated<T = unknown> = [T[], number];
+/** Which phases a retry or a skip resumed. */
+type Hits = { live_hit: boolean; rebuild_hit: boolean };
 
 /**
  * The projections table: one row per projection with its live checkpoint and
@@ -108,38 +110,38 @@ export class ProjectionStateStore {
   }
 
   async read(q: Queryable, name: string): Promise<ProjectionRow | undefined> {
-    const [row] = await q.query(this.sql.SELECT_ONE, [name]);
+    const [row] = await q.query<StoredProjectionRow[]>(this.sql.SELECT_ONE, [name]);
     return row ? toRow(row) : undefined;
   }
 
   async readAll(q: Queryable): Promise<ProjectionRow[]> {
-    return (await q.query(this.sql.SELECT_ALL)).map(toRow);
+    return (await q.query<StoredProjectionRow[]>(this.sql.SELECT_ALL)).map(toRow);
   }
 
   /** Live checkpoint; 0 before the projection's first run. */
   async checkpoint(q: Queryable, name: string): Promise<number> {
-    const [row] = await q.query(this.sql.SELECT_CHECKPOINT, [name]);
+    const [row] = await q.query<{ position: string }[]>(this.sql.SELECT_CHECKPOINT, [name]);
     return row ? Number(row.position) : 0;
   }
 
   /** Creates the row on a projection's first run; true when it did (its live tables are then to be created). */
   async insertIfMissing(q: Queryable, name: string, version: number): Promise<boolean> {
-    return (await q.query(this.sql.INSERT_IF_MISSING, [name, version])).length === 1;
+    return (await q.query<unknown[]>(this.sql.INSERT_IF_MISSING, [name, version])).length === 1;
   }
 
   /** A deploy of `version`: schedules its rebuild unless the model, a rebuild or an aborted rebuild is at least that new. */
   async scheduleNewerRebuild(q: Queryable, name: string, version: number): Promise<boolean> {
-    return (await q.query(this.sql.SCHEDULE_NEWER_REBUILD, [name, version]))[1] === 1;
+    return (await q.query<Updated>(this.sql.SCHEDULE_NEWER_REBUILD, [name, version]))[1] === 1;
   }
 
   /** An operator's rebuild request; false when a rebuild is already there (running or stopped). */
   async requestRebuild(q: Queryable, name: string, version: number): Promise<boolean> {
-    return (await q.query(this.sql.REQUEST_REBUILD, [name, version]))[1] === 1;
+    return (await q.query<Updated>(this.sql.REQUEST_REBUILD, [name, version]))[1] === 1;
   }
 
   /** Compare-and-set: the rebuild of `version` has its (fresh) shadow tables. */
   async markPrepared(q: Queryable, name: string, version: number): Promise<boolean> {
-    return (await q.query(this.sql.MARK_PREPARED, [name, version]))[1] === 1;
+    return (await q.query<Updated>(this.sql.MARK_PREPARED, [name, version]))[1] === 1;
   }
 
   /**
@@ -149,32 +151,32 @@ export class ProjectionStateStore {
    */
   async advance(q: Queryable, name: string, phase: ProjectionPhase, version: number, after: number, to: number, stop?: ProjectionError) {
     const sql = phase === 'live' ? this.sql.ADVANCE_LIVE : this.sql.ADVANCE_REBUILD;
-    return (await q.query(sql, [name, version, after, to, stop ? JSON.stringify(stop) : null]))[1] === 1;
+    return (await q.query<Updated>(sql, [name, version, after, to, stop ? JSON.stringify(stop) : null]))[1] === 1;
   }
 
   /** Compare-and-set: the rebuild of `version`, filled to `position`, becomes the live model's state. */
   async switchLive(q: Queryable, name: string, version: number, position: number): Promise<boolean> {
-    return (await q.query(this.sql.SWITCH_LIVE, [name, version, position]))[1] === 1;
+    return (await q.query<Updated>(this.sql.SWITCH_LIVE, [name, version, position]))[1] === 1;
   }
 
   /** Ends the rebuild (running or stopped) and remembers it; undefined when there was none. */
   async abortRebuild(q: Queryable, name: string): Promise<AbortedRebuild | undefined> {
-    const [rows] = await q.query(this.sql.ABORT_REBUILD, [name]);
+    const [rows] = await q.query<Updated<{ aborted_rebuild: AbortedRebuild }>>(this.sql.ABORT_REBUILD, [name]);
     return rows[0]?.aborted_rebuild;
   }
 
   /** Resumes the stopped phase(s) on the same event; returns which resumed. */
   async retry(q: Queryable, name: string, phase?: ProjectionPhase): Promise<ProjectionPhase[]> {
-    return hits(updatedRows(await q.query(this.sql.RETRY, [name, phase ?? null])));
+    return hits((await q.query<Updated<Hits>>(this.sql.RETRY, [name, phase ?? null]))[0]);
   }
 
   /** Resumes every (or the named) phase stopped exactly on `position`, past it; returns which resumed. */
   async skip(q: Queryable, name: string, position: number, phase?: ProjectionPhase): Promise<ProjectionPhase[]> {
-    return hits(updatedRows(await q.query(this.sql.SKIP, [name, phase ?? null, position])));
+    return hits((await q.query<Updated<Hits>>(this.sql.SKIP, [name, phase ?? null, position]))[0]);
   }
 }
 
-function hits(rows: Array<{ live_hit: boolean; rebuild_hit: boolean }>): ProjectionPhase[] {
+function hits(rows: Hits[]): ProjectionPhase[] {
   const [row] = rows;
   if (!row) return [];
   return [...(row.live_hit ? ['live' as const] : []), ...(row.rebuild_hit ? ['rebuild' as const] : [])];

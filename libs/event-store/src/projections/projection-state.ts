@@ -84,9 +84,24 @@ export interface ProjectionStatus {
   activeHere: boolean;
 }
 
+/**
+ * A `projections` row as the driver returns it: bigints as strings, JSONB parsed. Rebuilds
+ * recorded before phases had their own state have no `state` or `error`.
+ */
+export interface StoredProjectionRow {
+  name: string;
+  version: number;
+  position: string;
+  state: ProjectionRow['state'];
+  error: ProjectionError | null;
+  rebuild: (Omit<RebuildState, 'state' | 'error'> & Partial<Pick<RebuildState, 'state' | 'error'>>) | null;
+  aborted_rebuild: AbortedRebuild | null;
+  skipped: SkippedEvent[];
+  updated_at: Date | string;
+}
+
 /** Maps a stored row; rebuilds recorded before phases had their own state read as running. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function toRow(r: any): ProjectionRow {
+export function toRow(r: StoredProjectionRow): ProjectionRow {
   return {
     name: r.name,
     version: r.version,

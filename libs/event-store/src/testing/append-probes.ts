@@ -29,7 +29,7 @@ export class AppendProbe {
   /** Backends holding the log's global append lock (session advisory lock). */
   async appendLockHolders(): Promise<number[]> {
     const [k1, k2] = logLockKeys(this.schema).append;
-    const { rows } = await this.client.query(
+    const { rows } = await this.client.query<{ pid: number }>(
       `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2
           AND classid = $1::int::oid AND objid = $2::int::oid`,
       [k1, k2],
@@ -39,7 +39,7 @@ export class AppendProbe {
 
   /** The backend of an append to this log that waits on a lock (a row lock, a sequence, the append lock), if any. */
   async waitingAppend(): Promise<number | undefined> {
-    const { rows } = await this.client.query(
+    const { rows } = await this.client.query<{ pid: number }>(
       `SELECT pid FROM pg_stat_activity
         WHERE wait_event_type = 'Lock' AND query LIKE $1 AND pid <> pg_backend_pid() LIMIT 1`,
       [`%"${this.schema}".append%`],

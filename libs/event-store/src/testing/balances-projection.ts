@@ -49,7 +49,7 @@ export function balancesProjection(o: BalancesOptions): Projection {
 
     async apply(events: RecordedEvent[], sql: Queryable, t: TableNames) {
       const deposits = events as RecordedEvent<Deposited>[];
-      const [{ id }] = await sql.query(
+      const [{ id }] = await sql.query<{ id: string }[]>(
         `INSERT INTO ${t[batches]} (runner, pid, first_position, last_position, started_at)
          VALUES ($1, pg_backend_pid(), $2, $3, clock_timestamp()) RETURNING id`,
         [o.runnerId ?? 'main', deposits[0].position, deposits[deposits.length - 1].position],
@@ -96,7 +96,8 @@ export interface ReadModelSnapshot {
 /** Reads a balances projection's checkpoint and tables in one snapshot and what the log implies for that checkpoint. */
 export async function readModelSnapshot(q: Queryable, schema: string, name: string, scale = 1): Promise<ReadModelSnapshot> {
   const s = `"${schema}"`;
-  const [r] = await q.query(
+  // Counts and sums are bigints (strings); Number() below.
+  const [r] = await q.query<Record<string, string>[]>(
     `WITH cp AS (SELECT position FROM ${s}.projections WHERE name = $1)
      SELECT (SELECT position FROM cp) AS checkpoint,
             (SELECT count(*) FROM ${s}."${name}_applied") AS applied,
@@ -124,7 +125,7 @@ export async function readModelSnapshot(q: Queryable, schema: string, name: stri
 /** Rows of the live balances table that differ from the per-account sums over the log (both directions). */
 export async function balanceDifferences(q: Queryable, schema: string, name: string, scale = 1): Promise<unknown[]> {
   const s = `"${schema}"`;
-  return q.query(
+  return q.query<unknown[]>(
     `WITH expected AS (SELECT stream_id AS account, sum((data->>'amount')::bigint) * $1 AS total, count(*)::int AS events
                          FROM ${s}.events WHERE type = 'Deposited' GROUP BY stream_id),
           actual AS (SELECT account, total, events FROM ${s}."${name}")

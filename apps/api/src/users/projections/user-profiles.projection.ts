@@ -74,7 +74,7 @@ export const userProfilesProjection: Projection = {
       );
     }
     if (existing.length) {
-      const [, updated] = await sql.query(
+      const [, updated] = await sql.query<[unknown[], number]>(
         `UPDATE ${t.user_profiles} AS p SET
            first_name = coalesce(u.first_name, p.first_name), last_name = coalesce(u.last_name, p.last_name),
            points = p.points + u.points, version = u.version, position = u.position

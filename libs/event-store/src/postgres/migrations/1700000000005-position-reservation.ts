@@ -31,8 +31,11 @@ export class PositionReservation1700000000005 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     const s = schemaOf(q);
-    const [{ version }] = await q.query(`SELECT current_setting('server_version_num')::int AS version`);
-    const [{ sequence }] = await q.query(`SELECT pg_get_serial_sequence($1, 'position') AS sequence`, [`${s}.events`]);
+    // A migration's QueryRunner answers `any`: name the one column each statement returns.
+    const [{ version }] = (await q.query(`SELECT current_setting('server_version_num')::int AS version`)) as { version: number }[];
+    const [{ sequence }] = (await q.query(`SELECT pg_get_serial_sequence($1, 'position') AS sequence`, [`${s}.events`])) as {
+      sequence: string;
+    }[];
     await q.query(`CREATE ${version >= 150000 ? 'UNLOGGED' : ''} SEQUENCE ${s}.events_horizon AS bigint MINVALUE 0 START 0`);
     // Every transaction id assigned before this point is covered: appends that ran the previous function
     // and are still open (a rolling deploy) recorded ids at most this high.

@@ -172,7 +172,8 @@ function applyFailure(event: RecordedEvent, cause: unknown, phase: ProjectionPha
 
 /** Connection loss (08), transaction rollback (40: serialization, deadlock), operator intervention (57P) or a closed pool. */
 export function isTransient(error: unknown): boolean {
-  const e = error as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
+  // `pg`'s SQLSTATE or a Node errno code, possibly wrapped by TypeORM.
+  const e = error as { code?: string | number; driverError?: { code?: string | number }; message?: string };
   const code = String(e?.driverError?.code ?? e?.code ?? '');
   return (
     /^(08|40|57P)/.test(code) ||

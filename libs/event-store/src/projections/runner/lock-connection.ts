@@ -1,5 +1,5 @@
 import { Socket } from 'node:net';
-import { Client, type QueryResult } from 'pg';
+import { Client, type QueryResult, type QueryResultRow } from 'pg';
 import type { Queryable } from '../../postgres/queryable';
 import type { Clock } from '../clock';
 import { LockHeartbeat } from './lock-heartbeat';
@@ -55,7 +55,7 @@ export class LockConnection {
   private lastActivityAt = 0;
   private readonly heartbeat: LockHeartbeat;
   /** Runs statements on the lock connection, with TypeORM's result shapes (projections are written against those). */
-  readonly sql: Queryable = { query: (text, params) => this.run(text, params) };
+  readonly sql: Queryable = { query: <T>(text: string, params?: unknown[]) => this.run<T>(text, params) };
 
   constructor(private readonly o: LockConnectionOptions) {
     this.heartbeat = new LockHeartbeat({
@@ -77,7 +77,7 @@ export class LockConnection {
   async tryAcquire(): Promise<boolean> {
     if (this.holding) return true;
     const client = this.client ?? (await this.connect());
-    const [{ locked }] = (await this.query(client, TRY_LOCK, [this.o.lockClass, this.o.name])).rows;
+    const [{ locked }] = (await this.query<{ locked: boolean }>(client, TRY_LOCK, [this.o.lockClass, this.o.name])).rows;
     this.holding = locked === true;
     if (this.holding) this.heartbeat.start();
     return this.holding;
@@ -94,7 +94,7 @@ export class LockConnection {
     const client = this.client;
     if (!client) return;
     const unlock = this.query(client, 'ROLLBACK')
-      .then(() => this.query(client, UNLOCK, [this.o.lockClass, this.o.name]))
+      .then(() => this.query<{ unlocked: boolean }>(client, UNLOCK, [this.o.lockClass, this.o.name]))
       .then(
         (r) => r.rows[0]?.unlocked === true,
         () => false,
@@ -149,18 +149,24 @@ export class LockConnection {
     return client;
   }
 
-  private async run(text: string, params?: unknown[]): Promise<unknown> {
+  private async run<T>(text: string, params?: unknown[]): Promise<T> {
     if (!this.client || !this.holding) throw new Error('Projection lock connection lost');
     const result = await this.query(this.client, text, params);
-    const shape = (r: QueryResult) => (r.command === 'UPDATE' || r.command === 'DELETE' ? [r.rows, r.rowCount] : r.rows);
-    return Array.isArray(result) ? result.map(shape) : shape(result);
+    const shape = (r: QueryResult<QueryResultRow>): unknown =>
+      r.command === 'UPDATE' || r.command === 'DELETE' ? [r.rows, r.rowCount] : r.rows;
+    // A multi-statement text answers one result per statement.
+    return (Array.isArray(result) ? result.map(shape) : shape(result)) as T;
   }
 
-  private async query(client: Client, text: string, params?: unknown[]): Promise<QueryResult> {
+  private async query<R extends QueryResultRow = Record<string, unknown>>(
+    client: Client,
+    text: string,
+    params?: unknown[],
+  ): Promise<QueryResult<R>> {
     this.inFlight++;
     this.lastActivityAt = this.o.clock.now();
     try {
-      return await client.query(text, params);
+      return await client.query<R>(text, params);
     } finally {
       this.inFlight--;
       this.lastActivityAt = this.o.clock.now();

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { Queryable } from '../../postgres/queryable';
 import { systemClock } from '../clock';
 import { ProjectionLock, ProjectionRunner, ProjectionWork, StepOutcome } from './projection-runner';
 
@@ -9,7 +10,8 @@ class FakeLock implements ProjectionLock {
   held = false;
   takenElsewhere = false;
   readonly attempts: number[] = [];
-  readonly sql = { query: async () => [] };
+  /** Answers every statement with no rows. */
+  readonly sql: Queryable = { query: async <T,>() => [] as T };
   async tryAcquire() {
     this.attempts.push(Date.now());
     this.held = !this.takenElsewhere;
@@ -62,6 +64,8 @@ describe('ProjectionRunner timings (fake timers)', () => {
   let lock: FakeLock;
   let work: ScriptedWork;
   let runner: ProjectionRunner;
+  // `start()` resolves after the first lock attempt, which only advancing the fake clock brings about:
+  // tests start the runner without awaiting it (`void`), then advance.
   const advance = (ms: number) => jest.advanceTimersByTimeAsync(ms);
 
   beforeAll(() => Logger.overrideLogger(false));
@@ -81,7 +85,7 @@ describe('ProjectionRunner timings (fake timers)', () => {
 
   it('the holder polls once per poll interval while idle; work is done back to back', async () => {
     work.next = ['worked', 'worked'];
-    runner.start();
+    void runner.start();
     await advance(0);
     expect(work.steps).toHaveLength(3);
     await advance(POLL * 5 - 1);
@@ -93,7 +97,7 @@ describe('ProjectionRunner timings (fake timers)', () => {
 
   it('a standby tries the lock every two polls and starts working as soon as it is free', async () => {
     lock.takenElsewhere = true;
-    runner.start();
+    void runner.start();
     await advance(POLL * 6);
     expect(lock.attempts.map((t) => t - 1_000_000)).toEqual([0, 2 * POLL, 4 * POLL, 6 * POLL]);
     expect([runner.active, work.standingBys]).toEqual([false, 4]);
@@ -104,7 +108,7 @@ describe('ProjectionRunner timings (fake timers)', () => {
   });
 
   it('notify() wakes a sleeping holder at once', async () => {
-    runner.start();
+    void runner.start();
     await advance(10);
     expect(work.steps).toHaveLength(1);
     runner.notify();
@@ -117,7 +121,7 @@ describe('ProjectionRunner timings (fake timers)', () => {
       { standBy: 'newer-code', message: 'newer' },
       { standBy: 'nothing-to-do', message: 'idle' },
     ];
-    runner.start();
+    void runner.start();
     await advance(0);
     expect([runner.active, work.released]).toEqual([false, 1]);
     await advance(30 * POLL);
@@ -127,7 +131,7 @@ describe('ProjectionRunner timings (fake timers)', () => {
 
   it('nudge() (an operator command) cuts a stand-by short', async () => {
     work.next = [{ standBy: 'newer-code', message: 'newer' }];
-    runner.start();
+    void runner.start();
     await advance(0);
     runner.nudge();
     await advance(0);
@@ -137,7 +141,7 @@ describe('ProjectionRunner timings (fake timers)', () => {
 
   it('an error ends the tenure (lock released, per-tenure state dropped); the lock is tried again two polls later', async () => {
     work.next = [new Error('connection terminated')];
-    runner.start();
+    void runner.start();
     await advance(0);
     expect([runner.active, work.released]).toEqual([false, 1]);
     await advance(2 * POLL - 1);
@@ -151,13 +155,13 @@ describe('ProjectionRunner timings (fake timers)', () => {
       lock.attempts.push(Date.now());
       throw new Error('connect ECONNREFUSED');
     };
-    runner.start();
+    void runner.start();
     await advance(4 * POLL);
     expect(lock.attempts.map((t) => t - 1_000_000)).toEqual([0, 2 * POLL, 4 * POLL]);
   });
 
   it('a lock lost between steps (session ended by the server) ends the tenure; the next try is two polls after noticing', async () => {
-    runner.start();
+    void runner.start();
     await advance(0);
     lock.lose();
     await advance(POLL);
@@ -177,7 +181,7 @@ describe('ProjectionRunner timings (fake timers)', () => {
         throw new Error('Connection terminated');
       },
     ];
-    runner.start();
+    void runner.start();
     await advance(0);
     let stopped = false;
     const stopping = runner.stop().then(() => (stopped = true));

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryResultRow } from 'pg';
 import { ImportLineError } from '../../errors';
 import type { AppendTarget } from '../../postgres/append';
 import { pgFields } from '../../postgres/pg-errors';
@@ -58,7 +58,11 @@ export async function bulkImport(
   await client.query(sql.CREATE_STAGING);
   const encoder = new CopyLineEncoder();
   await tell();
-  const ticker = setInterval(() => ((progress.bytesRead = encoder.bytesIn), tell().catch(() => undefined)), options.progressEveryMs ?? 250);
+  const ticker = setInterval(() => {
+    progress.bytesRead = encoder.bytesIn;
+    // Reports between phases are best effort; the phase reports below are awaited.
+    void tell().catch(() => undefined);
+  }, options.progressEveryMs ?? 250);
   const source = input instanceof Readable ? input : Readable.from(input);
   try {
     await stageLines(client, source, encoder);
@@ -94,16 +98,17 @@ export async function bulkImport(
  * many events the file has and how many of them the log already has.
  */
 async function checkLines(client: PoolClient, schema: string): Promise<{ stored: number; lines: number }> {
-  const first = async (text: string, values?: unknown[]) => (await client.query(text, values)).rows[0];
+  const first = async <R extends QueryResultRow>(text: string, values?: unknown[]) =>
+    (await client.query<R>(text, values)).rows[0] as R | undefined;
   await client.query(sql.INDEX_STAGING);
   await client.query(sql.FIND_STORED(schema));
   await client.query(sql.INDEX_STORED);
-  const twice = await first(sql.DUPLICATE_ID);
+  const twice = await first<{ event_id: string }>(sql.DUPLICATE_ID);
   if (twice) {
-    const [a, b] = (await client.query(sql.LINES_OF_ID, [twice.event_id])).rows.map((r) => r.line);
+    const [a, b] = (await client.query<LineRow>(sql.LINES_OF_ID, [twice.event_id])).rows.map((r) => r.line);
     throw new ImportLineError(Number(b), `eventId ${twice.event_id} appears twice (first on line ${a})`);
   }
-  const elsewhere = await first(sql.FIRST_STORED_ELSEWHERE);
+  const elsewhere = await first<LineRow & { event_id: string; stored_stream: string; stored_version: number }>(sql.FIRST_STORED_ELSEWHERE);
   if (elsewhere) {
     throw new ImportLineError(
       Number(elsewhere.line),
@@ -111,12 +116,16 @@ async function checkLines(client: PoolClient, schema: string): Promise<{ stored:
         `(stream "${elsewhere.stored_stream}" v${elsewhere.stored_version})`,
     );
   }
-  const broken = await first(sql.FIRST_VERSION_BREAK(schema));
+  const broken = await first<VersionBreak>(sql.FIRST_VERSION_BREAK(schema));
   if (broken) throw new ImportLineError(Number(broken.line), versionBreak(broken));
-  return first(sql.COUNTS);
+  return (await first<{ stored: number; lines: number }>(sql.COUNTS))!;
 }
 
-function versionBreak(b: { stream_id: string; stream_version: number; previous: number | null; current: number | null }): string {
+/** A line number of the staged file (a bigint: pg hands it over as a string). */
+type LineRow = { line: string };
+type VersionBreak = LineRow & { stream_id: string; stream_version: number; previous: number | null; current: number | null };
+
+function versionBreak(b: VersionBreak): string {
   if (b.previous !== null && b.stream_version !== b.previous + 1) {
     return (
       `stream "${b.stream_id}" has version ${b.stream_version} after version ${b.previous}: ` +
@@ -131,8 +140,12 @@ function versionBreak(b: { stream_id: string; stream_version: number; previous: 
 /** One chunk, one transaction. Another writer that took an id or a version since the checks makes it fail, naming the line. */
 async function moveChunk(client: PoolClient, target: AppendTarget, after: number, end: number, importedBefore: number) {
   try {
-    const { rows } = await client.query(sql.MOVE_CHUNK(target.schema), [...target.sequenceLock, after, end]);
-    return rows[0] as { written: number; position: string };
+    const { rows } = await client.query<{ written: number; position: string }>(sql.MOVE_CHUNK(target.schema), [
+      ...target.sequenceLock,
+      after,
+      end,
+    ]);
+    return rows[0];
   } catch (error) {
     const pg = pgFields(error);
     const key = pg.code === '23505' ? /=\((.*)\) already exists/.exec(pg.detail ?? '') : null;
@@ -140,8 +153,8 @@ async function moveChunk(client: PoolClient, target: AppendTarget, after: number
     const byVersion = /^(.*), (\d+)$/.exec(key[1]);
     const [row] =
       pg.constraint === 'events_stream_version_key' && byVersion
-        ? (await client.query(sql.LINE_OF_VERSION, [byVersion[1], Number(byVersion[2])])).rows
-        : (await client.query(sql.LINE_OF_ID, [key[1]])).rows;
+        ? (await client.query<LineRow>(sql.LINE_OF_VERSION, [byVersion[1], Number(byVersion[2])])).rows
+        : (await client.query<LineRow>(sql.LINE_OF_ID, [key[1]])).rows;
     throw new ImportLineError(
       Number(row?.line ?? 0),
       `another writer stored ${

@@ -14,6 +14,11 @@ export interface UserProfileRead {
   position: number;
 }
 
+/** The checkpoint and, when the user exists, the profile (bigints arrive as strings). */
+type ProfileRow = { checkpoint: string } & (
+  { user_id: string; first_name: string; last_name: string; email: string; points: string; version: number } | { user_id: null }
+);
+
 /**
  * Loads a profile from the user_profiles read model. Caching (tagged `user:<id>`, so the
  * projection's commits invalidate it on every instance) and read-your-writes happen at
@@ -40,7 +45,7 @@ export class GetUserHandler implements CachedQueryHandler<GetUserQuery, UserProf
     const query = `SELECT c.position AS checkpoint, p.*
          FROM ${table('projections')} c LEFT JOIN ${table('user_profiles')} p ON p.user_id = $1
         WHERE c.name = $2`;
-    const [row] = await fromReadModel(() => this.es.dataSource.query(query, [userId, userProfilesProjection.name]), []);
+    const [row] = await fromReadModel(() => this.es.dataSource.query<ProfileRow[]>(query, [userId, userProfilesProjection.name]), []);
     if (!row) return { user: null, position: 0 };
     const user = row.user_id
       ? {
