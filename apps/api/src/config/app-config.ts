@@ -69,7 +69,9 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(0) @Max(30_000) READ_YOUR_WRITES_TIMEOUT_MS: number = 2000;
 
   /** Run projection runners in this instance (one instance per projection is active at a time). */
-  @Transform(({ value }: { value: unknown }) => (value === undefined ? undefined : value === 'true' ? true : value === 'false' ? false : value))
+  @Transform(({ value }: { value: unknown }) =>
+    value === undefined ? undefined : value === 'true' ? true : value === 'false' ? false : value,
+  )
   @IsIn([true, false], { message: 'RUN_PROJECTIONS must be true or false' })
   RUN_PROJECTIONS: boolean = true;
 
