@@ -4,6 +4,8 @@ import { DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } 
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+/** 'true' and 'false' as booleans; anything else (undefined included) is left as it is, for the validators. */
+const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
 /** Log levels accepted by LOG_LEVEL, most to least verbose. */
 export const LOG_LEVELS = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const;
@@ -69,9 +71,7 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(0) @Max(30_000) READ_YOUR_WRITES_TIMEOUT_MS: number = 2000;
 
   /** Run projection runners in this instance (one instance per projection is active at a time). */
-  @Transform(({ value }: { value: unknown }) =>
-    value === undefined ? undefined : value === 'true' ? true : value === 'false' ? false : value,
-  )
+  @Transform(toBoolean)
   @IsIn([true, false], { message: 'RUN_PROJECTIONS must be true or false' })
   RUN_PROJECTIONS: boolean = true;
 
