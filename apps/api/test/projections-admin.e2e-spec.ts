@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { dropSchema, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { eventually } from '../../../test/eventually';
 import { startTestApp, TestApp, TEST_ADMIN_TOKEN } from './test-app';
 
 const auth = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
@@ -15,12 +16,14 @@ describe('admin projection commands: abort a rebuild, name the phase (e2e)', () 
 
   beforeAll(async () => {
     const first = await startTestApp({ EVENT_STORE_SCHEMA: schema });
-    for (let i = 0; ; i++) {
-      const { body } = await request(first.server).get('/admin/projections').set(auth).expect(200);
-      if (body.projections.every((p: { activeHere: boolean }) => p.activeHere)) break;
-      if (i > 100) throw new Error('projections did not start');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(
+      async () => {
+        const { body } = await request(first.server).get('/admin/projections').set(auth).expect(200);
+        return body.projections.every((p: { activeHere: boolean }) => p.activeHere);
+      },
+      10_000,
+      'every projection to run on the first instance',
+    );
     await first.close(); // its runners created the projections' rows
     t = await startTestApp({ EVENT_STORE_SCHEMA: schema, RUN_PROJECTIONS: 'false' });
   }, 60_000);

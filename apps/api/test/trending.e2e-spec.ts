@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { deleteNamespace } from '../../../libs/stampede-cache/test/redis-harness';
 import { TEST_REDIS_URL as REDIS_URL } from '../../../libs/stampede-cache/test/test-redis';
+import { eventually } from '../../../test/eventually';
 import { counter } from './prometheus';
 import { startTestApp, TestApp } from './test-app';
 
@@ -101,15 +102,18 @@ describe('trending leaderboard across two instances (e2e)', () => {
     ]);
 
     // Warm until both instances HIT one entry: a late projection commit may still invalidate the first value.
-    let warm = first;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const [onA, onB] = [await trending(0), await trending(1)];
-      warm = onB;
-      if (onA.cache === 'HIT' && onB.cache === 'HIT' && onA.body.computedAt === onB.body.computedAt) break;
-      await sleep(300);
-    }
+    const warm = await eventually(
+      async () => {
+        const [onA, onB] = [await trending(0), await trending(1)];
+        return onA.cache === 'HIT' && onB.cache === 'HIT' && onA.body.computedAt === onB.body.computedAt ? onB : undefined;
+      },
+      3_000,
+      'both instances to HIT one cached entry',
+      { everyMs: 50 },
+    );
     expect(warm.cache).toBe('HIT');
 
+    // Real time must pass: the entry expires on the instances' clocks, which an e2e test cannot advance.
     const expiresAt = Date.parse(warm.body.computedAt) + TTL_MS;
     await sleep(Math.max(0, expiresAt - Date.now()) + 100);
     const before = await factoryRuns();

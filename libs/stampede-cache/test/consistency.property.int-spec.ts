@@ -90,7 +90,7 @@ class Change implements Command {
         () => undefined, // CACHE.INVALIDATION_PENDING: no promise was made
       ),
     );
-    await Promise.race([invalidation.catch(() => undefined), elapse(5)]);
+    await Promise.race([invalidation.catch(() => undefined), elapse(5)]); // the next command may run while it is in flight
   }
   toString = () => `change(${this.instance}, ${this.key}, ${this.byTag ? 'tag' : 'key'})`;
 }
@@ -101,7 +101,7 @@ class Finish implements Command {
   check = () => true;
   async run(_model: Model, real: Real) {
     for (const open of real.gates.splice(0, this.count)) open();
-    await elapse(2);
+    await elapse(2); // an interleaving: their writes may or may not land before the next command
   }
   toString = () => `finish(${this.count})`;
 }

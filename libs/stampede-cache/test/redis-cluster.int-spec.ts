@@ -3,6 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { StampedeCache } from '../src/stampede-cache.service';
 import { RedisStore } from '../src/stores/redis.store';
 import { setTimeout as pace } from 'node:timers/promises';
+import { eventually } from '../../../test/eventually';
+import { watchCallers } from './callers';
+import { deferred } from './manual-clock';
 import { deleteNamespace, startRedisCluster } from './redis-harness';
 import { cacheStoreContract } from './store-contract';
 
@@ -48,13 +51,18 @@ describe('Redis Cluster', () => {
     const instances = await Promise.all(clients.map((redis) => StampedeCache.create({ redis, namespace })));
     try {
       let runs = 0;
+      const origin = deferred<void>();
       const factory = async () => {
         runs += 1;
-        await pace(100); // a slow origin: every caller arrives while it runs
+        await origin.promise; // a slow origin: it answers once every caller has arrived
         return 'v';
       };
       const key = instances[0].buildKey('cluster-hot', { run: randomUUID() });
-      const results = await Promise.all(Array.from({ length: 300 }, (_, i) => instances[i % 3].getOrCompute(key, factory)));
+      const callers = watchCallers();
+      const calls = Array.from({ length: 300 }, (_, i) => instances[i % 3].getOrCompute(key, factory));
+      await eventually(() => callers.inFlight(300), 5_000, 'every caller to join a flight').finally(callers.stop);
+      origin.resolve();
+      const results = await Promise.all(calls);
       expect(runs).toBe(1);
       expect(results.every((value) => value === 'v')).toBe(true);
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { StampedeCache } from '../src/stampede-cache.service';
 import { RedisStore } from '../src/stores/redis.store';
 import { eventually } from '../../../test/eventually';
+import { watchCallers } from './callers';
 import { deferred } from './manual-clock';
 import { metricValue } from './metric-value';
 import { deleteNamespace } from './redis-harness';
@@ -36,13 +37,20 @@ describe('StampedeCache across instances (real Redis)', () => {
       await gate.promise;
       return { computedBy: runs };
     };
+    const callers = watchCallers();
     const calls = Array.from({ length: 500 }, (_, i) => instances[i % 3].getOrComputeWithStatus('hot', factory));
-    setTimeout(() => gate.resolve(), 100); // let every caller reach the lock or the in-process flight first
+    const lockWaits = async () =>
+      (await Promise.all(instances.map((cache) => metricValue(cache.registry, 'cache_lock_waits_total', {})))).reduce((a, b) => a + b, 0);
+    await eventually(
+      async () => (await callers.inFlight(500)) && (await lockWaits()) >= 2,
+      5_000,
+      'every caller to join a flight and the two other instances to wait on the lock',
+    ).finally(callers.stop);
+    gate.resolve();
     const results = await Promise.all(calls);
     expect(runs).toBe(1);
     expect(results.every((result) => result.value.computedBy === 1 && result.status === 'MISS')).toBe(true);
-    const lockWaits = await Promise.all(instances.map((cache) => metricValue(cache.registry, 'cache_lock_waits_total', {})));
-    expect(lockWaits.reduce((a, b) => a + b, 0)).toBe(2); // the two lock losers waited for the winner's write
+    expect(await lockWaits()).toBe(2); // the two lock losers waited for the winner's write
   });
 
   it('serves the stale value at once, on every instance, while one instance refreshes', async () => {

@@ -91,7 +91,7 @@ describe('readAll follows the log without skipping late commits', () => {
           for (const e of batch) seen.push(e.position);
           if (batch.length) next = batch[batch.length - 1].position + 1;
           else if (done && next > (await lastWritten())) return;
-          else await sleep(2);
+          else await sleep(2); // the follower under test is a polling global reader: this is its poll interval
         }
       };
 

@@ -70,20 +70,21 @@ describe('projection exactly-once over 100k events', () => {
 
   it('(a) an uninterrupted in-process run applies every event once, checkpoint and model agreeing all along', async () => {
     expect(head).toBe(TOTAL);
-    const started = Date.now();
     await es.projections.start();
-    let observed = 0;
-    for (;;) {
-      const s = await snapshot(IN_PROCESS).catch(() => undefined); // tables appear with the first run
-      if (s) {
-        expectConsistent(s);
-        observed++;
-        if (s.checkpoint === head) break;
-      }
-      if (Date.now() - started > 60_000) throw new Error('in-process run did not finish within 60 s');
-      await sleep(150);
-    }
-    expect(observed).toBeGreaterThan(2);
+    // Samples the model every 150 ms while the run goes on (a check that throws: the tables are not there yet).
+    const samples: ReadModelSnapshot[] = [];
+    await eventually(
+      async () => {
+        const s = await snapshot(IN_PROCESS);
+        samples.push(s);
+        return s.checkpoint === head;
+      },
+      60_000,
+      'the in-process run to finish',
+      { everyMs: 150 },
+    );
+    samples.forEach(expectConsistent);
+    expect(samples.length).toBeGreaterThan(2);
     expect(await balanceDifferences(es.dataSource, schema, IN_PROCESS)).toEqual([]);
     const [status] = await es.projections.status();
     expect(status).toMatchObject({ name: IN_PROCESS, state: 'running', lastError: null, checkpoint: head, lag: 0, activeHere: true });
@@ -129,7 +130,7 @@ describe('projection exactly-once over 100k events', () => {
       const before = await checkpoint();
       const run = spawnChild();
       await eventually(async () => (await checkpoint()) > before, 30_000, `child ${k} to commit a batch (${run.stderr()})`);
-      await sleep(50 + Math.random() * 400);
+      await sleep(50 + Math.random() * 400); // a random point in the child's run: the kills land at different places
       const pid = await eventually(holderPid, 5_000, 'the lock holder');
       // Land inside a batch: wait (briefly) until the holder has written in an open transaction, then kill at once.
       const inTransaction = await eventually(

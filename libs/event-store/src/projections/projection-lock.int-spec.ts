@@ -42,6 +42,8 @@ describe('one active runner per projection across instances', () => {
   const expectOnlyActive = async (expected: EventStoreHandle, other: EventStoreHandle, samples = 8) => {
     for (let i = 0; i < samples; i++) {
       expect([await active(expected), await active(other)]).toEqual([true, false]);
+      // Real time must pass between samples: the claim is about a span (320 ms) covering several of the
+      // standby's lock attempts (every two 50 ms polls), not about one moment.
       await sleep(40);
     }
   };

@@ -13,6 +13,7 @@ import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-dat
 import type { RecordedEvent } from '../types';
 import type { ProjectionStatus } from './projection-state';
 import { ProjectionStateError, UnknownProjectionError } from './projections.service';
+import { ProjectionWorker } from './runner/projection-worker';
 
 const NAME = 'iso_bal';
 const SEEDED = 3_000;
@@ -24,6 +25,31 @@ async function deposit(es: EventStoreHandle, amount: number): Promise<number> {
 }
 
 const status = async (es: EventStoreHandle): Promise<ProjectionStatus> => (await es.projections.status())[0];
+
+/**
+ * Resolves once a worker of projection `version` has finished a decision begun after this call: a step
+ * (it held the lock) or standing by (it did not). Each is a function of the stored row alone, and steps run
+ * one after another, so after it no decision taken on an older row is still in flight.
+ */
+async function nextDecision(version: number): Promise<void> {
+  const steps = jest.spyOn(ProjectionWorker.prototype, 'step');
+  const standBys = jest.spyOn(ProjectionWorker.prototype, 'standingBy');
+  const first = (spy: typeof steps | typeof standBys) =>
+    spy.mock.results.find((_, i) => (spy.mock.contexts[i] as ProjectionWorker).projection.version === version)?.value;
+  try {
+    await eventually(
+      async () => {
+        const decision = first(steps) ?? first(standBys);
+        return decision ? (await decision, true) : false;
+      },
+      10_000,
+      `a v${version} worker to decide on the row`,
+    );
+  } finally {
+    steps.mockRestore();
+    standBys.mockRestore();
+  }
+}
 const shadowTables = async (es: EventStoreHandle) =>
   (await es.dataSource.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename LIKE '%\\_\\_rebuild'`, [es.schema])).map(
     (r: { tablename: string }) => r.tablename,
@@ -73,7 +99,7 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
     const writer = (async () => {
       for (; writing; written++) {
         await deposit(es, 1 + (written % 7));
-        await sleep(5);
+        await sleep(5); // paces the writer: steady write traffic during the rebuild, not a wait for anything
       }
     })();
     await es.projections.rebuild(NAME);
@@ -172,7 +198,7 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
     await es.projections.rebuild(NAME);
     const aborted = await es.projections.abortRebuild(NAME);
     expect(aborted.position).toBeLessThan(await es.store.headPosition());
-    await sleep(200);
+    await nextDecision(1); // a step in flight during the abort has ended once a later one has
     expect(await shadowTables(es)).toEqual([]);
     expect(await status(es)).toMatchObject({ state: 'running', rebuild: null, abortedRebuild: aborted });
     expect(await balanceDifferences(es.dataSource, schema, NAME)).toEqual([]);
@@ -236,7 +262,7 @@ describe('a stopped rebuild of a newer version', () => {
 
     const aborted = await v2.projections.abortRebuild(NAME);
     expect(aborted.version).toBe(2);
-    await sleep(500);
+    await nextDecision(2); // what v2 does with the aborted row, it does at its first decision on it
     expect(await status(v2)).toMatchObject({ version: 1, rebuild: null, abortedRebuild: { version: 2 } });
     expect(await shadowTables(v2)).toEqual([]);
 

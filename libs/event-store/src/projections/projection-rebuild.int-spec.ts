@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
@@ -141,7 +142,7 @@ describe('projection rebuilds under concurrent readers', () => {
           { type: 'Deposited', schemaVersion: 1, data: { amount: 1 + (appended % 5) } },
         ]);
         appended++;
-        await sleep(5);
+        await sleep(5); // paces the writer: a steady trickle of appends during the rebuild, not a wait for anything
       }
     })();
 
@@ -213,7 +214,12 @@ describe('projection rebuilds under concurrent readers', () => {
     await es.projections.start();
     const seen: ProjectionStatus[] = [];
     const switched = await untilSwitched(seen, 60_000);
-    await sleep(100);
+    await eventually(
+      () => readers!.reads.every((reads) => reads.some((r) => r.total === rebuilt.total)),
+      5_000,
+      'every reader to read the rebuilt model',
+      { everyMs: 5 },
+    );
     await readers.stop();
 
     expect(readers.errors).toEqual([]);
@@ -237,9 +243,16 @@ describe('projection rebuilds under concurrent readers', () => {
     await es.projections.start();
     await eventually(async () => (await status()).rebuild?.position, 30_000, 'v3 to fill part of its shadow', { everyMs: 5 });
     await es.close();
+    const warnings = jest.spyOn(Logger.prototype, 'warn');
     es = await open(2, 100); // an old replica takes the lock
     await es.projections.start();
-    await sleep(1_500);
+    // Its decision, once made, cannot change while it runs alone: only newer code moves the row.
+    await eventually(
+      () => warnings.mock.calls.some(([message]) => String(message).includes('standing by for a newer instance')),
+      10_000,
+      'the old replica to take the lock and stand by for the newer rebuild',
+    );
+    warnings.mockRestore();
     // Whatever it does, the live model must be what its recorded version's rules say.
     const during = await status();
     expect(await balanceDifferences(es.dataSource, schema, NAME, during.version === 3 ? 1000 : 100)).toEqual([]);
