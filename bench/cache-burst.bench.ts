@@ -250,7 +250,8 @@ function report(ours: ReturnType<typeof summarise>, naive: ReturnType<typeof sum
   const row = (label: string, n: number | string, o: number | string, r: string) =>
     console.log(`  ${label.padEnd(26)} ${String(n).padStart(14)} ${String(o).padStart(16)} ${r.padStart(12)}`);
   console.log(
-    `\nCache burst at expiry: ${BURST} concurrent GETs across ${INSTANCES} instances, ${ROUNDS} rounds, TTL ${TTL_MS} ms, compute >= ${COMPUTE_MS} ms`,
+    `\nCache burst at expiry: ${BURST} concurrent GETs across ${INSTANCES} instances, ${ROUNDS} rounds, ` +
+      `TTL ${TTL_MS} ms, compute >= ${COMPUTE_MS} ms`,
   );
   console.log(`(${cpus().length} CPUs, Node ${process.version}; load generator, app processes, Redis and PostgreSQL on one machine)\n`);
   row('', 'naive (base)', 'stampede-cache', 'naive/ours');

@@ -71,7 +71,8 @@ async function main(): Promise<void> {
         const r = await load(server.url, route.paths);
         (runs[route.name] ??= []).push(r);
         progress(
-          `round ${round}/${ROUNDS} ${route.name.padEnd(40)} ${r.requestsPerSec.toFixed(0)} req/s, p99 ${r.p99Ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}`,
+          `round ${round}/${ROUNDS} ${route.name.padEnd(40)} ${r.requestsPerSec.toFixed(0)} req/s, p99 ${r.p99Ms} ms, ` +
+            `non-2xx ${r.non2xx}, errors ${r.errors}`,
         );
       }
     }
@@ -95,11 +96,13 @@ async function main(): Promise<void> {
     Object.entries(runs).map(([name, rs]) => [name, median(rs.map((r, round) => r.requestsPerSec / runs.bare[round].requestsPerSec))]),
   );
   console.log(
-    `\nHTTP hot path: ${CONNECTIONS} connections, ${DURATION_S} s per route, medians of ${ROUNDS} rounds (load generator and server on one machine)`,
+    `\nHTTP hot path: ${CONNECTIONS} connections, ${DURATION_S} s per route, medians of ${ROUNDS} rounds ` +
+      `(load generator and server on one machine)`,
   );
   for (const [name, r] of Object.entries(routes)) {
     console.log(
-      `  ${name.padEnd(40)} ${r.requestsPerSec.toFixed(0).padStart(8)} req/s   ${ratiosToBare[name].toFixed(2)}x bare (same-round ratio)   p99 ${r.p99Ms} ms`,
+      `  ${name.padEnd(40)} ${r.requestsPerSec.toFixed(0).padStart(8)} req/s   ` +
+        `${ratiosToBare[name].toFixed(2)}x bare (same-round ratio)   p99 ${r.p99Ms} ms`,
     );
   }
   const out = benchOutDir();

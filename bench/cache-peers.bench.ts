@@ -74,7 +74,8 @@ async function main(): Promise<void> {
   const namespace = `peers${Date.now().toString(36)}`;
   const strategies = ONLY ?? [...STRATEGIES];
   progress(
-    `${INSTANCES} processes on one Redis, ${CALLS} calls ${50} ms after expiry, factory ${COMPUTE_MS} ms, ttl ${TTL_MS} ms, ${ROUNDS} rounds`,
+    `${INSTANCES} processes on one Redis, ${CALLS} calls ${50} ms after expiry, ` +
+      `factory ${COMPUTE_MS} ms, ttl ${TTL_MS} ms, ${ROUNDS} rounds`,
   );
   const results: Record<string, Awaited<ReturnType<typeof runStrategy>>> = {};
   for (const strategy of strategies) results[strategy] = await runStrategy(strategy, namespace);
@@ -83,11 +84,13 @@ async function main(): Promise<void> {
     `\nBurst at expiry: ${CALLS} calls across ${INSTANCES} processes, factory ${COMPUTE_MS} ms (means per expiry over ${ROUNDS} rounds)`,
   );
   console.log(
-    `  ${'strategy'.padEnd(28)} ${'factory runs'.padStart(12)} ${'waited'.padStart(8)} ${'stale'.padStart(7)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)}`,
+    `  ${'strategy'.padEnd(28)} ${'factory runs'.padStart(12)} ${'waited'.padStart(8)} ${'stale'.padStart(7)} ` +
+      `${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)}`,
   );
   for (const [name, r] of Object.entries(results)) {
     console.log(
-      `  ${name.padEnd(28)} ${r.factoryRunsMean.toFixed(1).padStart(12)} ${r.waitedCallsMean.toFixed(0).padStart(8)} ${r.staleCallsMean.toFixed(0).padStart(7)} ` +
+      `  ${name.padEnd(28)} ${r.factoryRunsMean.toFixed(1).padStart(12)} ${r.waitedCallsMean.toFixed(0).padStart(8)} ` +
+        `${r.staleCallsMean.toFixed(0).padStart(7)} ` +
         `${r.latencyMs.p50.toFixed(1).padStart(8)} ${r.latencyMs.p99.toFixed(1).padStart(8)} ${r.latencyMs.max.toFixed(1).padStart(8)}`,
     );
   }

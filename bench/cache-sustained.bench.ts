@@ -62,7 +62,8 @@ async function run(variant: Variant, namespace: string) {
       latencyMs: latencySummary(r.latenciesMs),
     };
     progress(
-      `${variant.name.padEnd(27)} ${result.calls} calls: ${result.factoryRuns} factory runs (${result.factoryRunsPerTtl.toFixed(2)} per TTL), ` +
+      `${variant.name.padEnd(27)} ${result.calls} calls: ${result.factoryRuns} factory runs ` +
+        `(${result.factoryRunsPerTtl.toFixed(2)} per TTL), ` +
         `${result.misses} misses, ${result.stale} stale, p99 ${result.latencyMs.p99.toFixed(1)} ms`,
     );
     return result;
@@ -82,10 +83,12 @@ async function main(): Promise<void> {
   for (const variant of variants) results[variant.name] = await run(variant, namespace);
 
   console.log(
-    `\nSustained load: ${RATE} calls/s over ${INSTANCES} processes for ${DURATION_MS / 1000} s, ttl ${TTL_MS} ms (${(DURATION_MS / TTL_MS).toFixed(1)} periods), factory ${COMPUTE_MS} ms`,
+    `\nSustained load: ${RATE} calls/s over ${INSTANCES} processes for ${DURATION_MS / 1000} s, ` +
+      `ttl ${TTL_MS} ms (${(DURATION_MS / TTL_MS).toFixed(1)} periods), factory ${COMPUTE_MS} ms`,
   );
   console.log(
-    `  ${'strategy'.padEnd(28)} ${'runs/TTL'.padStart(9)} ${'misses'.padStart(7)} ${'stale'.padStart(7)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)}`,
+    `  ${'strategy'.padEnd(28)} ${'runs/TTL'.padStart(9)} ${'misses'.padStart(7)} ${'stale'.padStart(7)} ` +
+      `${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)}`,
   );
   for (const [name, r] of Object.entries(results)) {
     console.log(

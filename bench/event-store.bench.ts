@@ -40,7 +40,8 @@ async function measureWrites(results: Record<string, number>) {
     const batched: number[] = [];
     for (let r = 1; r <= BULK_ROUNDS; r++) {
       progress(
-        `round ${r}/${BULK_ROUNDS}: ${BULK} events by raw COPY, importLines and appendToStreams (${BATCH} per call over ${BATCH_STREAMS} streams)`,
+        `round ${r}/${BULK_ROUNDS}: ${BULK} events by raw COPY, importLines and appendToStreams ` +
+          `(${BATCH} per call over ${BATCH_STREAMS} streams)`,
       );
       copy.push(await rawCopy(URL, schema, bulkHistory(BULK, 1000), r));
       imported.push(await bulkImport(es, bulkHistory(BULK, 1000)));
@@ -98,24 +99,29 @@ async function main(): Promise<void> {
     const runs = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
     console.log('\nEvent store benchmark (same machine, same PostgreSQL, same run)');
     console.log(
-      `  appends (1 event, ${CLIENTS} clients, median of ${ROUNDS}): ${results.appendPerSec.toFixed(0)} /s   runs: ${runs(writes.single.appended)}`,
+      `  appends (1 event, ${CLIENTS} clients, median of ${ROUNDS}): ${results.appendPerSec.toFixed(0)} /s   ` +
+        `runs: ${runs(writes.single.appended)}`,
     );
     console.log(
       `  baseline plain INSERT transactions:      ${results.plainInsertPerSec.toFixed(0)} /s   runs: ${runs(writes.single.plain)}`,
     );
     console.log(
-      `    ratio ${ratio(results.appendPerSec, results.plainInsertPerSec)} (per round: ${writes.single.appended.map((a, i) => ratio(a, writes.single.plain[i])).join(', ')})`,
+      `    ratio ${ratio(results.appendPerSec, results.plainInsertPerSec)} ` +
+        `(per round: ${writes.single.appended.map((a, i) => ratio(a, writes.single.plain[i])).join(', ')})`,
     );
     console.log(
-      `  import (${BULK} events, median of ${BULK_ROUNDS}):  ${results.importPerSec.toFixed(0)} events/s   ratio to COPY ${ratio(results.importPerSec, results.copyPerSec)}`,
+      `  import (${BULK} events, median of ${BULK_ROUNDS}):  ${results.importPerSec.toFixed(0)} events/s   ` +
+        `ratio to COPY ${ratio(results.importPerSec, results.copyPerSec)}`,
     );
     console.log(
-      `  batch appends (${BATCH} per call, ${BATCH_STREAMS} streams, 1 client): ${results.batchAppendPerSec.toFixed(0)} events/s   ratio to COPY ${ratio(results.batchAppendPerSec, results.copyPerSec)}`,
+      `  batch appends (${BATCH} per call, ${BATCH_STREAMS} streams, 1 client): ${results.batchAppendPerSec.toFixed(0)} events/s   ` +
+        `ratio to COPY ${ratio(results.batchAppendPerSec, results.copyPerSec)}`,
     );
     console.log(`  baseline raw COPY into a LIKE table:     ${results.copyPerSec.toFixed(0)} rows/s   runs: ${runs(writes.copy)}`);
     console.log(`  verify (${total} events, upcast+validate): ${results.verifyPerSec.toFixed(0)} events/s`);
     console.log(
-      `  baseline plain SELECT of the same rows:  ${results.selectPerSec.toFixed(0)} rows/s   ratio ${ratio(results.verifyPerSec, results.selectPerSec)}`,
+      `  baseline plain SELECT of the same rows:  ${results.selectPerSec.toFixed(0)} rows/s   ` +
+        `ratio ${ratio(results.verifyPerSec, results.selectPerSec)}`,
     );
     const out = benchOutDir();
     writeFileSync(

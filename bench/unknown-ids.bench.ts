@@ -104,7 +104,9 @@ async function main(): Promise<void> {
           redisMb: Math.max(peak.redisMb, now.redis.usedMemoryMb),
         });
         progress(
-          `${sent}/${IDS} lookups (${Math.round(sent / ((Date.now() - startedAt) / 1000))}/s): L1 ${now.l1.negativeEntries} negative, heap ${now.heapMb} MB, rss ${now.rssMb} MB, Redis ${keys} keys ${JSON.stringify(now.redis.keys)}`,
+          `${sent}/${IDS} lookups (${Math.round(sent / ((Date.now() - startedAt) / 1000))}/s): ` +
+            `L1 ${now.l1.negativeEntries} negative, heap ${now.heapMb} MB, rss ${now.rssMb} MB, ` +
+            `Redis ${keys} keys ${JSON.stringify(now.redis.keys)}`,
         );
       }
     })();

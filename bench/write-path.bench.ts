@@ -123,12 +123,14 @@ async function main(): Promise<void> {
       emails: { emails: EMAILS, registrationsSent: EMAILS * REGISTRATIONS, usersCreated, statuses: tally(emailStatuses) },
     };
     console.log(
-      `Idempotency-Key: ${sent} requests with ${KEYS} keys over ${INSTANCES} instances -> ${appended} events appended (${(sent / Math.max(1, appended)).toFixed(0)} requests per event)`,
+      `Idempotency-Key: ${sent} requests with ${KEYS} keys over ${INSTANCES} instances -> ${appended} events appended ` +
+        `(${(sent / Math.max(1, appended)).toFixed(0)} requests per event)`,
     );
     console.log(`  statuses: ${JSON.stringify(report.idempotency.statuses)}`);
     console.log(`  baseline, the same retries without a key: ${baselineSent} requests -> ${baselineAppended} events appended`);
     console.log(
-      `Unique emails: ${EMAILS * REGISTRATIONS} concurrent registrations of ${EMAILS} emails over ${INSTANCES} instances -> ${usersCreated} users created`,
+      `Unique emails: ${EMAILS * REGISTRATIONS} concurrent registrations of ${EMAILS} emails over ${INSTANCES} instances ` +
+        `-> ${usersCreated} users created`,
     );
     console.log(`  statuses: ${JSON.stringify(report.emails.statuses)}`);
     writeFileSync(join(benchOutDir(), 'write-path.json'), JSON.stringify(report, null, 2) + '\n');

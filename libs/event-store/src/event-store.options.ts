@@ -29,7 +29,10 @@ export interface EventStoreOptions {
   projections?: Projection[];
   /** Start projection runners with the module (default true). Off for instances that only write. */
   runProjections?: boolean;
-  /** Events per projection transaction (1..100000). Default 2000 (per-batch overhead dominates below ~1000: 500 rebuilt at half the rate). */
+  /**
+   * Events per projection transaction (1..100000). Default 2000 (per-batch overhead
+   * dominates below ~1000: 500 rebuilt at half the rate).
+   */
   projectionBatchSize?: number;
   /** Longest wait between projection polls when no NOTIFY arrives, in ms (1..60000). Default 500. */
   projectionPollMs?: number;

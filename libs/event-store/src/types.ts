@@ -22,7 +22,10 @@ export interface EventToAppend {
   metadata?: EventMetadata;
 }
 
-/** A row of the log exactly as stored (no upcasting). `position` is the global position (a PostgreSQL bigint; safe as a JS number below 2^53). */
+/**
+ * A row of the log exactly as stored (no upcasting). `position` is the global position
+ * (a PostgreSQL bigint; safe as a JS number below 2^53).
+ */
 export interface StoredEvent {
   position: number;
   streamId: string;

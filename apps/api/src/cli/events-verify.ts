@@ -30,7 +30,8 @@ run(async () => {
     }
     for (const f of report.failures) {
       console.log(
-        `FAIL position=${f.position} stream=${f.streamId} v${f.streamVersion} type=${f.type} schema=v${f.schemaVersion} ${f.code}: ${f.reason}`,
+        `FAIL position=${f.position} stream=${f.streamId} v${f.streamVersion} ` +
+          `type=${f.type} schema=v${f.schemaVersion} ${f.code}: ${f.reason}`,
       );
     }
     if (report.failureCount > report.failures.length) console.log(`... and ${report.failureCount - report.failures.length} more`);

@@ -43,7 +43,8 @@ const READ = (s: string) => `SELECT fingerprint, claim, state, response,
 
 // Compare-and-set on the previous claim token: of two requests taking over one row, one wins.
 const TAKE_OVER = (s: string) => `UPDATE ${s}.idempotency_keys SET fingerprint = $3, claim = $4, state = 'in_progress', response = NULL,
-    locked_until = now() + $6::int * interval '1 millisecond', expires_at = now() + $7::bigint * interval '1 millisecond', created_at = now()
+    locked_until = now() + $6::int * interval '1 millisecond', expires_at = now() + $7::bigint * interval '1 millisecond',
+    created_at = now()
   WHERE scope = $1 AND key = $2 AND claim = $5
     AND (expires_at <= now() OR (state = 'in_progress' AND locked_until <= now() AND fingerprint = $3))`;
 

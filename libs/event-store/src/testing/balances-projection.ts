@@ -60,7 +60,8 @@ export function balancesProjection(o: BalancesOptions): Projection {
       await sql.query(
         `INSERT INTO ${t[balances]} (account, total, events)
          SELECT account, sum(amount) * $3, count(*) FROM unnest($1::text[], $2::bigint[]) AS d(account, amount) GROUP BY account
-         ON CONFLICT (account) DO UPDATE SET total = ${t[balances]}.total + EXCLUDED.total, events = ${t[balances]}.events + EXCLUDED.events`,
+         ON CONFLICT (account) DO UPDATE SET total = ${t[balances]}.total + EXCLUDED.total,
+                                             events = ${t[balances]}.events + EXCLUDED.events`,
         [deposits.map((e) => e.streamId), deposits.map((e) => e.data.amount), scale],
       );
       await sql.query(`UPDATE ${t[batches]} SET ended_at = clock_timestamp() WHERE id = $1`, [id]);

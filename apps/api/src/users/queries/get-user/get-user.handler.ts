@@ -8,7 +8,10 @@ import { userProfilesProjection, userTag } from '../../projections/user-profiles
 import { GetUserQuery } from './get-user.query';
 import type { UserView } from './user.view';
 
-/** A profile, or its absence (a negative result: cached briefly, dropped by the projection's tag on registration), and the checkpoint it reflects. */
+/**
+ * A profile, or its absence (a negative result: cached briefly, dropped by the projection's
+ * tag on registration), and the checkpoint it reflects.
+ */
 export interface UserProfileRead {
   user: UserView | null;
   position: number;
