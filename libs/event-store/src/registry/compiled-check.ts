@@ -134,6 +134,52 @@ function addRule(rule: PropertyRule, metadata: ValidationMetadata, storage: Stor
   const constraints = storage.getTargetValidatorConstraints(metadata.constraintCls);
   if (constraints.length !== 1 || constraints[0].async) return false;
   const instance = constraints[0].instance as { validate: (value: unknown, args: object) => unknown };
-  rule.validators.push({ validate: instance.validate.bind(instance), constraints: metadata.constraints });
+  const validate = instance.validate.bind(instance);
+  rule.validators.push({
+    validate: metadata.name === cv.IS_ISO8601 ? withCanonicalDateFastPath(validate) : validate,
+    constraints: metadata.constraints,
+  });
   return true;
+}
+
+/**
+ * Most stored dates are what `toISOString` wrote (`2026-11-30T01:02:03.456Z`). Such a string
+ * with a real calendar date is a valid ISO 8601 date under every option of `IsISO8601`
+ * (strict included), so it is accepted by a digit scan instead of the validator's regular
+ * expressions; anything else gets the validator's own verdict. The fast path only ever says
+ * yes where the validator would.
+ */
+function withCanonicalDateFastPath(validate: (value: unknown, args: object) => unknown) {
+  return (value: unknown, args: object): unknown => (typeof value === 'string' && isCanonicalDate(value)) || validate(value, args);
+}
+
+const DIGIT_POSITIONS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
+const SEPARATORS: Array<[number, number]> = [
+  [4, 45],
+  [7, 45],
+  [10, 84],
+  [13, 58],
+  [16, 58],
+  [19, 46],
+  [23, 90],
+]; // - - T : : . Z
+
+function isCanonicalDate(text: string): boolean {
+  if (text.length !== 24) return false;
+  for (const [at, code] of SEPARATORS) if (text.charCodeAt(at) !== code) return false;
+  for (const at of DIGIT_POSITIONS) {
+    const code = text.charCodeAt(at);
+    if (code < 48 || code > 57) return false;
+  }
+  const number = (from: number, length: number) => {
+    let n = 0;
+    for (let i = from; i < from + length; i++) n = n * 10 + text.charCodeAt(i) - 48;
+    return n;
+  };
+  const [year, month, day] = [number(0, 4), number(5, 2), number(8, 2)];
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return (
+    year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= days && number(11, 2) < 24 && number(14, 2) < 60 && number(17, 2) < 60
+  );
 }

@@ -181,6 +181,28 @@ describe('ShapeCodec', () => {
     );
   });
 
+  it('agrees on date strings shaped like toISOString output (the IsISO8601 fast path), valid calendar dates or not', () => {
+    const digits = (n: number) => fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n, maxLength: n }).map((d) => d.join(''));
+    const shaped = fc
+      .tuple(
+        digits(4),
+        fc.constantFrom('01', '02', '04', '09', '12', '13', '00', '11'),
+        fc.constantFrom('01', '28', '29', '30', '31', '32', '00'),
+        digits(2),
+        digits(2),
+        digits(2),
+        digits(3),
+      )
+      .map(([y, m, d, h, mi, s, ms]) => `${y}-${m}-${d}T${h}:${mi}:${s}.${ms}Z`);
+    const real = fc.date({ min: new Date(-1e14), max: new Date(3e14), noInvalidDate: true }).map((date) => date.toISOString());
+    fc.assert(
+      fc.property(fc.oneof(shaped, real, fc.constant('2024-02-29T23:59:59.999Z'), fc.constant('2023-02-29T00:00:00.000Z')), (at) =>
+        expectSameAsReference(everything, { ...valid, at }),
+      ),
+      { numRuns: 1_000 },
+    );
+  });
+
   it('judges plain data without an instance only when the instance would be valid too', () => {
     let judged = 0;
     const check = (data: unknown) => {
