@@ -124,7 +124,7 @@ function addRule(rule: PropertyRule, metadata: ValidationMetadata, storage: Stor
   if (metadata.each) return false;
   if (metadata.type === ValidationTypes.WHITELIST) return true; // only matters with the whitelist option, which is off
   if (metadata.type === ValidationTypes.CONDITIONAL_VALIDATION) {
-    const condition = metadata.constraints?.[0];
+    const condition: unknown = metadata.constraints?.[0];
     if (typeof condition !== 'function') return false;
     rule.conditions.push(condition as (object: object, value: unknown) => boolean);
     return true;

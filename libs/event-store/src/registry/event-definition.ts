@@ -1,8 +1,11 @@
+import type { ClassConstructor } from 'class-transformer';
 import type { EventMetadata } from '../types';
 
-/** A class constructor; the latest event class and historic shapes are classes decorated with class-validator. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ClassOf<T> = new (...args: any[]) => T;
+/**
+ * A class constructor (as class-transformer takes it); the latest event class and historic
+ * shapes are classes decorated with class-validator.
+ */
+export type ClassOf<T> = ClassConstructor<T>;
 
 /** Read-only facts an upcaster may use besides the data (e.g. `metadata.occurredAt`). Upcasters stay pure. */
 export interface UpcastContext {
@@ -11,8 +14,11 @@ export interface UpcastContext {
   readonly recordedAt: string;
 }
 
-/** A pure function from the data of schema version N to the data of version N+1. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/**
+ * A pure function from the data of schema version N to the data of version N+1. The `any`
+ * defaults let a version chain (`HistoricVersion.upcast`) hold an `Upcaster<V1, V2>` of any shape.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an upcaster of any shape fits a chain entry (see above)
 export type Upcaster<From = any, To = any> = (data: From, context: UpcastContext) => To;
 
 /** One historic (non-latest) schema version of an event type. */

@@ -135,7 +135,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** Getters/setters anywhere on the prototype chain change what an assignment does: leave those classes to class-transformer. */
 function hasAccessors(cls: ClassOf<object>): boolean {
-  for (let proto = cls.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (let proto: unknown = cls.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
     for (const key of Object.getOwnPropertyNames(proto)) {
       const descriptor = Object.getOwnPropertyDescriptor(proto, key)!;
       if (descriptor.get || descriptor.set) return true;
@@ -158,8 +158,8 @@ interface TransformerStorage {
 export function hasTransformerMetadata(cls: ClassOf<object>): boolean {
   let storage: TransformerStorage | undefined;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    storage = require('class-transformer/cjs/storage').defaultMetadataStorage as TransformerStorage;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal path that may move: if it is gone, plain copies are off
+    storage = (require('class-transformer/cjs/storage') as { defaultMetadataStorage?: TransformerStorage }).defaultMetadataStorage;
   } catch {
     return true;
   }

@@ -124,7 +124,7 @@ const shapeData = fc.dictionary(fc.constantFrom(...keys), hostile, { maxKeys: 10
 const valid = { code: 'abc', count: 3, active: true };
 
 function reference<T extends object>(shape: new () => T, data: unknown): { instance: T; violations: string[] } {
-  const instance = plainToInstance(shape, data) as T;
+  const instance = plainToInstance<T, unknown>(shape, data);
   return { instance, violations: describeErrors(validateSync(instance, { forbidUnknownValues: true })) };
 }
 
@@ -288,7 +288,7 @@ describe('ShapeCodec fallbacks: what it cannot compile, class-validator / class-
     ['each: true', WithEach, { ns: [1, 'x'] }],
     ['no decorators (forbidUnknownValues)', WithoutDecorators, { n: 1 }],
   ])("%s: not compiled, and invalid data is still rejected with class-validator's words", (_name, shape, invalid) => {
-    const codec = new ShapeCodec(shape as new () => object);
+    const codec = new ShapeCodec<object>(shape);
     expect(codec.compiled.check).toBe(false);
     const violations = codec.violations(codec.instantiate(invalid));
     expect(violations.length).toBeGreaterThan(0);
@@ -311,7 +311,7 @@ describe('ShapeCodec fallbacks: what it cannot compile, class-validator / class-
     ['@Transform', WithTransform, { n: '4' }],
     ['@Type', WithNested, { inner: { n: 1 } }],
   ])('%s: instances come from plainToInstance itself', (_name, shape, data) => {
-    const codec = new ShapeCodec(shape as new () => object);
+    const codec = new ShapeCodec<object>(shape);
     expect(codec.compiled.instantiate).toBe(false);
     expectSameAsReference(codec, data);
   });

@@ -43,7 +43,7 @@ export class ShapeCodec<T extends object = object> {
   /** Exactly what `plainToInstance(shape, data)` returns. */
   instantiate(data: unknown): T {
     const built = this.build?.(data) ?? NOT_PLAIN;
-    return built === NOT_PLAIN ? (plainToInstance(this.shape, data) as T) : built;
+    return built === NOT_PLAIN ? plainToInstance<T, unknown>(this.shape, data) : built;
   }
 
   /** `path: message` for every failing constraint, exactly as class-validator words them; empty when valid. */
