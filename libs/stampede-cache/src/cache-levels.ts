@@ -59,9 +59,14 @@ export function buildLevels(
     return {
       store,
       redis: false,
-      start: async () =>
-        logger.warn('No Redis configured: the cache runs in-process only (no cross-instance single flight or invalidation)'),
-      stop: async () => store?.stop(),
+      start: () => {
+        logger.warn('No Redis configured: the cache runs in-process only (no cross-instance single flight or invalidation)');
+        return Promise.resolve();
+      },
+      stop: () => {
+        store?.stop();
+        return Promise.resolve();
+      },
       usage: () => memory.usage,
     };
   }

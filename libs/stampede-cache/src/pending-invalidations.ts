@@ -56,10 +56,11 @@ export class PendingInvalidations {
 
   private schedule(): void {
     if (this.timer || this.size === 0) return;
-    this.timer = this.clock.setTimer(async () => {
+    this.timer = this.clock.setTimer(() => {
       this.timer = undefined;
-      await this.probe();
-      this.schedule();
+      void this.probe()
+        .catch(() => undefined) // a failed probe is a round without recovery: the next one follows all the same
+        .then(() => this.schedule());
     }, this.periodMs);
   }
 

@@ -5,6 +5,7 @@ import type { CircuitState } from './circuit-breaker';
 import { systemClock, type CacheClock } from './clock';
 import { ComputeFlight, type FlightOutcome, type FlightRequest } from './compute-flight';
 import { isStale } from './entry-state';
+import { InProcessFlights } from './in-process-flights';
 import { CacheFactoryFailedError, CacheFactoryTimeoutError, StampedeCacheError } from './errors';
 import { CacheMetrics, type RequestResult } from './metrics';
 import {
@@ -37,14 +38,6 @@ export interface CacheResult<T> {
 /** A factory computing the value for a key; see {@link ComputeContext}. */
 export type CacheFactory<T> = (context: import('./compute-flight').ComputeContext<T>) => Promise<T>;
 
-/** An in-process computation, and what a reader needs to know before joining it. */
-interface Flight {
-  promise: Promise<FlightOutcome>;
-  startedAt: number;
-  /** {@link LocalInvalidations.now} when it started. */
-  seq: number;
-}
-
 /**
  * Stampede-proof get-or-compute over an in-process L1 and a Redis L2: XFetch early
  * refresh, single flight in-process and across instances (Redis lock with a renewed
@@ -64,8 +57,7 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
   private readonly clock: CacheClock;
   private readonly metrics: CacheMetrics;
   private readonly levels: CacheLevels;
-  private readonly flight: ComputeFlight;
-  private readonly flights = new Map<string, Flight>();
+  private readonly flights: InProcessFlights;
 
   constructor(@Inject(STAMPEDE_CACHE_OPTIONS) options: StampedeCacheModuleOptions) {
     this.namespace = resolveNamespace(options.namespace);
@@ -75,7 +67,8 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     this.registry = options.registry ?? new Registry();
     this.metrics = new CacheMetrics(this.registry);
     this.levels = buildLevels(options, this.namespace, this.defaults, this.clock, this.logger);
-    this.flight = new ComputeFlight(this.levels.store, this.metrics, this.random, this.clock, this.logger);
+    const compute = new ComputeFlight(this.levels.store, this.metrics, this.random, this.clock, this.logger);
+    this.flights = new InProcessFlights(compute, this.levels.store.local, this.clock);
   }
 
   /** Creates and starts a cache outside Nest DI (scripts, benchmarks, tests); call {@link close} when done. */
@@ -150,7 +143,7 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     const acceptable =
       !options.forceRefresh && current && (minComputedAt === undefined || current.computedAt >= minComputedAt) ? current : undefined;
     const now = this.clock.now();
-    const running = this.joinable(request);
+    const running = this.flights.joinable(request);
 
     if (acceptable && !isStale(acceptable, now)) {
       const due = now >= (acceptable.refreshAfter ?? 0);
@@ -163,14 +156,14 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
           beta: entryOptions.beta,
           random: this.random(),
         });
-      if (early && !running) this.start(request).promise.catch(() => undefined); // nobody waits for an early refresh
+      if (early && !running) this.flights.start(request).promise.catch(() => undefined); // nobody waits for an early refresh
       return this.served(cacheKey, acceptable, 'HIT', label, early ? 'early_refresh' : 'hit');
     }
     // Fail-safe backoff window, or a refresh already running here: serve stale without waiting.
     if (acceptable && ((acceptable.failSafe && now < acceptable.expiresAt) || running)) {
       return this.served(cacheKey, acceptable, 'STALE', label, 'stale');
     }
-    return this.awaitFlight((running ?? this.start(request)).promise, current, entryOptions, startedAt, cacheKey, label);
+    return this.awaitFlight((running ?? this.flights.start(request)).promise, current, entryOptions, startedAt, cacheKey, label);
   }
 
   /**
@@ -189,30 +182,6 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
    */
   async invalidateTags(tags: string[]): Promise<void> {
     if (tags.length > 0) await this.levels.store.invalidateTags(tags);
-  }
-
-  /** A computation running here that this request may share: not older than it accepts, not superseded by an invalidation. */
-  private joinable<T>(request: FlightRequest<T>): Flight | undefined {
-    const running = this.flights.get(request.key.id);
-    if (!running) return undefined;
-    if (request.minComputedAt !== undefined && running.startedAt < request.minComputedAt) return undefined;
-    const tags = typeof request.tags === 'function' ? undefined : (request.tags ?? []);
-    return this.levels.store.local.changedSince(running.seq, request.key.id, tags) ? undefined : running;
-  }
-
-  private start<T>(request: FlightRequest<T>): Flight {
-    const id = request.key.id;
-    const flight: Flight = {
-      promise: undefined as unknown as Promise<FlightOutcome>,
-      startedAt: this.clock.now(),
-      seq: this.levels.store.local.now(),
-    };
-    flight.promise = this.flight.run(request).finally(() => {
-      if (this.flights.get(id) === flight) this.flights.delete(id);
-    });
-    this.flights.set(id, flight);
-    flight.promise.catch(() => undefined); // callers may have timed out; the rejection is theirs to see, not the process's
-    return flight;
   }
 
   private async awaitFlight<T>(

@@ -122,7 +122,7 @@ export class TieredStore {
 
   /** With Redis unreachable the lock degrades to "granted" with fence 0: in-process single flight, no L2 write. */
   tryLock(id: string, token: string, ttlMs: number): Promise<LockAttempt> {
-    return this.guard(() => this.l2.tryLock(id, token, ttlMs, this.lifetimes.fenceTtlMs), { acquired: true, fence: 0 } as LockAttempt);
+    return this.guard(() => this.l2.tryLock(id, token, ttlMs, this.lifetimes.fenceTtlMs), { acquired: true, fence: 0 });
   }
 
   renewLock(id: string, token: string, ttlMs: number): Promise<boolean> {

@@ -5,6 +5,7 @@ import type { StampedeCache } from '../stampede-cache.service';
 import type { CachedRead, FreshnessPort, QueryFreshness } from './freshness';
 
 /** Options of {@link CachedQuery}. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as on CachedQuery below
 export interface CachedQueryOptions<Q = any, R = any, H = any> extends Pick<
   CacheEntryOptions,
   'ttl' | 'staleTtl' | 'beta' | 'softTimeout' | 'hardTimeout' | 'jitter' | 'negativeTtl'
@@ -55,13 +56,14 @@ const WARNED = Symbol('stampede-cache:warned-unbound');
  * each handler instance at start-up; a handler built by hand runs uncached (warns once).
  * Type the query as `Query<CachedRead<R>>`.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped use (`key: (q) => ... q.window`) must compile: Q is not inferable
 export function CachedQuery<Q = any, R = any, H = any>(options: CachedQueryOptions<Q, R, H>): ClassDecorator {
-  return ((target: { prototype: { execute?: unknown } }) => {
+  return (target: { prototype: { execute?: unknown } }) => {
     const execute = target.prototype.execute;
     if (typeof execute !== 'function') throw new TypeError('@CachedQuery needs a class with an execute(query) method');
     target.prototype.execute = cachedExecute(execute as (query: Q) => Promise<R>, options);
     Reflect.defineMetadata(CACHED_QUERY_METADATA, options, target);
-  }) as ClassDecorator;
+  };
 }
 
 function cachedExecute<Q, R>(execute: (query: Q) => Promise<R>, options: CachedQueryOptions<Q, R>) {

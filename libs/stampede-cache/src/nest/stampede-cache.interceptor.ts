@@ -49,7 +49,8 @@ export class StampedeCacheInterceptor implements NestInterceptor {
     const key = this.routeKey(context, request, params, query);
     const { queryParams: _allowList, tags, cache, ...entryOptions } = options;
     const response = context.switchToHttp().getResponse<HttpResponseLike>();
-    const result = this.cache.getOrComputeWithStatus(key, () => lastValueFrom(next.handle(), { defaultValue: undefined }), {
+    const handle = (): Promise<unknown> => lastValueFrom(next.handle(), { defaultValue: undefined });
+    const result = this.cache.getOrComputeWithStatus(key, handle, {
       ...entryOptions,
       cache: cache ?? 'http',
       tags: tags?.({ params, query }), // known before computing, so stamped before: an invalidation meanwhile wins

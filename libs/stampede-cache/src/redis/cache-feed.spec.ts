@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { FakeBroker, type FakeConnection } from '../../test/fake-pubsub';
+import { FakeBroker } from '../../test/fake-pubsub';
 import { ManualClock, settle } from '../../test/manual-clock';
 import { CacheFeed } from './cache-feed';
 import type { FeedMessage } from './feed-messages';
@@ -33,7 +33,7 @@ describe('CacheFeed', () => {
     );
     await feed.start(1_000);
     feeds.push(feed);
-    return { feed, publisher, subscriber: subscriber as FakeConnection, heard, gaps: () => gaps };
+    return { feed, publisher, subscriber: subscriber, heard, gaps: () => gaps };
   };
 
   beforeEach(() => {

@@ -54,7 +54,10 @@ export interface CacheStore {
    * @returns whether it was written
    */
   write(id: string, entry: CacheEntry, expectFence?: number): Promise<boolean>;
-  /** Deletes the entry, issues a new fence (no computation that started before can write) and breaks the lock (nobody waits for such a computation). */
+  /**
+   * Deletes the entry, issues a new fence (no computation that started before can write)
+   * and breaks the lock (nobody waits for such a computation).
+   */
   invalidate(id: string, fenceTtlMs: number): Promise<number>;
   /** Takes the key's lock for `ttlMs` if free (SET NX PX) and issues a fence kept for `fenceTtlMs`. */
   tryLock(id: string, token: string, ttlMs: number, fenceTtlMs: number): Promise<LockAttempt>;
