@@ -69,6 +69,19 @@ describe('importLines (bulk, via COPY)', () => {
     expect(await importLines(es.store, asInput(jsonl(lines)))).toEqual({ imported: 0, skipped: 50, position: 0 });
   });
 
+  it('leaves the log analyzed, so global readers keep reading it batch by batch through the index', async () => {
+    const analyzed = async () =>
+      (
+        await es.dataSource.query<Array<{ n: string }>>(
+          `SELECT analyze_count + autoanalyze_count AS n FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'events'`,
+          [schema],
+        )
+      )[0].n;
+    const before = Number(await analyzed());
+    await importLines(es.store, asInput(jsonl(history(20, 11))));
+    await eventually(async () => Number(await analyzed()) > before, 5000, 'the statistics collector to count the ANALYZE');
+  });
+
   it('resumes after a crash: committed chunks stay, a re-run writes the rest, a follower sees each event once', async () => {
     const lines = history(40, 3);
     const start = (await es.store.headPosition()) + 1;

@@ -87,6 +87,9 @@ export async function bulkImport(
   }
   // Every line is an event that is now written by this run or was in the log already (by id).
   report.skipped = lines - report.imported;
+  // A bulk import can outgrow the table's statistics before autovacuum notices. Without them the
+  // planner reads the rest of the log for each keyset batch of a global reader (verify, projections).
+  if (report.imported > 0) await client.query(sql.ANALYZE_EVENTS(target.schema));
   await tell();
   return report;
 }

@@ -71,3 +71,6 @@ export const MOVE_CHUNK = (schema: string) => `WITH reserved AS MATERIALIZED (
 
 export const LINE_OF_VERSION = `SELECT line FROM es_import_events WHERE stream_id = $1 AND stream_version = $2`;
 export const LINE_OF_ID = `SELECT line FROM es_import_events WHERE event_id = $1`;
+
+/** Fresh planner statistics for the log after a bulk write. */
+export const ANALYZE_EVENTS = (schema: string) => `ANALYZE ${schema}.events`;
