@@ -7,7 +7,7 @@
  * figures before the flood, in the same run. Also reads one known user throughout, to show
  * that the flood does not evict it.
  *   npm run bench:unknown-ids    (IDS=100000 CONCURRENCY=64)
- * Writes docs/benchmarks/unknown-ids.json (BENCH_OUTPUT_DIR overrides the directory).
+ * Writes <BENCH_OUT or docs/benchmarks>/unknown-ids.json.
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -20,12 +20,12 @@ import { loadConfig } from '../apps/api/src/config/app-config';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { deleteNamespace } from '../libs/stampede-cache/test/redis-harness';
 import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
+import { benchOutDir } from './bench-env';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const REDIS_URL = process.env.REDIS_URL ?? TEST_REDIS_URL;
 const IDS = Number(process.env.IDS ?? 100_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64);
-const OUTPUT_DIR = process.env.BENCH_OUTPUT_DIR ?? join(__dirname, '..', 'docs', 'benchmarks');
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
       after,
     };
     console.log(JSON.stringify(result, null, 2));
-    writeFileSync(join(OUTPUT_DIR, 'unknown-ids.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(benchOutDir(), 'unknown-ids.json'), `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     agent.destroy();
     await app.close();

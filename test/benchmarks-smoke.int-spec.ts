@@ -91,7 +91,7 @@ function run(bench: Bench, out: string): Promise<{ code: number | null; output: 
   return new Promise((resolve) => {
     const child = spawn(process.execPath, commandOf(bench.script), {
       cwd: ROOT,
-      env: { ...process.env, ...bench.env, BENCH_OUT: out, BENCH_OUTPUT_DIR: out },
+      env: { ...process.env, ...bench.env, BENCH_OUT: out },
     });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
