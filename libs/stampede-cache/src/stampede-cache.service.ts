@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { Registry } from 'prom-client';
 import { CacheKey, type CacheKeyInput } from './cache-key';
 import type { CircuitState } from './circuit-breaker';
-import { systemClock, type CacheClock } from './clock';
+import { monotonic, systemClock, type CacheClock } from './clock';
 import { ComputeFlight, type FlightOutcome, type FlightRequest } from './compute-flight';
 import { isStale } from './entry-state';
 import { InProcessFlights } from './in-process-flights';
@@ -66,9 +66,9 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     this.clock = options.clock ?? systemClock;
     this.registry = options.registry ?? new Registry();
     this.metrics = new CacheMetrics(this.registry);
-    this.levels = buildLevels(options, this.namespace, this.defaults, this.clock, this.logger);
+    this.levels = buildLevels(options, this.namespace, this.defaults, this.clock, this.logger, this.metrics);
     const compute = new ComputeFlight(this.levels.store, this.metrics, this.random, this.clock, this.logger);
-    this.flights = new InProcessFlights(compute, this.levels.store.local, this.clock);
+    this.flights = new InProcessFlights(compute, this.levels.store.local, this.clock, () => this.levels.trusted());
   }
 
   /** Creates and starts a cache outside Nest DI (scripts, benchmarks, tests); call {@link close} when done. */
@@ -128,6 +128,7 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     const entryOptions = resolveEntryOptions(this.defaults, options);
     const label = options.cache ?? 'default';
     const startedAt = this.clock.now();
+    const began = monotonic(this.clock);
     const minComputedAt = options.forceRefresh ? startedAt : options.minComputedAt;
     const current = await this.levels.store.read(cacheKey.id);
     const request: FlightRequest<T> = {
@@ -163,7 +164,7 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     if (acceptable && ((acceptable.failSafe && now < acceptable.expiresAt) || running)) {
       return this.served(cacheKey, acceptable, 'STALE', label, 'stale');
     }
-    return this.awaitFlight((running ?? this.flights.start(request)).promise, current, entryOptions, startedAt, cacheKey, label);
+    return this.awaitFlight((running ?? this.flights.start(request)).promise, current, entryOptions, began, cacheKey, label);
   }
 
   /**
@@ -188,14 +189,14 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     flight: Promise<FlightOutcome>,
     fallback: CacheEntry | undefined,
     options: ResolvedEntryOptions,
-    startedAt: number,
+    began: number,
     key: CacheKey,
     label: string,
   ): Promise<CacheResult<T>> {
     type Settled = { kind: 'done'; outcome: FlightOutcome } | { kind: 'failed'; error: unknown } | { kind: 'soft' } | { kind: 'hard' };
     const timers: Array<{ cancel(): void }> = [];
     const after = (ms: number, settled: Settled) =>
-      new Promise<Settled>((resolve) => timers.push(this.clock.setTimer(() => resolve(settled), ms - (this.clock.now() - startedAt))));
+      new Promise<Settled>((resolve) => timers.push(this.clock.setTimer(() => resolve(settled), ms - (monotonic(this.clock) - began))));
     const contenders: Array<Promise<Settled>> = [
       flight.then(
         (outcome): Settled => ({ kind: 'done', outcome }),
