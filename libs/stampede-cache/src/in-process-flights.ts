@@ -45,6 +45,11 @@ export class InProcessFlights {
     return flights.next && this.sharable(flights.next, request) ? flights.next : undefined;
   }
 
+  /** Whether a computation of the key runs (or is queued) here, joinable or not. */
+  busy(id: string): boolean {
+    return this.running.has(id);
+  }
+
   /** Starts a computation for the request's key, or queues one behind the running one (or joins the queued one). */
   start<T>(request: FlightRequest<T>): Flight {
     const id = request.key.id;

@@ -92,6 +92,20 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     return this.onApplicationShutdown();
   }
 
+  /** The module's default `hardTimeout` (ms): the bound of a call that sets none. */
+  get defaultHardTimeout(): number {
+    return this.defaults.hardTimeout;
+  }
+
+  /**
+   * Whether this instance hears invalidations now (it heard its own heartbeat within the trust
+   * window): only then does it serve from L1 or let a reader join a computation that started
+   * earlier. False for a moment after start and after every gap; always true in L1-only mode.
+   */
+  get listening(): boolean {
+    return this.levels.trusted();
+  }
+
   /** Redis circuit breaker state; `disabled` in L1-only mode. */
   get circuitState(): CircuitState {
     return this.levels.redis ? this.levels.store.breaker.state : 'disabled';
@@ -157,11 +171,11 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
           beta: entryOptions.beta,
           random: this.random(),
         });
-      if (early && !running) this.flights.start(request).promise.catch(() => undefined); // nobody waits for an early refresh
+      if (early && !this.flights.busy(cacheKey.id)) this.flights.start(request).promise.catch(() => undefined); // nobody waits for it
       return this.served(cacheKey, acceptable, 'HIT', label, early ? 'early_refresh' : 'hit');
     }
-    // Fail-safe backoff window, or a refresh already running here: serve stale without waiting.
-    if (acceptable && ((acceptable.failSafe && now < acceptable.expiresAt) || running)) {
+    // Fail-safe backoff window, or a refresh already running here (joinable or not): serve stale without waiting.
+    if (acceptable && ((acceptable.failSafe && now < acceptable.expiresAt) || this.flights.busy(cacheKey.id))) {
       return this.served(cacheKey, acceptable, 'STALE', label, 'stale');
     }
     return this.awaitFlight((running ?? this.flights.start(request)).promise, current, entryOptions, began, cacheKey, label);
