@@ -158,6 +158,15 @@ export class ComputeFlight {
     const began = monotonic(this.clock);
     const observe = once(this.metrics.factoryDuration.startTimer({ cache: label }));
     const lease = this.store.locks.holdLease(key.id, token, options.lockTtl, this.clock);
+    // A tag invalidation makes this computation useless (its stamps are old): let waiters take the lock now.
+    const unwatch = stampedBefore
+      ? this.store.tagWatchers.watch(Object.keys(stampedBefore), () => {
+          lease.stop();
+          void this.store.locks.unlock(key.id, token).then(async (released) => {
+            if (released) await this.store.publishReleased(key.id);
+          });
+        })
+      : () => undefined;
     try {
       const previous = request.previous?.value as T | undefined;
       const raw = await runBounded(key.id, options.hardTimeout, (signal) => request.factory({ key, signal, previous }), this.clock);
@@ -177,6 +186,7 @@ export class ComputeFlight {
       return { outcome: await this.failSafe(request, error, fence, mark), written: false };
     } finally {
       lease.stop();
+      unwatch();
     }
   }
 
