@@ -99,6 +99,8 @@ describe('events:verify / events:export / events:import CLIs', () => {
       imported: 0,
       skipped: 5,
       position: 0,
+      leftOut: 0,
+      movedOn: [],
       duplicateEmails: [],
     });
     const copied = await cli('events-export', target, [join(dir, 'copy.jsonl')]);
