@@ -102,6 +102,7 @@ describe('events:verify / events:export / events:import CLIs', () => {
       leftOut: 0,
       movedOn: [],
       duplicateEmails: [],
+      duplicateEmailCount: 0,
     });
     const copied = await cli('events-export', target, [join(dir, 'copy.jsonl')]);
     expect(copied.code).toBe(0);
