@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
+import { eventually } from '../../../../test/eventually';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
+import { ConcurrencyConflictError } from '../errors';
+import { AppendProbe, deferred } from '../testing/append-probes';
 import { notedEvents as events } from '../testing/noted-events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import type { StoredEvent } from '../types';
@@ -88,6 +91,32 @@ describe('importLines: live writers, chunk hook, bounded checks', () => {
     expect(resumed).toMatchObject({ imported: 8, skipped: 5, leftOut: 7, movedOn: [{ streamId: s0, line: 7, streamVersion: 4 }] });
     expect(await versions(s0)).toEqual(expectedS0);
     expect((await versions(s1)).length).toBe(s1Lines.length);
+  });
+
+  it('a live append colliding with a chunk being written waits for the chunk, then fails as a concurrency conflict', async () => {
+    const lines = history(6, 1);
+    const stream = lines[0].streamId;
+    const [inChunk, release] = [deferred(), deferred()];
+    const holdChunk = {
+      run: async () => {
+        inChunk.resolve();
+        await release.promise;
+      },
+    };
+    const importing = importLines(es.store, input(lines), { inChunk: holdChunk });
+    await inChunk.promise;
+    const probe = await AppendProbe.open(schema);
+    try {
+      const live = es.store.appendToStream(stream, [{ type: 'Noted', schemaVersion: 1, data: { n: -1 } }]).catch((e: unknown) => e);
+      await eventually(() => probe.waitingAppend(), 5000, 'the live append to wait for the chunk');
+      release.resolve();
+      expect(await live).toBeInstanceOf(ConcurrencyConflictError);
+      expect(await importing).toMatchObject({ imported: 6, leftOut: 0, movedOn: [] });
+      expect((await liveAppend(stream, 6)).streamVersion).toBe(7);
+    } finally {
+      release.resolve();
+      await probe.close();
+    }
   });
 
   it('runs the chunk hook in each chunk transaction with the events of its types; a hook failure rolls its chunk back', async () => {
