@@ -2,7 +2,10 @@ import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { createEventStore } from '@app/event-store';
+import { EmailReservations1710000000001 } from '../src/migrations/1710000000001-email-reservations';
+import { IdempotencyKeys1710000000002 } from '../src/migrations/1710000000002-idempotency-keys';
 import { userEvents } from '../src/users/events';
+import { eventually } from '../../../test/eventually';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
 import { startTestApp, TestApp, TEST_ADMIN_TOKEN } from './test-app';
 
@@ -83,10 +86,12 @@ describe('imported registrations reserve their emails with their events (e2e)', 
 
 describe('reservations folded as the app folds (migration 1710000000003)', () => {
   const schema = uniqueSchema('fold');
+  const contested = uniqueSchema('fold2');
   let t: TestApp | undefined;
   afterAll(async () => {
     await t?.close();
     await dropSchema(schema);
+    await dropSchema(contested);
   });
 
   it('a backfilled address that SQL lower() folds differently cannot be registered again in another case', async () => {
@@ -118,5 +123,57 @@ describe('reservations folded as the app folds (migration 1710000000003)', () =>
       .send({ firstName: 'X', lastName: 'Y', email: `İNCI.${id}@example.com` })
       .expect(409);
     expect(taken.body.code).toBe('USERS.EMAIL_TAKEN');
+  });
+  it('a backfilled reservation moved to the app fold goes to the earliest registration; the later one is listed by verify', async () => {
+    const id = randomUUID().slice(0, 8);
+    const dotted = `İnci.${id}@example.com`;
+    // Released versions: the backfill folded 'İnci' with lower() to 'inci'; the app then let 'İNCI' (JS: 'i̇nci') register again.
+    const legacy = await createEventStore({ url: TEST_DATABASE_URL, schema: contested, events: userEvents });
+    await legacy.store.appendToStream('user-first', [
+      { type: 'UserRegistered', schemaVersion: 1, data: { fullName: 'Old Timer', email: dotted } },
+    ]);
+    await legacy.close();
+    const released = await createEventStore({
+      url: TEST_DATABASE_URL,
+      schema: contested,
+      events: userEvents,
+      migrations: [EmailReservations1710000000001, IdempotencyKeys1710000000002],
+    });
+    const late = await released.store.inTransaction(async (q) => {
+      const r = await released.store.appendWithin(q, 'user-late', [
+        { type: 'UserRegistered', schemaVersion: 2, data: { firstName: 'La', lastName: 'Te', email: dotted.toUpperCase().toLowerCase() } },
+      ]);
+      await q.query(`INSERT INTO "${contested}".email_reservations (email, user_id, position) VALUES ($1, 'late', $2)`, [
+        dotted.toUpperCase().toLowerCase(),
+        r.position,
+      ]);
+      return r;
+    });
+    await released.close();
+
+    await t?.close();
+    t = await startTestApp({ EVENT_STORE_SCHEMA: contested });
+    const db = new Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+    try {
+      const { rows } = await db.query(`SELECT email, user_id FROM "${contested}".email_reservations`);
+      expect(rows).toEqual([{ email: dotted.toLowerCase(), user_id: 'first' }]);
+    } finally {
+      await db.end();
+    }
+    await eventually(
+      async () => (await request(t!.server).get('/admin/projections').set(auth).expect(200)).body.projections[0].head >= late.position,
+      10_000,
+      'the log to settle through the registrations',
+    );
+    const verify = await request(t.server).post('/admin/events/verify').set(auth).expect(200);
+    expect(verify.body.duplicateEmails).toEqual([
+      { email: dotted.toLowerCase(), userId: 'late', position: late.position, heldBy: 'first' },
+    ]);
+    // 'inci' (no dot) is another address to the app's fold: no longer held by the backfill.
+    await request(t.server)
+      .post('/users')
+      .send({ firstName: 'X', lastName: 'Y', email: `inci.${id}@example.com` })
+      .expect(201);
   });
 });
