@@ -68,7 +68,7 @@ export class EmailReservations {
     const first = new Map<string, Registration>();
     for (const r of registrations) if (!first.has(foldEmail(r.email))) first.set(foldEmail(r.email), r);
     if (first.size === 0) return [];
-    // In email order: two imports reserving overlapping emails lock their rows in one order, so never deadlock.
+    // In email order: two imports reserving overlapping emails take their row locks in one order, not crosswise.
     const rows = [...first.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     await q.query(RESERVE_ALL(this.schema), [rows.map(([e]) => e), rows.map(([, r]) => r.userId), rows.map(([, r]) => r.position)]);
     const holders = await this.holders(
