@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { deferred, ManualClock, settle } from '../test/manual-clock';
 import { CacheKey } from './cache-key';
 import { CircuitBreaker } from './circuit-breaker';
+import type { CacheClock } from './clock';
 import { L1Cache } from './l1/l1-cache';
 import { ComputeFlight, type FlightRequest } from './compute-flight';
 import { CacheMetrics } from './metrics';
@@ -30,10 +31,10 @@ describe('Fault rules: an unknown outcome is never a success', () => {
   afterEach(() => jest.restoreAllMocks());
 
   /** One cache instance's store and flight over the shared L2. */
-  function instance(threshold = 5) {
-    const breaker = new CircuitBreaker(threshold, 5_000, undefined, clock);
-    const store = new TieredStore(shared, undefined, new RedisGuard(breaker, 500, 5_000, clock, NO_HOOKS), clock, lifetimes(), 100, logger);
-    const flight = new ComputeFlight(store, new CacheMetrics(new Registry()), () => 0.5, clock, logger);
+  function instance(threshold = 5, own: CacheClock = clock) {
+    const breaker = new CircuitBreaker(threshold, 5_000, undefined, own);
+    const store = new TieredStore(shared, undefined, new RedisGuard(breaker, 500, 5_000, own, NO_HOOKS), own, lifetimes(), 100, logger);
+    const flight = new ComputeFlight(store, new CacheMetrics(new Registry()), () => 0.5, own, logger);
     return { store, flight, breaker };
   }
   const lifetimes = () => ({ fenceTtlMs: 60_000, tagTtlMs: 60_000 });
@@ -134,6 +135,22 @@ describe('Fault rules: an unknown outcome is never a success', () => {
     l1.applyWritten('k', 7);
     expect(l1.offer('k', old, 10, l1.mark())).toBe(false);
     expect(l1.offer('k', { ...old, value: 'new', fence: 7 }, 10, l1.mark())).toBe(true);
+  });
+
+  it('read-your-writes compares fences, not wall clocks: an instance whose clock runs 60 s ahead cannot pass off an older value', async () => {
+    const ahead: CacheClock = {
+      now: () => clock.now() + 60_000,
+      monotonic: () => clock.now(),
+      setTimer: (fn, ms) => clock.setTimer(fn, ms),
+    };
+    const b = instance(5, ahead);
+    const a = instance();
+    await b.flight.run(request(async () => 'old'));
+    await clock.advance(10);
+    const minComputedAt = clock.now(); // "computed after my write", on A's clock
+    const minFence = await a.store.locks.fenceSince('k', minComputedAt, clock.now());
+    const read = await a.flight.run(request(async () => 'new', { minComputedAt, minFence }));
+    expect(read.entry.value).toBe('new'); // B's computedAt (its clock) is "later", but its fence is older
   });
 
   it('writes with per-call lifetimes: a computation longer than the default fence lifetime is still cached', async () => {
