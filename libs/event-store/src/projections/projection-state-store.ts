@@ -54,7 +54,10 @@ const RETRY = `WITH x AS (
          rebuild = CASE WHEN x.rebuild_hit THEN p.rebuild || '{"state": "running", "error": null}'::jsonb ELSE p.rebuild END
     FROM x WHERE p.name = x.name AND (x.live_hit OR x.rebuild_hit)
   RETURNING x.live_hit, x.rebuild_hit`;
-/** $3: the position to skip; each phase stopped exactly there resumes past it, and the skip is recorded per phase. */
+/**
+ * $3: the position to skip; each phase stopped exactly there resumes past it. The skip is recorded per phase, and a
+ * rebuild skip names its rebuild, so it never leaves the event out of the live model or of another rebuild.
+ */
 const SKIP = `WITH x AS (
     SELECT name, state = 'stopped' AND (error->>'position')::bigint = $3 AND ${FOR_LIVE} AS live_hit,
            coalesce(rebuild->>'state' = 'stopped' AND (rebuild->'error'->>'position')::bigint = $3, false) AND ${FOR_REBUILD} AS rebuild_hit
@@ -66,10 +69,13 @@ const SKIP = `WITH x AS (
          rebuild = CASE WHEN x.rebuild_hit
                    THEN p.rebuild || jsonb_build_object('state', 'running', 'error', null, 'position', $3::bigint) ELSE p.rebuild END,
          skipped = p.skipped
-           || CASE WHEN x.live_hit THEN jsonb_build_array(jsonb_build_object('position', $3::bigint, 'at', now(), 'error', p.error))
+           || CASE WHEN x.live_hit
+                   THEN jsonb_build_array(jsonb_build_object('position', $3::bigint, 'at', now(), 'error', p.error, 'phase', 'live'))
                    ELSE '[]'::jsonb END
            || CASE WHEN x.rebuild_hit
-                   THEN jsonb_build_array(jsonb_build_object('position', $3::bigint, 'at', now(), 'error', p.rebuild->'error'))
+                   THEN jsonb_build_array(jsonb_build_object('position', $3::bigint, 'at', now(), 'error', p.rebuild->'error',
+                          'phase', 'rebuild', 'rebuild', jsonb_build_object('version', (p.rebuild->>'version')::int,
+                                                                             'startedAt', p.rebuild->'startedAt')))
                    ELSE '[]'::jsonb END
     FROM x WHERE p.name = x.name AND (x.live_hit OR x.rebuild_hit)
   RETURNING x.live_hit, x.rebuild_hit`;

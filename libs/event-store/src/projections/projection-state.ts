@@ -32,11 +32,18 @@ export interface AbortedRebuild {
   at: string;
 }
 
-/** An operator's skip of one event, kept as an audit trail; rebuilds honour it too. */
+/**
+ * An operator's skip of one event, kept as an audit trail. It holds for the phase it was recorded
+ * for: a live skip for the live model and every later rebuild, a rebuild skip for that rebuild only.
+ */
 export interface SkippedEvent {
   position: number;
   at: string;
   error: ProjectionError;
+  /** Absent on skips recorded before skips were per phase: then `error.phase` says which. */
+  phase?: ProjectionPhase;
+  /** The rebuild a rebuild skip belongs to (its version and start). */
+  rebuild?: { version: number; startedAt: string };
 }
 
 /** The stored row of a projection. `state` and `error` belong to the live phase. */
@@ -115,6 +122,24 @@ export function toRow(r: StoredProjectionRow): ProjectionRow {
     skipped: r.skipped,
     updatedAt: new Date(r.updated_at).toISOString(),
   };
+}
+
+/**
+ * The positions a phase's batches leave out. Live batches honour live skips only: a skip an
+ * operator made for a rebuild must never drop the event from the live model (that rebuild may be
+ * aborted, and the live rules may apply it fine). A rebuild honours the live skips (the live
+ * model it replaces lacks those events too) and the skips made for this very rebuild.
+ */
+export function skippedPositions(row: ProjectionRow, phase: ProjectionPhase): Set<number> {
+  const own = row.rebuild;
+  const applies = (k: SkippedEvent): boolean => {
+    const recordedFor = k.phase ?? k.error?.phase ?? 'live';
+    if (recordedFor === 'live') return true;
+    if (phase === 'live' || !own) return false;
+    // Rebuild skips recorded before they named their rebuild held for every rebuild: keep that.
+    return !k.rebuild || (k.rebuild.version === own.version && k.rebuild.startedAt === own.startedAt);
+  };
+  return new Set(row.skipped.filter(applies).map((k) => Number(k.position)));
 }
 
 /** The phase's checkpoint: the live position, or how far the rebuild has filled its shadow. */

@@ -5,7 +5,7 @@ import type { BatchFeed, FedBatch } from './batch-feed';
 import { BatchSizer } from './batch-sizer';
 import type { Projection, ProjectionCommit, TableNames } from '../projection';
 import type { ProjectionError, ProjectionPhase, ProjectionRow } from '../projection-state';
-import { positionOf } from '../projection-state';
+import { positionOf, skippedPositions } from '../projection-state';
 import type { ProjectionStateStore } from '../projection-state-store';
 
 /**
@@ -59,8 +59,7 @@ export class BatchApplier {
     const after = positionOf(row, phase);
     if (after >= head) return false;
     const batch = await this.o.feed.take(after + 1, this.sizer.limit);
-    const skipped = new Set(row.skipped.map((k) => Number(k.position)));
-    const { recorded, poison } = this.decoded(batch, skipped);
+    const { recorded, poison } = this.decoded(batch, skippedPositions(row, phase));
     const to = poison ? poison.position - 1 : batch.to;
     if (to <= after && !poison) return false;
     const version = phase === 'live' ? row.version : row.rebuild!.version;
@@ -117,7 +116,7 @@ export class BatchApplier {
     return true;
   }
 
-  /** The events to apply, in order, up to the first unreadable one (a poison event) that no operator skipped. */
+  /** The events to apply, in order, up to the first unreadable one (a poison event) that no operator skipped for this phase. */
   private decoded(batch: FedBatch, skipped: Set<number>): { recorded: RecordedEvent[]; poison?: ProjectionError } {
     const recorded: RecordedEvent[] = [];
     for (const e of batch.events) {
