@@ -25,7 +25,8 @@ export type { VerifyFailure, VerifyOptions, VerifyProgress, VerifyReport } from 
 export { exportLines, importLines, parseExportLine } from './tools/export-import';
 export type { ExportedEvent, ImportInput, ImportOptions, ImportProgress, ImportReport } from './tools/export-import';
 export { ProjectionsService, ProjectionStateError, UnknownProjectionError } from './projections/projections.service';
-export type { Projection, ProjectionCommit, TableNames } from './projections/projection';
+export type { Projection, ProjectionCommit, ProjectionFault, TableNames } from './projections/projection';
+export type { RetryReport } from './projections/runner/transient';
 export type { Queryable } from './postgres/queryable';
 export type {
   AbortedRebuild,

@@ -1,4 +1,5 @@
 import type { EventLocation } from '../errors';
+import type { RetryReport } from './runner/transient';
 
 /** The two phases of a projection: following the log into the live model, or filling a rebuild's shadow model. */
 export type ProjectionPhase = 'live' | 'rebuild';
@@ -87,6 +88,11 @@ export interface ProjectionStatus {
   rebuild: (Omit<RebuildState, 'state'> & RebuildProgress & { state: 'running' | 'stopped-on-error' }) | null;
   abortedRebuild: AbortedRebuild | null;
   skipped: SkippedEvent[];
+  /**
+   * Failures of the moment this instance keeps retrying with backoff, once a streak has
+   * `TRANSIENT_REPORT_AFTER` (3) attempts; empty otherwise and on instances not retrying.
+   */
+  retrying: RetryReport[];
   /** This instance holds the projection's lock and runs it. */
   activeHere: boolean;
 }

@@ -5,7 +5,7 @@ import { EventStoreError } from '../errors';
 import type { EventStore } from '../postgres/postgres-event-store';
 import { AppendListener } from './append-listener';
 import { LockConnection } from './runner/lock-connection';
-import type { Projection, ProjectionCommit } from './projection';
+import type { Projection, ProjectionCommit, ProjectionFault } from './projection';
 import { ProjectionRunner } from './runner/projection-runner';
 import type { AbortedRebuild, ProjectionPhase, ProjectionRow, ProjectionStatus } from './projection-state';
 import { ProjectionStateStore } from './projection-state-store';
@@ -13,6 +13,7 @@ import { ProjectionWorker } from './runner/projection-worker';
 import { ResolvedProjectionsOptions } from './projections-options';
 import { RebuildProgressLog, rebuildProgress } from './rebuild-progress';
 import { qualifiedTable } from './table-names';
+import { errorCodeOf } from './runner/transient';
 
 /** Asked for a projection (or a read-model table) that is not registered. */
 export class UnknownProjectionError extends EventStoreError {
@@ -65,12 +66,14 @@ export class ProjectionsService {
         batchSize: options.batchSize,
         onCommit: (c) => this.commits.emit('commit', c),
         onProgress: (row, head) => progress.report(row, head),
+        onFault: (f) => this.commits.emit('fault', f),
       });
       const lock = new LockConnection({ url: options.url, lockClass, name, boundMs: options.lockTimeoutMs, clock: options.clock });
       const runner = new ProjectionRunner(name, lock, worker, {
         clock: options.clock,
         pollMs: options.pollMs,
         stopGraceMs: options.lockTimeoutMs,
+        onFailure: (e) => this.commits.emit('fault', { projection: name, scope: 'projection', outcome: 'retry', code: errorCodeOf(e) }),
       });
       this.registered.set(name, { projection, worker, runner });
     }
@@ -100,6 +103,12 @@ export class ProjectionsService {
   onCommit(listener: (commit: ProjectionCommit) => void): () => void {
     this.commits.on('commit', listener);
     return () => this.commits.off('commit', listener);
+  }
+
+  /** Called on every failed attempt (retried) and every stop of a phase, on this instance: for metrics. */
+  onFault(listener: (fault: ProjectionFault) => void): () => void {
+    this.commits.on('fault', listener);
+    return () => this.commits.off('fault', listener);
   }
 
   /**
@@ -134,6 +143,7 @@ export class ProjectionsService {
           : null,
         abortedRebuild: row?.abortedRebuild ?? null,
         skipped: row?.skipped ?? [],
+        retrying: [runner.retrying].filter((r) => r !== null),
         activeHere: runner.active,
       };
     });

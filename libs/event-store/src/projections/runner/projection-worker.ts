@@ -2,7 +2,7 @@ import type { EventStore } from '../../postgres/postgres-event-store';
 import type { Queryable } from '../../postgres/queryable';
 import { BatchApplier, inTransaction } from './batch-applier';
 import { BatchFeed, settledBatchReader } from './batch-feed';
-import type { Projection, ProjectionCommit } from '../projection';
+import type { Projection, ProjectionCommit, ProjectionFault } from '../projection';
 import type { ProjectionRow } from '../projection-state';
 import type { ProjectionStateStore } from '../projection-state-store';
 import { ProjectionRebuild } from './projection-rebuild';
@@ -18,6 +18,7 @@ export interface WorkerOptions {
   batchSize: number;
   onCommit: (commit: ProjectionCommit) => void;
   onProgress?: (row: ProjectionRow, head: number) => void;
+  onFault?: (fault: ProjectionFault) => void;
 }
 
 /**
@@ -43,6 +44,7 @@ export class ProjectionWorker implements ProjectionWork {
       batchSize: o.batchSize,
       tables: tableNamesOf(o.store.schema, projection.tables, 'live'),
       onCommit: o.onCommit,
+      onFault: o.onFault,
     });
     this.rebuild = new ProjectionRebuild({
       projection,
