@@ -35,6 +35,7 @@ export type {
   ProjectionStatus,
   RebuildProgress,
   RebuildState,
+  RebuildStep,
   SkippedEvent,
 } from './projections/projection-state';
 export * from './errors';

@@ -4,13 +4,23 @@ import type { RetryReport } from './runner/transient';
 /** The two phases of a projection: following the log into the live model, or filling a rebuild's shadow model. */
 export type ProjectionPhase = 'live' | 'rebuild';
 
-/** The error a phase is stopped on. */
-export interface ProjectionError extends EventLocation {
+/** What a rebuild was doing when it failed other than on an event: preparing its tables, a batch's I/O, or switching live. */
+export type RebuildStep = 'prepare' | 'fill' | 'switch';
+
+/**
+ * The error a phase is stopped on. An event's error (decoding, `apply`) names the event; a
+ * rebuild that failed in a step of its own (`step`) names only its position, the event fields
+ * are then absent.
+ */
+export interface ProjectionError extends Partial<Omit<EventLocation, 'position'>> {
+  position: number;
   code: string;
   reason: string;
   at: string;
   /** Whether it happened while catching up the live model or building the shadow one. */
   phase: ProjectionPhase;
+  /** Set when a rebuild failed in this step, not on an event. */
+  step?: RebuildStep;
 }
 
 /** A rebuild in progress (shadow tables being filled from position 0). */

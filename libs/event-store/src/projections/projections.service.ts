@@ -67,6 +67,9 @@ export class ProjectionsService {
         onCommit: (c) => this.commits.emit('commit', c),
         onProgress: (row, head) => progress.report(row, head),
         onFault: (f) => this.commits.emit('fault', f),
+        clock: options.clock,
+        pollMs: options.pollMs,
+        switchLockTimeoutMs: options.switchLockTimeoutMs,
       });
       const lock = new LockConnection({ url: options.url, lockClass, name, boundMs: options.lockTimeoutMs, clock: options.clock });
       const runner = new ProjectionRunner(name, lock, worker, {
@@ -125,7 +128,7 @@ export class ProjectionsService {
     const head = await this.store.headPosition();
     const rows = new Map((await this.states.readAll(this.dataSource)).map((r) => [r.name, r]));
     const now = this.options.clock.now();
-    return [...this.registered.values()].map(({ projection, runner }) => {
+    return [...this.registered.values()].map(({ projection, runner, worker }) => {
       const row = rows.get(projection.name);
       const checkpoint = row?.position ?? 0;
       const rebuild = row?.rebuild;
@@ -143,7 +146,7 @@ export class ProjectionsService {
           : null,
         abortedRebuild: row?.abortedRebuild ?? null,
         skipped: row?.skipped ?? [],
-        retrying: [runner.retrying].filter((r) => r !== null),
+        retrying: [runner.retrying, worker.rebuild.retrying].filter((r) => r !== null),
         activeHere: runner.active,
       };
     });

@@ -2,6 +2,7 @@ import type { EventStore } from '../../postgres/postgres-event-store';
 import type { Queryable } from '../../postgres/queryable';
 import { BatchApplier, inTransaction } from './batch-applier';
 import { BatchFeed, settledBatchReader } from './batch-feed';
+import type { Clock } from '../clock';
 import type { Projection, ProjectionCommit, ProjectionFault } from '../projection';
 import type { ProjectionRow } from '../projection-state';
 import type { ProjectionStateStore } from '../projection-state-store';
@@ -19,6 +20,10 @@ export interface WorkerOptions {
   onCommit: (commit: ProjectionCommit) => void;
   onProgress?: (row: ProjectionRow, head: number) => void;
   onFault?: (fault: ProjectionFault) => void;
+  clock: Clock;
+  pollMs: number;
+  /** Bound of every lock wait of a rebuild's preparation and switch. */
+  switchLockTimeoutMs: number;
 }
 
 /**
@@ -53,6 +58,10 @@ export class ProjectionWorker implements ProjectionWork {
       feed: feed(),
       batchSize: o.batchSize,
       onCommit: o.onCommit,
+      clock: o.clock,
+      pollMs: o.pollMs,
+      lockTimeoutMs: o.switchLockTimeoutMs,
+      onFault: o.onFault,
     });
   }
 
