@@ -67,6 +67,12 @@ export class ProjectionRebuild {
     return this.retries.report();
   }
 
+  /** Forgets this tenure's prefetch, isolation search and failure streak: another instance may run the rebuild now. */
+  reset(): void {
+    this.applier.reset();
+    this.retries.succeeded();
+  }
+
   /** Drops any leftover shadow tables and creates fresh ones. */
   prepare(sql: Queryable, row: ProjectionRow): Promise<boolean> {
     return this.guarded(sql, row, 'prepare', async () => {

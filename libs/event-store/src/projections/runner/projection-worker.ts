@@ -87,7 +87,7 @@ export class ProjectionWorker implements ProjectionWork {
 
   onReleased(): void {
     this.live.reset();
-    this.rebuild.applier.reset();
+    this.rebuild.reset();
   }
 
   async step(sql: Queryable): Promise<StepOutcome> {
