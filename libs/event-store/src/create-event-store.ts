@@ -41,8 +41,14 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
       batchSize: options.projectionBatchSize,
       pollMs: options.projectionPollMs,
       lockTimeoutMs: options.projectionLockTimeoutMs,
+      switchLockTimeoutMs: options.projectionSwitchLockTimeoutMs,
     },
-    { batchSize: 'projectionBatchSize', pollMs: 'projectionPollMs', lockTimeoutMs: 'projectionLockTimeoutMs' },
+    {
+      batchSize: 'projectionBatchSize',
+      pollMs: 'projectionPollMs',
+      lockTimeoutMs: 'projectionLockTimeoutMs',
+      switchLockTimeoutMs: 'projectionSwitchLockTimeoutMs',
+    },
   );
   const dataSource = new DataSource({
     ...connectionOptions(options),

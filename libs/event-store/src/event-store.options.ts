@@ -59,6 +59,12 @@ export interface EventStoreOptions {
    */
   projectionLockTimeoutMs?: number;
   /**
+   * The longest a projection rebuild's switch waits for its table locks, in ms (10..60000),
+   * before it rolls back and retries with backoff; reads of the live tables queue behind it at
+   * most this long. Default 500.
+   */
+  projectionSwitchLockTimeoutMs?: number;
+  /**
    * How stored events are validated and instantiated. `'compiled'` (default): each shape's
    * class-validator metadata is compiled once; `'class-validator'`: plainToInstance + validateSync
    * on every event (the reference path; same results, several times slower).

@@ -33,7 +33,8 @@ export type {
   MovedOnStream,
 } from './tools/export-import';
 export { ProjectionsService, ProjectionStateError, UnknownProjectionError } from './projections/projections.service';
-export type { Projection, ProjectionCommit, TableNames } from './projections/projection';
+export type { Projection, ProjectionCommit, ProjectionFault, TableNames } from './projections/projection';
+export type { RetryReport } from './projections/runner/transient';
 export type { Queryable } from './postgres/queryable';
 export type {
   AbortedRebuild,
@@ -42,6 +43,7 @@ export type {
   ProjectionStatus,
   RebuildProgress,
   RebuildState,
+  RebuildStep,
   SkippedEvent,
 } from './projections/projection-state';
 export * from './errors';
