@@ -45,6 +45,24 @@ export class InvalidAppendError extends EventStoreError {
   readonly code = 'EVENT_STORE.INVALID_APPEND';
 }
 
+/**
+ * A batch append asked for more than `MAX_STREAMS_PER_BATCH` streams or
+ * `MAX_EVENTS_PER_BATCH` events. Nothing was written; split it into several
+ * batches (each its own transaction) or use `importLines` for bulk history.
+ */
+export class BatchTooLargeError extends EventStoreError {
+  readonly code = 'EVENT_STORE.BATCH_TOO_LARGE';
+  constructor(
+    readonly limit: { streams: number; events: number },
+    readonly asked: { streams: number; events?: number },
+  ) {
+    super(
+      `A batch takes at most ${limit.streams} streams and ${limit.events} events; this one has ${asked.streams} streams` +
+        (asked.events === undefined ? '' : ` and ${asked.events} events`),
+    );
+  }
+}
+
 /** Why a statement timed out, as `EventStoreTimeoutError` says it. */
 const TIMEOUT_MESSAGES = {
   statement: 'The database cancelled a statement that ran past its timeout',
