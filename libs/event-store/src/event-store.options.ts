@@ -41,8 +41,18 @@ export interface EventStoreOptions {
    * (0..86400000; 0 leaves the server's setting). Default 30000. A statement
    * past it is cancelled and surfaces as `EventStoreTimeoutError`
    * (`EVENT_STORE.TIMEOUT`). Migrations and import run without it.
+   * The client also bounds each pooled statement a little above it (by a tenth,
+   * at least 1000 ms): a statement whose answer does not come by then (a frozen
+   * link) drops its connection and fails with `EVENT_STORE.TIMEOUT` (kind
+   * `no-answer`, outcome unknown). With 0 there is no client-side bound.
    */
   statementTimeoutMs?: number;
+  /**
+   * How long `close()` (and so application shutdown) waits for work in flight,
+   * in ms (100..600000). Default 5000. Past it the connections still waiting on
+   * the database are dropped, so a frozen link cannot hold shutdown up.
+   */
+  shutdownTimeoutMs?: number;
   /**
    * Server-side `idle_in_transaction_session_timeout` of every pooled
    * connection, in ms (0..86400000; 0 leaves the server's setting). Default
