@@ -113,6 +113,7 @@ export function buildLevels(
         handlers,
         logger,
         (lagMs) => metrics.eventLoopLag.observe(lagMs / 1_000),
+        () => guard.answered(),
       );
       tiered.attachFeed(feed);
       await Promise.all([waitUntilReady(connections.client, STARTUP_WAIT_MS), feed.start(STARTUP_WAIT_MS)]);

@@ -49,7 +49,7 @@ export class TieredStore {
     private readonly logger: Logger,
   ) {
     // While invalidations are pending, Redis is probed every breaker period; any success replays them.
-    const probe = () => this.redis.run(() => this.l2.get(PROBE_ID));
+    const probe = () => this.redis.probe(() => this.l2.get(PROBE_ID));
     this.pending = new PendingInvalidations(maxPending, clock, redis.breaker.resetTimeoutMs, probe);
     this.signals = new KeySignals(clock, (message) => this.publish(message));
     this.locks = new TieredLocks(l2, redis, lifetimes);

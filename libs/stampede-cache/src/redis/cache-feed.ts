@@ -60,6 +60,8 @@ export class CacheFeed {
     private readonly logger: Logger,
     /** How late a heartbeat timer fired (event-loop lag, ms). */
     private readonly onLag: (lagMs: number) => void = () => undefined,
+    /** Redis answered a heartbeat's PUBLISH: it is reachable (an open breaker may close, owed invalidations replay). */
+    private readonly onAnswered: () => void = () => undefined,
   ) {
     this.sharded = (publisher as Cluster).isCluster === true;
     this.acks = new FeedAcks(clock, trustWindowMs);
@@ -167,7 +169,7 @@ export class CacheFeed {
     this.heartbeatSentAt.set(seq, monotonic(this.clock));
     if (this.heartbeatSentAt.size > 100) this.heartbeatSentAt.delete(this.heartbeatSentAt.keys().next().value as number);
     // A refused PUBLISH was never sent: not hearing it back is no sign of a lost message.
-    this.publish({ k: 'hb', seq }).catch(() => this.heartbeatSentAt.has(seq) && this.heartbeatSentAt.set(seq, undefined));
+    this.publish({ k: 'hb', seq }).then(this.onAnswered, () => this.heartbeatSentAt.has(seq) && this.heartbeatSentAt.set(seq, undefined));
     const period = Math.max(1, Math.floor(this.trustWindowMs / 3));
     const due = monotonic(this.clock) + period;
     this.heartbeatTimer = this.clock.setTimer(() => {

@@ -66,6 +66,18 @@ describe('RedisGuard', () => {
     await expect(call).resolves.toMatchObject({ ok: false, reason: 'unknown' });
   });
 
+  it('probes even while the breaker is open, and an answer closes it at once (owed invalidations need not wait for its period)', async () => {
+    const recovered = jest.fn();
+    breaker = new CircuitBreaker(1, 60_000, recovered, clock);
+    guard = new RedisGuard(breaker, 500, 5_000, clock, hooks);
+    await guard.run(() => Promise.reject(new Error('ECONNREFUSED')));
+    expect(breaker.state).toBe('open');
+    await expect(guard.probe(async () => 'PONG')).resolves.toEqual({ ok: true, value: 'PONG' });
+    expect(breaker.state).toBe('closed');
+    expect(recovered).toHaveBeenCalledTimes(1);
+    expect(hooks.onSuccess).toHaveBeenCalledTimes(1);
+  });
+
   it('reports every success (pending invalidations are replayed on it)', async () => {
     await guard.run(async () => 'PONG');
     expect(hooks.onSuccess).toHaveBeenCalledTimes(1);

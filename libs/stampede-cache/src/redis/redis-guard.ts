@@ -64,6 +64,23 @@ export class RedisGuard {
     return { ok: false, reason: 'unknown', error: result.error };
   }
 
+  /**
+   * Runs `operation` (bounded) even while the breaker is open: how the pending-invalidation
+   * probe finds out that Redis answers again without waiting for the breaker's own probe.
+   */
+  async probe<T>(operation: () => Promise<T>): Promise<RedisOutcome<T>> {
+    const result = await this.bounded(operation);
+    if (!result.ok) return { ok: false, reason: 'unknown', error: result.error };
+    this.answered();
+    return result;
+  }
+
+  /** Redis answered a call made outside the guard (a heartbeat): close the breaker, replay what is owed. */
+  answered(): void {
+    this.breaker.answered();
+    this.hooks.onSuccess();
+  }
+
   /** Runs `operation` and answers its value, or `fallback` on any failure. */
   async value<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
     const outcome = await this.run(operation);
