@@ -4,7 +4,9 @@ import { CircuitBreaker } from './circuit-breaker';
 import type { CacheClock } from './clock';
 import { L1Cache } from './l1/l1-cache';
 import { resolveL1Options, type ResolvedEntryOptions, type StampedeCacheModuleOptions } from './options';
+import type { CacheMetrics } from './metrics';
 import { CacheFeed } from './redis/cache-feed';
+import { RedisGuard } from './redis/redis-guard';
 import { closeConnections, openRedisConnections, waitUntilReady, type RedisConnections } from './redis/redis-connections';
 import { MemoryStore } from './stores/memory.store';
 import { RedisStore } from './stores/redis.store';
@@ -21,6 +23,8 @@ export interface CacheLevels {
   start(): Promise<void>;
   stop(): Promise<void>;
   usage(): { entries: number; negativeEntries: number; bytes: number };
+  /** Whether this instance hears invalidations now (always, in L1-only mode). */
+  trusted(): boolean;
 }
 
 /**
@@ -34,9 +38,12 @@ export function buildLevels(
   defaults: ResolvedEntryOptions,
   clock: CacheClock,
   logger: Logger,
+  metrics: CacheMetrics,
 ): CacheLevels {
   const l1Options = resolveL1Options(options.l1);
   const timeoutMs = options.redisTimeoutMs ?? 500;
+  // A stall of this process is not Redis's silence: the guard extends its wait by up to this much (see RedisGuard).
+  const maxStallMs = Math.max(5_000, 10 * timeoutMs);
   const longest = Math.max(defaults.lockTtl, defaults.hardTimeout);
   // Fences must outlive any computation that may still write; bumped tag versions must outlive an
   // in-flight stamp after the computation (dynamic tags, see ComputeFlight.stampAfter).
@@ -52,10 +59,15 @@ export function buildLevels(
     },
     clock,
   );
+  const guard = new RedisGuard(breaker, timeoutMs, maxStallMs, clock, {
+    onSuccess: () => store?.replaySoon(),
+    onLag: (lagMs) => metrics.eventLoopLag.observe(lagMs / 1_000),
+    onTimeout: (stalled) => metrics.redisTimeouts.inc({ stalled: String(stalled) }),
+  });
 
   if (!options.redis) {
     const memory = new MemoryStore(l1Options, clock);
-    store = new TieredStore(memory, undefined, breaker, timeoutMs, clock, lifetimes, maxPending, logger);
+    store = new TieredStore(memory, undefined, guard, clock, lifetimes, maxPending, logger);
     return {
       store,
       redis: false,
@@ -68,22 +80,20 @@ export function buildLevels(
         return Promise.resolve();
       },
       usage: () => memory.usage,
+      trusted: () => true,
     };
   }
 
-  const connections: RedisConnections = openRedisConnections(options.redis, timeoutMs, logger);
+  // ioredis's own commandTimeout must never decide before the guard (it cannot tell a stall from silence).
+  const connections: RedisConnections = openRedisConnections(
+    options.redis,
+    timeoutMs + maxStallMs + 1_000,
+    logger,
+    options.redisSubscriber,
+  );
   let feed: CacheFeed | undefined;
   const l1 = new L1Cache(l1Options, () => feed?.trusted() ?? false);
-  const tiered = new TieredStore(
-    new RedisStore(connections.client, namespace, clock),
-    l1,
-    breaker,
-    timeoutMs,
-    clock,
-    lifetimes,
-    maxPending,
-    logger,
-  );
+  const tiered = new TieredStore(new RedisStore(connections.client, namespace, clock), l1, guard, clock, lifetimes, maxPending, logger);
   store = tiered;
   return {
     store: tiered,
@@ -102,6 +112,7 @@ export function buildLevels(
         l1Options.trustWindowMs,
         handlers,
         logger,
+        (lagMs) => metrics.eventLoopLag.observe(lagMs / 1_000),
       );
       tiered.attachFeed(feed);
       await Promise.all([waitUntilReady(connections.client, STARTUP_WAIT_MS), feed.start(STARTUP_WAIT_MS)]);
@@ -112,5 +123,6 @@ export function buildLevels(
       await closeConnections(connections.owned);
     },
     usage: () => l1.usage,
+    trusted: () => feed?.trusted() ?? false,
   };
 }

@@ -31,20 +31,44 @@ export class CircuitBreaker {
 
   /** Runs `operation`, or answers `fallback` when the breaker is open or the operation fails. */
   async run<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
-    const state = this.state;
-    if (state === 'open' || (state === 'half-open' && this.probing)) return fallback;
-    const isProbe = state === 'half-open';
-    if (isProbe) this.probing = true;
+    const pass = this.enter();
+    if (pass === 'skip') return fallback;
     try {
       const result = await operation();
-      this.recordSuccess();
+      this.succeeded(pass);
       return result;
     } catch {
-      this.recordFailure(isProbe);
+      this.failed(pass);
       return fallback;
-    } finally {
-      if (isProbe) this.probing = false;
     }
+  }
+
+  /**
+   * Asks to make one call: `skip` when Redis is known to be unreachable (open, or another
+   * call is already probing), else `call` or `probe`. Settle every entered call once with
+   * {@link succeeded}, {@link failed} or {@link abandoned}.
+   */
+  enter(): 'skip' | 'call' | 'probe' {
+    const state = this.state;
+    if (state === 'open' || (state === 'half-open' && this.probing)) return 'skip';
+    if (state !== 'half-open') return 'call';
+    this.probing = true;
+    return 'probe';
+  }
+
+  succeeded(pass: 'call' | 'probe'): void {
+    if (pass === 'probe') this.probing = false;
+    this.recordSuccess();
+  }
+
+  failed(pass: 'call' | 'probe'): void {
+    if (pass === 'probe') this.probing = false;
+    this.recordFailure(pass === 'probe');
+  }
+
+  /** The call's outcome says nothing about Redis (e.g. this process stalled): neither a success nor a failure. */
+  abandoned(pass: 'call' | 'probe'): void {
+    if (pass === 'probe') this.probing = false;
   }
 
   private recordSuccess(): void {

@@ -1,9 +1,10 @@
 import type { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { CacheKey } from './cache-key';
-import type { CacheClock, CacheTimer } from './clock';
+import { monotonic, type CacheClock } from './clock';
 import { CacheFactoryFailedError, CacheFactoryTimeoutError, RemoteFactoryError, StampedeCacheError } from './errors';
 import { computeEntry, isStale, servable } from './entry-state';
+import { canonicalValue } from './l1/frozen-values';
 import type { CacheMetrics } from './metrics';
 import type { ResolvedEntryOptions } from './options';
 import type { CacheEntry, LockAttempt } from './stores/cache-store';
@@ -63,15 +64,19 @@ export class ComputeFlight {
   async run<T>(request: FlightRequest<T>): Promise<FlightOutcome> {
     const { key, options } = request;
     const token = randomUUID();
-    const deadline = this.clock.now() + options.hardTimeout;
-    const first = await this.store.tryLock(key.id, token, options.lockTtl);
+    const deadline = monotonic(this.clock) + options.hardTimeout;
+    // Fences must outlive this call's computation, whatever its per-call hardTimeout and lockTtl.
+    const longest = Math.max(options.lockTtl, options.hardTimeout);
+    this.store.noteComputation(longest);
+    const fenceTtl = longest + 5_000;
+    const first = await this.store.locks.tryLock(key.id, token, options.lockTtl, fenceTtl);
     let lock: Extract<LockAttempt, { acquired: true }>;
     if (first.acquired) lock = first;
     else {
       const fallback = servable(request.previous, this.clock.now());
       if (fallback && request.minComputedAt === undefined) return { entry: fallback, fromStale: isStale(fallback, this.clock.now()) };
       this.metrics.lockWaits.inc({ cache: request.label });
-      const waited = await this.waitForHolder(request, first, token, deadline);
+      const waited = await this.waitForHolder(request, first, token, deadline, fenceTtl);
       if ('entry' in waited) return waited;
       lock = waited;
     }
@@ -84,7 +89,7 @@ export class ComputeFlight {
       written = computed.written;
       return computed.outcome;
     } finally {
-      await this.store.unlock(key.id, token);
+      await this.store.locks.unlock(key.id, token);
       if (!written) await this.store.publishReleased(key.id); // waiters try the lock at once rather than waiting out its lease
     }
   }
@@ -95,10 +100,11 @@ export class ComputeFlight {
     attempt: LockAttempt,
     token: string,
     deadline: number,
+    fenceTtl: number,
   ): Promise<FlightOutcome | Extract<LockAttempt, { acquired: true }>> {
     const { key, options } = request;
     while (!attempt.acquired) {
-      const left = deadline - this.clock.now();
+      const left = deadline - monotonic(this.clock);
       if (left <= 0) return this.giveUp(request, new CacheFactoryTimeoutError(key.id, options.hardTimeout));
       const waiter = this.store.waitForKey(key.id, Math.min(attempt.remainingMs + LOCK_EXPIRY_MARGIN_MS, left));
       try {
@@ -113,7 +119,7 @@ export class ComputeFlight {
       } finally {
         waiter.cancel();
       }
-      attempt = await this.store.tryLock(key.id, token, options.lockTtl);
+      attempt = await this.store.locks.tryLock(key.id, token, options.lockTtl, fenceTtl);
     }
     return attempt;
   }
@@ -149,17 +155,21 @@ export class ComputeFlight {
         : undefined;
     this.metrics.factoryRuns.inc({ cache: label });
     const startedAt = this.clock.now();
+    const began = monotonic(this.clock);
     const observe = once(this.metrics.factoryDuration.startTimer({ cache: label }));
-    const lease = this.renewLease(key.id, token, options.lockTtl);
+    const lease = this.store.locks.holdLease(key.id, token, options.lockTtl, this.clock);
     try {
       const previous = request.previous?.value as T | undefined;
-      const value = await runBounded(key.id, options.hardTimeout, (signal) => request.factory({ key, signal, previous }), this.clock);
+      const raw = await runBounded(key.id, options.hardTimeout, (signal) => request.factory({ key, signal, previous }), this.clock);
       observe();
-      const finishedAt = this.clock.now();
+      const durationMs = monotonic(this.clock) - began;
+      // Every caller, and every level, gets the value as JSON makes it, frozen (see frozen-values.ts).
+      const { value, json } = canonicalValue(raw);
       const tags = typeof request.tags === 'function' ? await this.stampAfter(request.tags(value), fence, life) : stampedBefore;
-      const entry = computeEntry({ request, value, startedAt, finishedAt, fence, tags, random: this.random });
-      // Untagged (stamps unknown) values are served to this flight's callers but never cached.
-      const written = tags !== undefined && (await this.store.write(key.id, entry, mark));
+      const entry = computeEntry({ request, value, startedAt, durationMs, now: this.clock.now(), fence, tags, random: this.random });
+      // Untagged (stamps unknown) and non-JSON values are served to this flight's callers but never cached.
+      const cacheable = tags !== undefined && (json !== undefined || raw === undefined);
+      const written = cacheable && (await this.store.write(key.id, entry, mark));
       return { outcome: { entry, fromStale: false }, written };
     } catch (error) {
       observe();
@@ -203,29 +213,8 @@ export class ComputeFlight {
         }
       : { ...fallback, fence, refreshAfter: backoffUntil };
     const kept = await this.store.write(request.key.id, extended, mark, fallback.fence);
-    const served = kept ? extended : fallback;
-    return { entry: served, fromStale: isStale(served, now) };
-  }
-
-  /** Renews the lock every lockTtl/3 while the factory runs, so the lease only lapses when this process stops. */
-  private renewLease(id: string, token: string, lockTtl: number): { stop: () => void } {
-    let timer: CacheTimer | undefined;
-    let stopped = false;
-    const schedule = () => {
-      timer = this.clock.setTimer(
-        () => {
-          void this.store.renewLock(id, token, lockTtl).then((renewed) => renewed && !stopped && schedule());
-        },
-        Math.max(1, Math.floor(lockTtl / 3)),
-      );
-    };
-    schedule();
-    return {
-      stop: () => {
-        stopped = true;
-        timer?.cancel();
-      },
-    };
+    // Not what was asked for (a refresh failed): STALE, even when the old value is still fresh.
+    return { entry: kept ? extended : fallback, fromStale: true };
   }
 }
 

@@ -16,13 +16,17 @@ export function servable(entry: CacheEntry | undefined, now: number): CacheEntry
 export function computeEntry<T>(input: {
   request: FlightRequest<T>;
   value: T;
+  /** Wall clock when the factory started: the value's `computedAt`. */
   startedAt: number;
-  finishedAt: number;
+  /** The factory's run time, measured on the monotonic clock (XFetch's delta). */
+  durationMs: number;
+  /** Wall clock now: expiries count from here. */
+  now: number;
   fence: number;
   tags: Record<string, number> | undefined;
   random: () => number;
 }): CacheEntry {
-  const { request, value, startedAt, finishedAt, fence, tags } = input;
+  const { request, value, startedAt, durationMs, now: finishedAt, fence, tags } = input;
   const { options } = request;
   const negative = request.isNegative?.(value) === true;
   const ttl = negative ? options.negativeTtl : options.ttl * (1 - options.jitter * input.random());
@@ -31,7 +35,7 @@ export function computeEntry<T>(input: {
     computedAt: startedAt,
     expiresAt: finishedAt + ttl,
     staleUntil: finishedAt + ttl + (negative ? 0 : options.staleTtl),
-    delta: recomputeDelta(request.previous?.delta, finishedAt - startedAt),
+    delta: recomputeDelta(request.previous?.delta, durationMs),
     fence,
     ...(tags && { tags }),
     ...(negative && { negative }),

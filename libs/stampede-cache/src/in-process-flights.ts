@@ -5,47 +5,93 @@ import type { LocalInvalidations } from './local-invalidations';
 /** An in-process computation, and what a reader needs to know before joining it. */
 export interface Flight {
   promise: Promise<FlightOutcome>;
-  startedAt: number;
+  /** Wall clock when it started (compared with `minComputedAt` of readers of this process); undefined while queued. */
+  startedAt?: number;
   /** {@link LocalInvalidations.now} when it started. */
   seq: number;
 }
 
+interface KeyFlights {
+  current: Flight;
+  /** Queued behind `current`: starts when it ends, so it starts after every reader that joined it arrived. */
+  next?: Flight;
+}
+
 /**
- * The computations running in this process, one per key: the in-process half of single
- * flight. A reader joins the running one unless it started before what the reader accepts,
- * or an invalidation applied here since has superseded it.
+ * The computations running in this process: the in-process half of single flight, with at
+ * most one computation per key at a time whatever the mix of readers. A reader joins the
+ * running computation unless it started before what the reader accepts (`minComputedAt`,
+ * read-your-writes), an invalidation applied here since superseded it, or this instance
+ * cannot hear invalidations now (`trusted()` false: it could not know of one). Such a reader
+ * joins the computation queued behind it instead, which starts only when the running one
+ * ends, so it necessarily starts after the reader arrived: N concurrent read-your-writes
+ * readers cost at most two computations, one after the other, never N.
  */
 export class InProcessFlights {
-  private readonly running = new Map<string, Flight>();
+  private readonly running = new Map<string, KeyFlights>();
 
   constructor(
     private readonly compute: ComputeFlight,
     private readonly local: LocalInvalidations,
     private readonly clock: CacheClock,
+    private readonly trusted: () => boolean = () => true,
   ) {}
 
-  /** A computation running here that this request may share: not older than it accepts, not superseded by an invalidation. */
+  /** A computation of the request's key, running or queued, that this request may share. */
   joinable<T>(request: FlightRequest<T>): Flight | undefined {
-    const running = this.running.get(request.key.id);
-    if (!running) return undefined;
-    if (request.minComputedAt !== undefined && running.startedAt < request.minComputedAt) return undefined;
-    const tags = typeof request.tags === 'function' ? undefined : (request.tags ?? []);
-    return this.local.changedSince(running.seq, request.key.id, tags) ? undefined : running;
+    const flights = this.running.get(request.key.id);
+    if (!flights) return undefined;
+    if (this.sharable(flights.current, request)) return flights.current;
+    return flights.next && this.sharable(flights.next, request) ? flights.next : undefined;
   }
 
-  /** Starts the computation for the request's key; later readers of the key join it until it ends. */
+  /** Whether a computation of the key runs (or is queued) here, joinable or not. */
+  busy(id: string): boolean {
+    return this.running.has(id);
+  }
+
+  /** Starts a computation for the request's key, or queues one behind the running one (or joins the queued one). */
   start<T>(request: FlightRequest<T>): Flight {
     const id = request.key.id;
-    const flight: Flight = {
-      promise: undefined as unknown as Promise<FlightOutcome>,
-      startedAt: this.clock.now(),
-      seq: this.local.now(),
-    };
-    flight.promise = this.compute.run(request).finally(() => {
-      if (this.running.get(id) === flight) this.running.delete(id);
+    const flights = this.running.get(id);
+    if (!flights) {
+      const flight: Flight = { promise: undefined as unknown as Promise<FlightOutcome>, seq: 0 };
+      flight.promise = this.run(request, flight);
+      this.running.set(id, { current: flight });
+      return flight;
+    }
+    if (flights.next) return flights.next;
+    const queued: Flight = { promise: undefined as unknown as Promise<FlightOutcome>, seq: 0 };
+    queued.promise = flights.current.promise
+      .catch(() => undefined)
+      .then(() => {
+        flights.current = queued;
+        flights.next = undefined;
+        return this.run(request, queued);
+      });
+    queued.promise.catch(() => undefined); // callers may have timed out; the rejection is theirs to see
+    flights.next = queued;
+    return queued;
+  }
+
+  private sharable<T>(flight: Flight, request: FlightRequest<T>): boolean {
+    if (flight.startedAt === undefined) return true; // queued: it will start after this reader arrived
+    if (!this.trusted()) return false;
+    if (request.minComputedAt !== undefined && flight.startedAt < request.minComputedAt) return false;
+    const tags = typeof request.tags === 'function' ? undefined : (request.tags ?? []);
+    return !this.local.changedSince(flight.seq, request.key.id, tags);
+  }
+
+  /** Runs the computation as `flight` from now on; the key's record goes when the last queued one ends. */
+  private run<T>(request: FlightRequest<T>, flight: Flight): Promise<FlightOutcome> {
+    const id = request.key.id;
+    flight.startedAt = this.clock.now();
+    flight.seq = this.local.now();
+    const run = this.compute.run(request).finally(() => {
+      const flights = this.running.get(id);
+      if (flights?.current === flight && !flights.next) this.running.delete(id);
     });
-    this.running.set(id, flight);
-    flight.promise.catch(() => undefined); // callers may have timed out; the rejection is theirs to see, not the process's
-    return flight;
+    run.catch(() => undefined); // callers may have timed out; the rejection is theirs to see, not the process's
+    return run;
   }
 }

@@ -13,6 +13,8 @@ export class CacheMetrics {
   readonly lockWaits: Counter<'cache'>;
   readonly factoryErrors: Counter<'cache'>;
   readonly factoryDuration: Histogram<'cache'>;
+  readonly eventLoopLag: Histogram;
+  readonly redisTimeouts: Counter<'stalled'>;
 
   constructor(readonly registry: Registry) {
     this.requests = this.counter('cache_requests_total', 'Cache reads by result (hit, stale, miss, early_refresh)', ['cache', 'result']);
@@ -28,6 +30,22 @@ export class CacheMetrics {
         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
         registers: [registry],
       });
+    this.eventLoopLag = this.histogram(
+      'cache_event_loop_lag_seconds',
+      'How late the cache timers fired (event-loop lag); Redis timeouts overlapping a stall are not breaker failures',
+      [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    );
+    this.redisTimeouts = this.counter(
+      'cache_redis_timeouts_total',
+      'Redis calls with no reply in time (unknown outcome); stalled="true" when the wait overlapped an event-loop stall',
+      ['stalled'],
+    );
+  }
+
+  /** How late the cache's timers fired: event-loop lag seen by the cache (a stall is not counted as Redis's silence). */
+  private histogram(name: string, help: string, buckets: number[]): Histogram {
+    const existing = this.registry.getSingleMetric(name) as Histogram | undefined;
+    return existing ?? new Histogram({ name, help, buckets, registers: [this.registry] });
   }
 
   private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {

@@ -92,6 +92,11 @@ export interface StampedeCacheModuleOptions {
   };
   /** Bound of one Redis operation, so a hung connection degrades to a miss instead of a stall. Default 500. */
   redisTimeoutMs?: number;
+  /**
+   * URL of the connection used for SUBSCRIBE, when `redis` is a URL (default: the same URL).
+   * A seam for tests that cut or delay the command and subscriber links independently.
+   */
+  redisSubscriber?: string;
   /** Invalidations kept while Redis is unreachable, replayed when it answers again; beyond it everything is invalidated. Default 1_000. */
   maxPendingInvalidations?: number;
 }

@@ -15,6 +15,7 @@ export class PendingInvalidations {
   private keys = new Set<string>();
   private tags = new Set<string>();
   private everything = false;
+  private replaying = false;
   private timer?: CacheTimer;
 
   constructor(
@@ -38,6 +39,17 @@ export class PendingInvalidations {
     this.bound();
   }
 
+  /**
+   * Whether reads of this key (or of an entry stamped with these tags) must skip L1 and L2:
+   * an invalidation of it is owed, so what either level holds may be superseded.
+   */
+  affects(id: string, tags?: Record<string, number>): boolean {
+    if (this.everything || this.keys.has(id)) return true;
+    if (this.tags.size === 0 || !tags) return false;
+    for (const tag in tags) if (this.tags.has(tag)) return true;
+    return false;
+  }
+
   /** What is pending now (everything: the {@link ALL_TAG}); still counted until {@link done}. */
   snapshot(): { keys: string[]; tags: string[] } {
     return this.everything ? { keys: [], tags: [ALL_TAG] } : { keys: [...this.keys], tags: [...this.tags] };
@@ -48,6 +60,24 @@ export class PendingInvalidations {
     if (delivered.tags.includes(ALL_TAG)) this.everything = false;
     for (const id of delivered.keys) this.keys.delete(id);
     for (const tag of delivered.tags) this.tags.delete(tag);
+  }
+
+  /**
+   * Delivers what is owed now through `deliver` (one replay at a time) and forgets what it
+   * delivered; a failed delivery keeps everything for the next attempt.
+   */
+  async replay(deliver: (owed: { keys: string[]; tags: string[] }) => Promise<void>): Promise<void> {
+    const owed = this.snapshot();
+    if (this.replaying || owed.keys.length + owed.tags.length === 0) return;
+    this.replaying = true;
+    try {
+      await deliver(owed);
+      this.done(owed);
+    } catch {
+      // Still failing: what is left stays pending (a failed delivery re-added it).
+    } finally {
+      this.replaying = false;
+    }
   }
 
   stop(): void {

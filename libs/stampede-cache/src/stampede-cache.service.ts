@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { Registry } from 'prom-client';
 import { CacheKey, type CacheKeyInput } from './cache-key';
 import type { CircuitState } from './circuit-breaker';
-import { systemClock, type CacheClock } from './clock';
+import { monotonic, systemClock, type CacheClock } from './clock';
 import { ComputeFlight, type FlightOutcome, type FlightRequest } from './compute-flight';
 import { isStale } from './entry-state';
 import { InProcessFlights } from './in-process-flights';
@@ -66,9 +66,9 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     this.clock = options.clock ?? systemClock;
     this.registry = options.registry ?? new Registry();
     this.metrics = new CacheMetrics(this.registry);
-    this.levels = buildLevels(options, this.namespace, this.defaults, this.clock, this.logger);
+    this.levels = buildLevels(options, this.namespace, this.defaults, this.clock, this.logger, this.metrics);
     const compute = new ComputeFlight(this.levels.store, this.metrics, this.random, this.clock, this.logger);
-    this.flights = new InProcessFlights(compute, this.levels.store.local, this.clock);
+    this.flights = new InProcessFlights(compute, this.levels.store.local, this.clock, () => this.levels.trusted());
   }
 
   /** Creates and starts a cache outside Nest DI (scripts, benchmarks, tests); call {@link close} when done. */
@@ -90,6 +90,20 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
   /** Same as {@link onApplicationShutdown}, for caches made with {@link create}. */
   close(): Promise<void> {
     return this.onApplicationShutdown();
+  }
+
+  /** The module's default `hardTimeout` (ms): the bound of a call that sets none. */
+  get defaultHardTimeout(): number {
+    return this.defaults.hardTimeout;
+  }
+
+  /**
+   * Whether this instance hears invalidations now (it heard its own heartbeat within the trust
+   * window): only then does it serve from L1 or let a reader join a computation that started
+   * earlier. False for a moment after start and after every gap; always true in L1-only mode.
+   */
+  get listening(): boolean {
+    return this.levels.trusted();
   }
 
   /** Redis circuit breaker state; `disabled` in L1-only mode. */
@@ -128,6 +142,7 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     const entryOptions = resolveEntryOptions(this.defaults, options);
     const label = options.cache ?? 'default';
     const startedAt = this.clock.now();
+    const began = monotonic(this.clock);
     const minComputedAt = options.forceRefresh ? startedAt : options.minComputedAt;
     const current = await this.levels.store.read(cacheKey.id);
     const request: FlightRequest<T> = {
@@ -156,14 +171,14 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
           beta: entryOptions.beta,
           random: this.random(),
         });
-      if (early && !running) this.flights.start(request).promise.catch(() => undefined); // nobody waits for an early refresh
+      if (early && !this.flights.busy(cacheKey.id)) this.flights.start(request).promise.catch(() => undefined); // nobody waits for it
       return this.served(cacheKey, acceptable, 'HIT', label, early ? 'early_refresh' : 'hit');
     }
-    // Fail-safe backoff window, or a refresh already running here: serve stale without waiting.
-    if (acceptable && ((acceptable.failSafe && now < acceptable.expiresAt) || running)) {
+    // Fail-safe backoff window, or a refresh already running here (joinable or not): serve stale without waiting.
+    if (acceptable && ((acceptable.failSafe && now < acceptable.expiresAt) || this.flights.busy(cacheKey.id))) {
       return this.served(cacheKey, acceptable, 'STALE', label, 'stale');
     }
-    return this.awaitFlight((running ?? this.flights.start(request)).promise, current, entryOptions, startedAt, cacheKey, label);
+    return this.awaitFlight((running ?? this.flights.start(request)).promise, current, entryOptions, began, cacheKey, label);
   }
 
   /**
@@ -188,14 +203,14 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     flight: Promise<FlightOutcome>,
     fallback: CacheEntry | undefined,
     options: ResolvedEntryOptions,
-    startedAt: number,
+    began: number,
     key: CacheKey,
     label: string,
   ): Promise<CacheResult<T>> {
     type Settled = { kind: 'done'; outcome: FlightOutcome } | { kind: 'failed'; error: unknown } | { kind: 'soft' } | { kind: 'hard' };
     const timers: Array<{ cancel(): void }> = [];
     const after = (ms: number, settled: Settled) =>
-      new Promise<Settled>((resolve) => timers.push(this.clock.setTimer(() => resolve(settled), ms - (this.clock.now() - startedAt))));
+      new Promise<Settled>((resolve) => timers.push(this.clock.setTimer(() => resolve(settled), ms - (monotonic(this.clock) - began))));
     const contenders: Array<Promise<Settled>> = [
       flight.then(
         (outcome): Settled => ({ kind: 'done', outcome }),

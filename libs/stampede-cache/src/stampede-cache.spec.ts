@@ -157,10 +157,12 @@ describe('StampedeCache (in-process)', () => {
   it('registers the metrics under their documented names in the given registry', async () => {
     const names = (await cache.registry.getMetricsAsJSON()).map((metric) => metric.name).sort();
     expect(names).toEqual([
+      'cache_event_loop_lag_seconds',
       'cache_factory_duration_seconds',
       'cache_factory_errors_total',
       'cache_factory_runs_total',
       'cache_lock_waits_total',
+      'cache_redis_timeouts_total',
       'cache_requests_total',
     ]);
   });

@@ -6,6 +6,7 @@ import { DEFAULT_L1_OPTIONS } from './options';
 import type { CacheEntry } from './stores/cache-store';
 import { MemoryStore } from './stores/memory.store';
 import { TieredStore } from './tiered-store';
+import { NO_HOOKS, RedisGuard } from './redis/redis-guard';
 
 /**
  * Interleavings at the level boundary, with L2 replies held back by the test: an L2 read
@@ -59,8 +60,10 @@ describe('TieredStore: L1 never takes a value an invalidation superseded', () =>
     store = new TieredStore(
       l2,
       l1,
-      new CircuitBreaker(5, 1_000, undefined, clock),
-      500,
+      new RedisGuard(new CircuitBreaker(5, 1_000, undefined, clock), 500, 5_000, clock, {
+        ...NO_HOOKS,
+        onSuccess: () => store.replaySoon(),
+      }),
       clock,
       { fenceTtlMs: 60_000, tagTtlMs: 60_000 },
       100,
@@ -99,7 +102,7 @@ describe('TieredStore: L1 never takes a value an invalidation superseded', () =>
   });
 
   it('a computation that finishes after a tag invalidation was heard writes L2 (where reads reject it) but not L1', async () => {
-    const lock = await store.tryLock('k', 'me', 1_000);
+    const lock = await store.locks.tryLock('k', 'me', 1_000);
     if (!lock.acquired) throw new Error('locked');
     const mark = store.mark();
     const stamps = await store.stampTags(['t'], { ttlMs: 60_000 });
@@ -140,9 +143,33 @@ describe('TieredStore: L1 never takes a value an invalidation superseded', () =>
     jest.spyOn(l2, 'bumpTags').mockRejectedValueOnce(new Error('redis down'));
     await expect(store.invalidateTags(['t'])).rejects.toMatchObject({ code: 'CACHE.INVALIDATION_PENDING' });
     expect(store.pendingInvalidations).toBe(1);
-    await expect(store.read('k')).resolves.toMatchObject({ value: 'v' }); // L2 still has it: the promise does not hold yet
     await store.recover();
     expect(store.pendingInvalidations).toBe(0);
     await expect(store.read('k')).resolves.toBeUndefined();
+  });
+
+  it('skips L1 and L2 for what an owed invalidation covers, and replays it on the next Redis success with the breaker still closed', async () => {
+    await writeL2('k', 'v', ['t']);
+    await store.read('k'); // in L1 now
+    jest.spyOn(l2, 'bumpTags').mockRejectedValueOnce(new Error('redis hiccup'));
+    await expect(store.invalidateTags(['t'])).rejects.toMatchObject({ code: 'CACHE.INVALIDATION_PENDING' });
+    expect(store.breaker.state).toBe('closed'); // one failure: the breaker never opened, so it never "recovers"
+    // L2 still holds the superseded value and L1 a copy: this instance serves neither.
+    await expect(store.read('k')).resolves.toBeUndefined();
+    await settle(); // that read's successful L2 call replayed the invalidation
+    expect(store.pendingInvalidations).toBe(0);
+    await expect(l2.get('k')).resolves.toMatchObject({ value: 'v' }); // the entry stays, but its tag is bumped
+    await expect(store.read('k')).resolves.toBeUndefined();
+  });
+
+  it('skips L1 and L2 for a key whose invalidation is owed', async () => {
+    await writeL2('k', 'v');
+    await store.read('k');
+    jest.spyOn(l2, 'invalidate').mockRejectedValueOnce(new Error('redis hiccup'));
+    jest.spyOn(l2, 'get').mockRejectedValueOnce(new Error('still down')); // the next call fails too: nothing replays yet
+    await expect(store.invalidate('k')).rejects.toMatchObject({ code: 'CACHE.INVALIDATION_PENDING' });
+    await expect(store.read('k')).resolves.toBeUndefined();
+    await expect(store.readL2('k')).resolves.toBeUndefined();
+    expect(store.pendingInvalidations).toBe(1);
   });
 });

@@ -6,20 +6,15 @@ import { CacheInvalidationPendingError } from './errors';
 import type { L1Cache } from './l1/l1-cache';
 import { entrySize } from './l1/local-entries';
 import { KeySignals } from './key-signals';
+import { TieredLocks, type Lifetimes } from './tiered-locks';
+export type { Lifetimes } from './tiered-locks';
 import { LocalInvalidations } from './local-invalidations';
 import { ALL_TAG, PendingInvalidations } from './pending-invalidations';
 import type { CacheFeed } from './redis/cache-feed';
 import type { FeedMessage, InvalidationMessage, KeySignal } from './redis/feed-messages';
-import type { CacheEntry, CacheStore, LockAttempt, TagReadOptions } from './stores/cache-store';
-import { withTimeout } from './timing';
-
-/** How long the records that fence in-flight computations are kept. */
-export interface Lifetimes {
-  /** Fence records outlive every computation that may still write: > max(lockTtl, hardTimeout). */
-  fenceTtlMs: number;
-  /** Tag versions bumped by an invalidation are kept at least this long. */
-  tagTtlMs: number;
-}
+import type { RedisGuard } from './redis/redis-guard';
+import type { CacheEntry, CacheStore, TagReadOptions } from './stores/cache-store';
+import { freezeValue } from './l1/frozen-values';
 
 /** A key nobody writes: reading it is the cheapest way to ask whether Redis answers again. */
 const PROBE_ID = 'stampede-cache:probe';
@@ -31,6 +26,10 @@ const PROBE_ID = 'stampede-cache:probe';
  * invalidations are applied here, in L2 and (acknowledged) on every instance before they
  * return. Every L2 call goes through the circuit breaker and a timeout; reads degrade to
  * misses, invalidations that cannot reach Redis are kept and replayed when it answers.
+ *
+ * A call whose reply did not arrive in time has an unknown outcome and is never taken as a
+ * success: a lock attempt is then not acquired, a write did not happen, an invalidation is
+ * owed (dropped here at once, kept pending, replayed on the next Redis success).
  */
 export class TieredStore {
   private feed?: CacheFeed;
@@ -38,21 +37,33 @@ export class TieredStore {
   /** Which invalidations this instance applied when: in-process computations started before them are not joined. */
   readonly local = new LocalInvalidations();
   private readonly signals: KeySignals;
+  /** The per-key locks (Redis, or in-process while Redis is known to be unreachable). */
+  readonly locks: TieredLocks;
 
   constructor(
     private readonly l2: CacheStore,
     private readonly l1: L1Cache | undefined,
-    readonly breaker: CircuitBreaker,
-    private readonly l2TimeoutMs: number,
+    private readonly redis: RedisGuard,
     private readonly clock: CacheClock,
     private readonly lifetimes: Lifetimes,
     maxPending: number,
     private readonly logger: Logger,
   ) {
-    // While invalidations are pending, Redis is probed every breaker period; its recovery replays them.
-    const probe = () => this.guard(() => this.l2.get(PROBE_ID), undefined);
-    this.pending = new PendingInvalidations(maxPending, clock, breaker.resetTimeoutMs, probe);
+    // While invalidations are pending, Redis is probed every breaker period; any success replays them.
+    const probe = () => this.redis.run(() => this.l2.get(PROBE_ID));
+    this.pending = new PendingInvalidations(maxPending, clock, redis.breaker.resetTimeoutMs, probe);
     this.signals = new KeySignals(clock);
+    this.locks = new TieredLocks(l2, redis, lifetimes);
+  }
+
+  get breaker(): CircuitBreaker {
+    return this.redis.breaker;
+  }
+
+  /** A computation may run this long: fences and bumped tags must outlive it. */
+  noteComputation(longestMs: number): void {
+    this.lifetimes.fenceTtlMs = Math.max(this.lifetimes.fenceTtlMs, longestMs + 5_000);
+    this.lifetimes.tagTtlMs = Math.max(this.lifetimes.tagTtlMs, 2 * longestMs + 5_000);
   }
 
   /** Connects pub/sub; without it (L1-only mode) nothing is published. */
@@ -63,16 +74,18 @@ export class TieredStore {
   /** A value to serve: a current L1 entry, else a validated L2 entry (then also kept in L1). */
   async read(id: string): Promise<CacheEntry | undefined> {
     const local = this.l1?.lookup(id);
-    if (local?.verified && this.clock.now() < local.entry.staleUntil) return local.entry;
+    if (local?.verified && this.clock.now() < local.entry.staleUntil && !this.pending.affects(id, local.entry.tags)) return local.entry;
     return this.readL2(id);
   }
 
-  /** Skips L1: the entry in L2 if its tags are current (stale tags count as absent). */
+  /** Skips L1: the entry in L2 if its tags are current (stale tags count as absent), and no invalidation of it is owed. */
   async readL2(id: string): Promise<CacheEntry | undefined> {
+    if (this.pending.affects(id)) return undefined;
     const mark = this.l1?.mark() ?? 0;
-    const entry = await this.guard(() => this.l2.get(id), undefined);
-    if (!entry || this.clock.now() >= entry.staleUntil) return undefined;
+    const entry = await this.redis.value(() => this.l2.get(id), undefined);
+    if (!entry || this.clock.now() >= entry.staleUntil || this.pending.affects(id, entry.tags)) return undefined;
     if (!(await this.tagsCurrent(entry))) return undefined;
+    freezeValue(entry);
     this.l1?.offer(id, entry, entrySize(entry), mark);
     return entry;
   }
@@ -84,14 +97,16 @@ export class TieredStore {
    * @returns false when the write was fenced out (a newer value or an invalidation exists)
    */
   async write(id: string, entry: CacheEntry, mark: number, expectFence?: number): Promise<boolean> {
-    const written = entry.fence === 0 ? undefined : await this.guard(() => this.l2.write(id, entry, expectFence), undefined);
+    const outcome = entry.fence === 0 ? undefined : await this.redis.run(() => this.l2.write(id, entry, expectFence));
+    // An unknown outcome is not a write: the value stays local (and unpublished).
+    const written = outcome?.ok ? outcome.value : undefined;
     if (written === false) return false;
     this.l1?.offer(id, entry, entrySize(entry), mark);
     this.signals.signal(id, { kind: 'written', fence: entry.fence });
     if (!written) return true;
     // Tags were stamped to outlive the computation; now they must outlive the entry (a short-lived negative, or a long ttl).
     const tags = Object.keys(entry.tags ?? {});
-    const keep = tags.length ? this.guard(() => this.l2.keepTags(tags, entry.staleUntil - this.clock.now()), undefined) : undefined;
+    const keep = tags.length ? this.redis.run(() => this.l2.keepTags(tags, entry.staleUntil - this.clock.now())) : undefined;
     await Promise.all([keep, this.publish({ k: 'written', id, fence: entry.fence })]);
     return true;
   }
@@ -105,7 +120,7 @@ export class TieredStore {
   async invalidate(id: string): Promise<void> {
     this.local.key(id);
     this.l1?.delete(id);
-    const fence = await this.guard(() => this.l2.invalidate(id, this.lifetimes.fenceTtlMs), undefined);
+    const fence = await this.redis.value(() => this.l2.invalidate(id, this.lifetimes.fenceTtlMs), undefined);
     if (fence === undefined) return this.defer(() => this.pending.addKey(id));
     this.l1?.applyKeyInvalidation(id, fence);
     await this.announce({ k: 'deleted', id, fence, msg: randomUUID() }, () => this.pending.addKey(id));
@@ -114,23 +129,11 @@ export class TieredStore {
   /** @throws CacheInvalidationPendingError when Redis cannot be reached (replayed once it answers) */
   async invalidateTags(tags: string[]): Promise<void> {
     this.local.tags(tags);
-    const versions = await this.guard(() => this.l2.bumpTags(tags, this.lifetimes.tagTtlMs), undefined);
+    const versions = await this.redis.value(() => this.l2.bumpTags(tags, this.lifetimes.tagTtlMs), undefined);
+    // Not bumped (or unknown): this instance's own L1 and L2 reads of these tags are skipped until the replay.
     if (!versions) return this.defer(() => this.pending.addTags(tags));
     this.l1?.applyTags(versions);
     await this.announce({ k: 'tags', versions, msg: randomUUID() }, () => this.pending.addTags(tags));
-  }
-
-  /** With Redis unreachable the lock degrades to "granted" with fence 0: in-process single flight, no L2 write. */
-  tryLock(id: string, token: string, ttlMs: number): Promise<LockAttempt> {
-    return this.guard(() => this.l2.tryLock(id, token, ttlMs, this.lifetimes.fenceTtlMs), { acquired: true, fence: 0 });
-  }
-
-  renewLock(id: string, token: string, ttlMs: number): Promise<boolean> {
-    return this.guard(() => this.l2.renewLock(id, token, ttlMs), false);
-  }
-
-  unlock(id: string, token: string): Promise<boolean> {
-    return this.guard(() => this.l2.unlock(id, token), false);
   }
 
   /**
@@ -138,7 +141,7 @@ export class TieredStore {
    * when L2 cannot answer: such a value is served to its callers but not cached.
    */
   async stampTags(tags: string[], options: Omit<TagReadOptions, 'create'>): Promise<Record<string, number> | undefined> {
-    const versions = await this.guard(() => this.l2.tagVersions([...tags, ALL_TAG], { ...options, create: true }), undefined);
+    const versions = await this.redis.value(() => this.l2.tagVersions([...tags, ALL_TAG], { ...options, create: true }), undefined);
     if (!versions || Object.values(versions).some((version) => version === undefined)) return undefined;
     this.l1?.observe(versions);
     return versions as Record<string, number>;
@@ -177,7 +180,7 @@ export class TieredStore {
       this.local.key(message.id);
       this.l1?.applyKeyInvalidation(message.id, message.fence);
     } else if (message.k === 'written') {
-      this.l1?.applyWritten(message.id, message.fence);
+      this.l1?.applyWritten(message.id, message.fence); // also a floor: a slower read of an older value cannot come back
       this.signals.signal(message.id, { kind: 'written', fence: message.fence });
     } else if (message.k === 'failed') this.signals.signal(message.id, { kind: 'failed', reason: message.reason, code: message.code });
     else if (message.k === 'released') this.signals.signal(message.id, { kind: 'released' });
@@ -189,19 +192,21 @@ export class TieredStore {
     this.l1?.reset();
   }
 
-  /** Redis answers again: forget L1 and replay the invalidations it missed. */
+  /** Redis answers again after the breaker was open: forget L1 and replay the invalidations it missed. */
   async recover(): Promise<void> {
     this.forgetLocal();
-    const pending = this.pending.snapshot();
-    if (pending.keys.length + pending.tags.length === 0) return;
-    this.logger.log(`Redis answers again: replaying ${pending.keys.length} key and ${pending.tags.length} tag invalidation(s)`);
-    try {
-      for (const id of pending.keys) await this.invalidate(id);
-      if (pending.tags.length) await this.invalidateTags(pending.tags);
-      this.pending.done(pending);
-    } catch {
-      // Still failing: what is left stays pending (a failed replay re-added it) for the next recovery.
-    }
+    await this.pending.replay((owed) => this.deliver(owed));
+  }
+
+  /** A Redis call succeeded: replay what is owed now, whatever the breaker's state. */
+  replaySoon(): void {
+    if (this.pending.size > 0) void this.pending.replay((owed) => this.deliver(owed));
+  }
+
+  private async deliver(owed: { keys: string[]; tags: string[] }): Promise<void> {
+    this.logger.log(`Redis answers again: replaying ${owed.keys.length} key and ${owed.tags.length} tag invalidation(s)`);
+    for (const id of owed.keys) await this.invalidate(id);
+    if (owed.tags.length) await this.invalidateTags(owed.tags);
   }
 
   get pendingInvalidations(): number {
@@ -213,7 +218,7 @@ export class TieredStore {
     const feed = this.feed;
     if (!feed) return;
     const acks = feed.expectAcks(message.msg);
-    if (!(await this.guard(() => feed.publish(message).then(() => true), false))) {
+    if (!(await this.redis.value(() => feed.publish(message).then(() => true), false))) {
       acks.cancel();
       return this.defer(onFailure);
     }
@@ -230,7 +235,7 @@ export class TieredStore {
     const stamped = entry.tags ?? {};
     const tags = Object.keys(stamped);
     if (tags.length === 0) return true;
-    const current = await this.guard(() => this.l2.tagVersions(tags, { create: false }), undefined);
+    const current = await this.redis.value(() => this.l2.tagVersions(tags, { create: false }), undefined);
     // Unknown versions (Redis failing) count as invalid: better a recompute than a wrongly kept value.
     if (!current) return false;
     this.l1?.observe(current);
@@ -239,10 +244,6 @@ export class TieredStore {
 
   private async publish(message: Parameters<CacheFeed['publish']>[0]): Promise<void> {
     const feed = this.feed;
-    if (feed) await this.guard(() => feed.publish(message), undefined);
-  }
-
-  private guard<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
-    return this.breaker.run(() => withTimeout(operation(), this.l2TimeoutMs, () => new Error('L2 timeout')), fallback);
+    if (feed) await this.redis.run(() => feed.publish(message));
   }
 }

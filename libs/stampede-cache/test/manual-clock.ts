@@ -21,6 +21,28 @@ export class ManualClock implements CacheClock {
     return this.time;
   }
 
+  monotonic(): number {
+    return this.time;
+  }
+
+  /**
+   * A stall of this process: time moves by `ms` and no timer runs meanwhile. Timers that fell
+   * due fire late, on the next {@link fireDue} or {@link advance}.
+   */
+  stall(ms: number): void {
+    this.time += ms;
+  }
+
+  /** Fires the timers that are due now, synchronously, as the event loop's timer phase does. */
+  fireDue(): void {
+    for (;;) {
+      const due = this.timers.filter((t) => t.at <= this.time).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!due) return;
+      this.timers = this.timers.filter((t) => t !== due);
+      due.callback();
+    }
+  }
+
   setTimer(callback: () => void, ms: number): CacheTimer {
     const timer = { at: this.time + Math.max(0, ms), seq: this.seq++, callback };
     this.timers.push(timer);

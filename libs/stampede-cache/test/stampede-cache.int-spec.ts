@@ -20,6 +20,8 @@ describe('StampedeCache across instances (real Redis)', () => {
   beforeEach(async () => {
     namespace = `sc-int-${randomUUID()}`;
     instances = await Promise.all([1, 2, 3].map(() => start()));
+    // Until an instance has heard itself, readers queue instead of joining (it could have missed an invalidation).
+    await eventually(() => instances.every((cache) => cache.listening), 5_000, 'every instance to hear its own heartbeat');
   });
   afterEach(async () => {
     await Promise.all(instances.map((cache) => cache.close()));

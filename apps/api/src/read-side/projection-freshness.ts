@@ -7,7 +7,8 @@ import { AppConfig } from '../config/app-config';
 /**
  * The app's freshness port for cached queries: a source is a projection, a position is a
  * log position. Waits (at most READ_YOUR_WRITES_TIMEOUT_MS) for the projection's checkpoint,
- * then gives up with 503 READ_MODEL.NOT_CAUGHT_UP and Retry-After.
+ * then gives up with 503 READ_MODEL.NOT_CAUGHT_UP and Retry-After. A reader then waits for
+ * a computation that reflects its write for at most the same bound (`waitBoundMs`).
  */
 @Injectable()
 export class ProjectionFreshness implements FreshnessPort {
@@ -15,6 +16,10 @@ export class ProjectionFreshness implements FreshnessPort {
     private readonly projections: ProjectionsService,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
+
+  get waitBoundMs(): number {
+    return this.config.READ_YOUR_WRITES_TIMEOUT_MS;
+  }
 
   async waitFor(projection: string, position: number): Promise<void> {
     if (await this.projections.waitFor(projection, position, this.config.READ_YOUR_WRITES_TIMEOUT_MS)) return;

@@ -87,10 +87,14 @@ export class L1Cache {
     if (fence > (this.floors.get(id) ?? -1)) this.floors.set(id, fence);
   }
 
-  /** Another instance wrote a newer value: drop an older local copy so the next read takes the new one. */
+  /**
+   * Another instance wrote a newer value: drop an older local copy so the next read takes the
+   * new one, and record the fence as a floor, so a slower L2 read of an older value cannot put it back.
+   */
   applyWritten(id: string, fence: number): void {
     const current = this.entries.get(id);
     if (current && current.fence < fence) this.delete(id);
+    if (fence > (this.floors.get(id) ?? -1)) this.floors.set(id, fence);
   }
 
   delete(id: string): void {

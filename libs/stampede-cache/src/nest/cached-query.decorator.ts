@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { CacheKey } from '../cache-key';
+import { CacheFactoryTimeoutError } from '../errors';
 import type { CacheEntryOptions, GetOrComputeOptions } from '../options';
 import type { StampedeCache } from '../stampede-cache.service';
 import type { CachedRead, FreshnessPort, QueryFreshness } from './freshness';
@@ -87,10 +88,19 @@ function cachedExecute<Q, R>(execute: (query: Q) => Promise<R>, options: CachedQ
     const key = options.key(query);
     const first = await binding.cache.getOrComputeWithStatus<R>(key, load, callOptions);
     if ((positionOf(first.value) ?? 0) >= min) return { value: first.value, cache: first.status, position: positionOf(first.value) };
-    // Older than the caller's write: recompute now (never join a computation that started earlier)...
-    const refreshed = await binding.cache.getOrComputeWithStatus<R>(key, load, { ...callOptions, forceRefresh: true });
+    // Older than the caller's write: a computation that starts after this call (joined, or queued behind the running
+    // one: at most one origin query per key at a time), waited for up to the port's bound, never past a soft timeout.
+    const bound = binding.freshness?.waitBoundMs ?? callOptions.hardTimeout ?? binding.cache.defaultHardTimeout;
+    const refreshed = await binding.cache.getOrComputeWithStatus<R>(key, load, {
+      ...callOptions,
+      forceRefresh: true,
+      hardTimeout: bound,
+      softTimeout: bound,
+    });
     if ((positionOf(refreshed.value) ?? 0) >= min) return { value: refreshed.value, cache: 'MISS', position: positionOf(refreshed.value) };
-    // ...and if another instance's older computation still held the key, read around the cache.
+    // The refresh failed or ran out of time: the typed timeout (503), not an uncached load of a failing origin.
+    if (refreshed.status === 'STALE') throw new CacheFactoryTimeoutError(typeof key === 'string' ? key : key.id, bound);
+    // A value another instance computed from an older read model: read around the cache (rare).
     const direct = await load();
     return { value: direct, cache: 'BYPASS', position: positionOf(direct) };
   };

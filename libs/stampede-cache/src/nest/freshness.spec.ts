@@ -28,6 +28,31 @@ class GetCountHandler implements CachedQueryHandler<GetCountQuery, { position: n
   }
 }
 
+/** A slow read model behind a soft timeout: its loads wait for the test's gate. */
+const slow = { position: 0, loads: 0, gate: Promise.resolve() };
+
+class GetSlowQuery extends Query<CachedRead<{ position: number }>> {
+  constructor(readonly minPosition?: number) {
+    super();
+  }
+}
+
+@QueryHandler(GetSlowQuery)
+@CachedQuery<GetSlowQuery, { position: number }>({
+  key: () => buildCacheKey('slow'),
+  ttl: 60_000,
+  softTimeout: 1,
+  freshness: { source: 'counts', minPosition: (q) => q.minPosition, position: (r) => r.position },
+})
+class GetSlowHandler implements CachedQueryHandler<GetSlowQuery, { position: number }> {
+  async execute() {
+    slow.loads += 1;
+    const position = slow.position;
+    await slow.gate;
+    return { position };
+  }
+}
+
 /** The app's port: resolves when the model reached the position, else rejects with the app's own error. */
 @Injectable()
 class CountsFreshness implements FreshnessPort {
@@ -45,7 +70,7 @@ describe('@CachedQuery with freshness (read-your-writes through the app port)', 
   const start = async (withPort: boolean) => {
     const moduleRef = await Test.createTestingModule({
       imports: [CqrsModule.forRoot(), StampedeCacheModule.forRoot({ isGlobal: true }), ...(withPort ? [FreshnessModule] : [])],
-      providers: [GetCountHandler],
+      providers: [GetCountHandler, GetSlowHandler],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();
@@ -76,6 +101,28 @@ describe('@CachedQuery with freshness (read-your-writes through the app port)', 
       const read = await bus.execute(new GetCountQuery(10));
       expect(read.cache).toBe('BYPASS');
       expect(model.loads).toBe(4);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('N concurrent read-your-writes readers share computations (at most one at a time), never past a soft timeout to a direct load', async () => {
+    const app = await start(true);
+    try {
+      const bus = app.get(QueryBus);
+      Object.assign(slow, { position: 5, loads: 0, gate: Promise.resolve() });
+      await bus.execute(new GetSlowQuery());
+      let open!: () => void;
+      slow.gate = new Promise<void>((resolve) => (open = resolve));
+      slow.position = 8;
+      model.position = 8;
+      const reads = Array.from({ length: 10 }, () => bus.execute(new GetSlowQuery(8)));
+      await new Promise((resolve) => setTimeout(resolve, 50)); // real time passes beyond the 1 ms soft timeout
+      expect(slow.loads).toBe(2); // the seed, and one refresh: nobody read around the cache
+      open();
+      const results = await Promise.all(reads);
+      expect(results.every((read) => read.position === 8 && read.cache !== 'BYPASS')).toBe(true);
+      expect(slow.loads).toBeLessThanOrEqual(3);
     } finally {
       await app.close();
     }

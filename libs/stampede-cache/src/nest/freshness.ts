@@ -12,6 +12,11 @@ export interface FreshnessPort {
    * example a 503 with Retry-After), when it cannot within the app's bound.
    */
   waitFor(source: string, position: number): Promise<void>;
+  /**
+   * How long a read-your-writes reader may wait for a computation that reflects its write
+   * (it joins or queues behind the one running, never reads around it). Default: the query's `hardTimeout`.
+   */
+  readonly waitBoundMs?: number;
 }
 
 /** Injection token of the app's {@link FreshnessPort}. */

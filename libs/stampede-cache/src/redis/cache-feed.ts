@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
-import type { CacheClock, CacheTimer } from '../clock';
+import { monotonic, type CacheClock, type CacheTimer } from '../clock';
 import { FeedAcks } from './feed-acks';
 import { parseFeedMessage, type FeedMessage, type OutgoingMessage } from './feed-messages';
 
@@ -28,22 +28,19 @@ export interface FeedHandlers {
  * instance that has not applied it can no longer trust its L1.
  */
 export class CacheFeed {
-  private readonly heartbeatSentAt = new Map<number, number>();
+  /** Monotonic send time of each own heartbeat not yet heard back; `undefined` once its PUBLISH was refused (never sent). */
+  private readonly heartbeatSentAt = new Map<number, number | undefined>();
   private readonly acks: FeedAcks;
   private heardUpTo = Number.NEGATIVE_INFINITY;
   private heartbeatSeq = 0;
   private heartbeatTimer?: CacheTimer;
-  private everReady = false;
   private stopped = false;
   private readonly sharded: boolean;
   private readonly onRaw = (channel: string, raw: string) => {
     if (channel === this.channel) this.receive(raw);
   };
-  private readonly onReady = () => {
-    if (this.everReady) this.gap();
-    this.everReady = true;
-    this.acks.listening();
-  };
+  // ioredis emits `ready` before it has re-subscribed: trust returns only with the first own heartbeat heard (see heard()).
+  private readonly onReady = () => this.gap();
   private readonly onClose = () => this.gap();
 
   constructor(
@@ -55,6 +52,8 @@ export class CacheFeed {
     private readonly trustWindowMs: number,
     private readonly handlers: FeedHandlers,
     private readonly logger: Logger,
+    /** How late a heartbeat timer fired (event-loop lag, ms). */
+    private readonly onLag: (lagMs: number) => void = () => undefined,
   ) {
     this.sharded = (publisher as Cluster).isCluster === true;
     this.acks = new FeedAcks(clock, trustWindowMs);
@@ -65,10 +64,9 @@ export class CacheFeed {
     this.subscriber.on(this.sharded ? 'smessage' : 'message', this.onRaw);
     this.subscriber.on('ready', this.onReady);
     this.subscriber.on('close', this.onClose);
-    if (this.subscriber.status === 'ready') this.everReady = true;
     const subscribe = this.sharded ? this.subscriber.ssubscribe(this.channel) : this.subscriber.subscribe(this.channel);
     const subscribed = subscribe.then(
-      () => (this.acks.listening(), true),
+      () => true,
       () => false,
     );
     const timedOut = new Promise<boolean>((resolve) => this.clock.setTimer(() => resolve(false), timeoutMs));
@@ -89,7 +87,7 @@ export class CacheFeed {
 
   /** True while this instance has heard its own heartbeat within the trust window. */
   trusted(): boolean {
-    return this.clock.now() - this.heardUpTo < this.trustWindowMs;
+    return monotonic(this.clock) - this.heardUpTo < this.trustWindowMs;
   }
 
   /** Other instances heard within the trust window. */
@@ -128,27 +126,49 @@ export class CacheFeed {
     }
   }
 
+  /**
+   * Hearing its own heartbeat tells this instance that its subscription carries every message
+   * published since. The first one heard after start, after a gap, after a lost heartbeat
+   * (its PUBLISH was not refused, yet it never came back: the subscription dropped messages,
+   * e.g. a Cluster subscriber that reconnected unseen) or after trust lapsed is itself a gap:
+   * what L1 took while this instance could not hear (before the subscription was confirmed)
+   * is dropped, and trust starts from this heartbeat.
+   */
   private heard(seq: number, src: string, mine: boolean): void {
     if (!mine) return this.acks.heard(src);
-    const sentAt = this.heartbeatSentAt.get(seq);
-    if (sentAt === undefined) return;
-    for (const old of this.heartbeatSentAt.keys()) if (old <= seq) this.heartbeatSentAt.delete(old);
+    if (!this.heartbeatSentAt.has(seq)) return;
+    const sentAt = this.heartbeatSentAt.get(seq) as number;
+    let lost = false;
+    for (const [old, at] of this.heartbeatSentAt) {
+      if (old > seq) break;
+      if (old < seq && at !== undefined) lost = true;
+      this.heartbeatSentAt.delete(old);
+    }
+    if (lost || !this.trusted()) {
+      this.gap();
+      this.acks.listening();
+    }
     this.heardUpTo = Math.max(this.heardUpTo, sentAt);
   }
 
   private beat(): void {
     if (this.stopped) return;
     const seq = (this.heartbeatSeq += 1);
-    this.heartbeatSentAt.set(seq, this.clock.now());
+    this.heartbeatSentAt.set(seq, monotonic(this.clock));
     if (this.heartbeatSentAt.size > 100) this.heartbeatSentAt.delete(this.heartbeatSentAt.keys().next().value as number);
-    this.publish({ k: 'hb', seq }).catch(() => undefined); // unheard heartbeats simply let trust lapse
-    this.heartbeatTimer = this.clock.setTimer(() => this.beat(), Math.max(1, Math.floor(this.trustWindowMs / 3)));
+    // A refused PUBLISH was never sent: not hearing it back is no sign of a lost message.
+    this.publish({ k: 'hb', seq }).catch(() => this.heartbeatSentAt.has(seq) && this.heartbeatSentAt.set(seq, undefined));
+    const period = Math.max(1, Math.floor(this.trustWindowMs / 3));
+    const due = monotonic(this.clock) + period;
+    this.heartbeatTimer = this.clock.setTimer(() => {
+      this.onLag(Math.max(0, monotonic(this.clock) - due));
+      this.beat();
+    }, period);
   }
 
   private gap(): void {
     this.acks.deaf();
     this.heardUpTo = Number.NEGATIVE_INFINITY;
-    this.heartbeatSentAt.clear();
     this.handlers.onGap();
   }
 }

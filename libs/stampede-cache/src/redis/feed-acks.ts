@@ -1,4 +1,4 @@
-import type { CacheClock, CacheTimer } from '../clock';
+import { monotonic, type CacheClock, type CacheTimer } from '../clock';
 
 interface PendingInvalidation {
   /** The sender heard its own message back: every heartbeat published before it has been heard too. */
@@ -38,7 +38,7 @@ export class FeedAcks {
 
   /** The subscription is live from now on (after start or a gap). */
   listening(): void {
-    this.listeningSince = this.clock.now();
+    this.listeningSince = monotonic(this.clock);
   }
 
   /** The subscription broke: who is out there is unknown until a whole window has been heard again. */
@@ -47,7 +47,7 @@ export class FeedAcks {
   }
 
   heard(src: string): void {
-    this.lastHeard.set(src, this.clock.now());
+    this.lastHeard.set(src, monotonic(this.clock));
     if (this.lastHeard.size > 1_000) this.forgetSilent();
   }
 
@@ -72,7 +72,7 @@ export class FeedAcks {
     const pending = this.pending.get(msg);
     if (!pending) return;
     pending.echoed = true;
-    const heardLongEnough = this.listeningSince !== undefined && this.clock.now() - this.listeningSince >= this.windowMs;
+    const heardLongEnough = this.listeningSince !== undefined && monotonic(this.clock) - this.listeningSince >= this.windowMs;
     if (!heardLongEnough) return; // peers may exist that we never heard: only the bound is safe
     pending.expected = this.recentPeers();
     this.check(msg, pending);
@@ -102,12 +102,12 @@ export class FeedAcks {
   }
 
   private recentPeers(): Set<string> {
-    const since = this.clock.now() - this.windowMs;
+    const since = monotonic(this.clock) - this.windowMs;
     return new Set([...this.lastHeard].filter(([, at]) => at >= since).map(([src]) => src));
   }
 
   private forgetSilent(): void {
-    const since = this.clock.now() - this.windowMs;
+    const since = monotonic(this.clock) - this.windowMs;
     for (const [src, at] of this.lastHeard) if (at < since) this.lastHeard.delete(src);
   }
 }

@@ -20,10 +20,17 @@ function isCluster(client: Redis | Cluster): client is Cluster {
 
 /**
  * Opens (or derives) the connections for a `redis` option. Connections created from a
- * URL fail fast while disconnected (no offline queue, one retry, a command timeout) so a
- * Redis outage costs a read one quick error, which the circuit breaker then absorbs.
+ * URL fail fast while disconnected (no offline queue, one retry) so a Redis outage costs a
+ * read one quick error, which the circuit breaker then absorbs. Their ioredis
+ * `commandTimeout` is only a backstop far above the cache's own bound (`RedisGuard`), which,
+ * unlike ioredis, can tell a stall of this process from Redis's silence.
  */
-export function openRedisConnections(redis: string | Redis | Cluster, commandTimeoutMs: number, logger: Logger): RedisConnections {
+export function openRedisConnections(
+  redis: string | Redis | Cluster,
+  commandTimeoutMs: number,
+  logger: Logger,
+  subscriberUrl?: string,
+): RedisConnections {
   if (typeof redis === 'string') {
     const client = new Redis(redis, {
       enableOfflineQueue: false,
@@ -33,7 +40,11 @@ export function openRedisConnections(redis: string | Redis | Cluster, commandTim
       connectionName: 'stampede-cache',
     });
     // The subscriber keeps its offline queue so SUBSCRIBE issued before connect is sent on connect.
-    const subscriber = new Redis(redis, { retryStrategy, maxRetriesPerRequest: null, connectionName: 'stampede-cache-sub' });
+    const subscriber = new Redis(subscriberUrl ?? redis, {
+      retryStrategy,
+      maxRetriesPerRequest: null,
+      connectionName: 'stampede-cache-sub',
+    });
     for (const connection of [client, subscriber]) quietErrors(connection, logger);
     return { client, subscriber, owned: [client, subscriber] };
   }

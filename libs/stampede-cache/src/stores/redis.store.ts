@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { CacheEntry, CacheStore, LockAttempt, TagReadOptions } from './cache-store';
 import { systemClock, type CacheClock } from '../clock';
+import { NotARedisFailure } from '../redis/redis-guard';
 import { BUMP_TAG, FENCED_WRITE, INVALIDATE, KEEP_TAG, RENEW_LOCK, STAMP_TAG, TRY_LOCK, UNLOCK, type LuaScript } from './redis-scripts';
 
 /**
@@ -49,7 +50,7 @@ export class RedisStore implements CacheStore {
 
   async write(id: string, entry: CacheEntry, expectFence?: number): Promise<boolean> {
     const ttlMs = Math.ceil(entry.staleUntil - this.clock.now());
-    const payload = `${entry.fence}|${JSON.stringify(entry)}`;
+    const payload = `${entry.fence}|${serialize(entry)}`;
     const keys = [this.entryKey(id), this.fenceKey(id)];
     const args = [String(entry.fence), payload, String(Math.max(1, ttlMs)), expectFence === undefined ? '' : String(expectFence)];
     return Number(await this.run(FENCED_WRITE, keys, args)) === 1;
@@ -117,5 +118,14 @@ export class RedisStore implements CacheStore {
       if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
       return this.client.eval(script.lua, keys.length, ...keys, ...args);
     }
+  }
+}
+
+/** An entry whose value JSON cannot represent is the caller's problem, not Redis's: never a breaker failure. */
+function serialize(entry: CacheEntry): string {
+  try {
+    return JSON.stringify(entry);
+  } catch (error) {
+    throw new NotARedisFailure(`value not JSON-serialisable: ${(error as Error).message}`);
   }
 }
