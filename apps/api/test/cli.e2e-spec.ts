@@ -99,7 +99,10 @@ describe('events:verify / events:export / events:import CLIs', () => {
       imported: 0,
       skipped: 5,
       position: 0,
+      leftOut: 0,
+      movedOn: [],
       duplicateEmails: [],
+      duplicateEmailCount: 0,
     });
     const copied = await cli('events-export', target, [join(dir, 'copy.jsonl')]);
     expect(copied.code).toBe(0);

@@ -86,11 +86,19 @@ describe('unique emails across two instances (e2e)', () => {
       .expect(200);
     expect(imported.body).toMatchObject({ imported: 2, skipped: 0 });
     expect(imported.body.duplicateEmails).toEqual([{ email: existing, userId: dupId, position: expect.any(Number), heldBy: holder.id }]);
+    expect(imported.body.duplicateEmailCount).toBe(1);
     // Both imported users exist (nothing merged); the imported, unique email is now reserved.
     expect(await registrations(existing)).toBe(2);
     const taken = await request(a.server).post('/users').send({ firstName: 'New', lastName: 'Comer', email: fresh }).expect(409);
     expect(taken.body.code).toBe('USERS.EMAIL_TAKEN');
 
+    // Verify reads up to the head readable when it starts: wait until no older transaction in the cluster holds it below the import.
+    await eventually(
+      async () =>
+        (await request(a.server).get('/admin/projections').set(auth).expect(200)).body.projections[0].head >= imported.body.position,
+      10_000,
+      'the log to settle through the import',
+    );
     const verify = await request(a.server).post('/admin/events/verify').set(auth).expect(200);
     expect(verify.body.duplicateEmails).toEqual([expect.objectContaining({ email: existing, userId: dupId, heldBy: holder.id })]);
     expect(verify.body.duplicateEmailCount).toBe(1);

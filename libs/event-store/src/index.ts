@@ -23,7 +23,15 @@ export { EventsAppended } from './aggregate/events-appended';
 export { verifyStore } from './tools/verify-store';
 export type { VerifyFailure, VerifyOptions, VerifyProgress, VerifyReport } from './tools/verify-store';
 export { exportLines, importLines, parseExportLine } from './tools/export-import';
-export type { ExportedEvent, ImportInput, ImportOptions, ImportProgress, ImportReport } from './tools/export-import';
+export type {
+  ExportedEvent,
+  ImportChunkHook,
+  ImportInput,
+  ImportOptions,
+  ImportProgress,
+  ImportReport,
+  MovedOnStream,
+} from './tools/export-import';
 export { ProjectionsService, ProjectionStateError, UnknownProjectionError } from './projections/projections.service';
 export type { Projection, ProjectionCommit, TableNames } from './projections/projection';
 export type { Queryable } from './postgres/queryable';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { CacheKey } from './cache-key';
 import { monotonic, type CacheClock } from './clock';
 import { CacheFactoryFailedError, CacheFactoryTimeoutError, RemoteFactoryError, StampedeCacheError } from './errors';
-import { computeEntry, isStale, servable } from './entry-state';
+import { computeEntry, isStale, newEnough, servable } from './entry-state';
 import { canonicalValue } from './l1/frozen-values';
 import type { CacheMetrics } from './metrics';
 import type { ResolvedEntryOptions } from './options';
@@ -33,6 +33,8 @@ export interface FlightRequest<T> {
   previous?: CacheEntry;
   /** From forceRefresh/minComputedAt: a lock loser may not settle for `previous` or anything older. */
   minComputedAt?: number;
+  /** `minComputedAt` as a fence (see TieredLocks.fenceSince), when the store answered: compared instead of wall clocks. */
+  minFence?: number;
 }
 
 /** The entry a flight settled on; `fromStale` when it is an expired or fail-safe value. */
@@ -136,7 +138,7 @@ export class ComputeFlight {
     const found = await this.store.readL2(request.key.id);
     const now = this.clock.now();
     if (!found || isStale(found, now)) return undefined;
-    if (request.minComputedAt !== undefined && found.computedAt < request.minComputedAt) return undefined;
+    if (!newEnough(found, request.minComputedAt, request.minFence)) return undefined;
     const previous = request.previous;
     const newer = !previous || found.fence > previous.fence || found.expiresAt > previous.expiresAt;
     return newer ? { entry: found, fromStale: false } : undefined;
@@ -158,6 +160,15 @@ export class ComputeFlight {
     const began = monotonic(this.clock);
     const observe = once(this.metrics.factoryDuration.startTimer({ cache: label }));
     const lease = this.store.locks.holdLease(key.id, token, options.lockTtl, this.clock);
+    // A tag invalidation makes this computation useless (its stamps are old): let waiters take the lock now.
+    const unwatch = stampedBefore
+      ? this.store.tagWatchers.watch(Object.keys(stampedBefore), () => {
+          lease.stop();
+          void this.store.locks.unlock(key.id, token).then(async (released) => {
+            if (released) await this.store.publishReleased(key.id);
+          });
+        })
+      : () => undefined;
     try {
       const previous = request.previous?.value as T | undefined;
       const raw = await runBounded(key.id, options.hardTimeout, (signal) => request.factory({ key, signal, previous }), this.clock);
@@ -177,6 +188,7 @@ export class ComputeFlight {
       return { outcome: await this.failSafe(request, error, fence, mark), written: false };
     } finally {
       lease.stop();
+      unwatch();
     }
   }
 
@@ -207,11 +219,12 @@ export class ComputeFlight {
       ? {
           ...fallback,
           fence,
+          valueFence: fallback.valueFence ?? fallback.fence,
           failSafe: true,
           expiresAt: Math.max(fallback.expiresAt, backoffUntil),
           staleUntil: Math.max(fallback.staleUntil, backoffUntil),
         }
-      : { ...fallback, fence, refreshAfter: backoffUntil };
+      : { ...fallback, fence, valueFence: fallback.valueFence ?? fallback.fence, refreshAfter: backoffUntil };
     const kept = await this.store.write(request.key.id, extended, mark, fallback.fence);
     // Not what was asked for (a refresh failed): STALE, even when the old value is still fresh.
     return { entry: kept ? extended : fallback, fromStale: true };

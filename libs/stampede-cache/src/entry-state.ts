@@ -7,6 +7,17 @@ export function isStale(entry: CacheEntry, now: number): boolean {
   return entry.failSafe === true || now >= entry.expiresAt;
 }
 
+/**
+ * Whether the entry's value comes from a computation that started at or after a reader's
+ * minimum: by fences (the store's clock, the same for every instance) when `minFence` is
+ * known, else (Redis unreachable: local entries only) by this instance's wall clock.
+ */
+export function newEnough(entry: CacheEntry, minComputedAt: number | undefined, minFence: number | undefined): boolean {
+  if (minComputedAt === undefined) return true;
+  if (minFence !== undefined) return (entry.valueFence ?? entry.fence) >= minFence;
+  return entry.computedAt >= minComputedAt;
+}
+
 /** The entry if it may still be served (as stale, at worst). */
 export function servable(entry: CacheEntry | undefined, now: number): CacheEntry | undefined {
   return entry && now < entry.staleUntil ? entry : undefined;

@@ -3,9 +3,11 @@ import { Registry } from 'prom-client';
 import { deferred, ManualClock, settle } from '../test/manual-clock';
 import { CacheKey } from './cache-key';
 import { CircuitBreaker } from './circuit-breaker';
+import type { CacheClock } from './clock';
+import { L1Cache } from './l1/l1-cache';
 import { ComputeFlight, type FlightRequest } from './compute-flight';
 import { CacheMetrics } from './metrics';
-import { resolveEntryOptions } from './options';
+import { DEFAULT_L1_OPTIONS, resolveEntryOptions } from './options';
 import { NO_HOOKS, RedisGuard } from './redis/redis-guard';
 import { StampedeCache } from './stampede-cache.service';
 import { MemoryStore } from './stores/memory.store';
@@ -29,10 +31,10 @@ describe('Fault rules: an unknown outcome is never a success', () => {
   afterEach(() => jest.restoreAllMocks());
 
   /** One cache instance's store and flight over the shared L2. */
-  function instance(threshold = 5) {
-    const breaker = new CircuitBreaker(threshold, 5_000, undefined, clock);
-    const store = new TieredStore(shared, undefined, new RedisGuard(breaker, 500, 5_000, clock, NO_HOOKS), clock, lifetimes(), 100, logger);
-    const flight = new ComputeFlight(store, new CacheMetrics(new Registry()), () => 0.5, clock, logger);
+  function instance(threshold = 5, own: CacheClock = clock) {
+    const breaker = new CircuitBreaker(threshold, 5_000, undefined, own);
+    const store = new TieredStore(shared, undefined, new RedisGuard(breaker, 500, 5_000, own, NO_HOOKS), own, lifetimes(), 100, logger);
+    const flight = new ComputeFlight(store, new CacheMetrics(new Registry()), () => 0.5, own, logger);
     return { store, flight, breaker };
   }
   const lifetimes = () => ({ fenceTtlMs: 60_000, tagTtlMs: 60_000 });
@@ -112,6 +114,45 @@ describe('Fault rules: an unknown outcome is never a success', () => {
     await run;
   });
 
+  it('a tag invalidation makes the holder give up the lock, so another instance computes at once', async () => {
+    const a = instance();
+    const b = instance();
+    const slow = deferred<string>();
+    const held = a.flight.run(request(() => slow.promise, { tags: ['t'] }));
+    await settle();
+    await expect(shared.tryLock('k', 'probe', 3_000, 60_000)).resolves.toMatchObject({ acquired: false });
+    await a.store.invalidateTags(['t']).catch(() => undefined);
+    await settle();
+    await expect(b.flight.run(request(async () => 'fresh', { tags: ['t'] }))).resolves.toMatchObject({ entry: { value: 'fresh' } });
+    slow.resolve('old');
+    await held;
+    await expect(b.store.readL2('k')).resolves.toMatchObject({ value: 'fresh' }); // the superseded write was fenced out
+  });
+
+  it('a written message records a floor: a slower L2 read of an older value does not come back into L1', async () => {
+    const l1 = new L1Cache(DEFAULT_L1_OPTIONS, () => true);
+    const old = { value: 'old', computedAt: 0, expiresAt: 9e15, staleUntil: 9e15, delta: 1, fence: 5 };
+    l1.applyWritten('k', 7);
+    expect(l1.offer('k', old, 10, l1.mark())).toBe(false);
+    expect(l1.offer('k', { ...old, value: 'new', fence: 7 }, 10, l1.mark())).toBe(true);
+  });
+
+  it('read-your-writes compares fences, not wall clocks: an instance whose clock runs 60 s ahead cannot pass off an older value', async () => {
+    const ahead: CacheClock = {
+      now: () => clock.now() + 60_000,
+      monotonic: () => clock.now(),
+      setTimer: (fn, ms) => clock.setTimer(fn, ms),
+    };
+    const b = instance(5, ahead);
+    const a = instance();
+    await b.flight.run(request(async () => 'old'));
+    await clock.advance(10);
+    const minComputedAt = clock.now(); // "computed after my write", on A's clock
+    const minFence = await a.store.locks.fenceSince('k', minComputedAt, clock.now());
+    const read = await a.flight.run(request(async () => 'new', { minComputedAt, minFence }));
+    expect(read.entry.value).toBe('new'); // B's computedAt (its clock) is "later", but its fence is older
+  });
+
   it('writes with per-call lifetimes: a computation longer than the default fence lifetime is still cached', async () => {
     const { store, flight } = instance();
     const tryLock = jest.spyOn(shared, 'tryLock');
@@ -170,6 +211,18 @@ describe('Fault rules at the cache API', () => {
     expect(results.every((result) => result.value === 'v2')).toBe(true);
     expect(runs).toBe(2);
     expect(overlap).toBe(1);
+  });
+
+  it('a tag invalidation supersedes the computation in flight: the next reader does not wait for it', async () => {
+    const slow = deferred<string>();
+    const stale = cache.getOrCompute('k', () => slow.promise, { tags: ['t'] });
+    await settle();
+    await cache.invalidateTags(['t']);
+    // Not joined (superseded) and not queued behind it: computed at once.
+    await expect(cache.getOrCompute('k', async () => 'fresh', { tags: ['t'] })).resolves.toBe('fresh');
+    slow.resolve('old');
+    await expect(stale).resolves.toBe('old'); // its own caller began before the invalidation
+    await expect(cache.getOrCompute('k', async () => 'not me', { tags: ['t'] })).resolves.toBe('fresh');
   });
 
   it('hands out values that callers cannot change, of one type whichever level answers', async () => {

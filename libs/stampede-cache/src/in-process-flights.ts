@@ -25,7 +25,9 @@ interface KeyFlights {
  * cannot hear invalidations now (`trusted()` false: it could not know of one). Such a reader
  * joins the computation queued behind it instead, which starts only when the running one
  * ends, so it necessarily starts after the reader arrived: N concurrent read-your-writes
- * readers cost at most two computations, one after the other, never N.
+ * readers cost at most two computations, one after the other, never N. A computation that
+ * an invalidation superseded is not waited for: its result will not be cached, so the next
+ * one starts at once (and the superseded holder gives up the Redis lock, see ComputeFlight).
  */
 export class InProcessFlights {
   private readonly running = new Map<string, KeyFlights>();
@@ -61,6 +63,13 @@ export class InProcessFlights {
       return flight;
     }
     if (flights.next) return flights.next;
+    if (this.superseded(flights.current, request)) {
+      // An invalidation made the running computation useless (its result is not cached): do not wait for it.
+      const flight: Flight = { promise: undefined as unknown as Promise<FlightOutcome>, seq: 0 };
+      flight.promise = this.run(request, flight);
+      flights.current = flight;
+      return flight;
+    }
     const queued: Flight = { promise: undefined as unknown as Promise<FlightOutcome>, seq: 0 };
     queued.promise = flights.current.promise
       .catch(() => undefined)
@@ -78,8 +87,14 @@ export class InProcessFlights {
     if (flight.startedAt === undefined) return true; // queued: it will start after this reader arrived
     if (!this.trusted()) return false;
     if (request.minComputedAt !== undefined && flight.startedAt < request.minComputedAt) return false;
+    return !this.superseded(flight, request);
+  }
+
+  /** An invalidation of the key or of one of its tags was applied here after the flight started. */
+  private superseded<T>(flight: Flight, request: FlightRequest<T>): boolean {
+    if (flight.startedAt === undefined) return false;
     const tags = typeof request.tags === 'function' ? undefined : (request.tags ?? []);
-    return !this.local.changedSince(flight.seq, request.key.id, tags);
+    return this.local.changedSince(flight.seq, request.key.id, tags);
   }
 
   /** Runs the computation as `flight` from now on; the key's record goes when the last queued one ends. */

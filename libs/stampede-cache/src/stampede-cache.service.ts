@@ -4,7 +4,7 @@ import { CacheKey, type CacheKeyInput } from './cache-key';
 import type { CircuitState } from './circuit-breaker';
 import { monotonic, systemClock, type CacheClock } from './clock';
 import { ComputeFlight, type FlightOutcome, type FlightRequest } from './compute-flight';
-import { isStale } from './entry-state';
+import { isStale, newEnough } from './entry-state';
 import { InProcessFlights } from './in-process-flights';
 import { CacheFactoryFailedError, CacheFactoryTimeoutError, StampedeCacheError } from './errors';
 import { CacheMetrics, type RequestResult } from './metrics';
@@ -144,7 +144,10 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     const startedAt = this.clock.now();
     const began = monotonic(this.clock);
     const minComputedAt = options.forceRefresh ? startedAt : options.minComputedAt;
-    const current = await this.levels.store.read(cacheKey.id);
+    const [current, minFence] = await Promise.all([
+      this.levels.store.read(cacheKey.id),
+      minComputedAt === undefined ? undefined : this.levels.store.locks.fenceSince(cacheKey.id, minComputedAt, startedAt),
+    ]);
     const request: FlightRequest<T> = {
       key: cacheKey,
       factory,
@@ -154,9 +157,9 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
       label,
       previous: current,
       minComputedAt,
+      minFence,
     };
-    const acceptable =
-      !options.forceRefresh && current && (minComputedAt === undefined || current.computedAt >= minComputedAt) ? current : undefined;
+    const acceptable = !options.forceRefresh && current && newEnough(current, minComputedAt, minFence) ? current : undefined;
     const now = this.clock.now();
     const running = this.flights.joinable(request);
 

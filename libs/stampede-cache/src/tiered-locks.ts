@@ -39,6 +39,16 @@ export class TieredLocks {
     return { acquired: false, remainingMs: this.redis.timeoutMs };
   }
 
+  /**
+   * The smallest fence a computation that started at or after `since` (wall clock of this
+   * instance, `now` being its current reading) can have: the store's clock minus the local
+   * time elapsed since. Undefined when the store does not answer.
+   */
+  async fenceSince(id: string, since: number, now: number): Promise<number | undefined> {
+    const clock = await this.redis.value(() => this.l2.fenceClock(id), undefined);
+    return clock === undefined ? undefined : clock - Math.max(0, now - since) * 1_000;
+  }
+
   /** True: renewed; false: the lock is no longer ours; undefined: unknown (Redis did not answer), try again. */
   async renewLock(id: string, token: string, ttlMs: number): Promise<boolean | undefined> {
     if (this.degraded.get(id) === token) return true;

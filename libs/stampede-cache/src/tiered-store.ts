@@ -6,6 +6,7 @@ import { CacheInvalidationPendingError } from './errors';
 import type { L1Cache } from './l1/l1-cache';
 import { entrySize } from './l1/local-entries';
 import { KeySignals } from './key-signals';
+import { TagWatchers } from './tag-watchers';
 import { TieredLocks, type Lifetimes } from './tiered-locks';
 export type { Lifetimes } from './tiered-locks';
 import { LocalInvalidations } from './local-invalidations';
@@ -24,12 +25,9 @@ const PROBE_ID = 'stampede-cache:probe';
  * L1-only mode), joined so that every path keeps the consistency promise (README):
  * L2 writes are fenced, L1 only takes values that no known invalidation supersedes,
  * invalidations are applied here, in L2 and (acknowledged) on every instance before they
- * return. Every L2 call goes through the circuit breaker and a timeout; reads degrade to
- * misses, invalidations that cannot reach Redis are kept and replayed when it answers.
- *
- * A call whose reply did not arrive in time has an unknown outcome and is never taken as a
- * success: a lock attempt is then not acquired, a write did not happen, an invalidation is
- * owed (dropped here at once, kept pending, replayed on the next Redis success).
+ * return. Every L2 call goes through the {@link RedisGuard}: a call with no reply in time has
+ * an unknown outcome, never a success: a read is a miss, a write did not happen, an
+ * invalidation is owed (dropped here at once, kept pending, replayed on the next success).
  */
 export class TieredStore {
   private feed?: CacheFeed;
@@ -37,8 +35,8 @@ export class TieredStore {
   /** Which invalidations this instance applied when: in-process computations started before them are not joined. */
   readonly local = new LocalInvalidations();
   private readonly signals: KeySignals;
-  /** The per-key locks (Redis, or in-process while Redis is known to be unreachable). */
   readonly locks: TieredLocks;
+  readonly tagWatchers = new TagWatchers();
 
   constructor(
     private readonly l2: CacheStore,
@@ -129,6 +127,7 @@ export class TieredStore {
   /** @throws CacheInvalidationPendingError when Redis cannot be reached (replayed once it answers) */
   async invalidateTags(tags: string[]): Promise<void> {
     this.local.tags(tags);
+    this.tagWatchers.invalidated(tags);
     const versions = await this.redis.value(() => this.l2.bumpTags(tags, this.lifetimes.tagTtlMs), undefined);
     // Not bumped (or unknown): this instance's own L1 and L2 reads of these tags are skipped until the replay.
     if (!versions) return this.defer(() => this.pending.addTags(tags));
@@ -175,6 +174,7 @@ export class TieredStore {
   applyRemote(message: FeedMessage): void {
     if (message.k === 'tags') {
       this.local.tags(Object.keys(message.versions));
+      this.tagWatchers.invalidated(Object.keys(message.versions));
       this.l1?.applyTags(message.versions);
     } else if (message.k === 'deleted') {
       this.local.key(message.id);

@@ -65,6 +65,15 @@ export function cacheStoreContract(makeSubject: () => Promise<ContractSubject> |
     expect((await store.get(key))?.value).toBe('new');
   });
 
+  it('reads the fence clock: fences issued after a reading are at least that reading', async () => {
+    const key = id();
+    const before = await store.fenceClock(key);
+    await subject.pass(2);
+    const lock = await store.tryLock(key, 'owner', 1_000, 10_000);
+    expect(lock.acquired && lock.fence).toBeGreaterThanOrEqual(before);
+    expect(await store.fenceClock(key)).toBeGreaterThanOrEqual(before);
+  });
+
   it('rejects a write without a fence issued for the key', async () => {
     await expect(store.write(id(), entry(123))).resolves.toBe(false);
   });

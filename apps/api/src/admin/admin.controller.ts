@@ -8,6 +8,7 @@ import { AcceptsStreamBody } from '../common/json-body.guard';
 import { RequestError } from '../common/problem';
 import { auditEmails } from '../users/email-audit';
 import { EmailReservations } from '../users/email-reservations';
+import { ImportedEmails } from '../users/imported-emails';
 import { StreamEventsQueryDto } from './stream-events.query.dto';
 
 /** Operator endpoints over the raw log: inspect, export, import, verify. Bearer ADMIN_TOKEN. */
@@ -48,8 +49,9 @@ export class AdminController {
 
   /**
    * Imports an export stream (body `application/x-ndjson`) in bulk, keeping types and
-   * versions; idempotent by event id. Then reserves the emails of the imported registrations
-   * (the earliest registration keeps an email) and lists those whose email another user holds.
+   * versions; idempotent by event id. Each chunk reserves the emails of the registrations
+   * it writes in its own transaction (the earliest registration keeps an email) and the
+   * answer lists those whose email another user holds.
    */
   @Post('events/import')
   @HttpCode(200)
@@ -58,17 +60,12 @@ export class AdminController {
     if (!req.is('application/x-ndjson')) {
       throw new RequestError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 415, 'Send the export format as application/x-ndjson');
     }
-    const head = await this.store.headPosition();
-    const reserveImported = (through = 0) =>
-      auditEmails(this.store, this.emails, { afterPosition: head, throughPosition: through, repair: true });
+    const emails = new ImportedEmails(this.store.registry, this.emails);
     // Bytes, not strings: the import streams them into COPY as they are.
     const length = Number(req.headers['content-length']);
-    // An import that fails while writing keeps the chunks it committed: their emails are reserved all the same.
-    const report = await importLines(this.store, req, { totalBytes: Number.isFinite(length) ? length : undefined }).catch(async (error) => {
-      await reserveImported().catch(() => undefined);
-      throw error;
-    });
-    return { ...report, duplicateEmails: (await reserveImported(report.position)).duplicates };
+    const totalBytes = Number.isFinite(length) ? length : undefined;
+    const report = await importLines(this.store, req, { totalBytes, inChunk: emails.hook });
+    return { ...report, duplicateEmails: emails.duplicates, duplicateEmailCount: emails.duplicateCount };
   }
 
   /** Reads every stored event through the upcasters and validators; lists each that fails, and registrations with a taken email. */

@@ -1,33 +1,27 @@
 import { createReadStream, statSync } from 'node:fs';
 import { importLines, type ImportProgress } from '@app/event-store';
-import { auditEmails } from '../users/email-audit';
 import { EmailReservations } from '../users/email-reservations';
+import { ImportedEmails } from '../users/imported-emails';
 import { openStore, progressLine, run } from './cli-context';
 
 /**
  * npm run events:import -- <file> (or stdin) — imports an export file in bulk
  * (COPY), keeping stored types and schema versions; events already present
  * are skipped, so re-running after a crash continues where it stopped.
- * Then reserves the imported registrations' emails (the earliest keeps an email) and
- * lists, in `duplicateEmails`, each registration whose email another user holds.
+ * Each chunk reserves the emails of the registrations it writes, in its transaction (the
+ * earliest keeps an email); `duplicateEmails` lists each registration whose email another user holds.
  * Progress on stderr, the report as JSON on stdout.
  */
 run(async () => {
   const file = process.argv[2];
   const input = file ? createReadStream(file) : process.stdin;
   const es = await openStore();
-  const reserveImported = (head: number, through = 0) =>
-    auditEmails(es.store, new EmailReservations(es), { afterPosition: head, throughPosition: through, repair: true });
   try {
-    const head = await es.store.headPosition();
-    const options = { totalBytes: file ? statSync(file).size : undefined, onProgress: showProgress };
-    const report = await importLines(es.store, input, options).catch(async (error) => {
-      await reserveImported(head).catch(() => undefined);
-      throw error;
-    });
+    const emails = new ImportedEmails(es.store.registry, new EmailReservations(es));
+    const options = { totalBytes: file ? statSync(file).size : undefined, onProgress: showProgress, inChunk: emails.hook };
+    const report = await importLines(es.store, input, options);
     if (process.stderr.isTTY) process.stderr.write('\n');
-    const emails = await reserveImported(head, report.position);
-    console.log(JSON.stringify({ ...report, duplicateEmails: emails.duplicates }));
+    console.log(JSON.stringify({ ...report, duplicateEmails: emails.duplicates, duplicateEmailCount: emails.duplicateCount }));
     return 0;
   } finally {
     await es.close();

@@ -1,9 +1,10 @@
 import { EmailReservations1710000000001 } from './1710000000001-email-reservations';
 import { IdempotencyKeys1710000000002 } from './1710000000002-idempotency-keys';
+import { EmailFold1710000000003 } from './1710000000003-email-fold';
 
 /**
  * The app's own tables, written in the same transactions as appends, live in the event
  * store's schema; the store runs these migrations with its own (EventStoreOptions.migrations).
  * Add new ones at the end with a later timestamp; never edit a released one.
  */
-export const appMigrations = [EmailReservations1710000000001, IdempotencyKeys1710000000002];
+export const appMigrations = [EmailReservations1710000000001, IdempotencyKeys1710000000002, EmailFold1710000000003];

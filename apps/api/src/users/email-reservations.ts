@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE_HANDLE, type EventStoreHandle, type Queryable } from '@app/event-store';
+import { foldEmail } from './email-fold';
 import { EmailTakenError } from './users.errors';
 
 /** A registration as the reservation table sees it. */
@@ -9,24 +10,31 @@ export interface Registration {
   position: number;
 }
 
+/** A registration whose email is held by another user (or by no one: a reservation is missing). */
+export interface EmailDuplicate {
+  /** Folded (`foldEmail`). */
+  email: string;
+  userId: string;
+  position: number;
+  /** The user holding the email; `null` when no reservation exists for it. */
+  heldBy: string | null;
+}
+
 const HOLDER_OF = (s: string) => `SELECT user_id FROM ${s}.email_reservations WHERE email = $1`;
 
 // DO NOTHING waits for a concurrent uncommitted reservation of the same email, then yields no row if it committed.
 const RESERVE = (s: string) => `INSERT INTO ${s}.email_reservations (email, user_id, position) VALUES ($1, $2, $3)
   ON CONFLICT (email) DO NOTHING RETURNING user_id`;
 
-const RESERVE_MISSING = (s: string) => `INSERT INTO ${s}.email_reservations (email, user_id, position)
+const RESERVE_ALL = (s: string) => `INSERT INTO ${s}.email_reservations (email, user_id, position)
   SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT (email) DO NOTHING`;
 
 const HOLDERS_OF = (s: string) => `SELECT email, user_id FROM ${s}.email_reservations WHERE email = ANY($1::text[])`;
 
-/** Emails compare case-insensitively: stored and looked up lower-cased (as the User aggregate stores them). */
-export const normalizeEmail = (email: string) => email.toLowerCase();
-
 /**
- * Unique emails the event-sourcing way: a reservation row per email, inserted in the
- * same transaction as the registration's events, so of any number of concurrent
- * registrations of one email (on any instance) exactly one commits.
+ * Unique emails the event-sourcing way: a reservation row per email (folded by
+ * `foldEmail`), inserted in the same transaction as the registration's events, so of
+ * any number of concurrent registrations of one email (on any instance) exactly one commits.
  */
 @Injectable()
 export class EmailReservations {
@@ -38,7 +46,7 @@ export class EmailReservations {
 
   /** The user holding an email, if any (committed state; a fast refusal before appending anything). */
   async holderOf(email: string): Promise<string | undefined> {
-    const [row] = await this.handle.dataSource.query<{ user_id: string }[]>(HOLDER_OF(this.schema), [normalizeEmail(email)]);
+    const [row] = await this.handle.dataSource.query<{ user_id: string }[]>(HOLDER_OF(this.schema), [foldEmail(email)]);
     return row?.user_id;
   }
 
@@ -47,29 +55,36 @@ export class EmailReservations {
    * @throws EmailTakenError when another registration holds it, which rolls the append back.
    */
   async reserve(q: Queryable, email: string, userId: string, position: number): Promise<void> {
-    const rows = await q.query<unknown[]>(RESERVE(this.schema), [normalizeEmail(email), userId, position]);
+    const rows = await q.query<unknown[]>(RESERVE(this.schema), [foldEmail(email), userId, position]);
     if (rows.length === 0) throw new EmailTakenError();
   }
 
-  /** Reserves each email no one holds yet; the first registration of an email in the list wins. */
-  async reserveMissing(registrations: Registration[]): Promise<void> {
+  /**
+   * Reserves, in the transaction of `q`, the emails of registrations just written (in
+   * position order): an email no one holds goes to its earliest registration here; the
+   * registrations that do not hold their email afterwards are returned, never merged.
+   */
+  async reserveWritten(q: Queryable, registrations: Registration[]): Promise<EmailDuplicate[]> {
     const first = new Map<string, Registration>();
-    for (const r of registrations) if (!first.has(normalizeEmail(r.email))) first.set(normalizeEmail(r.email), r);
-    if (first.size === 0) return;
-    const rows = [...first.entries()];
-    await this.handle.dataSource.query(RESERVE_MISSING(this.schema), [
-      rows.map(([email]) => email),
-      rows.map(([, r]) => r.userId),
-      rows.map(([, r]) => r.position),
-    ]);
+    for (const r of registrations) if (!first.has(foldEmail(r.email))) first.set(foldEmail(r.email), r);
+    if (first.size === 0) return [];
+    // In email order: two imports reserving overlapping emails take their row locks in one order, not crosswise.
+    const rows = [...first.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    await q.query(RESERVE_ALL(this.schema), [rows.map(([e]) => e), rows.map(([, r]) => r.userId), rows.map(([, r]) => r.position)]);
+    const holders = await this.holders(
+      rows.map(([e]) => e),
+      q,
+    );
+    return registrations.flatMap((r) => {
+      const heldBy = holders.get(foldEmail(r.email)) ?? null;
+      return heldBy === r.userId ? [] : [{ ...r, email: foldEmail(r.email), heldBy }];
+    });
   }
 
-  /** Who holds each of these emails (lower-cased email -> user id). */
-  async holders(emails: string[]): Promise<Map<string, string>> {
+  /** Who holds each of these emails (folded email -> user id), as `q` (default: committed state) sees it. */
+  async holders(emails: string[], q: Queryable = this.handle.dataSource): Promise<Map<string, string>> {
     if (emails.length === 0) return new Map();
-    const rows: Array<{ email: string; user_id: string }> = await this.handle.dataSource.query(HOLDERS_OF(this.schema), [
-      [...new Set(emails.map(normalizeEmail))],
-    ]);
+    const rows = await q.query<Array<{ email: string; user_id: string }>>(HOLDERS_OF(this.schema), [[...new Set(emails.map(foldEmail))]]);
     return new Map(rows.map((r) => [r.email, r.user_id]));
   }
 }

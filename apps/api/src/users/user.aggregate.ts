@@ -1,4 +1,5 @@
 import { EventSourcedAggregate } from '@app/event-store';
+import { foldEmail } from './email-fold';
 import { MAX_POINTS_PER_AWARD, PointsAwarded, UserRegistered, UserRenamed } from './events';
 import { userStreamId } from './user-stream';
 import { InvalidPointsError } from './users.errors';
@@ -24,7 +25,7 @@ export class User extends EventSourcedAggregate {
   /** Starts a new user. */
   static register(id: string, props: { firstName: string; lastName: string; email: string }): User {
     const user = new User(id);
-    user.apply(new UserRegistered({ ...props, email: props.email.toLowerCase() }));
+    user.apply(new UserRegistered({ ...props, email: foldEmail(props.email) }));
     return user;
   }
 

@@ -19,6 +19,11 @@ export interface CacheEntry {
   tags?: Record<string, number>;
   /** A stale value written back after a failed refresh: served as STALE until `expiresAt`. */
   failSafe?: boolean;
+  /**
+   * The fence of the computation that produced `value`, when it differs from `fence` (a
+   * fail-safe extension carries a newer fence but the old value). Read-your-writes compares it.
+   */
+  valueFence?: number;
   /** No early (XFetch) refresh before this instant: set after a failed refresh of a fresh value. */
   refreshAfter?: number;
   /** A negative result (e.g. "not found"), cached briefly and bounded apart. */
@@ -45,6 +50,12 @@ export interface TagReadOptions {
  * even when the record of the older one expired in between.
  */
 export interface CacheStore {
+  /**
+   * The clock fences of `id` are issued from, now, in microseconds (Redis `TIME` of the key's
+   * node): what "a computation that started after instant t" is decided with, instead of
+   * comparing wall clocks of two instances.
+   */
+  fenceClock(id: string): Promise<number>;
   /** The entry, or undefined when absent or physically expired. */
   get(id: string): Promise<CacheEntry | undefined>;
   /**

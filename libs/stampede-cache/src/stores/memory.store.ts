@@ -34,6 +34,10 @@ export class MemoryStore implements CacheStore {
     this.entries = new LocalEntries({ ...DEFAULT_L1_OPTIONS, ...options });
   }
 
+  fenceClock(): Promise<number> {
+    return Promise.resolve(Math.floor(this.clock.now() * 1_000));
+  }
+
   async get(id: string): Promise<CacheEntry | undefined> {
     const entry = this.entries.get(id);
     if (entry && this.clock.now() >= entry.staleUntil) {

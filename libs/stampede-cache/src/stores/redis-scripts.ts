@@ -34,6 +34,11 @@ local function next_version(key, ttl)
   return s
 end`;
 
+/** KEYS: fence (routes to the key's node in a Cluster). Returns the node's clock in microseconds, as fences count. */
+export const FENCE_CLOCK = lua(`
+local t = redis.call('time')
+return string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2]))`);
+
 /** KEYS: lock, fence. ARGV: token, lock ttl, fence ttl. Returns {1, fence} or {0, remaining lock ms}. */
 export const TRY_LOCK = lua(`${NEXT_VERSION}
 if redis.call('set', KEYS[1], ARGV[1], 'nx', 'px', ARGV[2]) then

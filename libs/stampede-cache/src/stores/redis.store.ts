@@ -2,7 +2,18 @@ import type { Cluster, Redis } from 'ioredis';
 import type { CacheEntry, CacheStore, LockAttempt, TagReadOptions } from './cache-store';
 import { systemClock, type CacheClock } from '../clock';
 import { NotARedisFailure } from '../redis/redis-guard';
-import { BUMP_TAG, FENCED_WRITE, INVALIDATE, KEEP_TAG, RENEW_LOCK, STAMP_TAG, TRY_LOCK, UNLOCK, type LuaScript } from './redis-scripts';
+import {
+  BUMP_TAG,
+  FENCE_CLOCK,
+  FENCED_WRITE,
+  INVALIDATE,
+  KEEP_TAG,
+  RENEW_LOCK,
+  STAMP_TAG,
+  TRY_LOCK,
+  UNLOCK,
+  type LuaScript,
+} from './redis-scripts';
 
 /**
  * {@link CacheStore} on Redis or Redis Cluster.
@@ -39,6 +50,10 @@ export class RedisStore implements CacheStore {
   /** The Redis key of a tag's version. */
   tagKey(tag: string): string {
     return `${this.namespace}:tag:{${encodeURIComponent(tag)}}`;
+  }
+
+  async fenceClock(id: string): Promise<number> {
+    return Number(await this.run(FENCE_CLOCK, [this.fenceKey(id)], []));
   }
 
   async get(id: string): Promise<CacheEntry | undefined> {
