@@ -6,6 +6,12 @@ interface Link {
   upstream?: Socket;
   /** A side closed while frozen: the other side is closed on thaw, not before. */
   closedWhileFrozen: boolean;
+  /** Frozen on its own by a trap (`freezeLinkOn`), whatever the proxy's state. */
+  trapped: boolean;
+  /** Bytes forwarded both ways right now. */
+  flowing: boolean;
+  /** Bytes held back while the link does not forward, by the side they go to. */
+  held: { upstream: Buffer[]; client: Buffer[] };
 }
 
 /**
@@ -14,12 +20,14 @@ interface Link {
  * database that went away); `freeze()` stops forwarding bytes in both
  * directions but closes nothing, not even when one side closes (a peer that
  * froze, or a network that silently drops everything while both kernels
- * still answer); `thaw()` resumes forwarding.
+ * still answer); `freezeLinkOn()` does that to the one connection that sends
+ * a given statement; `thaw()` resumes forwarding.
  */
 export class TcpProxy {
   private server?: Server;
   private readonly links = new Set<Link>();
   private frozen = false;
+  private trap?: Buffer;
   port = 0;
 
   constructor(
@@ -57,48 +65,80 @@ export class TcpProxy {
     for (const link of this.links) this.pause(link);
   }
 
-  /** Resumes forwarding; links one side of which closed meanwhile are closed now. */
+  /**
+   * Arms a trap: the one connection whose client next sends bytes containing
+   * `marker` freezes alone, those bytes held (a statement lost on one dead
+   * connection while new connections work). `thaw()` releases it.
+   */
+  freezeLinkOn(marker: string): void {
+    this.trap = Buffer.from(marker);
+  }
+
+  /** Resumes forwarding (trapped links too); links one side of which closed meanwhile are closed now. */
   thaw(): void {
-    if (!this.frozen) return; // forwarding links would be piped twice
     this.frozen = false;
+    this.trap = undefined;
     for (const link of this.links) {
+      link.trapped = false;
       if (link.closedWhileFrozen) this.destroy(link);
-      else this.forward(link);
+      else if (!link.flowing) this.forward(link);
     }
   }
 
   private accept(client: Socket): void {
-    const link: Link = { client, closedWhileFrozen: false };
+    const link: Link = { client, closedWhileFrozen: false, trapped: false, flowing: false, held: { upstream: [], client: [] } };
     this.links.add(link);
     client.on('error', () => undefined);
     client.on('close', () => this.closed(link));
+    // Relayed by hand (not piped), so a trap can stop the very chunk that carries its marker.
+    client.on('data', (chunk: Buffer) => this.relay(link, chunk, 'upstream'));
     client.pause();
     if (!this.frozen) this.forward(link);
   }
 
-  /** Connects upstream on first use, then pipes both ways. */
+  /** Passes `chunk` on to the `to` side, or holds it while the link does not forward. */
+  private relay(link: Link, chunk: Buffer, to: 'upstream' | 'client'): void {
+    if (this.trap && chunk.includes(this.trap)) {
+      this.trap = undefined;
+      link.trapped = true;
+      this.pause(link);
+    }
+    const target = link[to];
+    if (!link.flowing || !target) {
+      link.held[to].push(chunk);
+      return;
+    }
+    if (!target.write(chunk)) {
+      const source = to === 'upstream' ? link.client : link.upstream!;
+      source.pause();
+      target.once('drain', () => link.flowing && source.resume());
+    }
+  }
+
+  /** Connects upstream on first use, then forwards both ways. */
   private forward(link: Link): void {
     if (!link.upstream) {
       const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
       upstream.on('error', () => undefined);
       upstream.on('close', () => this.closed(link));
+      upstream.on('data', (chunk: Buffer) => this.relay(link, chunk, 'client'));
       link.upstream = upstream;
     }
-    link.client.pipe(link.upstream);
-    link.upstream.pipe(link.client);
+    link.flowing = true;
+    for (const chunk of link.held.upstream.splice(0)) link.upstream.write(chunk);
+    for (const chunk of link.held.client.splice(0)) link.client.write(chunk);
     link.client.resume();
     link.upstream.resume();
   }
 
   private pause(link: Link): void {
-    link.client.unpipe();
-    link.upstream?.unpipe();
+    link.flowing = false;
     link.client.pause();
     link.upstream?.pause();
   }
 
   private closed(link: Link): void {
-    if (this.frozen) link.closedWhileFrozen = true;
+    if (this.frozen || link.trapped) link.closedWhileFrozen = true;
     else this.destroy(link);
   }
 

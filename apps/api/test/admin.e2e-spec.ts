@@ -130,7 +130,7 @@ describe('admin API and the legacy story (e2e)', () => {
     const stuck = await request(t.server).get(`/users/${userId}`).set('X-Min-Position', String(position)).expect(503);
     expect(stuck.headers['retry-after']).toBe('1');
     expect(stuck.body.code).toBe('READ_MODEL.NOT_CAUGHT_UP');
-    const ready = await request(t.server).get('/health/ready').expect(200);
+    const ready = await request(t.server).get('/health/ready').set(auth).expect(200);
     expect(ready.body.status).toBe('degraded');
     expect(ready.body.checks.projections).toEqual(
       expect.arrayContaining([

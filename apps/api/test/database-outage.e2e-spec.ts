@@ -51,8 +51,14 @@ describe('database outage (e2e)', () => {
     const uncached = await request(t.server).get('/leaderboard/trending?window=7d&limit=3');
     expect(uncached.status).toBe(503);
     const ready = await request(t.server).get('/health/ready').expect(503);
-    // No driver text (hosts, users, schemas) in a public probe.
-    expect(ready.body).toEqual({ status: 'unavailable', checks: { database: 'down' } });
+    // No driver text (hosts, users, schemas) in a public probe: which component is down, and since when.
+    expect(ready.body).toEqual({
+      status: 'unavailable',
+      checks: { database: 'down' },
+      down: [{ component: 'database', since: expect.any(String) }],
+    });
+    const again = await request(t.server).get('/health/ready').expect(503);
+    expect(again.body.down).toEqual(ready.body.down);
     await request(t.server).get('/health/live').expect(200);
 
     await proxy.restore();

@@ -3,7 +3,9 @@ import { EventStoreOptions } from './event-store.options';
 import { eventStoreMigrations } from './postgres/migrations';
 import { logLockKeys } from './postgres/lock-keys';
 import { quoteIdent } from './postgres/migrations/schema-of';
-import { poolTimeoutParameters, resolvePoolTimeouts } from './postgres/pool-timeouts';
+import { BoundedClient, type ClientBound } from './postgres/bounded-client';
+import { clientBoundMs, POOL_KEEPALIVE_DELAY_MS, poolTimeoutParameters, resolvePoolTimeouts } from './postgres/pool-timeouts';
+import { resolveShutdownTimeout, closeWithin } from './postgres/bounded-close';
 import { EventStore } from './postgres/postgres-event-store';
 import { EventRegistry } from './registry/event-registry';
 import { ProjectionsService } from './projections/projections.service';
@@ -18,7 +20,10 @@ export interface EventStoreHandle {
   schema: string;
   /** Runners and commands of the registered projections (not started). */
   projections: ProjectionsService;
-  /** Closes the connection pool. */
+  /**
+   * Stops the projections and closes the connection pool, waiting for work in
+   * flight at most `shutdownTimeoutMs`; then it drops the connections left.
+   */
   close(): Promise<void>;
 }
 
@@ -33,6 +38,8 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid event store schema name "${schema}"`);
   if (!options.url) throw new Error('EventStore needs a PostgreSQL `url`');
   const timeouts = resolvePoolTimeouts(options);
+  const shutdownMs = resolveShutdownTimeout(options.shutdownTimeoutMs);
+  const bound: ClientBound = { ms: clientBoundMs(timeouts.statementTimeoutMs), clients: new Set() };
   const channel = options.notifyChannel ?? 'event_store_appended';
   const projectionOptions = resolveProjectionsOptions(
     {
@@ -41,14 +48,27 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
       batchSize: options.projectionBatchSize,
       pollMs: options.projectionPollMs,
       lockTimeoutMs: options.projectionLockTimeoutMs,
+      switchLockTimeoutMs: options.projectionSwitchLockTimeoutMs,
     },
-    { batchSize: 'projectionBatchSize', pollMs: 'projectionPollMs', lockTimeoutMs: 'projectionLockTimeoutMs' },
+    {
+      batchSize: 'projectionBatchSize',
+      pollMs: 'projectionPollMs',
+      lockTimeoutMs: 'projectionLockTimeoutMs',
+      switchLockTimeoutMs: 'projectionSwitchLockTimeoutMs',
+    },
   );
   const dataSource = new DataSource({
     ...connectionOptions(options),
     poolSize: options.poolSize ?? 10,
     applicationName: 'event-store',
-    extra: poolTimeoutParameters(timeouts),
+    extra: {
+      ...poolTimeoutParameters(timeouts),
+      // Statements past the bound drop their connection instead of hanging (BoundedClient); keepalive notices a vanished peer.
+      Client: BoundedClient,
+      bound,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: POOL_KEEPALIVE_DELAY_MS,
+    },
   });
   if (options.runMigrations ?? true) await migrate(options);
   await dataSource.initialize();
@@ -68,11 +88,19 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
     projections,
     // Idempotent: Nest's shutdown hooks and a caller's own signal handler may both close it.
     close: () =>
-      (closing ??= (async () => {
-        await projections.stop();
-        await store.closeWrites();
-        if (dataSource.isInitialized) await dataSource.destroy();
-      })()),
+      (closing ??= closeWithin(
+        shutdownMs,
+        async () => {
+          await projections.stop();
+          await store.closeWrites();
+          if (dataSource.isInitialized) await dataSource.destroy();
+        },
+        async () => {
+          // Past the bound: whatever still waits on the database (a frozen link) gets its connection dropped.
+          for (const client of bound.clients) client.drop();
+          if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+        },
+      )),
   };
 }
 

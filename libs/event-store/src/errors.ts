@@ -46,22 +46,45 @@ export class InvalidAppendError extends EventStoreError {
 }
 
 /**
+ * A batch append asked for more than `MAX_STREAMS_PER_BATCH` streams or
+ * `MAX_EVENTS_PER_BATCH` events. Nothing was written; split it into several
+ * batches (each its own transaction) or use `importLines` for bulk history.
+ */
+export class BatchTooLargeError extends EventStoreError {
+  readonly code = 'EVENT_STORE.BATCH_TOO_LARGE';
+  constructor(
+    readonly limit: { streams: number; events: number },
+    readonly asked: { streams: number; events?: number },
+  ) {
+    super(
+      `A batch takes at most ${limit.streams} streams and ${limit.events} events; this one has ${asked.streams} streams` +
+        (asked.events === undefined ? '' : ` and ${asked.events} events`),
+    );
+  }
+}
+
+/** Why a statement timed out, as `EventStoreTimeoutError` says it. */
+const TIMEOUT_MESSAGES = {
+  statement: 'The database cancelled a statement that ran past its timeout',
+  'idle-in-transaction': 'The database ended a transaction that stayed idle past its timeout',
+  'no-answer': 'The database did not answer within the client-side bound; the connection was dropped and the outcome is unknown',
+};
+
+/**
  * A statement ran longer than `statementTimeoutMs`, or a transaction sat idle
- * longer than `idleInTransactionTimeoutMs`; the server cancelled it and nothing
- * of it was written. Safe to retry (an append with the same event ids is idempotent).
+ * longer than `idleInTransactionTimeoutMs`: the server cancelled it and nothing
+ * of it was written. Or (`no-answer`) the database did not answer within the
+ * client-side bound (a frozen or partitioned link): the connection was dropped
+ * and the outcome is unknown, an autocommitted append may have committed.
+ * Either way safe to retry (an append with the same event ids is idempotent).
  */
 export class EventStoreTimeoutError extends EventStoreError {
   readonly code = 'EVENT_STORE.TIMEOUT';
   constructor(
-    readonly kind: 'statement' | 'idle-in-transaction',
+    readonly kind: 'statement' | 'idle-in-transaction' | 'no-answer',
     options?: { cause?: unknown },
   ) {
-    super(
-      kind === 'statement'
-        ? 'The database cancelled a statement that ran past its timeout'
-        : 'The database ended a transaction that stayed idle past its timeout',
-      options,
-    );
+    super(TIMEOUT_MESSAGES[kind], options);
   }
 }
 

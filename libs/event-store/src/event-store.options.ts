@@ -41,8 +41,18 @@ export interface EventStoreOptions {
    * (0..86400000; 0 leaves the server's setting). Default 30000. A statement
    * past it is cancelled and surfaces as `EventStoreTimeoutError`
    * (`EVENT_STORE.TIMEOUT`). Migrations and import run without it.
+   * The client also bounds each pooled statement a little above it (by a tenth,
+   * at least 1000 ms): a statement whose answer does not come by then (a frozen
+   * link) drops its connection and fails with `EVENT_STORE.TIMEOUT` (kind
+   * `no-answer`, outcome unknown). With 0 there is no client-side bound.
    */
   statementTimeoutMs?: number;
+  /**
+   * How long `close()` (and so application shutdown) waits for work in flight,
+   * in ms (100..600000). Default 5000. Past it the connections still waiting on
+   * the database are dropped, so a frozen link cannot hold shutdown up.
+   */
+  shutdownTimeoutMs?: number;
   /**
    * Server-side `idle_in_transaction_session_timeout` of every pooled
    * connection, in ms (0..86400000; 0 leaves the server's setting). Default
@@ -58,6 +68,12 @@ export interface EventStoreOptions {
    * holder's session within it; a standby takes over at most two polls later.
    */
   projectionLockTimeoutMs?: number;
+  /**
+   * The longest a projection rebuild's switch waits for its table locks, in ms (10..60000),
+   * before it rolls back and retries with backoff; reads of the live tables queue behind it at
+   * most this long. Default 500.
+   */
+  projectionSwitchLockTimeoutMs?: number;
   /**
    * How stored events are validated and instantiated. `'compiled'` (default): each shape's
    * class-validator metadata is compiled once; `'class-validator'`: plainToInstance + validateSync

@@ -10,6 +10,7 @@ export { MAX_EVENTS_PER_APPEND, MAX_STREAM_ID_LENGTH } from './postgres/append';
 export { MAX_EVENTS_PER_BATCH, MAX_STREAMS_PER_BATCH } from './postgres/append-batch';
 export type { BatchAppendResult, StreamAppend } from './postgres/append-batch';
 export { DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './postgres/pool-timeouts';
+export { DEFAULT_SHUTDOWN_TIMEOUT_MS } from './postgres/bounded-close';
 export { quoteIdent, schemaOf } from './postgres/migrations/schema-of';
 export { EventRegistry } from './registry/event-registry';
 export type { EventRegistryOptions } from './registry/event-registry';
@@ -33,7 +34,8 @@ export type {
   MovedOnStream,
 } from './tools/export-import';
 export { ProjectionsService, ProjectionStateError, UnknownProjectionError } from './projections/projections.service';
-export type { Projection, ProjectionCommit, TableNames } from './projections/projection';
+export type { Projection, ProjectionCommit, ProjectionFault, TableNames } from './projections/projection';
+export type { RetryReport } from './projections/runner/transient';
 export type { Queryable } from './postgres/queryable';
 export type {
   AbortedRebuild,
@@ -42,6 +44,7 @@ export type {
   ProjectionStatus,
   RebuildProgress,
   RebuildState,
+  RebuildStep,
   SkippedEvent,
 } from './projections/projection-state';
 export * from './errors';

@@ -225,6 +225,14 @@ describe('Fault rules at the cache API', () => {
     await expect(cache.getOrCompute('k', async () => 'not me', { tags: ['t'] })).resolves.toBe('fresh');
   });
 
+  it('invalidates everything with "*" although no tag is stamped on every entry (no hot tag key)', async () => {
+    await cache.getOrCompute('a', async () => 'a1', { tags: ['t'] });
+    await cache.getOrCompute('b', async () => 'b1');
+    await cache.invalidateTags(['*']);
+    await expect(cache.getOrCompute('a', async () => 'a2', { tags: ['t'] })).resolves.toBe('a2');
+    await expect(cache.getOrCompute('b', async () => 'b2')).resolves.toBe('b2');
+  });
+
   it('hands out values that callers cannot change, of one type whichever level answers', async () => {
     const computed = await cache.getOrCompute('k', async () => ({ at: new Date(0), list: [1] }));
     const hit = await cache.getOrCompute('k', async () => ({ at: new Date(1), list: [2] }));

@@ -1,5 +1,5 @@
 import type { CacheClock } from './clock';
-import type { KeySignal } from './redis/feed-messages';
+import type { KeySignal, OutgoingMessage } from './redis/feed-messages';
 
 /**
  * Lock waiters of this instance, woken by the lock holder's outcome for their key: a
@@ -9,9 +9,26 @@ import type { KeySignal } from './redis/feed-messages';
 export class KeySignals {
   private readonly waiters = new Map<string, Set<(signal: KeySignal) => void>>();
 
-  constructor(private readonly clock: CacheClock) {}
+  constructor(
+    private readonly clock: CacheClock,
+    /** Publishes to the other instances (never rejects; nothing in L1-only mode). */
+    private readonly publish: (message: OutgoingMessage) => Promise<void> = () => Promise.resolve(),
+  ) {}
 
-  /** The next signal for `id`, or `timeout` after `timeoutMs`. */
+  /** Tells lock waiters everywhere that this flight's factory failed. */
+  publishFailure(id: string, reason: string, code?: string): Promise<void> {
+    const short = { reason: reason.slice(0, 200), ...(code && { code: code.slice(0, 60) }) };
+    this.signal(id, { kind: 'failed', ...short });
+    return this.publish({ k: 'failed', id, ...short });
+  }
+
+  /** Tells lock waiters everywhere that the lock is free and no new value was written. */
+  publishReleased(id: string): Promise<void> {
+    this.signal(id, { kind: 'released' });
+    return this.publish({ k: 'released', id });
+  }
+
+  /** The next signal for `id` (the lock holder's outcome, here or on another instance), or `timeout` after `timeoutMs`. */
   wait(id: string, timeoutMs: number): { promise: Promise<KeySignal>; cancel: () => void } {
     let settle: (signal: KeySignal) => void = () => undefined;
     const promise = new Promise<KeySignal>((resolve) => (settle = resolve));

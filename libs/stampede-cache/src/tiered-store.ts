@@ -12,7 +12,7 @@ export type { Lifetimes } from './tiered-locks';
 import { LocalInvalidations } from './local-invalidations';
 import { ALL_TAG, PendingInvalidations } from './pending-invalidations';
 import type { CacheFeed } from './redis/cache-feed';
-import type { FeedMessage, InvalidationMessage, KeySignal } from './redis/feed-messages';
+import type { FeedMessage, InvalidationMessage } from './redis/feed-messages';
 import type { RedisGuard } from './redis/redis-guard';
 import type { CacheEntry, CacheStore, TagReadOptions } from './stores/cache-store';
 import { freezeValue } from './l1/frozen-values';
@@ -34,7 +34,8 @@ export class TieredStore {
   private readonly pending: PendingInvalidations;
   /** Which invalidations this instance applied when: in-process computations started before them are not joined. */
   readonly local = new LocalInvalidations();
-  private readonly signals: KeySignals;
+  /** Lock waiters of this instance, and the holder's outcomes published to every instance. */
+  readonly signals: KeySignals;
   readonly locks: TieredLocks;
   readonly tagWatchers = new TagWatchers();
 
@@ -50,7 +51,7 @@ export class TieredStore {
     // While invalidations are pending, Redis is probed every breaker period; any success replays them.
     const probe = () => this.redis.run(() => this.l2.get(PROBE_ID));
     this.pending = new PendingInvalidations(maxPending, clock, redis.breaker.resetTimeoutMs, probe);
-    this.signals = new KeySignals(clock);
+    this.signals = new KeySignals(clock, (message) => this.publish(message));
     this.locks = new TieredLocks(l2, redis, lifetimes);
   }
 
@@ -124,44 +125,35 @@ export class TieredStore {
     await this.announce({ k: 'deleted', id, fence, msg: randomUUID() }, () => this.pending.addKey(id));
   }
 
-  /** @throws CacheInvalidationPendingError when Redis cannot be reached (replayed once it answers) */
+  /**
+   * `*` invalidates everything: every key with an entry or a lock (no tag is on every entry).
+   * @throws CacheInvalidationPendingError when Redis cannot be reached (replayed once it answers)
+   */
   async invalidateTags(tags: string[]): Promise<void> {
     this.local.tags(tags);
     this.tagWatchers.invalidated(tags);
-    const versions = await this.redis.value(() => this.l2.bumpTags(tags, this.lifetimes.tagTtlMs), undefined);
+    const all = tags.includes(ALL_TAG) ? () => this.l2.invalidateAll(this.lifetimes.fenceTtlMs) : () => Promise.resolve();
+    const versions = await this.redis.value(
+      () => this.l2.bumpTags(tags, this.lifetimes.tagTtlMs).then(async (v) => (await all(), v)),
+      undefined,
+    );
     // Not bumped (or unknown): this instance's own L1 and L2 reads of these tags are skipped until the replay.
     if (!versions) return this.defer(() => this.pending.addTags(tags));
+    if (ALL_TAG in versions) this.forgetLocal();
     this.l1?.applyTags(versions);
     await this.announce({ k: 'tags', versions, msg: randomUUID() }, () => this.pending.addTags(tags));
   }
 
   /**
-   * Versions to stamp on a new entry (every entry also carries {@link ALL_TAG}); undefined
-   * when L2 cannot answer: such a value is served to its callers but not cached.
+   * Versions to stamp on a new entry; undefined when L2 cannot answer: such a value is
+   * served to its callers but not cached. No tag is added to every entry (see invalidateAll).
    */
   async stampTags(tags: string[], options: Omit<TagReadOptions, 'create'>): Promise<Record<string, number> | undefined> {
-    const versions = await this.redis.value(() => this.l2.tagVersions([...tags, ALL_TAG], { ...options, create: true }), undefined);
+    if (tags.length === 0) return {};
+    const versions = await this.redis.value(() => this.l2.tagVersions(tags, { ...options, create: true }), undefined);
     if (!versions || Object.values(versions).some((version) => version === undefined)) return undefined;
     this.l1?.observe(versions);
     return versions as Record<string, number>;
-  }
-
-  /** Waits for the lock holder's outcome for `id` (here or on another instance), at most `timeoutMs`. */
-  waitForKey(id: string, timeoutMs: number): { promise: Promise<KeySignal>; cancel: () => void } {
-    return this.signals.wait(id, timeoutMs);
-  }
-
-  /** Tells lock waiters everywhere that this flight's factory failed. */
-  publishFailure(id: string, reason: string, code?: string): Promise<void> {
-    const short = { reason: reason.slice(0, 200), ...(code && { code: code.slice(0, 60) }) };
-    this.signals.signal(id, { kind: 'failed', ...short });
-    return this.publish({ k: 'failed', id, ...short });
-  }
-
-  /** Tells lock waiters everywhere that the lock is free and no new value was written. */
-  publishReleased(id: string): Promise<void> {
-    this.signals.signal(id, { kind: 'released' });
-    return this.publish({ k: 'released', id });
   }
 
   /** Wakes every waiter (shutdown). */
@@ -175,6 +167,7 @@ export class TieredStore {
     if (message.k === 'tags') {
       this.local.tags(Object.keys(message.versions));
       this.tagWatchers.invalidated(Object.keys(message.versions));
+      if (ALL_TAG in message.versions) this.forgetLocal(); // "everything": no tag on the entries says so
       this.l1?.applyTags(message.versions);
     } else if (message.k === 'deleted') {
       this.local.key(message.id);

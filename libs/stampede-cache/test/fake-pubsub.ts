@@ -29,6 +29,10 @@ export class FakeBroker {
 
 export class FakeConnection extends EventEmitter {
   status = 'ready';
+  /** Set to stand for a Cluster connection: sharded pub/sub (`spublish`, `ssubscribe`, `smessage`). */
+  isCluster = false;
+  /** While set, messages for this connection are lost (a subscriber that reconnected unseen). */
+  dropping = false;
   private paused = false;
   private queue: Array<[string, string]> = [];
 
@@ -40,12 +44,21 @@ export class FakeConnection extends EventEmitter {
     this.broker.subscribe(this);
   }
 
+  ssubscribe(channel: string): Promise<void> {
+    return this.subscribe(channel);
+  }
+
+  spublish(channel: string, message: string): Promise<number> {
+    return this.publish(channel, message);
+  }
+
   async publish(channel: string, message: string): Promise<number> {
     if (this.paused) return new Promise(() => undefined); // a stalled socket never answers
     return this.broker.publish(channel, message);
   }
 
   deliver(channel: string, message: string): void {
+    if (this.dropping) return;
     this.queue.push([channel, message]);
     if (!this.paused) setImmediate(() => this.flush());
   }
@@ -62,7 +75,7 @@ export class FakeConnection extends EventEmitter {
   private flush(): void {
     while (!this.paused && this.queue.length) {
       const [channel, message] = this.queue.shift()!;
-      this.emit('message', channel, message);
+      this.emit(this.isCluster ? 'smessage' : 'message', channel, message);
     }
   }
 }

@@ -1,21 +1,30 @@
-import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { EVENT_STORE_HANDLE, hasPendingMigrations, type EventStoreHandle } from '@app/event-store';
+import { checkAdminToken } from '../common/admin-token.guard';
+import { AppConfig } from '../config/app-config';
 import { AppRedis } from '../redis/app-redis';
+import { DownSince, type DownComponent } from './down-since';
 
 /**
  * Liveness (the process answers) and readiness (database reachable, migrations
  * applied). Readiness is `degraded` (still 200) when a projection is stopped on an
  * error or Redis does not answer: writes and reads still work (the cache falls back to
- * memory and the database). Failures are reported without driver text.
+ * memory and the database). Readiness is public (load balancers, orchestrators): it
+ * says which component is down and since when, never why. Error text, positions and
+ * stream ids (a stream id is a user's id) only go to a caller with the admin token.
  */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
+  /** When each component was first seen down by this instance (projections carry their own time). */
+  private readonly downSince = new DownSince(() => new Date());
+
   constructor(
     @Inject(EVENT_STORE_HANDLE) private readonly eventStore: EventStoreHandle,
     private readonly redis: AppRedis,
+    @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
   @Get('live')
@@ -25,29 +34,52 @@ export class HealthController {
   }
 
   @Get('ready')
-  async ready(@Res({ passthrough: true }) res: Response) {
+  async ready(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const admin = this.isAdmin(req.headers.authorization);
     const checks: Record<string, unknown> = {};
+    const down: DownComponent[] = [];
+    let databaseError: string | undefined;
     try {
       await this.eventStore.dataSource.query('SELECT 1');
       checks.database = 'up';
       checks.migrations = (await hasPendingMigrations(this.eventStore.dataSource)) ? 'pending' : 'applied';
-    } catch {
-      // Driver messages name hosts, users and schemas: readiness is public, so it says only "down".
+    } catch (error) {
       checks.database = 'down';
+      // Driver messages name hosts, users and schemas: only an admin sees them.
+      databaseError = error instanceof Error ? error.message : String(error);
     }
+    down.push(...this.downSince.observe('database', checks.database === 'down', databaseError));
+    down.push(...this.downSince.observe('migrations', checks.migrations === 'pending'));
     const ok = checks.database === 'up' && checks.migrations === 'applied';
     let degraded = false;
     if (ok && this.eventStore.projections.names().length) {
       const stopped = (await this.eventStore.projections.status()).filter((p) => p.state === 'stopped-on-error');
-      checks.projections = stopped.length ? stopped.map((p) => ({ name: p.name, state: p.state, error: p.lastError })) : 'running';
+      checks.projections = stopped.length
+        ? stopped.map((p) => ({ name: p.name, state: p.state, since: p.lastError?.at ?? null, ...(admin ? { error: p.lastError } : {}) }))
+        : 'running';
+      for (const p of stopped) down.push({ component: `projection:${p.name}`, since: p.lastError?.at ?? null, error: p.lastError?.reason });
       degraded = stopped.length > 0;
     }
     if (this.redis.client) {
       // A PING, not the cache's circuit breaker: the breaker only closes again on cache traffic.
       checks.redis = (await this.redis.ping()) ? 'up' : 'degraded';
       degraded ||= checks.redis === 'degraded';
+      down.push(...this.downSince.observe('redis', checks.redis === 'degraded'));
     }
     res.status(ok ? 200 : 503);
-    return { status: ok ? (degraded ? 'degraded' : 'ok') : 'unavailable', checks };
+    const body: Record<string, unknown> = { status: ok ? (degraded ? 'degraded' : 'ok') : 'unavailable', checks };
+    if (down.length) body.down = admin ? down : down.map(({ component, since }) => ({ component, since }));
+    return body;
+  }
+
+  /** True for a valid admin token; anything else (none, wrong, admin API off) gets the public answer, never a 401. */
+  private isAdmin(authorization: string | undefined): boolean {
+    if (!authorization) return false;
+    try {
+      checkAdminToken(authorization, this.config.ADMIN_TOKEN);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }

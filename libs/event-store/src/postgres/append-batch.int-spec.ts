@@ -144,7 +144,7 @@ describe('appendToStreams (batch append)', () => {
       ]),
     ).rejects.toThrow(/appears twice/);
     const many = Array.from({ length: MAX_STREAMS_PER_BATCH + 1 }, (_, i) => ({ streamId: `${s}-${i}`, events: [note(i)] }));
-    await expect(es.store.appendToStreams(many)).rejects.toBeInstanceOf(InvalidAppendError);
+    await expect(es.store.appendToStreams(many)).rejects.toMatchObject({ code: 'EVENT_STORE.BATCH_TOO_LARGE' });
     expect(await versions(s)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { InvalidAppendError } from '../errors';
+import { BatchTooLargeError, InvalidAppendError } from '../errors';
 import type { AppendResult, ExpectedVersion } from '../types';
 import { appendError, AppendTarget, VERSION_TAKEN } from './append';
 import { checkEvents, checkStream, EventToWrite } from './append-request';
@@ -23,10 +23,18 @@ export interface BatchAppendResult {
 /** Most events one batch takes. */
 export const MAX_EVENTS_PER_BATCH = 10_000;
 /**
- * Most streams one batch takes. Each stream's lock occupies a slot of the
- * server's shared lock table (`max_locks_per_transaction` x connections) until COMMIT.
+ * Most streams one batch takes: the bound on the stream locks one batch
+ * transaction holds. Each stream lock (a transaction advisory lock) takes a
+ * slot of the server's shared lock table until COMMIT. That table holds
+ * `max_locks_per_transaction` (default 64) slots per connection; 50 stream
+ * locks, plus the global append lock and the transaction id's lock, stay
+ * within one connection's share, so no number of concurrent maximum-size
+ * batches (one per connection) can exhaust it. At 1000 a dozen concurrent
+ * batches did ("out of shared memory").
  */
-export const MAX_STREAMS_PER_BATCH = 1000;
+export const MAX_STREAMS_PER_BATCH = 50;
+
+const LIMIT = { streams: MAX_STREAMS_PER_BATCH, events: MAX_EVENTS_PER_BATCH };
 
 const BATCH_SQL = (schema: string) => `SELECT out_stream, out_position, out_stream_version, out_written
   FROM ${schema}.append_to_streams($1::text[], $2::text[], $3::int[], $4::uuid[], $5::int[], $6::jsonb, $7, $8, $9)`;
@@ -51,9 +59,8 @@ interface BatchRow {
  * guarantees as a single append.
  */
 export async function appendBatch(q: Queryable, target: AppendTarget, appends: StreamAppend[]): Promise<BatchAppendResult> {
-  if (!Array.isArray(appends) || appends.length === 0 || appends.length > MAX_STREAMS_PER_BATCH) {
-    throw new InvalidAppendError(`a batch takes 1..${MAX_STREAMS_PER_BATCH} streams`);
-  }
+  if (!Array.isArray(appends) || appends.length === 0) throw new InvalidAppendError(`a batch takes 1..${MAX_STREAMS_PER_BATCH} streams`);
+  if (appends.length > MAX_STREAMS_PER_BATCH) throw new BatchTooLargeError(LIMIT, { streams: appends.length });
   const streams = new Set<string>();
   const seenIds = new Set<string>();
   const batch: BatchRow[] = [];
@@ -77,7 +84,7 @@ export async function appendBatch(q: Queryable, target: AppendTarget, appends: S
       });
     });
   });
-  if (batch.length > MAX_EVENTS_PER_BATCH) throw new InvalidAppendError(`a batch takes at most ${MAX_EVENTS_PER_BATCH} events`);
+  if (batch.length > MAX_EVENTS_PER_BATCH) throw new BatchTooLargeError(LIMIT, { streams: appends.length, events: batch.length });
   try {
     const rows: Array<{ out_stream: number; out_position: string; out_stream_version: number; out_written: boolean }> = await q.query(
       BATCH_SQL(target.schema),

@@ -36,9 +36,13 @@ export function mayHoldSessionLock(error: unknown): boolean {
 
 /**
  * `EventStoreTimeoutError` for a statement timeout or an idle-in-transaction
- * timeout (the server's, set from the store's options); anything else unchanged.
+ * timeout (the server's, set from the store's options) or a statement past the
+ * client-side bound (`BoundedClient`); anything else unchanged.
  */
 export function translateTimeout(error: unknown): unknown {
+  // The bounded client's own error, as TypeORM wraps it.
+  const driver = (error as { driverError?: unknown } | undefined)?.driverError;
+  if (driver instanceof EventStoreTimeoutError) return driver;
   const { code, message = '' } = pgFields(error);
   if (code === '57014' && /statement timeout/i.test(message)) {
     return new EventStoreTimeoutError('statement', { cause: error });

@@ -56,6 +56,14 @@ describe('pool timeouts on PostgreSQL', () => {
     await expect(es!.store.inTransaction((q) => q.query('SELECT pg_sleep(1)'))).rejects.toMatchObject({ code: 'EVENT_STORE.TIMEOUT' });
   });
 
+  it('a bulk session runs past the statement timeout and the client-side bound (1200 ms here): both exempt it', async () => {
+    await expect(
+      es!.store.withBulkSession(async (client) => (await client.query('SELECT pg_sleep(1.5), 1 AS ok')).rows[0]),
+    ).resolves.toMatchObject({
+      ok: 1,
+    });
+  });
+
   it('a transaction left idle past the timeout is ended by the server: its writes are gone, its locks free, the pool recovers', async () => {
     const stream = `idle-${randomUUID()}`;
     const ended = deferred<number>();

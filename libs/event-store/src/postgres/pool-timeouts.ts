@@ -38,3 +38,19 @@ export function poolTimeoutParameters(t: PoolTimeouts): Record<string, number> {
   if (t.idleInTransactionTimeoutMs > 0) params.idle_in_transaction_session_timeout = t.idleInTransactionTimeoutMs;
   return params;
 }
+
+/**
+ * How far above `statement_timeout` the client-side bound sits: the server's
+ * cancel (a known outcome) must come first on a healthy link, even on a busy
+ * machine, so only a silent link reaches the bound.
+ */
+export function clientBoundMs(statementTimeoutMs: number): number {
+  if (statementTimeoutMs <= 0) return 0; // the server's setting is unknown here: no bound to sit above
+  return statementTimeoutMs + Math.max(1000, Math.round(statementTimeoutMs / 10));
+}
+
+/** Idle time before the kernel probes a pooled connection (TCP keepalive), in ms: a peer gone without a word is noticed. */
+export const POOL_KEEPALIVE_DELAY_MS = 10_000;
+
+/** Longest wait for the post-commit NOTIFY's answer; past it the notification counts as lost (listeners poll anyway). */
+export const NOTIFY_BOUND_MS = 2_000;

@@ -52,11 +52,14 @@ export class EventStore {
 
   /**
    * Appends to one or many streams in one round trip, atomically: each stream
-   * at its own `expectedVersion`, all written or none. Up to
-   * `MAX_EVENTS_PER_BATCH` events in `MAX_STREAMS_PER_BATCH` streams; a stream
-   * appears once. A stream whose events are all stored already is a no-op
-   * (`written: false`), so a retried batch is idempotent.
-   * @throws ConcurrencyConflictError / IdempotencyConflictError naming the stream, InvalidAppendError, EventStoreTimeoutError
+   * at its own `expectedVersion`, all written or none, in one transaction. Up to
+   * `MAX_EVENTS_PER_BATCH` (10000) events in `MAX_STREAMS_PER_BATCH` (50)
+   * streams: the transaction holds one lock per stream until COMMIT, and 50
+   * keeps a batch within one connection's share of PostgreSQL's lock table, so
+   * concurrent batches cannot exhaust it. A stream appears once. A stream whose
+   * events are all stored already is a no-op (`written: false`), so a retried batch is idempotent.
+   * @throws ConcurrencyConflictError / IdempotencyConflictError naming the stream, BatchTooLargeError over the bounds,
+   *   InvalidAppendError, EventStoreTimeoutError
    */
   appendToStreams(appends: StreamAppend[]): Promise<BatchAppendResult> {
     return this.writes.appendToStreams(appends);

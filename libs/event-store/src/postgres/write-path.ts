@@ -6,8 +6,12 @@ import { appendEvents, AppendTarget } from './append';
 import { appendBatch, BatchAppendResult, StreamAppend } from './append-batch';
 import type { EventToWrite } from './append-request';
 import { AppendNotifier } from './append-notifier';
+import { exemptFromBound, type BoundedQueryConfig } from './bounded-client';
+import { NOTIFY_BOUND_MS } from './pool-timeouts';
 import { mayHoldSessionLock, translateTimeout } from './pg-errors';
 import type { Queryable } from './queryable';
+
+const NOTIFY_SQL = 'SELECT pg_notify($1, $2)';
 
 /** What the store knows about a transaction it opened. */
 interface StoreTransaction {
@@ -35,7 +39,11 @@ export class WritePath {
     private readonly dataSource: DataSource,
     private readonly target: AppendTarget,
   ) {
-    this.notifier = new AppendNotifier((position) => this.pool().query('SELECT pg_notify($1, $2)', [target.channel, String(position)]));
+    // Bounded on its own, shorter than the pool's: a NOTIFY that hangs (a frozen link) frees its connection and the
+    // notifications after it within NOTIFY_BOUND_MS; listeners poll, so a lost one only delays them.
+    this.notifier = new AppendNotifier((position) =>
+      this.pool().query({ text: NOTIFY_SQL, values: [target.channel, String(position)], boundMs: NOTIFY_BOUND_MS } as BoundedQueryConfig),
+    );
   }
 
   async appendToStream(streamId: string, events: EventToWrite[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
@@ -93,13 +101,14 @@ export class WritePath {
 
   /**
    * Runs `work` on a connection of its own, set up for bulk work: no statement
-   * timeout, no JIT (measured: compiling the import's checks cost more than
+   * timeout and no client-side bound, no JIT (measured: compiling the import's checks cost more than
    * running them), sorts and temporary tables in memory. The
    * connection is closed afterwards, never pooled: its temporary tables and
    * settings end with it.
    */
   async bulkSession<T>(work: (client: PoolClient, target: AppendTarget, announce: (position: number) => void) => Promise<T>): Promise<T> {
     const client = await this.pool().connect();
+    exemptFromBound(client);
     try {
       await client.query(`SET statement_timeout = 0; SET jit = off; SET work_mem = '64MB'; SET temp_buffers = '64MB'`);
       return await work(client, this.target, (position) => this.notifier.appended(position));

@@ -156,6 +156,7 @@ describe('an event that cannot be upcast stops its projection at that position',
         position: poison,
         at: expect.any(String),
         error: expect.objectContaining({ position: poison, code: 'EVENT_STORE.MISSING_UPCASTER' }),
+        phase: 'live',
       },
     ]);
     const model = await readModelSnapshot(es.dataSource, schema, NAME);

@@ -32,6 +32,10 @@ const ADVANCE_REBUILD = `UPDATE $t SET updated_at = now(), rebuild = rebuild || 
        || CASE WHEN $5::jsonb IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('state', 'stopped', 'error', $5::jsonb) END
   WHERE name = $1 AND ${IS_RUNNING_REBUILD} AND (rebuild->>'prepared')::boolean AND (rebuild->>'position')::bigint = $3`;
 
+/** A rebuild that failed in a step of its own (not on an event) stops with the error; $3 is the error. */
+const STOP_REBUILD = `UPDATE $t SET updated_at = now(), rebuild = rebuild || jsonb_build_object('state', 'stopped', 'error', $3::jsonb)
+  WHERE name = $1 AND ${IS_RUNNING_REBUILD}`;
+
 /** The rebuilt model becomes the live one; a stop of the old live model goes with it. */
 const SWITCH_LIVE = `UPDATE $t SET version = $2, position = $3, rebuild = NULL, state = 'running', error = NULL, updated_at = now()
   WHERE name = $1 AND ${IS_RUNNING_REBUILD} AND (rebuild->>'prepared')::boolean AND (rebuild->>'position')::bigint = $3
@@ -54,10 +58,15 @@ const RETRY = `WITH x AS (
          rebuild = CASE WHEN x.rebuild_hit THEN p.rebuild || '{"state": "running", "error": null}'::jsonb ELSE p.rebuild END
     FROM x WHERE p.name = x.name AND (x.live_hit OR x.rebuild_hit)
   RETURNING x.live_hit, x.rebuild_hit`;
-/** $3: the position to skip; each phase stopped exactly there resumes past it, and the skip is recorded per phase. */
+/**
+ * $3: the position to skip; each phase stopped exactly there resumes past it. The skip is recorded per phase, and a
+ * rebuild skip names its rebuild, so it never leaves the event out of the live model or of another rebuild. A
+ * rebuild stopped in a step of its own (no event in its error) has nothing to skip: retry or abort it.
+ */
 const SKIP = `WITH x AS (
     SELECT name, state = 'stopped' AND (error->>'position')::bigint = $3 AND ${FOR_LIVE} AS live_hit,
-           coalesce(rebuild->>'state' = 'stopped' AND (rebuild->'error'->>'position')::bigint = $3, false) AND ${FOR_REBUILD} AS rebuild_hit
+           coalesce(rebuild->>'state' = 'stopped' AND (rebuild->'error'->>'position')::bigint = $3
+                    AND rebuild->'error'->>'eventId' IS NOT NULL, false) AND ${FOR_REBUILD} AS rebuild_hit
       FROM $t WHERE name = $1 FOR UPDATE)
   UPDATE $t p SET updated_at = now(),
          state = CASE WHEN x.live_hit THEN 'running' ELSE p.state END,
@@ -66,10 +75,13 @@ const SKIP = `WITH x AS (
          rebuild = CASE WHEN x.rebuild_hit
                    THEN p.rebuild || jsonb_build_object('state', 'running', 'error', null, 'position', $3::bigint) ELSE p.rebuild END,
          skipped = p.skipped
-           || CASE WHEN x.live_hit THEN jsonb_build_array(jsonb_build_object('position', $3::bigint, 'at', now(), 'error', p.error))
+           || CASE WHEN x.live_hit
+                   THEN jsonb_build_array(jsonb_build_object('position', $3::bigint, 'at', now(), 'error', p.error, 'phase', 'live'))
                    ELSE '[]'::jsonb END
            || CASE WHEN x.rebuild_hit
-                   THEN jsonb_build_array(jsonb_build_object('position', $3::bigint, 'at', now(), 'error', p.rebuild->'error'))
+                   THEN jsonb_build_array(jsonb_build_object('position', $3::bigint, 'at', now(), 'error', p.rebuild->'error',
+                          'phase', 'rebuild', 'rebuild', jsonb_build_object('version', (p.rebuild->>'version')::int,
+                                                                             'startedAt', p.rebuild->'startedAt')))
                    ELSE '[]'::jsonb END
     FROM x WHERE p.name = x.name AND (x.live_hit OR x.rebuild_hit)
   RETURNING x.live_hit, x.rebuild_hit`;
@@ -101,6 +113,7 @@ export class ProjectionStateStore {
       MARK_PREPARED,
       ADVANCE_LIVE,
       ADVANCE_REBUILD,
+      STOP_REBUILD,
       SWITCH_LIVE,
       ABORT_REBUILD,
       RETRY,
@@ -152,6 +165,11 @@ export class ProjectionStateStore {
   async advance(q: Queryable, name: string, phase: ProjectionPhase, version: number, after: number, to: number, stop?: ProjectionError) {
     const sql = phase === 'live' ? this.sql.ADVANCE_LIVE : this.sql.ADVANCE_REBUILD;
     return (await q.query<Updated>(sql, [name, version, after, to, stop ? JSON.stringify(stop) : null]))[1] === 1;
+  }
+
+  /** Compare-and-set: the running rebuild of `version` stops on `error` (a failure of its own step); false when it no longer runs. */
+  async stopRebuild(q: Queryable, name: string, version: number, error: ProjectionError): Promise<boolean> {
+    return (await q.query<Updated>(this.sql.STOP_REBUILD, [name, version, JSON.stringify(error)]))[1] === 1;
   }
 
   /** Compare-and-set: the rebuild of `version`, filled to `position`, becomes the live model's state. */

@@ -1,15 +1,26 @@
 import type { EventLocation } from '../errors';
+import type { RetryReport } from './runner/transient';
 
 /** The two phases of a projection: following the log into the live model, or filling a rebuild's shadow model. */
 export type ProjectionPhase = 'live' | 'rebuild';
 
-/** The error a phase is stopped on. */
-export interface ProjectionError extends EventLocation {
+/** What a rebuild was doing when it failed other than on an event: preparing its tables, a batch's I/O, or switching live. */
+export type RebuildStep = 'prepare' | 'fill' | 'switch';
+
+/**
+ * The error a phase is stopped on. An event's error (decoding, `apply`) names the event; a
+ * rebuild that failed in a step of its own (`step`) names only its position, the event fields
+ * are then absent.
+ */
+export interface ProjectionError extends Partial<Omit<EventLocation, 'position'>> {
+  position: number;
   code: string;
   reason: string;
   at: string;
   /** Whether it happened while catching up the live model or building the shadow one. */
   phase: ProjectionPhase;
+  /** Set when a rebuild failed in this step, not on an event. */
+  step?: RebuildStep;
 }
 
 /** A rebuild in progress (shadow tables being filled from position 0). */
@@ -32,11 +43,18 @@ export interface AbortedRebuild {
   at: string;
 }
 
-/** An operator's skip of one event, kept as an audit trail; rebuilds honour it too. */
+/**
+ * An operator's skip of one event, kept as an audit trail. It holds for the phase it was recorded
+ * for: a live skip for the live model and every later rebuild, a rebuild skip for that rebuild only.
+ */
 export interface SkippedEvent {
   position: number;
   at: string;
   error: ProjectionError;
+  /** Absent on skips recorded before skips were per phase: then `error.phase` says which. */
+  phase?: ProjectionPhase;
+  /** The rebuild a rebuild skip belongs to (its version and start). */
+  rebuild?: { version: number; startedAt: string };
 }
 
 /** The stored row of a projection. `state` and `error` belong to the live phase. */
@@ -80,6 +98,11 @@ export interface ProjectionStatus {
   rebuild: (Omit<RebuildState, 'state'> & RebuildProgress & { state: 'running' | 'stopped-on-error' }) | null;
   abortedRebuild: AbortedRebuild | null;
   skipped: SkippedEvent[];
+  /**
+   * Failures of the moment this instance keeps retrying with backoff, once a streak has
+   * `TRANSIENT_REPORT_AFTER` (3) attempts; empty otherwise and on instances not retrying.
+   */
+  retrying: RetryReport[];
   /** This instance holds the projection's lock and runs it. */
   activeHere: boolean;
 }
@@ -115,6 +138,24 @@ export function toRow(r: StoredProjectionRow): ProjectionRow {
     skipped: r.skipped,
     updatedAt: new Date(r.updated_at).toISOString(),
   };
+}
+
+/**
+ * The positions a phase's batches leave out. Live batches honour live skips only: a skip an
+ * operator made for a rebuild must never drop the event from the live model (that rebuild may be
+ * aborted, and the live rules may apply it fine). A rebuild honours the live skips (the live
+ * model it replaces lacks those events too) and the skips made for this very rebuild.
+ */
+export function skippedPositions(row: ProjectionRow, phase: ProjectionPhase): Set<number> {
+  const own = row.rebuild;
+  const applies = (k: SkippedEvent): boolean => {
+    const recordedFor = k.phase ?? k.error?.phase ?? 'live';
+    if (recordedFor === 'live') return true;
+    if (phase === 'live' || !own) return false;
+    // Rebuild skips recorded before they named their rebuild held for every rebuild: keep that.
+    return !k.rebuild || (k.rebuild.version === own.version && k.rebuild.startedAt === own.startedAt);
+  };
+  return new Set(row.skipped.filter(applies).map((k) => Number(k.position)));
 }
 
 /** The phase's checkpoint: the live position, or how far the rebuild has filled its shadow. */

@@ -43,3 +43,17 @@ export interface ProjectionCommit {
   position: number;
   tags: string[];
 }
+
+/**
+ * A failed attempt or a stop, for metrics. `retry`: a failure of the moment (see `isTransient`),
+ * tried again with backoff; `stop`: a phase stopped on an error (an event it cannot decode or
+ * apply, or a rebuild step that failed for good). `scope` is `rebuild` for a rebuild's own work
+ * (preparing, its batches, the switch), `projection` for the rest (live batches, the connection).
+ */
+export interface ProjectionFault {
+  projection: string;
+  scope: 'projection' | 'rebuild';
+  outcome: 'retry' | 'stop';
+  /** SQLSTATE or errno of a retry, error code of a stop; '' when there is none. */
+  code: string;
+}

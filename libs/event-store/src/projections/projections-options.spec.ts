@@ -1,7 +1,12 @@
 import { systemClock } from './clock';
 import { resolveProjectionsOptions } from './projections-options';
 
-const names = { batchSize: 'projectionBatchSize', pollMs: 'projectionPollMs', lockTimeoutMs: 'projectionLockTimeoutMs' };
+const names = {
+  batchSize: 'projectionBatchSize',
+  pollMs: 'projectionPollMs',
+  lockTimeoutMs: 'projectionLockTimeoutMs',
+  switchLockTimeoutMs: 'projectionSwitchLockTimeoutMs',
+};
 const base = { url: 'postgres://x', channel: 'c' };
 
 describe('resolveProjectionsOptions', () => {
@@ -11,6 +16,7 @@ describe('resolveProjectionsOptions', () => {
       batchSize: 2000,
       pollMs: 500,
       lockTimeoutMs: 10_000,
+      switchLockTimeoutMs: 500,
       clock: systemClock,
     });
   });

@@ -10,6 +10,12 @@ export interface ProjectionsOptions {
   pollMs?: number;
   /** How long a vanished or frozen lock holder keeps a projection before a standby can take it, in ms. Default 10 000. */
   lockTimeoutMs?: number;
+  /**
+   * The longest a rebuild's switch (and its preparation) waits for a table lock, in ms, before it
+   * rolls back and tries again with backoff: reads of the live tables queue behind the switch at
+   * most this long, also behind an open reader such as `pg_dump`. Default 500.
+   */
+  switchLockTimeoutMs?: number;
   /** Time source of the runners' timings; tests pass fake timers' clock. */
   clock?: Clock;
 }
@@ -21,6 +27,7 @@ export const PROJECTION_LIMITS = {
   batchSize: { min: 1, max: 100_000, default: 2000 },
   pollMs: { min: 1, max: 60_000, default: 500 },
   lockTimeoutMs: { min: 1000, max: 600_000, default: 10_000 },
+  switchLockTimeoutMs: { min: 10, max: 60_000, default: 500 },
 } as const;
 
 /** Fills defaults and validates; the error names the option and its rule. */

@@ -14,6 +14,7 @@ describe('ProjectionsService.tableName', () => {
       url: 'postgres://unused',
       channel: 'c',
       batchSize: 10,
+      switchLockTimeoutMs: 500,
       pollMs: 10,
       lockTimeoutMs: 1000,
       clock: systemClock,

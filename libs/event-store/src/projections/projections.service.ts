@@ -5,7 +5,7 @@ import { EventStoreError } from '../errors';
 import type { EventStore } from '../postgres/postgres-event-store';
 import { AppendListener } from './append-listener';
 import { LockConnection } from './runner/lock-connection';
-import type { Projection, ProjectionCommit } from './projection';
+import type { Projection, ProjectionCommit, ProjectionFault } from './projection';
 import { ProjectionRunner } from './runner/projection-runner';
 import type { AbortedRebuild, ProjectionPhase, ProjectionRow, ProjectionStatus } from './projection-state';
 import { ProjectionStateStore } from './projection-state-store';
@@ -13,6 +13,7 @@ import { ProjectionWorker } from './runner/projection-worker';
 import { ResolvedProjectionsOptions } from './projections-options';
 import { RebuildProgressLog, rebuildProgress } from './rebuild-progress';
 import { qualifiedTable } from './table-names';
+import { errorCodeOf } from './runner/transient';
 
 /** Asked for a projection (or a read-model table) that is not registered. */
 export class UnknownProjectionError extends EventStoreError {
@@ -65,12 +66,17 @@ export class ProjectionsService {
         batchSize: options.batchSize,
         onCommit: (c) => this.commits.emit('commit', c),
         onProgress: (row, head) => progress.report(row, head),
+        onFault: (f) => this.commits.emit('fault', f),
+        clock: options.clock,
+        pollMs: options.pollMs,
+        switchLockTimeoutMs: options.switchLockTimeoutMs,
       });
       const lock = new LockConnection({ url: options.url, lockClass, name, boundMs: options.lockTimeoutMs, clock: options.clock });
       const runner = new ProjectionRunner(name, lock, worker, {
         clock: options.clock,
         pollMs: options.pollMs,
         stopGraceMs: options.lockTimeoutMs,
+        onFailure: (e) => this.commits.emit('fault', { projection: name, scope: 'projection', outcome: 'retry', code: errorCodeOf(e) }),
       });
       this.registered.set(name, { projection, worker, runner });
     }
@@ -102,6 +108,12 @@ export class ProjectionsService {
     return () => this.commits.off('commit', listener);
   }
 
+  /** Called on every failed attempt (retried) and every stop of a phase, on this instance: for metrics. */
+  onFault(listener: (fault: ProjectionFault) => void): () => void {
+    this.commits.on('fault', listener);
+    return () => this.commits.off('fault', listener);
+  }
+
   /**
    * `"schema"."table"` of a read-model table a registered projection declares
    * (or of `projections`, the checkpoint table), for query handlers' SQL.
@@ -116,7 +128,7 @@ export class ProjectionsService {
     const head = await this.store.headPosition();
     const rows = new Map((await this.states.readAll(this.dataSource)).map((r) => [r.name, r]));
     const now = this.options.clock.now();
-    return [...this.registered.values()].map(({ projection, runner }) => {
+    return [...this.registered.values()].map(({ projection, runner, worker }) => {
       const row = rows.get(projection.name);
       const checkpoint = row?.position ?? 0;
       const rebuild = row?.rebuild;
@@ -134,6 +146,7 @@ export class ProjectionsService {
           : null,
         abortedRebuild: row?.abortedRebuild ?? null,
         skipped: row?.skipped ?? [],
+        retrying: [runner.retrying, worker.rebuild.retrying].filter((r) => r !== null),
         activeHere: runner.active,
       };
     });

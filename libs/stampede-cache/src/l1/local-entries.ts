@@ -47,6 +47,11 @@ export class LocalEntries {
     this.negative.delete(id);
   }
 
+  /** Ids of every entry held. */
+  ids(): string[] {
+    return [...this.positive.keys(), ...this.negative.keys()];
+  }
+
   clear(): void {
     this.positive.clear();
     this.negative.clear();

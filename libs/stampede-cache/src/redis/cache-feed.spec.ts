@@ -13,9 +13,10 @@ describe('CacheFeed', () => {
   let broker: FakeBroker;
   const feeds: CacheFeed[] = [];
 
-  const instance = async (name: string) => {
+  const instance = async (name: string, cluster = false) => {
     const publisher = broker.connection();
     const subscriber = broker.connection();
+    publisher.isCluster = subscriber.isCluster = cluster;
     const heard: FeedMessage[] = [];
     let gaps = 0;
     const feed = new CacheFeed(
@@ -129,6 +130,33 @@ describe('CacheFeed', () => {
     expect(a.feed.trusted()).toBe(true);
     // Hearing itself again confirms the subscription: what L1 took before that is dropped once more.
     expect(a.gaps()).toBe(before + 3);
+  });
+
+  it('treats a lost heartbeat as a gap although no connection event was seen (a subscriber that reconnected unseen)', async () => {
+    const a = await instance('a');
+    await settle();
+    const before = a.gaps();
+    a.subscriber.dropping = true;
+    await clock.advance(WINDOW / 3); // this heartbeat, and whatever was published with it, is lost
+    a.subscriber.dropping = false;
+    expect(a.gaps()).toBe(before);
+    await clock.advance(WINDOW / 3);
+    expect(a.gaps()).toBe(before + 1);
+    expect(a.feed.trusted()).toBe(true);
+  });
+
+  it("on a Cluster, treats the sharded subscribers' reconnect events as gaps", async () => {
+    const a = await instance('a', true);
+    await settle();
+    expect(a.feed.trusted()).toBe(true);
+    for (const event of ['-subscriber', '+subscriber', 'subscribersReady', 'nodeError']) {
+      const before = a.gaps();
+      a.subscriber.emit(event);
+      expect(a.gaps()).toBe(before + 1);
+      expect(a.feed.trusted()).toBe(false);
+      await clock.advance(WINDOW / 3);
+      expect(a.feed.trusted()).toBe(true);
+    }
   });
 
   it('treats the first heartbeat heard after start as a gap: nothing cached before the subscription was confirmed is kept', async () => {

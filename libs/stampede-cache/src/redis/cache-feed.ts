@@ -4,6 +4,12 @@ import { monotonic, type CacheClock, type CacheTimer } from '../clock';
 import { FeedAcks } from './feed-acks';
 import { parseFeedMessage, type FeedMessage, type OutgoingMessage } from './feed-messages';
 
+/**
+ * Events of an ioredis Cluster about its sharded subscribers (`ClusterSubscriberGroup`): a
+ * subscriber added, removed, failing or re-subscribed. Each may have lost messages: a gap.
+ */
+const SHARDED_GAP_EVENTS = ['-subscriber', '+subscriber', 'subscribersReady', 'nodeError'];
+
 /** What the feed tells its owner. */
 export interface FeedHandlers {
   /** A message from another instance (invalidations are acknowledged after this returns). */
@@ -64,6 +70,8 @@ export class CacheFeed {
     this.subscriber.on(this.sharded ? 'smessage' : 'message', this.onRaw);
     this.subscriber.on('ready', this.onReady);
     this.subscriber.on('close', this.onClose);
+    // A Cluster's sharded subscribers reconnect on their own: these are the events it re-emits for them.
+    if (this.sharded) for (const event of SHARDED_GAP_EVENTS) this.subscriber.on(event, this.onClose);
     const subscribe = this.sharded ? this.subscriber.ssubscribe(this.channel) : this.subscriber.subscribe(this.channel);
     const subscribed = subscribe.then(
       () => true,
@@ -82,6 +90,7 @@ export class CacheFeed {
     this.subscriber.off(this.sharded ? 'smessage' : 'message', this.onRaw);
     this.subscriber.off('ready', this.onReady);
     this.subscriber.off('close', this.onClose);
+    if (this.sharded) for (const event of SHARDED_GAP_EVENTS) this.subscriber.off(event, this.onClose);
     this.acks.stop();
   }
 

@@ -70,6 +70,12 @@ export interface CacheStore {
    * and breaks the lock (nobody waits for such a computation).
    */
   invalidate(id: string, fenceTtlMs: number): Promise<number>;
+  /**
+   * {@link invalidate} for every key of the namespace that has an entry or a lock: how "all"
+   * is invalidated without a tag that every entry carries (which would be read and written on
+   * every operation: one hot key, on one Cluster shard).
+   */
+  invalidateAll(fenceTtlMs: number): Promise<void>;
   /** Takes the key's lock for `ttlMs` if free (SET NX PX) and issues a fence kept for `fenceTtlMs`. */
   tryLock(id: string, token: string, ttlMs: number, fenceTtlMs: number): Promise<LockAttempt>;
   /** Extends the lock to `ttlMs` from now if `token` still owns it. */

@@ -55,6 +55,10 @@ export class MemoryStore implements CacheStore {
     return true;
   }
 
+  async invalidateAll(fenceTtlMs: number): Promise<void> {
+    for (const id of new Set([...this.entries.ids(), ...this.locks.keys()])) await this.invalidate(id, fenceTtlMs);
+  }
+
   async invalidate(id: string, fenceTtlMs: number): Promise<number> {
     this.entries.delete(id);
     this.locks.delete(id);

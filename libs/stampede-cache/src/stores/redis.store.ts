@@ -75,6 +75,21 @@ export class RedisStore implements CacheStore {
     return Number(await this.run(INVALIDATE, [this.entryKey(id), this.fenceKey(id), this.lockKey(id)], [String(Math.ceil(fenceTtlMs))]));
   }
 
+  async invalidateAll(fenceTtlMs: number): Promise<void> {
+    const nodes = (this.client as Cluster).isCluster ? (this.client as Cluster).nodes('master') : [this.client as Redis];
+    const prefix = `${this.namespace}:{`;
+    for (const node of nodes) {
+      for (let cursor = '0'; ;) {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
+        // entry `ns:{id}`, lock `ns:{id}:lock`, fence `ns:{id}:fence`: one invalidation per id.
+        const ids = new Set(keys.map((key) => key.slice(prefix.length, key.lastIndexOf('}'))));
+        await Promise.all([...ids].map((id) => this.invalidate(id, fenceTtlMs)));
+        cursor = next;
+        if (cursor === '0') break;
+      }
+    }
+  }
+
   async tryLock(id: string, token: string, ttlMs: number, fenceTtlMs: number): Promise<LockAttempt> {
     const lockTtl = Math.max(1, Math.ceil(ttlMs));
     const [acquired, value] = (await this.run(

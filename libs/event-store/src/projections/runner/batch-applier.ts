@@ -3,9 +3,10 @@ import type { Queryable } from '../../postgres/queryable';
 import type { RecordedEvent } from '../../types';
 import type { BatchFeed, FedBatch } from './batch-feed';
 import { BatchSizer } from './batch-sizer';
-import type { Projection, ProjectionCommit, TableNames } from '../projection';
+import type { Projection, ProjectionCommit, ProjectionFault, TableNames } from '../projection';
 import type { ProjectionError, ProjectionPhase, ProjectionRow } from '../projection-state';
-import { positionOf } from '../projection-state';
+import { positionOf, skippedPositions } from '../projection-state';
+import { isTransient } from './transient';
 import type { ProjectionStateStore } from '../projection-state-store';
 
 /**
@@ -26,6 +27,8 @@ export interface BatchApplierOptions {
   tables: TableNames;
   /** Told about each committed batch (the live phase only: rebuild batches change nothing readers see). */
   onCommit?: (commit: ProjectionCommit) => void;
+  /** Told when the phase stops on an event, for a metric. */
+  onFault?: (fault: ProjectionFault) => void;
 }
 
 /**
@@ -59,8 +62,7 @@ export class BatchApplier {
     const after = positionOf(row, phase);
     if (after >= head) return false;
     const batch = await this.o.feed.take(after + 1, this.sizer.limit);
-    const skipped = new Set(row.skipped.map((k) => Number(k.position)));
-    const { recorded, poison } = this.decoded(batch, skipped);
+    const { recorded, poison } = this.decoded(batch, skippedPositions(row, phase));
     const to = poison ? poison.position - 1 : batch.to;
     if (to <= after && !poison) return false;
     const version = phase === 'live' ? row.version : row.rebuild!.version;
@@ -74,9 +76,11 @@ export class BatchApplier {
       committed = { to, poison, tags };
     } catch (error) {
       if (error instanceof CheckpointMoved) return this.moved();
-      // Only the projection's own failure can mean a poison event; anything else (connection lost,
-      // deadlock, timeout) is transient: the runner reconnects and tries the same batch again.
-      if (!(error instanceof ProjectionApplyError) || isTransient(error.cause)) throw error;
+      // Only the projection's own failure can mean a poison event, and only when it is not one of the
+      // moment (connection lost, deadlock, a cancel or timeout, no memory or disk, a lock timeout):
+      // those go to the runner, which backs off and tries the same batch again.
+      if (!(error instanceof ProjectionApplyError)) throw error;
+      if (isTransient(error.cause)) throw error.cause;
       this.o.feed.reset();
       if (this.sizer.limit > 1 && batch.events.length > 1) {
         this.sizer.isolate(batch.events[batch.events.length - 1].position);
@@ -100,6 +104,7 @@ export class BatchApplier {
       const p = c.poison;
       const where = `${p.type} v${p.schemaVersion}, stream ${p.streamId}`;
       this.logger.error(`${phase}: stopped at position ${p.position} (${where}): ${p.code} ${p.reason}`);
+      this.o.onFault?.({ projection: projection.name, scope: phase === 'live' ? 'projection' : 'rebuild', outcome: 'stop', code: p.code });
     }
     if (phase === 'live') {
       row.position = c.to;
@@ -117,7 +122,7 @@ export class BatchApplier {
     return true;
   }
 
-  /** The events to apply, in order, up to the first unreadable one (a poison event) that no operator skipped. */
+  /** The events to apply, in order, up to the first unreadable one (a poison event) that no operator skipped for this phase. */
   private decoded(batch: FedBatch, skipped: Set<number>): { recorded: RecordedEvent[]; poison?: ProjectionError } {
     const recorded: RecordedEvent[] = [];
     for (const e of batch.events) {
@@ -168,16 +173,4 @@ function applyFailure(event: RecordedEvent, cause: unknown, phase: ProjectionPha
   const reason = (cause as Error)?.message ?? String(cause);
   const at = new Date().toISOString();
   return { position, streamId, streamVersion, eventId, type, schemaVersion, code: 'PROJECTION.APPLY_FAILED', reason, at, phase };
-}
-
-/** Connection loss (08), transaction rollback (40: serialization, deadlock), operator intervention (57P) or a closed pool. */
-export function isTransient(error: unknown): boolean {
-  // `pg`'s SQLSTATE or a Node errno code, possibly wrapped by TypeORM.
-  const e = error as { code?: string | number; driverError?: { code?: string | number }; message?: string };
-  const code = String(e?.driverError?.code ?? e?.code ?? '');
-  return (
-    /^(08|40|57P)/.test(code) ||
-    /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)$/.test(code) ||
-    /Connection terminated|lock connection lost|Query runner already released|Client was closed/i.test(String(e?.message ?? ''))
-  );
 }

@@ -150,14 +150,51 @@ describe('ProjectionRunner timings (fake timers)', () => {
     expect([runner.active, work.acquired]).toEqual([true, 2]);
   });
 
-  it('failing to take the lock (database down) is retried at the standby cadence, not later', async () => {
+  it('failing to take the lock (database down) is retried with backoff (2, 4, 8, 16 polls), reported from the third attempt', async () => {
+    let down = true;
+    const tryAcquire = lock.tryAcquire.bind(lock);
     lock.tryAcquire = async () => {
+      if (!down) return tryAcquire();
       lock.attempts.push(Date.now());
-      throw new Error('connect ECONNREFUSED');
+      throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     };
     void runner.start();
-    await advance(4 * POLL);
-    expect(lock.attempts.map((t) => t - 1_000_000)).toEqual([0, 2 * POLL, 4 * POLL]);
+    await advance(6 * POLL - 1);
+    expect(runner.retrying).toBeNull();
+    await advance(24 * POLL + 1);
+    expect(lock.attempts.map((t) => t - 1_000_000)).toEqual([0, 2 * POLL, 6 * POLL, 14 * POLL, 30 * POLL]);
+    expect(runner.retrying).toEqual({
+      scope: 'projection',
+      attempts: 5,
+      code: 'ECONNREFUSED',
+      reason: 'connect ECONNREFUSED',
+      since: new Date(1_000_000).toISOString(),
+      nextAttemptAt: new Date(1_000_000 + 30 * POLL + 32 * POLL).toISOString(),
+    });
+    down = false;
+    await advance(32 * POLL);
+    expect(runner.active).toBe(true);
+    expect(runner.retrying).toBeNull();
+  });
+
+  it('a step failing with a statement cancel (57014) is retried with backoff, never stops the runner', async () => {
+    const cancel = () => Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
+    const failures: unknown[] = [];
+    runner = new ProjectionRunner('p', lock, work, {
+      clock: systemClock,
+      pollMs: POLL,
+      stopGraceMs: 1000,
+      onFailure: (e) => failures.push(e),
+    });
+    work.next = [cancel(), cancel(), cancel(), 'worked'];
+    void runner.start();
+    await advance(6 * POLL + 1);
+    expect(work.steps.map((t) => t - 1_000_000)).toEqual([0, 2 * POLL, 6 * POLL]);
+    expect(runner.retrying).toMatchObject({ attempts: 3, code: '57014' });
+    await advance(8 * POLL);
+    expect(work.steps.slice(0, 4).map((t) => t - 1_000_000)).toEqual([0, 2 * POLL, 6 * POLL, 14 * POLL]);
+    expect(runner.retrying).toBeNull();
+    expect(failures).toHaveLength(3);
   });
 
   it('a lock lost between steps (session ended by the server) ends the tenure; the next try is two polls after noticing', async () => {

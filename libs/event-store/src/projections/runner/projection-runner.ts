@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Queryable } from '../../postgres/queryable';
 import { type Clock, sleep } from '../clock';
+import { errorCodeOf, isTransient, RetryStreak, type RetryReport, TRANSIENT_REPORT_AFTER } from './transient';
 
 /** What one step of a projection's work came to. */
 export type StepOutcome =
@@ -35,6 +36,8 @@ export interface RunnerOptions {
   stopGraceMs: number;
   /** Longest sleep between polls of the holder when no NOTIFY arrives; stand-bys try the lock every 2 polls. */
   pollMs: number;
+  /** Told about every failed attempt (the step threw), before the backoff: for a metric. */
+  onFailure?: (error: unknown) => void;
 }
 
 /**
@@ -49,7 +52,9 @@ export const STAND_BY_POLLS = { 'newer-code': 20, 'nothing-to-do': 4, 'lost-lock
  * Runs one projection on the instance that holds its session advisory lock;
  * others stand by and take over when the holder's session ends. The loop
  * polls (or wakes on a notification), steps while it holds the lock, and
- * lets the lock go after any error so a fresh tenure starts clean.
+ * lets the lock go after any error so a fresh tenure starts clean. Errors
+ * never stop it: the work is tried again with backoff (see `RetryStreak`);
+ * only the work itself stops a phase, on an event it cannot decode or apply.
  */
 export class ProjectionRunner {
   private running = false;
@@ -63,6 +68,7 @@ export class ProjectionRunner {
   private lastStandBy?: string;
   private firstAttemptDone?: () => void;
   private readonly logger: Logger;
+  private readonly retries: RetryStreak;
 
   constructor(
     readonly name: string,
@@ -71,6 +77,12 @@ export class ProjectionRunner {
     private readonly options: RunnerOptions,
   ) {
     this.logger = new Logger(`Projection:${name}`);
+    this.retries = new RetryStreak('projection', options.clock, options.pollMs);
+  }
+
+  /** The streak of failed attempts this instance is retrying, once it is long enough to report. */
+  get retrying(): RetryReport | null {
+    return this.retries.report();
   }
 
   /** True while this instance holds the lock and applies events. */
@@ -129,8 +141,7 @@ export class ProjectionRunner {
       } catch (error) {
         this.attempted();
         if (!this.running) break;
-        this.logger.error(`runner error, reconnecting: ${(error as Error).message}`);
-        await this.standBy('lost-lock');
+        await this.failed(error);
       }
       if (!worked && this.running) {
         await sleep(this.options.clock, this.lock.held ? this.options.pollMs : this.options.pollMs * 2, wake);
@@ -149,6 +160,7 @@ export class ProjectionRunner {
     if (!this.lock.held) {
       if (this.options.clock.now() < this.standByUntil) return false;
       if (!(await this.lock.tryAcquire())) {
+        this.recovered(); // another instance runs it: nothing of ours is failing
         this.attempted();
         await this.work.standingBy();
         return false;
@@ -159,6 +171,7 @@ export class ProjectionRunner {
     }
     this.attempted();
     const outcome = await this.work.step(this.lock.sql);
+    this.recovered();
     if (outcome === 'worked') {
       this.lastStandBy = undefined;
       return true;
@@ -170,11 +183,34 @@ export class ProjectionRunner {
     return false;
   }
 
-  /** Lets the lock go (if held) and does not compete for it again for a while. */
-  private async standBy(reason: keyof typeof STAND_BY_POLLS): Promise<void> {
+  /** Lets the lock go (if held) and does not compete for it again for a while (`forMs`, else the reason's polls). */
+  private async standBy(reason: keyof typeof STAND_BY_POLLS, forMs?: number): Promise<void> {
     const held = this.tenure;
     await this.endTenure();
-    if (held || reason !== 'lost-lock') this.standByUntil = this.options.clock.now() + this.options.pollMs * STAND_BY_POLLS[reason];
+    if (held || reason !== 'lost-lock' || forMs !== undefined) {
+      this.standByUntil = this.options.clock.now() + (forMs ?? this.options.pollMs * STAND_BY_POLLS[reason]);
+    }
+  }
+
+  /**
+   * A failed attempt: counted, logged when the streak starts and once when it becomes long enough
+   * to report (not on every attempt, so an outage does not flood the log), then a backoff that
+   * doubles up to its bound. The lock goes too: a fresh tenure starts clean, and a healthy
+   * standby may take over meanwhile.
+   */
+  private async failed(error: unknown): Promise<void> {
+    const { attempts, delayMs } = this.retries.failed(error);
+    this.options.onFailure?.(error);
+    const kind = isTransient(error) ? 'transient error' : 'error';
+    const what = `${kind} ${errorCodeOf(error) || '(no SQLSTATE)'}: ${(error as Error)?.message ?? String(error)}`;
+    if (attempts === 1) this.logger.warn(`${what}; retrying in ${delayMs} ms`);
+    if (attempts === TRANSIENT_REPORT_AFTER) this.logger.error(`still failing after ${attempts} attempts (${what}); retrying with backoff`);
+    await this.standBy('lost-lock', delayMs);
+  }
+
+  private recovered(): void {
+    const attempts = this.retries.succeeded();
+    if (attempts) this.logger.log(`recovered after ${attempts} failed attempt(s)`);
   }
 
   private attempted(): void {

@@ -2,7 +2,8 @@ import type { EventStore } from '../../postgres/postgres-event-store';
 import type { Queryable } from '../../postgres/queryable';
 import { BatchApplier, inTransaction } from './batch-applier';
 import { BatchFeed, settledBatchReader } from './batch-feed';
-import type { Projection, ProjectionCommit } from '../projection';
+import type { Clock } from '../clock';
+import type { Projection, ProjectionCommit, ProjectionFault } from '../projection';
 import type { ProjectionRow } from '../projection-state';
 import type { ProjectionStateStore } from '../projection-state-store';
 import { ProjectionRebuild } from './projection-rebuild';
@@ -18,6 +19,11 @@ export interface WorkerOptions {
   batchSize: number;
   onCommit: (commit: ProjectionCommit) => void;
   onProgress?: (row: ProjectionRow, head: number) => void;
+  onFault?: (fault: ProjectionFault) => void;
+  clock: Clock;
+  pollMs: number;
+  /** Bound of every lock wait of a rebuild's preparation and switch. */
+  switchLockTimeoutMs: number;
 }
 
 /**
@@ -43,6 +49,7 @@ export class ProjectionWorker implements ProjectionWork {
       batchSize: o.batchSize,
       tables: tableNamesOf(o.store.schema, projection.tables, 'live'),
       onCommit: o.onCommit,
+      onFault: o.onFault,
     });
     this.rebuild = new ProjectionRebuild({
       projection,
@@ -51,6 +58,10 @@ export class ProjectionWorker implements ProjectionWork {
       feed: feed(),
       batchSize: o.batchSize,
       onCommit: o.onCommit,
+      clock: o.clock,
+      pollMs: o.pollMs,
+      lockTimeoutMs: o.switchLockTimeoutMs,
+      onFault: o.onFault,
     });
   }
 
@@ -76,7 +87,7 @@ export class ProjectionWorker implements ProjectionWork {
 
   onReleased(): void {
     this.live.reset();
-    this.rebuild.applier.reset();
+    this.rebuild.reset();
   }
 
   async step(sql: Queryable): Promise<StepOutcome> {
