@@ -5,8 +5,8 @@ import type { CacheEntry } from '../stores/cache-store';
  * that mutates what it got would otherwise change what the next caller is served. Frozen
  * once, when the value enters the cache (a computation or an L2 read), so a hit costs nothing.
  * Copying on every hit instead costs a deep clone per request: `npm run bench:freeze`
- * measured a frozen hit at the cost of a bare one, a copy per hit at 230x (a user profile,
- * 2.4 µs) to 15,000x (a 100-row leaderboard, 59 µs), and the one-off canonicalise-and-freeze
+ * measured a frozen hit at about the cost of a bare one, a copy per hit at 200x (a user profile,
+ * 2.6 µs) to 10,000x (a 100-row leaderboard, 53 µs), and the one-off canonicalise-and-freeze
  * of a write at about one copy. Hits far outnumber writes, so freezing wins.
  */
 export function deepFreeze<T>(value: T): T {

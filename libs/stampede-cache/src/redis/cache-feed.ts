@@ -139,7 +139,7 @@ export class CacheFeed {
    * Hearing its own heartbeat tells this instance that its subscription carries every message
    * published since. The first one heard after start, after a gap, after a lost heartbeat
    * (its PUBLISH was not refused, yet it never came back: the subscription dropped messages,
-   * e.g. a Cluster subscriber that reconnected unseen) or after trust lapsed is itself a gap:
+   * e.g. a Cluster subscriber that reconnected unseen) is itself a gap:
    * what L1 took while this instance could not hear (before the subscription was confirmed)
    * is dropped, and trust starts from this heartbeat.
    */
@@ -153,7 +153,8 @@ export class CacheFeed {
       if (old < seq && at !== undefined) lost = true;
       this.heartbeatSentAt.delete(old);
     }
-    if (lost || !this.trusted()) {
+    // A lapse of trust alone (this process stalled) loses nothing: the socket kept the messages, in order.
+    if (lost || this.heardUpTo === Number.NEGATIVE_INFINITY) {
       this.gap();
       this.acks.listening();
     }
