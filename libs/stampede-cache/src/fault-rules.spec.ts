@@ -233,6 +233,16 @@ describe('Fault rules at the cache API', () => {
     await expect(cache.getOrCompute('b', async () => 'b2')).resolves.toBe('b2');
   });
 
+  it('serves a value JSON cannot represent to its callers without caching it', async () => {
+    const cyclic: { self?: unknown } = {};
+    cyclic.self = cyclic;
+    let runs = 0;
+    const factory = async () => ((runs += 1), cyclic);
+    await expect(cache.getOrCompute('k', factory)).resolves.toBe(cyclic);
+    await expect(cache.getOrCompute('k', factory)).resolves.toBe(cyclic);
+    expect(runs).toBe(2);
+  });
+
   it('hands out values that callers cannot change, of one type whichever level answers', async () => {
     const computed = await cache.getOrCompute('k', async () => ({ at: new Date(0), list: [1] }));
     const hit = await cache.getOrCompute('k', async () => ({ at: new Date(1), list: [2] }));

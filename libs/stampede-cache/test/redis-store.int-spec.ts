@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as wait } from 'node:timers/promises';
+import { NotARedisFailure } from '../src/redis/redis-guard';
 import { RedisStore } from '../src/stores/redis.store';
 import { cacheStoreContract } from './store-contract';
 import { deleteNamespace } from './redis-harness';
@@ -42,5 +43,38 @@ describe('RedisStore (real Redis)', () => {
     const tagTtl = await client.pttl(store.tagKey('t'));
     expect(tagTtl).toBeGreaterThan(6_000);
     expect(tagTtl).toBeLessThanOrEqual(7_000);
+  });
+
+  it('refuses a value JSON cannot represent with an error that is not a Redis failure (the breaker ignores it)', async () => {
+    const store = new RedisStore(client, namespace);
+    const lock = await store.tryLock('bigint', 'owner', 1_000, 30_000);
+    if (!lock.acquired) throw new Error('locked');
+    const now = Date.now();
+    const entry = { value: 10n, computedAt: now, expiresAt: now + 1_000, staleUntil: now + 5_000, delta: 1, fence: lock.fence };
+    await expect(store.write('bigint', entry)).rejects.toBeInstanceOf(NotARedisFailure);
+  });
+
+  it('invalidates every key of the namespace with an entry or a lock, each with a new fence', async () => {
+    const own = `sc-all-${randomUUID()}`;
+    const store = new RedisStore(client, own);
+    const locked = await store.tryLock('held', 'owner', 10_000, 30_000);
+    const written = await store.tryLock('stored', 'owner', 10_000, 30_000);
+    if (!locked.acquired || !written.acquired) throw new Error('locked');
+    const now = Date.now();
+    await store.write('stored', {
+      value: 1,
+      computedAt: now,
+      expiresAt: now + 9_000,
+      staleUntil: now + 9_000,
+      delta: 1,
+      fence: written.fence,
+    });
+    await store.invalidateAll(30_000);
+    await expect(store.get('stored')).resolves.toBeUndefined();
+    // The holder of 'held' started before: its write is fenced out, and its lock is broken.
+    const entry = { value: 2, computedAt: now, expiresAt: now + 9_000, staleUntil: now + 9_000, delta: 1, fence: locked.fence };
+    await expect(store.write('held', entry)).resolves.toBe(false);
+    await expect(store.tryLock('held', 'other', 1_000, 30_000)).resolves.toMatchObject({ acquired: true });
+    await deleteNamespace(client, own);
   });
 });
