@@ -116,20 +116,20 @@ export class TieredStore {
   }
 
   /** @throws CacheInvalidationPendingError when Redis cannot be reached (replayed once it answers) */
-  async invalidate(id: string): Promise<void> {
+  async invalidate(id: string, awaitAcks = true): Promise<void> {
     this.local.key(id);
     this.l1?.delete(id);
     const fence = await this.redis.value(() => this.l2.invalidate(id, this.lifetimes.fenceTtlMs), undefined);
     if (fence === undefined) return this.defer(() => this.pending.addKey(id));
     this.l1?.applyKeyInvalidation(id, fence);
-    await this.announce({ k: 'deleted', id, fence, msg: randomUUID() }, () => this.pending.addKey(id));
+    await this.announce({ k: 'deleted', id, fence, msg: randomUUID() }, () => this.pending.addKey(id), awaitAcks);
   }
 
   /**
    * `*` invalidates everything: every key with an entry or a lock (no tag is on every entry).
    * @throws CacheInvalidationPendingError when Redis cannot be reached (replayed once it answers)
    */
-  async invalidateTags(tags: string[]): Promise<void> {
+  async invalidateTags(tags: string[], awaitAcks = true): Promise<void> {
     this.local.tags(tags);
     this.tagWatchers.invalidated(tags);
     const all = tags.includes(ALL_TAG) ? () => this.l2.invalidateAll(this.lifetimes.fenceTtlMs) : () => Promise.resolve();
@@ -141,7 +141,7 @@ export class TieredStore {
     if (!versions) return this.defer(() => this.pending.addTags(tags));
     if (ALL_TAG in versions) this.forgetLocal();
     this.l1?.applyTags(versions);
-    await this.announce({ k: 'tags', versions, msg: randomUUID() }, () => this.pending.addTags(tags));
+    await this.announce({ k: 'tags', versions, msg: randomUUID() }, () => this.pending.addTags(tags), awaitAcks);
   }
 
   /**
@@ -198,8 +198,9 @@ export class TieredStore {
 
   private async deliver(owed: { keys: string[]; tags: string[] }): Promise<void> {
     this.logger.log(`Redis answers again: replaying ${owed.keys.length} key and ${owed.tags.length} tag invalidation(s)`);
-    for (const id of owed.keys) await this.invalidate(id);
-    if (owed.tags.length) await this.invalidateTags(owed.tags);
+    // Nobody waits for a replay to return: applied in Redis and published, it is delivered (acks are not awaited).
+    for (const id of owed.keys) await this.invalidate(id, false);
+    if (owed.tags.length) await this.invalidateTags(owed.tags, false);
   }
 
   get pendingInvalidations(): number {
@@ -207,7 +208,7 @@ export class TieredStore {
   }
 
   /** Publishes an applied invalidation and waits (bounded by the trust window) until every instance applied it. */
-  private async announce(message: InvalidationMessage, onFailure: () => void): Promise<void> {
+  private async announce(message: InvalidationMessage, onFailure: () => void, awaitAcks: boolean): Promise<void> {
     const feed = this.feed;
     if (!feed) return;
     const acks = feed.expectAcks(message.msg);
@@ -216,6 +217,7 @@ export class TieredStore {
       return this.defer(onFailure);
     }
     acks.published();
+    if (!awaitAcks) return; // the acknowledgements settle by themselves, within the trust window
     if (!(await acks.promise)) this.logger.debug?.(`invalidation ${message.msg}: not every instance confirmed within the trust window`);
   }
 
