@@ -1,0 +1,121 @@
+import { Client } from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../../../../test/eventually';
+import { AppendProbe } from '../../src/testing/append-probes';
+import type { FaultyInstance } from './instance';
+import type { AppendLedger, Attempt } from './ledger';
+import type { Rng } from './workload';
+
+/** What a fault can reach: the two instances (A stays up, B may be killed), a side connection, the ledger for its signals. */
+export interface FaultContext {
+  a: FaultyInstance;
+  b: FaultyInstance;
+  schema: string;
+  side: Client;
+  probe: AppendProbe;
+  ledger: AppendLedger;
+  rng: Rng;
+}
+
+/**
+ * One fault: injects itself, waits for a sign that it bit (or for real time a
+ * server-side bound needs), and heals. Resolves with whether the sign came: a
+ * fault that found nothing in flight is still a valid scenario, and the
+ * report says so.
+ */
+export type Fault = (ctx: FaultContext) => Promise<boolean>;
+
+/** Longest a fault waits for its sign before healing anyway (a fault that found nothing in flight is still a valid scenario). */
+const SIGN_WITHIN_MS = 6_000;
+
+/** True once an attempt ends from now on as `matches` says; false after SIGN_WITHIN_MS (then healing goes on regardless). */
+function sign(ledger: AppendLedger, matches: (a: Attempt) => boolean, what: string): Promise<boolean> {
+  const from = ledger.ended.length;
+  return eventually(() => ledger.ended.slice(from).some(matches), SIGN_WITHIN_MS, what, { everyMs: 20 }).then(
+    () => true,
+    () => false,
+  );
+}
+const unknownWith = (text: string) => (a: Attempt) => a.outcome === 'unknown' && (a.error ?? '').includes(text);
+const acked = (a: Attempt) => a.outcome === 'acked';
+
+/** Backends of this store's pools, bulk sessions and lock connections that are running a statement on its schema. */
+async function busyBackends(ctx: FaultContext): Promise<number[]> {
+  const { rows } = await ctx.side.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE $1`,
+    [`%${ctx.schema}%`],
+  );
+  return rows.map((r) => r.pid);
+}
+
+/** Sends `signal` to `times` statements in flight, one at a time, each as soon as one is running. */
+async function interrupt(ctx: FaultContext, signal: 'pg_cancel_backend' | 'pg_terminate_backend', times: number): Promise<boolean> {
+  let sent = 0;
+  for (let i = 0; i < times; i++) {
+    const busy = async () => {
+      const pids = await busyBackends(ctx);
+      return pids.length ? pids : undefined;
+    };
+    const pids = await eventually(busy, SIGN_WITHIN_MS, 'a statement in flight', { everyMs: 5 }).catch((): number[] => []);
+    if (!pids.length) continue;
+    const [{ hit }] = (await ctx.side.query<{ hit: boolean }>(`SELECT ${signal}($1) AS hit`, [ctx.rng.pick(pids)])).rows;
+    if (hit) sent++;
+  }
+  return sent > 0;
+}
+
+/** The faults scenarios draw from, by name (the report names them). */
+export const FAULTS: Record<string, Fault> = {
+  /** A's links go silent: statements in flight reach the client-side bound (unknown outcome); B takes the projection over. */
+  'freeze-a': async ({ a, ledger }) => {
+    a.freeze();
+    const bit = await sign(ledger, unknownWith('no-answer'), 'an append on the frozen link to give up');
+    a.thaw();
+    return bit;
+  },
+  /** A's links are cut and new connections refused, then it may connect again (the database went away for it). */
+  'cut-a': async ({ a, ledger }) => {
+    await a.cut();
+    const bit = await sign(ledger, (x) => x.outcome === 'unknown', 'an append to fail on the cut link');
+    await a.reconnect();
+    return bit;
+  },
+  /** B crashes mid-flight (links cut, then its resources released) and restarts once A has acked an append without it. */
+  'kill-b': async ({ b, ledger }) => {
+    await b.kill();
+    const bit = await sign(ledger, acked, 'an append acked while B is down');
+    await b.restart();
+    return bit;
+  },
+  /** pg_cancel_backend on statements in flight: appends, batches, import statements, projection batches. */
+  cancel: (ctx) => interrupt(ctx, 'pg_cancel_backend', 6),
+  /** pg_terminate_backend on statements in flight: their connections drop. */
+  terminate: (ctx) => interrupt(ctx, 'pg_terminate_backend', 3),
+  /** Position draws blocked past statement_timeout: appends in the critical section time out (EVENT_STORE.TIMEOUT), the import waits. */
+  'statement-timeout': async ({ probe, ledger }) => {
+    const block = await probe.blockPositionDraws();
+    try {
+      return await sign(ledger, unknownWith('EVENT_STORE.TIMEOUT/statement'), 'an append to time out');
+    } finally {
+      await block.release();
+    }
+  },
+  /** One of A's connections freezes alone as it sends an append (the statement never reaches the server); the others go on. */
+  'trap-append': async ({ a, schema, ledger }) => {
+    a.freezeLinkOn(`"${schema}".append_`);
+    const bit = await sign(ledger, unknownWith('no-answer'), 'the trapped append to give up');
+    a.thaw();
+    return bit;
+  },
+  /** The link that next carries A's notify channel freezes alone (a post-commit NOTIFY, or the LISTEN connection hearing one). */
+  'trap-notify': async ({ a, schema }) => {
+    a.freezeLinkOn(`ch_${schema}`);
+    // Real time must pass: the NOTIFY's own bound (2 s) is what is under test, and nothing signals it to the caller.
+    await sleep(2_500);
+    a.thaw();
+    return true;
+  },
+};
+
+/** Names of every fault, in a fixed order (seeded picks index it). */
+export const FAULT_NAMES = Object.keys(FAULTS);
