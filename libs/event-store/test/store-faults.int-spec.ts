@@ -12,6 +12,7 @@ const CI_SET: ScenarioPlan[] = [
   { seed: 102, faults: ['kill-b', 'statement-timeout'] },
   { seed: 103, faults: ['cut-a', 'terminate'] },
   { seed: 104, faults: ['trap-append', 'trap-notify', 'kill-b'] },
+  { seed: 105, faults: ['freeze-holder', 'cancel'] },
 ];
 
 function plans(): ScenarioPlan[] {

@@ -36,14 +36,19 @@ function sign(ledger: AppendLedger, matches: (a: Attempt) => boolean, what: stri
     () => false,
   );
 }
-const unknownWith = (text: string) => (a: Attempt) => a.outcome === 'unknown' && (a.error ?? '').includes(text);
+const failedWith = (text: string) => (a: Attempt) => (a.error ?? '').includes(text);
 const acked = (a: Attempt) => a.outcome === 'acked';
 
-/** Backends of this store's pools, bulk sessions and lock connections that are running a statement on its schema. */
+/**
+ * Backends of the instances' pools, bulk sessions, lock and LISTEN connections
+ * (found by their proxies' ports, so the observers' links are never hit) that
+ * are running a statement.
+ */
 async function busyBackends(ctx: FaultContext): Promise<number[]> {
+  const ports = [...ctx.a.backendPorts(), ...ctx.b.backendPorts()];
   const { rows } = await ctx.side.query<{ pid: number }>(
-    `SELECT pid FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE $1`,
-    [`%${ctx.schema}%`],
+    `SELECT pid FROM pg_stat_activity WHERE state = 'active' AND client_port = ANY($1::int[]) AND query LIKE $2`,
+    [ports, `%${ctx.schema}%`],
   );
   return rows.map((r) => r.pid);
 }
@@ -69,7 +74,7 @@ export const FAULTS: Record<string, Fault> = {
   /** A's links go silent: statements in flight reach the client-side bound (unknown outcome); B takes the projection over. */
   'freeze-a': async ({ a, ledger }) => {
     a.freeze();
-    const bit = await sign(ledger, unknownWith('no-answer'), 'an append on the frozen link to give up');
+    const bit = await sign(ledger, failedWith('no-answer'), 'an append on the frozen link to give up');
     a.thaw();
     return bit;
   },
@@ -87,6 +92,27 @@ export const FAULTS: Record<string, Fault> = {
     await b.restart();
     return bit;
   },
+  /**
+   * The instance running the projection freezes until the other has taken the
+   * lock over (its lock session ended by the server), then thaws: the old
+   * holder's batch in flight must not commit beside the new holder's.
+   */
+  'freeze-holder': async ({ a, b }) => {
+    const runs = async (i: FaultyInstance) => (await i.handle?.projections.status())?.[0].activeHere ?? false;
+    const holder = await eventually(async () => ((await runs(a)) ? a : (await runs(b)) ? b : undefined), SIGN_WITHIN_MS, 'a holder').catch(
+      () => undefined,
+    );
+    if (!holder) return false;
+    const standby = holder === a ? b : a;
+    holder.freeze();
+    // The standby takes over within the lock timeout (2 s) plus two polls; the status query runs on the standby's own link.
+    const bit = await eventually(() => runs(standby), 3 * SIGN_WITHIN_MS, 'the standby to take the projection over').then(
+      () => true,
+      () => false,
+    );
+    holder.thaw();
+    return bit;
+  },
   /** pg_cancel_backend on statements in flight: appends, batches, import statements, projection batches. */
   cancel: (ctx) => interrupt(ctx, 'pg_cancel_backend', 6),
   /** pg_terminate_backend on statements in flight: their connections drop. */
@@ -95,7 +121,7 @@ export const FAULTS: Record<string, Fault> = {
   'statement-timeout': async ({ probe, ledger }) => {
     const block = await probe.blockPositionDraws();
     try {
-      return await sign(ledger, unknownWith('EVENT_STORE.TIMEOUT/statement'), 'an append to time out');
+      return await sign(ledger, failedWith('EVENT_STORE.TIMEOUT/statement'), 'an append to time out');
     } finally {
       await block.release();
     }
@@ -103,7 +129,7 @@ export const FAULTS: Record<string, Fault> = {
   /** One of A's connections freezes alone as it sends an append (the statement never reaches the server); the others go on. */
   'trap-append': async ({ a, schema, ledger }) => {
     a.freezeLinkOn(`"${schema}".append_`);
-    const bit = await sign(ledger, unknownWith('no-answer'), 'the trapped append to give up');
+    const bit = await sign(ledger, failedWith('no-answer'), 'the trapped append to give up');
     a.thaw();
     return bit;
   },

@@ -61,6 +61,11 @@ export class FaultyInstance {
     this.current = handle;
   }
 
+  /** Client ports of this instance's connections as the server sees them (to pick its backends for a cancel). */
+  backendPorts(): number[] {
+    return this.proxy.upstreamPorts();
+  }
+
   /** Stops forwarding both ways on every link, closing nothing (a frozen peer or a silent network). */
   freeze(): void {
     this.proxy.freeze();

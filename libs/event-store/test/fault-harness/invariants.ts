@@ -1,6 +1,6 @@
 import { eventually } from '../../../../test/eventually';
 import type { EventStoreHandle } from '../../src';
-import type { Queryable } from '../../src/postgres/queryable';
+import type { Queryable } from '../../src';
 import { balanceDifferences, readModelSnapshot } from '../../src/testing/balances-projection';
 import { TEST_DATABASE_URL } from '../../src/testing/test-database';
 import { LIVE_PROJECTION, openStore } from './instance';

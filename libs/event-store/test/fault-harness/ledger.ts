@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { EventStore, EventToWrite, StreamAppend } from '../../src';
-import type { Queryable } from '../../src/postgres/queryable';
+import type { Queryable } from '../../src';
 
 /**
  * What the caller learnt about one write: `acked` (the store answered a
- * result), `refused` (a typed refusal that promises nothing was written: a
- * concurrency or idempotency conflict, a batch too large), or `unknown`
- * (anything else: a timeout, a cancel, a dropped connection; the write may
- * or may not have committed).
+ * result), `refused` (an error the store documents as "nothing written": a
+ * concurrency or idempotency conflict, a batch too large, a server-side
+ * statement or idle-in-transaction timeout), or `unknown` (anything else: no
+ * answer within the client-side bound, a cancel, a dropped connection; the
+ * write may or may not have committed).
  */
 export type Outcome = 'acked' | 'refused' | 'unknown';
 
@@ -112,7 +113,9 @@ export class AppendLedger {
       attempt.outcome = 'acked';
     } catch (error) {
       const code = (error as { code?: string }).code;
-      attempt.outcome = code && REFUSALS.has(code) ? 'refused' : 'unknown';
+      const kind = (error as { kind?: string }).kind;
+      const serverTimeout = code === 'EVENT_STORE.TIMEOUT' && kind !== 'no-answer';
+      attempt.outcome = (code && REFUSALS.has(code)) || serverTimeout ? 'refused' : 'unknown';
       attempt.error = describe(error);
     }
     this.ended.push(attempt);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventStore } from '../../src';
-import type { Queryable } from '../../src/postgres/queryable';
+import type { Queryable } from '../../src';
 import { describe } from './ledger';
 
 /** Pace of the observers' polls: they watch a workload that runs on its own, so they poll at a fixed pace rather than wait for a signal. */

@@ -81,7 +81,7 @@ export async function runScenario(plan: ScenarioPlan): Promise<ScenarioReport> {
     a.thaw();
     await a.reconnect();
     if (!b.handle) await b.start();
-    const violations = await ledger.retryUnknown(a.handle!.store);
+    const violations = [...writers.errors, ...(await ledger.retryUnknown(a.handle!.store))];
     await importer.complete(a.handle!.store, IMPORT_CHUNK);
     const head = await settledHead(observer);
     await reader.finish(head);

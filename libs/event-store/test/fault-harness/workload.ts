@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { importLines, type EventStore, type ExportedEvent, type ImportReport, type StreamAppend } from '../../src';
-import type { Queryable } from '../../src/postgres/queryable';
+import type { Queryable } from '../../src';
 import type { FaultyInstance } from './instance';
 import { AppendLedger, deposit, describe } from './ledger';
 
@@ -36,6 +36,8 @@ const WRITER_PACE_MS = 3;
 export class Writers {
   private stopping = false;
   private readonly loops: Promise<void>[] = [];
+  /** A writer loop that threw outside an append (the ledger catches the appends' own failures): a harness fault. */
+  readonly errors: string[] = [];
 
   constructor(
     private readonly instances: FaultyInstance[],
@@ -57,7 +59,7 @@ export class Writers {
   private async run(write: (store: EventStore) => Promise<unknown>): Promise<void> {
     while (!this.stopping) {
       const up = this.instances.filter((i) => i.handle);
-      if (up.length) await write(this.rng.pick(up).handle!.store);
+      if (up.length) await write(this.rng.pick(up).handle!.store).catch((e) => this.errors.push(`writer: ${describe(e)}`));
       await sleep(WRITER_PACE_MS);
     }
   }
