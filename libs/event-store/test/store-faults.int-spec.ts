@@ -13,6 +13,7 @@ const CI_SET: ScenarioPlan[] = [
   { seed: 103, faults: ['cut-a', 'terminate'] },
   { seed: 104, faults: ['trap-append', 'trap-notify', 'kill-b'] },
   { seed: 105, faults: ['freeze-holder', 'cancel'] },
+  { seed: 106, faults: ['import-collide', 'cut-a'] },
 ];
 
 function plans(): ScenarioPlan[] {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../../../../test/eventually';
 import { AppendProbe } from '../../src/testing/append-probes';
 import type { FaultyInstance } from './instance';
-import type { AppendLedger, Attempt } from './ledger';
+import { deposit, type AppendLedger, type Attempt } from './ledger';
 import type { Rng } from './workload';
 
 /** What a fault can reach: the two instances (A stays up, B may be killed), a side connection, the ledger for its signals. */
@@ -15,6 +15,8 @@ export interface FaultContext {
   probe: AppendProbe;
   ledger: AppendLedger;
   rng: Rng;
+  /** Stream ids of the running import start with it. */
+  importPrefix: string;
 }
 
 /**
@@ -112,6 +114,28 @@ export const FAULTS: Record<string, Fault> = {
     );
     holder.thaw();
     return bit;
+  },
+  /**
+   * Live appends (through A) to streams the import has started writing: each
+   * such stream moves on, and the import must leave its remaining lines out
+   * and report them, never refuse the file; an append colliding with a chunk
+   * being written is refused (a concurrency conflict), never half-applied.
+   */
+  'import-collide': async ({ a, side, importPrefix, ledger }) => {
+    let hits = 0;
+    for (let i = 0; i < 4; i++) {
+      const started = async () => {
+        const { rows } = await side.query<{ stream_id: string }>(
+          `SELECT stream_id FROM (SELECT DISTINCT stream_id FROM "${a.schema}".events WHERE stream_id LIKE $1) s ORDER BY random() LIMIT 1`,
+          [`${importPrefix}-%`],
+        );
+        return rows[0]?.stream_id;
+      };
+      const streamId = await eventually(started, SIGN_WITHIN_MS, 'a stream the import has written').catch(() => undefined);
+      if (!streamId || !a.handle) continue;
+      if ((await ledger.single(a.handle.store, { streamId, events: [deposit(1)] })).outcome === 'acked') hits++;
+    }
+    return hits > 0;
   },
   /** pg_cancel_backend on statements in flight: appends, batches, import statements, projection batches. */
   cancel: (ctx) => interrupt(ctx, 'pg_cancel_backend', 6),

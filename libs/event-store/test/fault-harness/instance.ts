@@ -41,7 +41,7 @@ export class FaultyInstance {
 
   constructor(
     readonly id: string,
-    private readonly schema: string,
+    readonly schema: string,
   ) {
     const target = new URL(TEST_DATABASE_URL);
     this.proxy = new TcpProxy(target.hostname, Number(target.port || 5432));

@@ -18,8 +18,8 @@ export interface ScenarioReport {
   ms: number;
   /** Outcomes as callers saw them; `unknownStored`: unknown outcomes that had committed (found by their retry writing nothing). */
   attempts: { acked: number; refused: number; unknown: number; unknownStored: number };
-  imported: number;
-  importFailures: string[];
+  /** The file's lines, the final run's report (moved-on streams counted), and why earlier runs failed. */
+  import: { lines: number; imported: number; skipped: number; leftOut: number; movedOn: number; failures: string[] };
   events: number;
   readerSaw: number;
   checkpointSamples: number;
@@ -69,7 +69,7 @@ export async function runScenario(plan: ScenarioPlan): Promise<ScenarioReport> {
       eventually(() => ledger.count('acked') >= n, 20_000, what, { everyMs: 20 }).catch(() => undefined);
     await progress(rng.int(20, 80), 'the first acked appends');
     importer.start(rng.pick([a, b]).handle!.store, IMPORT_CHUNK);
-    const ctx: FaultContext = { a, b, schema, side, probe, ledger, rng };
+    const ctx: FaultContext = { a, b, schema, side, probe, ledger, rng, importPrefix: importer.prefix };
     const faults: ScenarioReport['faults'] = [];
     for (const fault of names) {
       faults.push({ fault, bit: await FAULTS[fault](ctx) });
@@ -101,8 +101,14 @@ export async function runScenario(plan: ScenarioPlan): Promise<ScenarioReport> {
       faults,
       ms: Date.now() - started,
       attempts: { ...ledger.counts() },
-      imported: importer.lines.length,
-      importFailures: importer.failures,
+      import: {
+        lines: importer.lines.length,
+        imported: importer.report?.imported ?? 0,
+        skipped: importer.report?.skipped ?? 0,
+        leftOut: importer.report?.leftOut ?? 0,
+        movedOn: importer.report?.movedOn.length ?? 0,
+        failures: importer.failures,
+      },
       events: Number(n),
       readerSaw: reader.seen.length,
       checkpointSamples: sampler.samples.length,
