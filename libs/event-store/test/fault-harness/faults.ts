@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../../../../test/eventually';
 import { AppendProbe } from '../../src/testing/append-probes';
 import type { FaultyInstance } from './instance';
+import type { Imports } from './imports';
 import { deposit, type AppendLedger, type Attempt } from './ledger';
 import type { Rng } from './workload';
 
@@ -15,8 +16,8 @@ export interface FaultContext {
   probe: AppendProbe;
   ledger: AppendLedger;
   rng: Rng;
-  /** Stream ids of the running import start with it. */
-  importPrefix: string;
+  /** The imports running back to back. */
+  imports: Imports;
 }
 
 /**
@@ -121,13 +122,13 @@ export const FAULTS: Record<string, Fault> = {
    * and report them, never refuse the file; an append colliding with a chunk
    * being written is refused (a concurrency conflict), never half-applied.
    */
-  'import-collide': async ({ a, side, importPrefix, ledger }) => {
+  'import-collide': async ({ a, side, imports, ledger }) => {
     let hits = 0;
     for (let i = 0; i < 4; i++) {
       const started = async () => {
         const { rows } = await side.query<{ stream_id: string }>(
           `SELECT stream_id FROM (SELECT DISTINCT stream_id FROM "${a.schema}".events WHERE stream_id LIKE $1) s ORDER BY random() LIMIT 1`,
-          [`${importPrefix}-%`],
+          [`${imports.currentPrefix ?? 'none'}-%`],
         );
         return rows[0]?.stream_id;
       };

@@ -8,7 +8,8 @@ import { FaultyInstance, LIVE_PROJECTION, openStore } from './instance';
 import { projectionViolations, settledHead, streamVersionViolations } from './invariants';
 import { AppendLedger } from './ledger';
 import { CheckpointSampler, GlobalReader } from './observers';
-import { Importer, Rng, Writers } from './workload';
+import { Imports } from './imports';
+import { Rng, Writers } from './workload';
 
 /** What one scenario did and what the checks found (empty `violations`: every invariant held). */
 export interface ScenarioReport {
@@ -18,8 +19,8 @@ export interface ScenarioReport {
   ms: number;
   /** Outcomes as callers saw them; `unknownStored`: unknown outcomes that had committed (found by their retry writing nothing). */
   attempts: { acked: number; refused: number; unknown: number; unknownStored: number };
-  /** The file's lines, the final run's report (moved-on streams counted), and why earlier runs failed. */
-  import: { lines: number; imported: number; skipped: number; leftOut: number; movedOn: number; failures: string[] };
+  /** Import files run back to back: lines, what their final runs imported or left out (moved on), and why runs failed. */
+  import: ReturnType<Imports['summary']>;
   events: number;
   readerSaw: number;
   checkpointSamples: number;
@@ -31,8 +32,6 @@ export interface ScenarioPlan {
   seed: number;
   faults?: string[];
 }
-
-const IMPORT_CHUNK = 400;
 
 /**
  * One scenario on a schema of its own: instances A and B (store + projection
@@ -61,15 +60,15 @@ export async function runScenario(plan: ScenarioPlan): Promise<ScenarioReport> {
     const reader = new GlobalReader(observer.store);
     const sampler = new CheckpointSampler(observer.dataSource, schema, LIVE_PROJECTION);
     const writers = new Writers([a, b], ledger, observer.store, rng);
-    const importer = new Importer(rng, rng.int(2_000, 4_000), rng.int(20, 200));
+    const imports = new Imports([a, b], rng);
     reader.start();
     sampler.start();
     writers.start(3, 1);
     const progress = (n: number, what: string) =>
       eventually(() => ledger.count('acked') >= n, 20_000, what, { everyMs: 20 }).catch(() => undefined);
     await progress(rng.int(20, 80), 'the first acked appends');
-    importer.start(rng.pick([a, b]).handle!.store, IMPORT_CHUNK);
-    const ctx: FaultContext = { a, b, schema, side, probe, ledger, rng, importPrefix: importer.prefix };
+    imports.start();
+    const ctx: FaultContext = { a, b, schema, side, probe, ledger, rng, imports };
     const faults: ScenarioReport['faults'] = [];
     for (const fault of names) {
       faults.push({ fault, bit: await FAULTS[fault](ctx) });
@@ -82,7 +81,7 @@ export async function runScenario(plan: ScenarioPlan): Promise<ScenarioReport> {
     await a.reconnect();
     if (!b.handle) await b.start();
     const violations = [...writers.errors, ...(await ledger.retryUnknown(a.handle!.store))];
-    await importer.complete(a.handle!.store, IMPORT_CHUNK);
+    await imports.complete(a.handle!.store);
     const head = await settledHead(observer);
     await reader.finish(head);
     violations.push(...(await projectionViolations(observer, head, a.handle!)));
@@ -90,7 +89,7 @@ export async function runScenario(plan: ScenarioPlan): Promise<ScenarioReport> {
     const q = observer.dataSource;
     violations.push(
       ...(await ledger.check(q, schema)),
-      ...(await importer.violations(q, schema)),
+      ...(await imports.violations(q, schema)),
       ...(await reader.violations(q, schema)),
       ...sampler.violations(),
       ...(await streamVersionViolations(q, schema)),
@@ -101,14 +100,7 @@ export async function runScenario(plan: ScenarioPlan): Promise<ScenarioReport> {
       faults,
       ms: Date.now() - started,
       attempts: { ...ledger.counts() },
-      import: {
-        lines: importer.lines.length,
-        imported: importer.report?.imported ?? 0,
-        skipped: importer.report?.skipped ?? 0,
-        leftOut: importer.report?.leftOut ?? 0,
-        movedOn: importer.report?.movedOn.length ?? 0,
-        failures: importer.failures,
-      },
+      import: imports.summary(),
       events: Number(n),
       readerSaw: reader.seen.length,
       checkpointSamples: sampler.samples.length,

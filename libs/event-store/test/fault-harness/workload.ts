@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { importLines, type EventStore, type ExportedEvent, type ImportReport, type StreamAppend } from '../../src';
-import type { Queryable } from '../../src';
+import type { EventStore, StreamAppend } from '../../src';
 import type { FaultyInstance } from './instance';
 import { AppendLedger, deposit, describe } from './ledger';
 
@@ -81,78 +79,5 @@ export class Writers {
       events: Array.from({ length: this.rng.int(1, 2) }, () => deposit(this.rng.int(1, 97))),
     }));
     await this.ledger.batch(store, appends);
-  }
-}
-
-/**
- * A bulk import of history (streams of its own) that runs during the
- * scenario on one instance and, if a fault ends it, is run again after the
- * faults (resumable): in the end every line is in the log exactly once.
- */
-export class Importer {
-  readonly lines: ExportedEvent[];
-  private running?: Promise<ImportReport | undefined>;
-  /** Why runs failed, for the report. */
-  readonly failures: string[] = [];
-  report?: ImportReport;
-
-  /** Stream ids of the file start with it. */
-  readonly prefix = `imp-${randomUUID().slice(0, 8)}`;
-
-  constructor(rng: Rng, count: number, streams: number) {
-    const prefix = this.prefix;
-    this.lines = Array.from({ length: count }, (_, i) => ({
-      eventId: randomUUID(),
-      streamId: `${prefix}-${i % streams}`,
-      streamVersion: Math.floor(i / streams) + 1,
-      type: 'Deposited',
-      schemaVersion: 1,
-      data: { amount: rng.int(1, 97) },
-      metadata: {},
-      recordedAt: '2024-06-01T00:00:00.000Z',
-    }));
-  }
-
-  start(store: EventStore, chunkSize: number): void {
-    this.running = this.run(store, chunkSize);
-  }
-
-  /** Waits for the run started during the scenario; re-runs on `store` (a healed link) until one completes. */
-  async complete(store: EventStore, chunkSize: number): Promise<void> {
-    await this.running;
-    for (let attempt = 0; !this.report && attempt < 3; attempt++) await this.run(store, chunkSize);
-  }
-
-  private async run(store: EventStore, chunkSize: number): Promise<ImportReport | undefined> {
-    const input = [Buffer.from(this.lines.map((l) => JSON.stringify(l) + '\n').join(''))];
-    try {
-      this.report = await importLines(store, input, { chunkSize });
-    } catch (error) {
-      this.failures.push(describe(error));
-    }
-    return this.report;
-  }
-
-  /**
-   * Every line in the log exactly once, in line order, except the lines of a
-   * stream that moved on (a live writer appended to it during the import), from
-   * the line the report names; and the final report accounting for every line.
-   */
-  async violations(q: Queryable, schema: string): Promise<string[]> {
-    if (!this.report) return [`the import never completed: ${this.failures.join('; ')}`];
-    const out: string[] = [];
-    const { imported, skipped, leftOut, movedOn } = this.report;
-    const from = new Map(movedOn.map((m) => [m.streamId, m.line]));
-    const kept = this.lines.filter((l, i) => !(from.has(l.streamId) && i + 1 >= from.get(l.streamId)!));
-    if (imported + skipped + leftOut !== this.lines.length || kept.length !== imported + skipped) {
-      out.push(`import report does not cover the file: ${JSON.stringify({ imported, skipped, leftOut, movedOn: movedOn.length })}`);
-    }
-    const rows = await q.query<{ event_id: string }[]>(
-      `SELECT event_id FROM "${schema}".events WHERE event_id = ANY($1::uuid[]) ORDER BY position`,
-      [this.lines.map((l) => l.eventId)],
-    );
-    if (rows.length !== kept.length) out.push(`import: ${rows.length} lines in the log, ${kept.length} not left out`);
-    else if (rows.some((r, i) => r.event_id !== kept[i].eventId)) out.push('import: the log does not hold the kept lines in line order');
-    return out;
   }
 }
