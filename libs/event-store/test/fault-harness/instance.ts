@@ -89,13 +89,18 @@ export class FaultyInstance {
     return this.proxy.restore();
   }
 
+  /** How long each `kill()` took to release the store's resources (bounded by its shutdown timeout, 1 s). */
+  readonly closeMs: number[] = [];
+
   /** A crash: links cut under whatever is in flight, then the store's resources released (bounded by its shutdown timeout). */
   async kill(): Promise<void> {
     const handle = this.current;
     this.current = undefined;
     this.proxy.thaw();
     await this.proxy.cut();
+    const start = Date.now();
     await handle?.close();
+    if (handle) this.closeMs.push(Date.now() - start);
   }
 
   async restart(): Promise<void> {

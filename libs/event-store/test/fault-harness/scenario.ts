@@ -24,6 +24,8 @@ export interface ScenarioReport {
   events: number;
   readerSaw: number;
   checkpointSamples: number;
+  /** How long each kill of B took to release its store (links already cut). */
+  killCloseMs: number[];
   violations: string[];
 }
 
@@ -94,6 +96,8 @@ export async function runScenario(plan: ScenarioPlan): Promise<ScenarioReport> {
       ...sampler.violations(),
       ...(await streamVersionViolations(q, schema)),
     );
+    // Shutdown is bounded (shutdownTimeoutMs 1 s); 2 s of slack for a busy 2-core machine.
+    violations.push(...b.closeMs.filter((ms) => ms > 3_000).map((ms) => `a killed instance took ${ms} ms to close (bound 1000 ms)`));
     const [{ n }] = await q.query<{ n: string }[]>(`SELECT count(*) AS n FROM "${schema}".events`);
     return {
       seed: plan.seed,
@@ -104,6 +108,7 @@ export async function runScenario(plan: ScenarioPlan): Promise<ScenarioReport> {
       events: Number(n),
       readerSaw: reader.seen.length,
       checkpointSamples: sampler.samples.length,
+      killCloseMs: b.closeMs,
       violations,
     };
   } finally {
