@@ -38,10 +38,10 @@ export interface ScenarioPlan {
 /**
  * One scenario on a schema of its own: instances A and B (store + projection
  * runner, each behind its own TCP proxy), concurrent single and batch writers,
- * a bulk import, a global reader and a checkpoint sampler on a sound link;
+ * bulk imports back to back, a global reader and a checkpoint sampler on a sound link;
  * the faults run one after another, separated by progress (acked appends),
  * not time. Then everything is healed, unknown writes are retried with their
- * ids, the import is completed, and the invariants are checked.
+ * ids, every import is completed, and the invariants are checked.
  */
 export async function runScenario(plan: ScenarioPlan): Promise<ScenarioReport> {
   const started = Date.now();
@@ -78,7 +78,7 @@ export async function runScenario(plan: ScenarioPlan): Promise<ScenarioReport> {
     }
     await writers.stop();
 
-    // Heal: links flow again, B is up, unknown writes are retried with their ids, the import completes.
+    // Heal: links flow again, B is up, unknown writes are retried with their ids, every import completes.
     a.thaw();
     await a.reconnect();
     if (!b.handle) await b.start();
