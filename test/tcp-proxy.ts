@@ -85,6 +85,15 @@ export class TcpProxy {
     }
   }
 
+  /**
+   * Local ports of the proxy's open connections to the target: the server sees
+   * them as `client_port` (`pg_stat_activity`), so a test can find the backends
+   * behind this proxy and no others.
+   */
+  upstreamPorts(): number[] {
+    return [...this.links].flatMap((link) => (link.upstream?.localPort ? [link.upstream.localPort] : []));
+  }
+
   private accept(client: Socket): void {
     const link: Link = { client, closedWhileFrozen: false, trapped: false, flowing: false, held: { upstream: [], client: [] } };
     this.links.add(link);
