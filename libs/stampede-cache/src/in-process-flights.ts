@@ -15,6 +15,8 @@ interface KeyFlights {
   current: Flight;
   /** Queued behind `current`: starts when it ends, so it starts after every reader that joined it arrived. */
   next?: Flight;
+  /** The queued flight's request: it takes the strictest minimum of every reader that joins it before it starts. */
+  nextRequest?: FlightRequest<unknown>;
 }
 
 /**
@@ -44,7 +46,18 @@ export class InProcessFlights {
     const flights = this.running.get(request.key.id);
     if (!flights) return undefined;
     if (this.sharable(flights.current, request)) return flights.current;
-    return flights.next && this.sharable(flights.next, request) ? flights.next : undefined;
+    return flights.next ? this.joinQueued(flights, request) : undefined;
+  }
+
+  /** Joins the queued flight, which must then satisfy this reader's minimum too (read-your-writes). */
+  private joinQueued<T>(flights: KeyFlights, request: FlightRequest<T>): Flight {
+    const queued = flights.nextRequest;
+    if (queued && request.minComputedAt !== undefined) {
+      const fences = queued.minComputedAt === undefined || queued.minFence !== undefined;
+      queued.minFence = fences && request.minFence !== undefined ? Math.max(queued.minFence ?? -Infinity, request.minFence) : undefined;
+      queued.minComputedAt = Math.max(queued.minComputedAt ?? -Infinity, request.minComputedAt);
+    }
+    return flights.next as Flight;
   }
 
   /** Whether a computation of the key runs (or is queued) here, joinable or not. */
@@ -62,7 +75,7 @@ export class InProcessFlights {
       this.running.set(id, { current: flight });
       return flight;
     }
-    if (flights.next) return flights.next;
+    if (flights.next) return this.joinQueued(flights, request);
     if (this.superseded(flights.current, request)) {
       // An invalidation made the running computation useless (its result is not cached): do not wait for it.
       const flight: Flight = { promise: undefined as unknown as Promise<FlightOutcome>, seq: 0 };
@@ -71,12 +84,15 @@ export class InProcessFlights {
       return flight;
     }
     const queued: Flight = { promise: undefined as unknown as Promise<FlightOutcome>, seq: 0 };
+    const own = { ...request } as FlightRequest<unknown>;
+    flights.nextRequest = own;
     queued.promise = flights.current.promise
       .catch(() => undefined)
       .then(() => {
         flights.current = queued;
         flights.next = undefined;
-        return this.run(request, queued);
+        flights.nextRequest = undefined;
+        return this.run(own as FlightRequest<T>, queued);
       });
     queued.promise.catch(() => undefined); // callers may have timed out; the rejection is theirs to see
     flights.next = queued;
