@@ -21,7 +21,7 @@ import { deleteNamespace, startRedisServer, type RedisServerProcess } from './re
  * one seed, FC_RUNS=<n> runs n per seed (e.g. FC_RUNS=200 for a long soak).
  */
 const FIXED_SEEDS = [20261207, 1618033, 2718281];
-const RUNS_PER_SEED = Number(process.env.FC_RUNS ?? 8);
+const RUNS_PER_SEED = Number(process.env.FC_RUNS ?? 6);
 const MAX_COMMANDS = 60;
 /** The average command count per run must be at least this: a run that stops early tests little. */
 const MIN_AVERAGE_COMMANDS = 20;

@@ -14,7 +14,7 @@ export const keyTag = (key: Key): string => `tag:${key}`;
 export const TRUST_WINDOW_MS = 200;
 export const REDIS_TIMEOUT_MS = 100;
 export const LOCK_TTL_MS = 1_500;
-export const HARD_TIMEOUT_MS = 4_000;
+export const HARD_TIMEOUT_MS = 2_500;
 
 /** What the origin answers: the key's version, and whether the test marks it a negative result ("not found"). */
 export interface Value {
@@ -63,7 +63,7 @@ export function cacheOptions(command: string, subscriber: string, namespace: str
     redisTimeoutMs: REDIS_TIMEOUT_MS,
     // High enough that one read on a silent link (L2 get, lock, re-check) does not open it alone: a
     // lock attempt that timed out then meets a closed breaker, which is when it must not count as acquired.
-    circuitBreaker: { failureThreshold: 10, resetTimeoutMs: 150 },
+    circuitBreaker: { failureThreshold: 8, resetTimeoutMs: 150 },
     l1: { trustWindowMs: TRUST_WINDOW_MS },
     defaults: { lockTtl: LOCK_TTL_MS, hardTimeout: HARD_TIMEOUT_MS, negativeTtl: 300, failSafeBackoff: 300, staleTtl: 2_000 },
   };

@@ -323,7 +323,7 @@ export function modelCommands(instances: number, remote: number[], maxCommands: 
     { arbitrary: change, weight: 8 },
     { arbitrary: finish, weight: 6 },
     { arbitrary: fault, weight: 7 },
-    { arbitrary: contention, weight: 3 },
+    { arbitrary: contention, weight: 2 },
     { arbitrary: pass, weight: 4 },
     { arbitrary: stall, weight: 2 },
     { arbitrary: restart, weight: 1 },

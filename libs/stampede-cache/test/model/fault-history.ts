@@ -96,6 +96,7 @@ export class FaultHistory {
 
   /** Whether nothing about the instance's command link, process or Redis changed since `since`. */
   steadySince(instance: number, since: number): boolean {
-    return this.changedAt[instance] < since && this.redisChangedAt < since;
+    // <=: a fault applied in the same millisecond as the read began was there before it.
+    return this.changedAt[instance] <= since && this.redisChangedAt <= since;
   }
 }
