@@ -64,7 +64,7 @@ describe('consistency promise (model-based, faults, real Redis)', () => {
     jest.restoreAllMocks();
     process.stdout.write(
       `model test: ${totals.runs} runs, ${(totals.commands / Math.max(1, totals.runs)).toFixed(1)} commands per run on average, ` +
-        `${totals.reads} reads (${JSON.stringify(totals.outcomes)}), ${totals.factoryRuns} factory runs; ${totals.known.length} known cross-clock read-your-writes misses` +
+        `${totals.reads} reads (${JSON.stringify(totals.outcomes)}), ${totals.factoryRuns} factory runs; ${totals.known.length} known read-your-writes misses (see promise-model.ts)` +
         totals.known.map((line) => `\n  known: ${line}`).join('') +
         '\n',
     );
