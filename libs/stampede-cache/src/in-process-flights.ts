@@ -76,7 +76,7 @@ export class InProcessFlights {
       return flight;
     }
     if (flights.next) return this.joinQueued(flights, request);
-    if (this.superseded(flights.current, request)) {
+    if (this.invalidated(flights.current, request)) {
       // An invalidation made the running computation useless (its result is not cached): do not wait for it.
       const flight: Flight = { promise: undefined as unknown as Promise<FlightOutcome>, seq: 0 };
       flight.promise = this.run(request, flight);
@@ -106,7 +106,14 @@ export class InProcessFlights {
     return !this.superseded(flight, request);
   }
 
-  /** An invalidation of the key or of one of its tags was applied here after the flight started. */
+  /** An invalidation of the key or of one of its tags was applied here after the flight started: its result is useless. */
+  private invalidated<T>(flight: Flight, request: FlightRequest<T>): boolean {
+    if (flight.startedAt === undefined) return false;
+    const tags = typeof request.tags === 'function' ? undefined : (request.tags ?? []);
+    return this.local.invalidatedSince(flight.seq, request.key.id, tags);
+  }
+
+  /** An invalidation of the key or of one of its tags, or a reset (a gap), was applied here after the flight started. */
   private superseded<T>(flight: Flight, request: FlightRequest<T>): boolean {
     if (flight.startedAt === undefined) return false;
     const tags = typeof request.tags === 'function' ? undefined : (request.tags ?? []);

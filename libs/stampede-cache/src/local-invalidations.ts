@@ -37,6 +37,15 @@ export class LocalInvalidations {
   }
 
   /**
+   * Whether an invalidation of `id` or of one of `tags` itself (not a reset) was applied after
+   * `since`: a computation that started before is certainly useless. Unknown tags: no.
+   */
+  invalidatedSince(since: number, id: string, tags: string[] | undefined): boolean {
+    if ((this.last.get(`k:${id}`) ?? 0) > since) return true;
+    return tags !== undefined && [...tags, ALL_TAG].some((tag) => (this.last.get(`t:${tag}`) ?? 0) > since);
+  }
+
+  /**
    * Whether an invalidation of `id` or of one of `tags` was applied after `since`; with
    * `tags` undefined (they depend on the value) any invalidation counts.
    */

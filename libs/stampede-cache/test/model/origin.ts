@@ -23,12 +23,15 @@ const ABANDON_MARGIN_MS = 500;
  * start while another instance certainly holds the key's lock (see {@link FaultHistory}),
  * unless the starting instance's breaker was open (computing without the lock is allowed
  * only when Redis was known to be unreachable before the call), nor while another run of
- * the key is going on in the same instance.
+ * the key is going on in the same instance, unless an invalidation superseded that run (the
+ * library then lets the next computation start at once instead of waiting for a useless one).
  */
 export class Origin {
   readonly versions = Object.fromEntries(KEYS.map((key) => [key, 0])) as Record<Key, number>;
   private readonly negative = Object.fromEntries(KEYS.map((key) => [key, false])) as Record<Key, boolean>;
   private readonly runs = new Set<Run>();
+  /** When each key last changed (its invalidation follows at once): runs started before are superseded. */
+  private readonly changedAt = Object.fromEntries(KEYS.map((key) => [key, 0])) as Record<Key, number>;
   private gates: Array<(ok: boolean) => void> = [];
   private released = false;
   runCount = 0;
@@ -41,6 +44,7 @@ export class Origin {
   /** The data changes: a new version (possibly "deleted", a negative result). */
   change(key: Key, negative: boolean): number {
     this.negative[key] = negative;
+    this.changedAt[key] = Date.now();
     return (this.versions[key] += 1);
   }
 
@@ -86,6 +90,8 @@ export class Origin {
   private checkSingleFlight(run: Run): void {
     for (const other of this.runs) {
       if (other.key !== run.key || run.startedAt - other.startedAt > HARD_TIMEOUT_MS - ABANDON_MARGIN_MS) continue;
+      // An invalidation since `other` started superseded it (its result will not be cached): nobody need wait for it.
+      if (this.changedAt[run.key] >= other.startedAt) continue;
       if (other.instance === run.instance) {
         this.violations.push(`two runs of ${run.key} at once on ${run.name}`);
         continue;

@@ -9,7 +9,7 @@ import type { Origin } from './origin';
  * to true once that comparison uses fences or Redis time; until then such answers are counted
  * and printed as known, not failed.
  */
-export const CROSS_CLOCK_READ_YOUR_WRITES = false;
+export const CROSS_CLOCK_READ_YOUR_WRITES = true;
 
 /**
  * Whether read-your-writes is checked for values computed on the reader's own instance. Not
@@ -19,7 +19,7 @@ export const CROSS_CLOCK_READ_YOUR_WRITES = false;
  * later reader's minComputedAt), answered as MISS (seed 1618033 shows it: reported to the
  * lead). Set to true once the queued flight honours the strictest minimum of its readers.
  */
-export const QUEUED_FLIGHT_READ_YOUR_WRITES = false;
+export const QUEUED_FLIGHT_READ_YOUR_WRITES = true;
 
 /** One invalidation: the origin's versions of the keys it covers when it was called, and how it ended. */
 interface Invalidation {
