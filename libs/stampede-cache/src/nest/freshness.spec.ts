@@ -1,6 +1,7 @@
 import { Injectable, Logger, Module } from '@nestjs/common';
 import { CqrsModule, Query, QueryBus, QueryHandler } from '@nestjs/cqrs';
 import { Test } from '@nestjs/testing';
+import { eventually } from '../../../../test/eventually';
 import { buildCacheKey } from '../cache-key';
 import { StampedeCacheModule } from '../stampede-cache.module';
 import { CachedQuery, type CachedQueryHandler } from './cached-query.decorator';
@@ -117,7 +118,9 @@ describe('@CachedQuery with freshness (read-your-writes through the app port)', 
       slow.position = 8;
       model.position = 8;
       const reads = Array.from({ length: 10 }, () => bus.execute(new GetSlowQuery(8)));
-      await new Promise((resolve) => setTimeout(resolve, 50)); // real time passes beyond the 1 ms soft timeout
+      await eventually(() => slow.loads === 2, 5_000, 'the refresh to start'); // a signal, not a guess of how long it takes
+      // Only the soft timeout (1 ms) needs real time to pass; a busy machine lets more pass, which makes the check stronger.
+      await new Promise((resolve) => setTimeout(resolve, 20));
       expect(slow.loads).toBe(2); // the seed, and one refresh: nobody read around the cache
       open();
       const results = await Promise.all(reads);
