@@ -21,6 +21,10 @@ export const STATUS_BY_CODE: Record<string, number> = {
   'USERS.NOT_FOUND': 404,
   'USERS.INVALID_POINTS': 400,
   'USERS.EMAIL_TAKEN': 409,
+  'AUTH.UNAUTHENTICATED': 401,
+  'AUTH.INVALID_TOKEN': 401,
+  'AUTH.FORBIDDEN': 403,
+  'AUTH.KEYS_UNAVAILABLE': 503,
 };
 
 /** Short human titles per status, used as the problem `title`. */

@@ -31,6 +31,8 @@ describe('loadConfig', () => {
     ['DOCS_ACCESS', 'closed'],
     ['DATABASE_STATEMENT_TIMEOUT_MS', '-1'],
     ['DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'soon'],
+    ['AUTH_JWKS_URL', 'ftp://id.example/jwks'],
+    ['AUTH_JWKS_TIMEOUT_MS', '50'],
   ])('rejects %s=%s with a message naming it, its value and the rule', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=${JSON.stringify(value)}: ${name} must`));
@@ -40,6 +42,7 @@ describe('loadConfig', () => {
     ['ADMIN_TOKEN', 'sh0rt-secret'],
     ['DATABASE_URL', 'mysql://admin:hunter2-password@db:3306/x'],
     ['REDIS_URL', 'http://:redis-s3cret@cache:6379'],
+    ['AUTH_JWT_SECRET', 'sh0rt-hmac-key'],
   ])('names %s and its rule but never prints its value', (name, value) => {
     let message = '';
     try {
@@ -97,6 +100,20 @@ describe('loadConfig', () => {
       EMBEDDED_PG_DIR: '/var/pg',
       EMBEDDED_PG_PORT: 6000,
     });
+  });
+
+  it('reads the user auth settings: one key source, issuer and audience only with one', () => {
+    const secret = 'k'.repeat(32);
+    expect(loadConfig({}).AUTH_JWKS_TIMEOUT_MS).toBe(3000);
+    expect(loadConfig({ AUTH_JWT_SECRET: secret, AUTH_JWT_ISSUER: 'https://id.example', AUTH_JWT_AUDIENCE: 'users' })).toMatchObject({
+      AUTH_JWT_SECRET: secret,
+      AUTH_JWT_ISSUER: 'https://id.example',
+      AUTH_JWT_AUDIENCE: 'users',
+    });
+    expect(loadConfig({ AUTH_JWKS_URL: 'https://id.example/jwks.json', AUTH_JWKS_TIMEOUT_MS: '500' }).AUTH_JWKS_TIMEOUT_MS).toBe(500);
+    expect(() => loadConfig({ AUTH_JWT_SECRET: secret, AUTH_JWKS_URL: 'https://id.example/jwks.json' })).toThrow(/not both/);
+    expect(() => loadConfig({ AUTH_JWT_AUDIENCE: 'users' })).toThrow(/AUTH_JWT_AUDIENCE: needs AUTH_JWT_SECRET or AUTH_JWKS_URL/);
+    expect(loadConfig({ AUTH_JWT_SECRET: '', AUTH_JWKS_URL: '' })).toMatchObject({ AUTH_JWT_SECRET: undefined, AUTH_JWKS_URL: undefined });
   });
 
   it('treats an empty optional variable as unset', () => {

@@ -16,12 +16,12 @@ export const ACCESS_MODES = ['open', 'admin', 'off'];
 export type AccessMode = 'open' | 'admin' | 'off';
 
 /** Variables whose values never appear in messages: a token, and URLs that may carry a password. */
-const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'AUTH_JWT_SECRET']);
 
 /**
  * The service's configuration, read from the environment and validated at
  * start. A bad value stops start-up with a message naming the variable and the
- * rule (never the value of a secret: ADMIN_TOKEN, DATABASE_URL, REDIS_URL).
+ * rule (never the value of a secret: ADMIN_TOKEN, DATABASE_URL, REDIS_URL, AUTH_JWT_SECRET).
  * Every variable is documented in the README's configuration table.
  */
 export class AppConfig {
@@ -118,6 +118,28 @@ export class AppConfig {
 
   /** Who may read /docs and /docs-json: `open`, `admin` (Bearer ADMIN_TOKEN) or `off` (404). */
   @IsIn(ACCESS_MODES, { message: 'DOCS_ACCESS must be open, admin or off' }) DOCS_ACCESS: AccessMode = 'open';
+
+  /** HS256 key of user tokens (JWT, `sub` = user id). Set this or AUTH_JWKS_URL to turn user auth on. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters (256 bits for HS256)' })
+  AUTH_JWT_SECRET?: string;
+
+  /** JSON Web Key Set of the identity provider that signs user tokens (asymmetric algorithms). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'AUTH_JWKS_URL must be an http:// or https:// URL' })
+  AUTH_JWKS_URL?: string;
+
+  /** When set, a user token's `iss` must equal it. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString() AUTH_JWT_ISSUER?: string;
+
+  /** When set, a user token's `aud` must contain it. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString() AUTH_JWT_AUDIENCE?: string;
+
+  /** Longest wait for the JWKS document, in ms; a request that needs keys it cannot get answers 503. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(30_000) AUTH_JWKS_TIMEOUT_MS: number = 3000;
 }
 
 /** A configuration value failed validation; the message names each variable. */
@@ -151,6 +173,11 @@ export const CONFIG_VARIABLES = [
   'DOCS_ACCESS',
   'DATABASE_STATEMENT_TIMEOUT_MS',
   'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+  'AUTH_JWT_SECRET',
+  'AUTH_JWKS_URL',
+  'AUTH_JWT_ISSUER',
+  'AUTH_JWT_AUDIENCE',
+  'AUTH_JWKS_TIMEOUT_MS',
 ] as const;
 
 /** Reads and validates configuration from `env` (default: process.env). */
@@ -165,5 +192,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  checkAuthCombination(config);
   return config;
+}
+
+/** One source of user-token keys, and issuer/audience checks only with one of them. */
+function checkAuthCombination(config: AppConfig): void {
+  if (config.AUTH_JWT_SECRET && config.AUTH_JWKS_URL) {
+    throw new ConfigError('Invalid configuration:\n  AUTH_JWT_SECRET and AUTH_JWKS_URL: set one of them, not both');
+  }
+  if (!config.AUTH_JWT_SECRET && !config.AUTH_JWKS_URL) {
+    for (const name of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'] as const) {
+      if (config[name]) throw new ConfigError(`Invalid configuration:\n  ${name}: needs AUTH_JWT_SECRET or AUTH_JWKS_URL`);
+    }
+  }
 }
