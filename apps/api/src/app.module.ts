@@ -4,6 +4,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { EventStoreModule } from '@app/event-store';
 import { CACHE_FRESHNESS_PORT, StampedeCacheModule } from '@app/stampede-cache';
 import { AdminModule } from './admin/admin.module';
+import { AuthModule } from './auth/auth.module';
 import { appEventStore } from './app-event-store';
 import { JsonBodyGuard } from './common/json-body.guard';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
@@ -51,6 +52,7 @@ export class AppModule {
           defaults: { staleTtl: 5 * 60_000, softTimeout: 1000, hardTimeout: 10_000 },
         }),
         IdempotencyModule,
+        AuthModule,
         UsersModule,
         LeaderboardModule,
         AdminModule,

@@ -16,7 +16,10 @@ import { WriteResult } from './commands/write-result';
 import { changedResponse, registeredResponse } from './commands/write-responses';
 import { Idempotent, sendStored } from '../idempotency/idempotent.decorator';
 import { GetUserQuery } from './queries/get-user/get-user.query';
-import { UserView } from './queries/get-user/user.view';
+import { PublicUserView, UserView } from './queries/get-user/user.view';
+import { Authenticator } from '../auth/authenticator';
+import { Authorize, CurrentPrincipal } from '../auth/authorize.decorator';
+import type { Principal } from '../auth/principal';
 import { UserNotFoundError } from './users.errors';
 import { MinPosition } from '../read-side/min-position.decorator';
 import { setReadHeaders } from '../read-side/read-headers';
@@ -35,6 +38,7 @@ export class UsersController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly auth: Authenticator,
   ) {}
 
   @Post()
@@ -51,21 +55,36 @@ export class UsersController {
   }
 
   @Get(':id')
+  @Authorize('anyone')
   @ApiHeader({ name: 'X-Min-Position', required: false, description: "Answer only from data at least this fresh (a write's position)" })
-  @ApiResponse({ status: 200, type: UserView, description: 'X-Cache: HIT | STALE | MISS | BYPASS' })
+  @ApiResponse({
+    status: 200,
+    type: UserView,
+    description:
+      'X-Cache: HIT | STALE | MISS | BYPASS. With user auth on, the email only for the user or an admin ' +
+      '(Cache-Control: private, no-store); everyone else gets the public view, without it',
+  })
   async get(
     @Param('id', uuid) id: string,
     @MinPosition() minPosition: number | undefined,
+    @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<UserView> {
-    const read = await this.queries.execute(new GetUserQuery(id, minPosition));
+  ): Promise<UserView | PublicUserView> {
+    const scope = this.auth.maySeePersonalData(principal, id) ? 'private' : 'public';
+    const read = await this.queries.execute(new GetUserQuery(id, minPosition, scope));
     setReadHeaders(res, read, read.value.user?.version);
+    if (this.auth.userAuth) {
+      // The answer depends on the token: shared caches must not hand one caller's answer to another.
+      res.setHeader('Vary', 'Authorization');
+      if (scope === 'private') res.setHeader('Cache-Control', 'private, no-store');
+    }
     if (!read.value.user) throw new UserNotFoundError(id);
     return read.value.user;
   }
 
   @Put(':id/name')
   @HttpCode(200)
+  @Authorize('self-or-admin')
   @Idempotent(renamedResponse)
   @ApiHeader({ name: 'If-Match', required: false, description: 'Stream version the client last saw; 409 if it changed' })
   @ApiResponse({ status: 200, type: WriteResult, description: 'Header ETag' })
@@ -81,6 +100,7 @@ export class UsersController {
   }
 
   @Post(':id/points')
+  @Authorize('admin')
   @Idempotent(awardedResponse)
   @ApiResponse({ status: 201, type: WriteResult, description: 'Header ETag' })
   async awardPoints(

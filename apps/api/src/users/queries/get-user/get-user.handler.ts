@@ -6,14 +6,14 @@ import { AppConfig } from '../../../config/app-config';
 import { fromReadModel, readModelOf } from '../../../read-side/read-model';
 import { userProfilesProjection, userTag } from '../../projections/user-profiles.projection';
 import { GetUserQuery } from './get-user.query';
-import type { UserView } from './user.view';
+import type { PublicUserView, UserView, UserViewScope } from './user.view';
 
 /**
  * A profile, or its absence (a negative result: cached briefly, dropped by the projection's
  * tag on registration), and the checkpoint it reflects.
  */
 export interface UserProfileRead {
-  user: UserView | null;
+  user: UserView | PublicUserView | null;
   position: number;
 }
 
@@ -23,13 +23,14 @@ type ProfileRow = { checkpoint: string } & (
 );
 
 /**
- * Loads a profile from the user_profiles read model. Caching (tagged `user:<id>`, so the
- * projection's commits invalidate it on every instance) and read-your-writes happen at
- * the query bus, declared here.
+ * Loads a profile from the user_profiles read model, in the query's view. Caching and
+ * read-your-writes happen at the query bus, declared here: each view has a key of its own
+ * (the public entry never holds the email), and both carry the tag `user:<id>`, so the
+ * projection's commits invalidate both on every instance.
  */
 @QueryHandler(GetUserQuery)
 @CachedQuery<GetUserQuery, UserProfileRead, GetUserHandler>({
-  key: (query) => buildCacheKey('user', { id: query.userId }),
+  key: (query) => buildCacheKey('user', { id: query.userId, view: query.scope }),
   tags: (query) => [userTag(query.userId)],
   isNegative: (read) => read.user === null,
   freshness: readModelOf(userProfilesProjection),
@@ -43,23 +44,21 @@ export class GetUserHandler implements CachedQueryHandler<GetUserQuery, UserProf
   ) {}
 
   /** Row and checkpoint in one statement, so they come from one snapshot. */
-  async execute({ userId }: GetUserQuery): Promise<UserProfileRead> {
+  async execute({ userId, scope }: GetUserQuery): Promise<UserProfileRead> {
     const table = (name: string) => this.es.projections.tableName(name);
     const query = `SELECT c.position AS checkpoint, p.*
          FROM ${table('projections')} c LEFT JOIN ${table('user_profiles')} p ON p.user_id = $1
         WHERE c.name = $2`;
     const [row] = await fromReadModel(() => this.es.dataSource.query<ProfileRow[]>(query, [userId, userProfilesProjection.name]), []);
     if (!row) return { user: null, position: 0 };
-    const user = row.user_id
-      ? {
-          id: row.user_id,
-          firstName: row.first_name,
-          lastName: row.last_name,
-          email: row.email,
-          points: Number(row.points),
-          version: row.version,
-        }
-      : null;
+    const user = row.user_id ? toView(row, scope) : null;
     return { user, position: Number(row.checkpoint) };
   }
+}
+
+/** The row as the view `scope` shows it; the public view does not carry the email at all. */
+function toView(row: ProfileRow & { user_id: string }, scope: UserViewScope): UserView | PublicUserView {
+  const { user_id: id, first_name: firstName, last_name: lastName, email, version } = row;
+  const points = Number(row.points);
+  return scope === 'private' ? { id, firstName, lastName, email, points, version } : { id, firstName, lastName, points, version };
 }
