@@ -11,6 +11,8 @@ import { startTestApp, TEST_ADMIN_TOKEN, type TestApp } from './test-app';
 
 const SECRET = 'e2e-user-token-secret-of-32-chars-or-more';
 const ADMIN = `Bearer ${TEST_ADMIN_TOKEN}`;
+/** These tests are about who sees what, not read latency: a loaded machine must not turn a read-your-writes wait into a 503. */
+const READ_YOUR_WRITES_TIMEOUT_MS = '10000';
 
 /** A user token as an identity provider would issue it: HS256, `sub` = user id, expiring in an hour unless told. */
 async function tokenFor(sub: string, claims: Record<string, unknown> = {}, secret = SECRET): Promise<string> {
@@ -26,7 +28,7 @@ describe('who sees personal data: user auth on (e2e)', () => {
   let redis: Redis;
 
   beforeAll(async () => {
-    t = await startTestApp({ AUTH_JWT_SECRET: SECRET, REDIS_URL: TEST_REDIS_URL, CACHE_NAMESPACE: namespace });
+    t = await startTestApp({ AUTH_JWT_SECRET: SECRET, REDIS_URL: TEST_REDIS_URL, CACHE_NAMESPACE: namespace, READ_YOUR_WRITES_TIMEOUT_MS });
     redis = new Redis(TEST_REDIS_URL);
   });
   afterAll(async () => {
@@ -187,7 +189,7 @@ describe('who sees personal data: user auth on (e2e)', () => {
 describe('user auth off (e2e): as before, and the service says so', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ READ_YOUR_WRITES_TIMEOUT_MS });
   });
   afterAll(() => t?.close());
 
@@ -228,7 +230,12 @@ describe('user auth with keys from a JWKS URL (e2e)', () => {
     });
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
-    t = await startTestApp({ AUTH_JWKS_URL: url, AUTH_JWKS_TIMEOUT_MS: String(JWKS_TIMEOUT_MS), AUTH_JWT_AUDIENCE: 'users-api' });
+    t = await startTestApp({
+      AUTH_JWKS_URL: url,
+      AUTH_JWKS_TIMEOUT_MS: String(JWKS_TIMEOUT_MS),
+      AUTH_JWT_AUDIENCE: 'users-api',
+      READ_YOUR_WRITES_TIMEOUT_MS,
+    });
   });
   afterAll(async () => {
     await t?.close();

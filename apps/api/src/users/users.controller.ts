@@ -75,8 +75,9 @@ export class UsersController {
     setReadHeaders(res, read, read.value.user?.version);
     if (this.auth.userAuth) {
       // The answer depends on the token: shared caches must not hand one caller's answer to another.
-      res.setHeader('Vary', 'Authorization');
-      if (scope === 'private') res.setHeader('Cache-Control', 'private, no-store');
+      // (`header` exists on both Express' response and Fastify's reply.)
+      res.header('Vary', 'Authorization');
+      if (scope === 'private') res.header('Cache-Control', 'private, no-store');
     }
     if (!read.value.user) throw new UserNotFoundError(id);
     return read.value.user;
