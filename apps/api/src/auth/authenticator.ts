@@ -38,5 +38,8 @@ export class Authenticator extends BearerAuthenticator implements OnApplicationB
     }
     const source = this.config.AUTH_JWT_SECRET ? 'HS256 with AUTH_JWT_SECRET' : `keys from ${this.config.AUTH_JWKS_URL}`;
     logger.log(`User auth is on: bearer JWTs verified (${source}), sub = user id`);
+    if (this.config.AUTH_JWKS_URL?.startsWith('http://')) {
+      logger.warn('AUTH_JWKS_URL is plain http: whoever can alter that traffic can sign user tokens. Use https outside tests.');
+    }
   }
 }

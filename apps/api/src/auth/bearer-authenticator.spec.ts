@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { SignJWT, UnsecuredJWT, base64url } from 'jose';
 import { InvalidTokenError } from './auth.errors';
 import { BearerAuthenticator, CLOCK_TOLERANCE_SECONDS } from './bearer-authenticator';
@@ -97,6 +98,37 @@ describe('BearerAuthenticator', () => {
     ['5000 characters', `Bearer ${'x'.repeat(5000)}`],
   ])('refuses %s as an invalid token when user auth is on', async (_, header) => {
     await refusal(authenticator(), header);
+  });
+
+  it('answers any Authorization header with a principal or InvalidTokenError, never another error (fast-check, 500 runs)', async () => {
+    const auth = authenticator();
+    const json = fc.oneof(
+      fc.jsonValue(),
+      fc.dictionary(fc.constantFrom('alg', 'typ', 'kid', 'crit', 'b64', 'sub', 'exp', 'nbf', 'iss', 'aud'), fc.jsonValue()),
+    );
+    const part = fc.oneof(
+      json.map((value) => base64url.encode(JSON.stringify(value))),
+      fc.string(),
+      fc.base64String(),
+    );
+    const jwtLike = fc.tuple(part, part, part).map((parts) => parts.join('.'));
+    const header = fc.oneof(
+      fc.string(),
+      jwtLike.map((token) => `Bearer ${token}`),
+      fc.string().map((token) => `Bearer ${token}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(header, async (authorization) => {
+        const outcome = await auth.authenticate(authorization).then(
+          (principal) => principal,
+          (error: unknown) => error,
+        );
+        expect(
+          outcome instanceof InvalidTokenError || ['anonymous', 'admin', 'user'].includes((outcome as { kind?: string }).kind ?? ''),
+        ).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('ignores other credentials when user auth is off, as before it existed', async () => {
