@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { InvalidTokenError } from './auth.errors';
 import { JwksKeys } from './jwks-keys';
@@ -35,14 +35,15 @@ export const CLOCK_TOLERANCE_SECONDS = 5;
 export class BearerAuthenticator {
   /** Whether user tokens are verified at all (AUTH_JWT_SECRET or AUTH_JWKS_URL set). */
   readonly userAuth: boolean;
-  private readonly key?: Uint8Array | JWTVerifyGetKey;
+  private readonly key?: KeyObject | JWTVerifyGetKey;
   private readonly algorithms: string[];
   private readonly adminDigest?: Buffer;
 
   constructor(private readonly options: BearerAuthenticatorOptions) {
     if (options.jwtSecret && options.jwksUrl) throw new Error('Give a JWT secret or a JWKS URL, not both');
     if (options.adminToken) this.adminDigest = digest(options.adminToken);
-    if (options.jwtSecret) this.key = new TextEncoder().encode(options.jwtSecret);
+    // A KeyObject once, rather than raw bytes jose would turn into one on every verification.
+    if (options.jwtSecret) this.key = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
     if (options.jwksUrl) {
       const { now, fetch } = options;
       this.key = new JwksKeys(new URL(options.jwksUrl), { timeoutMs: options.jwksTimeoutMs ?? 3000, now, fetch }).resolve;
