@@ -2,7 +2,8 @@
  * Peer benchmark, HTTP hot path: requests/s with autocannon against one Nest app (its own
  * process): a bare route, a route behind @nestjs/cache-manager's CacheInterceptor on Redis,
  * and this library's cached route served from L1 and from L2 (Redis); ratios to the bare route of the
- * same HTTP platform. One server per platform (HTTP_ADAPTERS=express,fastify), all loaded in turn.
+ * same HTTP platform, and each other platform's rate to Express' on the same route in the same round.
+ * One server per platform (HTTP_ADAPTERS=express,fastify), all loaded in turn.
  *   npm run bench:http          (CONNECTIONS=50 DURATION_S=6 ROUNDS=3; platforms and routes interleaved per round)
  * Writes <BENCH_OUT or docs/benchmarks>/cache-http.{json,svg}.
  */
@@ -21,6 +22,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 /** Express' rows keep their plain names (the series recorded before Fastify); another platform's are prefixed. */
 const ADAPTERS = (process.env.HTTP_ADAPTERS ?? 'express,fastify').split(',');
 const rowName = (adapter: string, route: string) => (adapter === 'express' ? route : `${adapter} ${route}`);
+const expressRow = (name: string) => name.slice(name.indexOf(' ') + 1);
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
 const ROUTES = [
@@ -73,8 +75,9 @@ async function main(): Promise<void> {
   try {
     for (const adapter of ADAPTERS) servers.set(adapter, await startServer(adapter));
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const [adapter, server] of servers) {
-        for (const route of ROUTES) {
+      // Each route on every platform back to back, so a platform comparison sees the same machine load.
+      for (const route of ROUTES) {
+        for (const [adapter, server] of servers) {
           const name = rowName(adapter, route.name);
           bareOf[name] = rowName(adapter, 'bare');
           const r = await load(server.url, route.paths);
@@ -108,6 +111,12 @@ async function main(): Promise<void> {
       median(rs.map((r, round) => r.requestsPerSec / runs[bareOf[name]][round].requestsPerSec)),
     ]),
   );
+  // Another platform against Express on the same route, within a round (the two ran back to back), then the median.
+  const ratiosToExpress = Object.fromEntries(
+    Object.entries(runs)
+      .filter(([name]) => bareOf[name] !== 'bare' && runs[expressRow(name)])
+      .map(([name, rs]) => [name, median(rs.map((r, round) => r.requestsPerSec / runs[expressRow(name)][round].requestsPerSec))]),
+  );
   console.log(
     `\nHTTP hot path: ${CONNECTIONS} connections, ${DURATION_S} s per route, medians of ${ROUNDS} rounds ` +
       `(load generator and servers on one machine; ratios to the same platform's bare route)`,
@@ -115,7 +124,8 @@ async function main(): Promise<void> {
   for (const [name, r] of Object.entries(routes)) {
     console.log(
       `  ${name.padEnd(48)} ${r.requestsPerSec.toFixed(0).padStart(8)} req/s   ` +
-        `${ratiosToBare[name].toFixed(2)}x bare (same-round ratio)   p99 ${r.p99Ms} ms`,
+        `${ratiosToBare[name].toFixed(2)}x bare (same-round ratio)   p99 ${r.p99Ms} ms` +
+        (name in ratiosToExpress ? `   ${ratiosToExpress[name].toFixed(2)}x Express` : ''),
     );
   }
   const out = benchOutDir();
@@ -130,6 +140,7 @@ async function main(): Promise<void> {
         config: { connections: CONNECTIONS, durationS: DURATION_S, rounds: ROUNDS, l2Keys: L2_KEYS, adapters: ADAPTERS },
         routes,
         ratiosToBare,
+        ratiosToExpress,
         perRound: runs,
       },
       null,
