@@ -71,6 +71,23 @@ describe(`the HTTP contract on ${OTHER_ADAPTER} (smoke, e2e)`, () => {
     const xml = await request(t.server).post('/users').set('content-type', 'application/xml').send('<a/>').expect(415);
     expect(xml.body.code).toBe('REQUEST.UNSUPPORTED_MEDIA_TYPE');
     expect((await request(t.server).get('/users/not-a-uuid').expect(400)).body.code).toBe('REQUEST.INVALID_ID');
+    // A path the router cannot decode, and path parameters up to the admin API's own limit (Fastify's router has one of 100).
+    const undecodable = await request(t.server).get('/admin/streams/user-%/events').set(auth).expect(400);
+    expect(undecodable.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(undecodable.headers).toMatchObject(securityHeaders);
+    expect(undecodable.body).toMatchObject({ status: 400, code: 'REQUEST.MALFORMED' });
+    await request(t.server)
+      .get(`/admin/streams/${'s'.repeat(200)}/events`)
+      .set(auth)
+      .expect(200, { streamId: 's'.repeat(200), events: [] });
+    expect(
+      (
+        await request(t.server)
+          .get(`/admin/streams/${'s'.repeat(201)}/events`)
+          .set(auth)
+          .expect(400)
+      ).body.code,
+    ).toBe('REQUEST.INVALID_STREAM_ID');
     const unknown = await request(t.server).get('/no/such/route').expect(404);
     expect(unknown.body).toMatchObject({ code: 'HTTP.ROUTE_NOT_FOUND', instance: '/no/such/route' });
     const unauthenticated = await request(t.server).post('/admin/events/verify').expect(401);

@@ -2,11 +2,18 @@ import fastifyHelmet from '@fastify/helmet';
 import type { DynamicModule, INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import helmet from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import type { HttpReply } from '../common/http-message';
 import { accessProblem, DOCS_PATHS } from '../common/operational-access';
+import { makeProblem } from '../common/to-problem';
 import type { AppConfig } from '../config/app-config';
 import { httpMetrics } from '../metrics/http-metrics';
 import { METRICS_REGISTRY } from '../metrics/metrics.registry';
+
+/** Longest path parameter the router accepts; longer ones reach the route, whose own validation answers 400. */
+const MAX_PARAM_LENGTH = 8192;
 
 type Fastify = ReturnType<ReturnType<NestFastifyApplication['getHttpAdapter']>['getInstance']>;
 
@@ -19,9 +26,18 @@ type Fastify = ReturnType<ReturnType<NestFastifyApplication['getHttpAdapter']>['
  * Fastify sends neither `X-Powered-By` nor automatic ETags.
  */
 export async function createFastifyApp(module: DynamicModule, config: AppConfig, logger: LogLevel[]): Promise<INestApplication> {
+  const securityHeaders = helmet();
   const adapter = new FastifyAdapter({
     trustProxy: config.TRUST_PROXY > 0 ? config.TRUST_PROXY : false,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // Express has no limit of its own; Fastify's default (100) would answer 414 to a stream id the admin API accepts (up to 200).
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // The router refuses a URL it cannot decode (`/users/%`) before any hook or Nest runs: answer it as Express does, as a
+    // problem+json 400 with the security headers (helmet's own middleware, which @fastify/helmet wraps).
+    frameworkErrors: (error: Error, req: { url: string; raw: IncomingMessage }, reply: HttpReply & { raw: ServerResponse }) => {
+      const problem = { ...makeProblem(400, 'REQUEST.MALFORMED', error.message), instance: req.url.split('?')[0] };
+      securityHeaders(req.raw, reply.raw, () => void reply.status(400).type('application/problem+json').send(JSON.stringify(problem)));
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bodyParser: false, logger });
   const fastify = app.getHttpAdapter().getInstance();
