@@ -26,7 +26,16 @@ const moduleNameMapper = {
   '^@app/stampede-cache$': '<rootDir>/libs/stampede-cache/src',
   '^@app/stampede-cache/(.*)$': '<rootDir>/libs/stampede-cache/src/$1',
 };
-const common = { transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+// @fastify/static (Swagger UI on Fastify) requires an ES module, which Node 20 loads and Jest's CommonJS runtime
+// does not: SWC compiles that one package to CommonJS.
+const ESM_DEPENDENCY = '/node_modules/@fastify/static/node_modules/content-disposition/';
+const common = {
+  transform: { '^.+\\.ts$': swc, [`${ESM_DEPENDENCY}.+\\.js$`]: swc },
+  transformIgnorePatterns: [`^(?!.*${ESM_DEPENDENCY}).*/node_modules/`],
+  moduleNameMapper,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
 const services = { globalSetup: '<rootDir>/test/setup/global-setup.ts', globalTeardown: '<rootDir>/test/setup/global-teardown.ts' };
 
 module.exports = {

@@ -1,8 +1,10 @@
 /**
  * Peer benchmark, HTTP hot path: requests/s with autocannon against one Nest app (its own
  * process): a bare route, a route behind @nestjs/cache-manager's CacheInterceptor on Redis,
- * and this library's cached route served from L1 and from L2 (Redis); ratios to the bare route.
- *   npm run bench:http          (CONNECTIONS=50 DURATION_S=6 ROUNDS=3; routes interleaved per round)
+ * and this library's cached route served from L1 and from L2 (Redis); ratios to the bare route of the
+ * same HTTP platform, and each other platform's rate to Express' on the same route in the same round.
+ * One server per platform (HTTP_ADAPTERS=express,fastify), all loaded in turn.
+ *   npm run bench:http          (CONNECTIONS=50 DURATION_S=6 ROUNDS=3; platforms and routes interleaved per round)
  * Writes <BENCH_OUT or docs/benchmarks>/cache-http.{json,svg}.
  */
 import autocannon from 'autocannon';
@@ -17,6 +19,10 @@ import { peerVersions } from './peers/versions';
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.DURATION_S ?? 6);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
+/** Express' rows keep their plain names (the series recorded before Fastify); another platform's are prefixed. */
+const ADAPTERS = (process.env.HTTP_ADAPTERS ?? 'express,fastify').split(',');
+const rowName = (adapter: string, route: string) => (adapter === 'express' ? route : `${adapter} ${route}`);
+const expressRow = (name: string) => name.slice(name.indexOf(' ') + 1);
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
 const ROUTES = [
@@ -26,10 +32,10 @@ const ROUTES = [
   { name: 'stampede-cache L2 hit', paths: Array.from({ length: L2_KEYS }, (_, i) => `/stampede/l2/${i}`) },
 ];
 
-async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startServer(adapter: string): Promise<{ url: string; stop: () => Promise<void> }> {
   const child = fork(join(__dirname, 'peers/http-app.ts'), [], {
     execArgv: ['-r', '@swc-node/register'],
-    env: { ...process.env, BENCH_NAMESPACE: `httpbench${Date.now().toString(36)}` },
+    env: { ...process.env, HTTP_ADAPTER: adapter, BENCH_NAMESPACE: `httpbench${adapter}${Date.now().toString(36)}` },
   });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m: { url: string }) => resolve(m.url.replace('[::1]', '127.0.0.1')));
@@ -63,21 +69,28 @@ async function load(url: string, paths: string[]): Promise<{ requestsPerSec: num
 }
 
 async function main(): Promise<void> {
-  const server = await startServer();
+  const servers = new Map<string, Awaited<ReturnType<typeof startServer>>>();
   const runs: Record<string, Array<Awaited<ReturnType<typeof load>>>> = {};
+  const bareOf: Record<string, string> = {};
   try {
+    for (const adapter of ADAPTERS) servers.set(adapter, await startServer(adapter));
     for (let round = 1; round <= ROUNDS; round++) {
+      // Each route on every platform back to back, so a platform comparison sees the same machine load.
       for (const route of ROUTES) {
-        const r = await load(server.url, route.paths);
-        (runs[route.name] ??= []).push(r);
-        progress(
-          `round ${round}/${ROUNDS} ${route.name.padEnd(40)} ${r.requestsPerSec.toFixed(0)} req/s, p99 ${r.p99Ms} ms, ` +
-            `non-2xx ${r.non2xx}, errors ${r.errors}`,
-        );
+        for (const [adapter, server] of servers) {
+          const name = rowName(adapter, route.name);
+          bareOf[name] = rowName(adapter, 'bare');
+          const r = await load(server.url, route.paths);
+          (runs[name] ??= []).push(r);
+          progress(
+            `round ${round}/${ROUNDS} ${name.padEnd(48)} ${r.requestsPerSec.toFixed(0)} req/s, p99 ${r.p99Ms} ms, ` +
+              `non-2xx ${r.non2xx}, errors ${r.errors}`,
+          );
+        }
       }
     }
   } finally {
-    await server.stop();
+    for (const server of servers.values()) await server.stop();
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const routes = Object.fromEntries(
@@ -93,16 +106,26 @@ async function main(): Promise<void> {
   );
   // A ratio is taken within a round (the bare route ran seconds before), then the median of the rounds.
   const ratiosToBare = Object.fromEntries(
-    Object.entries(runs).map(([name, rs]) => [name, median(rs.map((r, round) => r.requestsPerSec / runs.bare[round].requestsPerSec))]),
+    Object.entries(runs).map(([name, rs]) => [
+      name,
+      median(rs.map((r, round) => r.requestsPerSec / runs[bareOf[name]][round].requestsPerSec)),
+    ]),
+  );
+  // Another platform against Express on the same route, within a round (the two ran back to back), then the median.
+  const ratiosToExpress = Object.fromEntries(
+    Object.entries(runs)
+      .filter(([name]) => bareOf[name] !== 'bare' && runs[expressRow(name)])
+      .map(([name, rs]) => [name, median(rs.map((r, round) => r.requestsPerSec / runs[expressRow(name)][round].requestsPerSec))]),
   );
   console.log(
     `\nHTTP hot path: ${CONNECTIONS} connections, ${DURATION_S} s per route, medians of ${ROUNDS} rounds ` +
-      `(load generator and server on one machine)`,
+      `(load generator and servers on one machine; ratios to the same platform's bare route)`,
   );
   for (const [name, r] of Object.entries(routes)) {
     console.log(
-      `  ${name.padEnd(40)} ${r.requestsPerSec.toFixed(0).padStart(8)} req/s   ` +
-        `${ratiosToBare[name].toFixed(2)}x bare (same-round ratio)   p99 ${r.p99Ms} ms`,
+      `  ${name.padEnd(48)} ${r.requestsPerSec.toFixed(0).padStart(8)} req/s   ` +
+        `${ratiosToBare[name].toFixed(2)}x bare (same-round ratio)   p99 ${r.p99Ms} ms` +
+        (name in ratiosToExpress ? `   ${ratiosToExpress[name].toFixed(2)}x Express` : ''),
     );
   }
   const out = benchOutDir();
@@ -114,9 +137,10 @@ async function main(): Promise<void> {
         command: 'npm run bench:http',
         ...environment(),
         versions: peerVersions(),
-        config: { connections: CONNECTIONS, durationS: DURATION_S, rounds: ROUNDS, l2Keys: L2_KEYS },
+        config: { connections: CONNECTIONS, durationS: DURATION_S, rounds: ROUNDS, l2Keys: L2_KEYS, adapters: ADAPTERS },
         routes,
         ratiosToBare,
+        ratiosToExpress,
         perRound: runs,
       },
       null,
@@ -130,7 +154,7 @@ async function main(): Promise<void> {
     Object.entries(routes).map(([name, r]) => ({
       label: name,
       value: r.requestsPerSec,
-      group: name === 'bare' ? 'baseline' : name.startsWith('stampede') ? 'this library' : 'peer',
+      group: name === bareOf[name] ? 'baseline' : name.includes('stampede') ? 'this library' : 'peer',
     })),
   );
 }

@@ -5,6 +5,7 @@
  *   /cache-manager       @nestjs/cache-manager CacheInterceptor, Keyv Redis store (Nest docs' setup)
  *   /stampede/l1         this library's @CacheRoute, value in the in-process L1
  *   /stampede/l2/:id     the same, over more keys than the L1 holds, so every read is a Redis (L2) hit
+ * On the HTTP platform HTTP_ADAPTER names (express, the default, or fastify), bare as Nest sets it up.
  * Sends { url } to the parent once listening; exits on "stop" or when the parent goes away.
  */
 import { TEST_REDIS_URL } from '../../libs/stampede-cache/test/test-redis';
@@ -12,6 +13,7 @@ import 'reflect-metadata';
 import { CacheInterceptor, CacheModule, CacheTTL } from '@nestjs/cache-manager';
 import { Controller, Get, Module, Param, UseInterceptors } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { createKeyv } from '@keyv/redis';
 import { CacheRoute, StampedeCacheModule } from '@app/stampede-cache';
 import { serveParent } from '../app-instances';
@@ -72,7 +74,11 @@ class HotPathController {
 class HotPathModule {}
 
 async function main(): Promise<void> {
-  const app = await NestFactory.create(HotPathModule, { logger: ['error'] });
+  const options = { logger: ['error' as const] };
+  const app =
+    process.env.HTTP_ADAPTER === 'fastify'
+      ? await NestFactory.create(HotPathModule, new FastifyAdapter(), options)
+      : await NestFactory.create(HotPathModule, options);
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
   serveParent(await app.getUrl(), () => app.close());

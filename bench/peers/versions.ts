@@ -3,7 +3,8 @@ import { join } from 'node:path';
 
 /** Installed versions of the compared packages, recorded with every result. */
 export function peerVersions(): Record<string, string> {
-  const names = ['bentocache', 'cache-manager', 'keyv', '@keyv/redis', '@nestjs/cache-manager', '@nestjs/core', 'autocannon', 'ioredis'];
+  const names = ['bentocache', 'cache-manager', 'keyv', '@keyv/redis', '@nestjs/cache-manager', '@nestjs/core'];
+  names.push('@nestjs/platform-express', 'express', '@nestjs/platform-fastify', 'fastify', 'autocannon', 'ioredis');
   return Object.fromEntries(
     names.map((name) => {
       try {

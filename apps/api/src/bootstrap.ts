@@ -1,15 +1,10 @@
 import type { INestApplication, LogLevel } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import helmet from 'helmet';
-import type { Registry } from 'prom-client';
 import { AppModule } from './app.module';
-import { requireAccess } from './common/operational-access';
 import { RequestValidationPipe } from './common/validation';
 import { AppConfig, LOG_LEVELS } from './config/app-config';
-import { httpMetrics } from './metrics/http-metrics';
-import { METRICS_REGISTRY } from './metrics/metrics.registry';
+import { createExpressApp } from './http-platform/express-platform';
+import { createFastifyApp } from './http-platform/fastify-platform';
 
 /** Levels at or above the configured one. */
 export function logLevels(level: AppConfig['LOG_LEVEL']): LogLevel[] {
@@ -18,34 +13,28 @@ export function logLevels(level: AppConfig['LOG_LEVEL']): LogLevel[] {
 
 /**
  * Builds the HTTP application exactly as production runs it (security headers, HTTP
- * metrics, body limits, validation, problem+json, OpenAPI); used by main.ts and the e2e tests.
+ * metrics, body limits, validation, problem+json, OpenAPI) on the platform HTTP_ADAPTER
+ * names; used by main.ts and the e2e tests. On Fastify, call `ready()` on its instance
+ * after `app.init()` before handing `getHttpServer()` to supertest (`listen` does it).
  */
 export async function createApp(
   config: AppConfig & { DATABASE_URL: string },
   options: { shutdownHooks?: boolean } = {},
 ): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    bodyParser: false,
-    logger: logLevels(config.LOG_LEVEL),
-  });
-  // The client IP (rate limit) comes from X-Forwarded-For only through this many trusted proxies.
-  if (config.TRUST_PROXY > 0) app.set('trust proxy', config.TRUST_PROXY);
-  app.use(helmet());
-  app.use(httpMetrics(app.get<Registry>(METRICS_REGISTRY)));
-  app.useBodyParser('json', { limit: config.BODY_LIMIT_BYTES, strict: true });
+  const create = config.HTTP_ADAPTER === 'fastify' ? createFastifyApp : createExpressApp;
+  const app = await create(AppModule.forRoot(config), config, logLevels(config.LOG_LEVEL));
   app.useGlobalPipes(new RequestValidationPipe());
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
-  app.disable('x-powered-by');
-  // Express' automatic weak ETags would look like versions to If-Match clients; only real versions are sent.
-  app.set('etag', false);
   const openApi = new DocumentBuilder()
     .setTitle('Users service')
     .setDescription('Event-sourced users with upcast history and a stampede-proof read cache')
     .addBearerAuth()
     .build();
-  if (config.DOCS_ACCESS !== 'off') {
-    app.use(['/docs', '/docs-json', '/docs-yaml'], requireAccess(config.DOCS_ACCESS, config.ADMIN_TOKEN));
-    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi));
-  }
+  if (config.DOCS_ACCESS !== 'off') SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi));
   return app;
+}
+
+/** The address to listen on: every interface (Fastify's own default is localhost only, which a container cannot be reached on). */
+export function listenHost(config: Pick<AppConfig, 'HTTP_ADAPTER'>): string | undefined {
+  return config.HTTP_ADAPTER === 'fastify' ? '0.0.0.0' : undefined;
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { createApp } from './bootstrap';
+import { createApp, listenHost } from './bootstrap';
 import { ConfigError, loadConfig } from './config/app-config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './config/embedded-postgres';
 
@@ -29,8 +29,9 @@ async function main(): Promise<void> {
   if (!config.ADMIN_TOKEN) {
     logger.warn('ADMIN_TOKEN is not set: /admin endpoints answer 403. Set ADMIN_TOKEN (16+ chars) to enable them.');
   }
-  await app.listen(config.PORT);
-  logger.log(`Listening on http://localhost:${config.PORT} (OpenAPI at /docs)`);
+  const host = listenHost(config);
+  await (host ? app.listen(config.PORT, host) : app.listen(config.PORT));
+  logger.log(`Listening on http://localhost:${config.PORT} on ${config.HTTP_ADAPTER} (OpenAPI at /docs)`);
 }
 
 main().catch((error) => {

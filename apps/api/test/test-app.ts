@@ -12,12 +12,18 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Boots the whole app as production does, on the real PostgreSQL, in a schema of its own. */
+/**
+ * Boots the whole app as production does, on the real PostgreSQL, in a schema of its own,
+ * on the HTTP platform `env.HTTP_ADAPTER`, else the run's `HTTP_ADAPTER`, else the default.
+ */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const schema = env.EVENT_STORE_SCHEMA ?? uniqueSchema('e2e');
-  const config = loadConfig({ ADMIN_TOKEN: TEST_ADMIN_TOKEN, LOG_LEVEL: 'error', ...env, EVENT_STORE_SCHEMA: schema });
+  const platform = process.env.HTTP_ADAPTER ? { HTTP_ADAPTER: process.env.HTTP_ADAPTER } : {};
+  const config = loadConfig({ ADMIN_TOKEN: TEST_ADMIN_TOKEN, LOG_LEVEL: 'error', ...platform, ...env, EVENT_STORE_SCHEMA: schema });
   const app = await createApp({ ...config, DATABASE_URL: config.DATABASE_URL ?? TEST_DATABASE_URL });
   await app.init();
+  // Fastify registers its routes and plugins on ready(); listen() calls it, supertest on the bare server does not.
+  if (config.HTTP_ADAPTER === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
   return {
     app,
     server: app.getHttpServer(),

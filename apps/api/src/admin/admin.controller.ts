@@ -1,9 +1,8 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, Req, StreamableFile, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
-import { once } from 'node:events';
 import { EventStore, exportLines, importLines, MAX_STREAM_ID_LENGTH, verifyStore } from '@app/event-store';
 import { AdminTokenGuard } from '../common/admin-token.guard';
+import { hasMediaType, requestBodyStream, streamBody, type HttpRequest } from '../common/http-message';
 import { AcceptsStreamBody } from '../common/json-body.guard';
 import { RequestError } from '../common/problem';
 import { auditEmails } from '../users/email-audit';
@@ -39,12 +38,8 @@ export class AdminController {
 
   /** Streams the whole log as JSON lines (the events:export format), oldest first. */
   @Get('events/export')
-  async export(@Res() res: Response): Promise<void> {
-    res.status(200).type('application/x-ndjson');
-    for await (const line of exportLines(this.store)) {
-      if (!res.write(line)) await once(res, 'drain');
-    }
-    res.end();
+  export(): Promise<StreamableFile> {
+    return streamBody(exportLines(this.store), 'application/x-ndjson');
   }
 
   /**
@@ -56,15 +51,15 @@ export class AdminController {
   @Post('events/import')
   @HttpCode(200)
   @AcceptsStreamBody()
-  async import(@Req() req: Request) {
-    if (!req.is('application/x-ndjson')) {
+  async import(@Req() req: HttpRequest) {
+    if (!hasMediaType(req, 'application/x-ndjson')) {
       throw new RequestError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 415, 'Send the export format as application/x-ndjson');
     }
     const emails = new ImportedEmails(this.store.registry, this.emails);
     // Bytes, not strings: the import streams them into COPY as they are.
     const length = Number(req.headers['content-length']);
     const totalBytes = Number.isFinite(length) ? length : undefined;
-    const report = await importLines(this.store, req, { totalBytes, inChunk: emails.hook });
+    const report = await importLines(this.store, requestBodyStream(req), { totalBytes, inChunk: emails.hook });
     return { ...report, duplicateEmails: emails.duplicates, duplicateEmailCount: emails.duplicateCount };
   }
 

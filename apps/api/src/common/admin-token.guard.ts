@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { Request } from 'express';
 import { AppConfig } from '../config/app-config';
+import type { HttpRequest } from './http-message';
 import { RequestError } from './problem';
 
 /**
@@ -27,7 +27,7 @@ export class AdminTokenGuard implements CanActivate {
   constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
 
   canActivate(context: ExecutionContext): boolean {
-    checkAdminToken(context.switchToHttp().getRequest<Request>().headers.authorization, this.config.ADMIN_TOKEN);
+    checkAdminToken(context.switchToHttp().getRequest<HttpRequest>().headers.authorization, this.config.ADMIN_TOKEN);
     return true;
   }
 }

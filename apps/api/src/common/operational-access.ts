@@ -1,7 +1,9 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppConfig, type AccessMode } from '../config/app-config';
 import { checkAdminToken } from './admin-token.guard';
+import type { HttpRequest } from './http-message';
+import type { Problem } from './problem';
 import { toProblem } from './to-problem';
 
 /** /metrics as METRICS_ACCESS says: open, or only with the admin token (`off` does not register the route). */
@@ -11,27 +13,38 @@ export class MetricsAccessGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     if (this.config.METRICS_ACCESS === 'admin') {
-      checkAdminToken(context.switchToHttp().getRequest<Request>().headers.authorization, this.config.ADMIN_TOKEN);
+      checkAdminToken(context.switchToHttp().getRequest<HttpRequest>().headers.authorization, this.config.ADMIN_TOKEN);
     }
     return true;
   }
 }
 
+/** Paths of the OpenAPI UI and document, which Nest does not own (no guard runs there). */
+export const DOCS_PATHS = ['/docs', '/docs-json', '/docs-yaml'];
+
 /**
- * Express middleware in front of routes Nest does not own (the OpenAPI UI and document):
- * with `admin`, the admin token is required and a refusal is the same problem+json
- * (401/403) the admin API answers.
+ * The refusal of a request to a route Nest does not own (the OpenAPI UI and document), or
+ * undefined when it may pass: with `admin`, the admin token is required and a refusal is
+ * the same problem+json (401/403) the admin API answers. Each platform sends it its own way.
  */
-export function requireAccess(mode: AccessMode, adminToken: string | undefined): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (mode !== 'admin') return next();
-    try {
-      checkAdminToken(req.headers.authorization, adminToken);
-      next();
-    } catch (error) {
-      const problem = { ...toProblem(error), instance: req.originalUrl.split('?')[0] };
-      if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-      res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
-    }
+export function accessProblem(mode: AccessMode, adminToken: string | undefined, authorization: string | undefined, path: string) {
+  if (mode !== 'admin') return undefined;
+  try {
+    checkAdminToken(authorization, adminToken);
+    return undefined;
+  } catch (error) {
+    return { ...toProblem(error), instance: path } satisfies Problem;
+  }
+}
+
+/** Express middleware in front of {@link DOCS_PATHS}, applying {@link accessProblem}. */
+export function requireAccess(mode: AccessMode, adminToken: string | undefined) {
+  return (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void): void => {
+    const problem = accessProblem(mode, adminToken, req.headers.authorization, (req.originalUrl ?? req.url ?? '').split('?')[0]);
+    if (!problem) return next();
+    if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    res.statusCode = problem.status;
+    res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
+    res.end(JSON.stringify(problem));
   };
 }

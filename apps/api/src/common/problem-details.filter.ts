@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { endReply, replySent, requestPath, type HttpReply, type HttpRequest } from './http-message';
 import { toProblem } from './to-problem';
 
 /**
@@ -13,17 +13,17 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const res = ctx.getResponse<Response>();
-    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<HttpReply>();
+    const req = ctx.getRequest<HttpRequest>();
     const problem = toProblem(error);
-    problem.instance = req.originalUrl?.split('?')[0];
+    problem.instance = requestPath(req);
     // 500s are bugs or unreadable data (logged with stack); 503s are expected back-pressure (one line).
     if (problem.status === 500) this.logger.error(`${req.method} ${req.originalUrl}: ${describe(error)}`, (error as Error)?.stack);
     else if (problem.status > 500) this.logger.warn(`${req.method} ${req.originalUrl}: ${problem.code} ${problem.detail}`);
-    if (res.headersSent) return void res.end();
-    if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    if (replySent(res)) return endReply(res);
+    if (problem.status === 401) res.header('WWW-Authenticate', 'Bearer');
     const retryAfter = problem.retryAfterSeconds;
-    if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+    if (typeof retryAfter === 'number') res.header('Retry-After', String(retryAfter));
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 }

@@ -4,17 +4,20 @@ describe('loadConfig', () => {
   it('applies defaults', () => {
     expect(loadConfig({})).toMatchObject({ PORT: 3000, LOG_LEVEL: 'log', EVENT_STORE_SCHEMA: 'event_store' });
     expect(loadConfig({}).DATABASE_URL).toBeUndefined();
+    expect(loadConfig({}).HTTP_ADAPTER).toBe('fastify');
   });
 
   it('reads and converts values', () => {
     const c = loadConfig({ PORT: '8080', DATABASE_URL: 'postgres://u@h:5432/db', ADMIN_TOKEN: 'x'.repeat(16), LOG_LEVEL: 'debug' });
     expect(c).toMatchObject({ PORT: 8080, DATABASE_URL: 'postgres://u@h:5432/db', LOG_LEVEL: 'debug' });
+    expect(loadConfig({ HTTP_ADAPTER: 'express' }).HTTP_ADAPTER).toBe('express');
   });
 
   it.each([
     ['PORT', 'abc'],
     ['PORT', '70000'],
     ['LOG_LEVEL', 'loud'],
+    ['HTTP_ADAPTER', 'koa'],
     ['EVENT_STORE_SCHEMA', 'a;drop'],
     ['TRENDING_CACHE_TTL_MS', '-1'],
     ['TRENDING_MIN_COMPUTE_MS', 'slow'],

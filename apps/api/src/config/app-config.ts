@@ -15,6 +15,10 @@ export type LogLevelName = (typeof LOG_LEVELS)[number];
 export const ACCESS_MODES = ['open', 'admin', 'off'];
 export type AccessMode = 'open' | 'admin' | 'off';
 
+/** HTTP platforms the service runs on (see docs/adr/0003-http-adapter.md). */
+export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
+export type HttpAdapterName = (typeof HTTP_ADAPTERS)[number];
+
 /** Variables whose values never appear in messages: a token, and URLs that may carry a password. */
 const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'AUTH_JWT_SECRET']);
 
@@ -27,6 +31,9 @@ const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'A
 export class AppConfig {
   /** HTTP port. */
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT: number = 3000;
+
+  /** HTTP platform under Nest: `fastify` (faster here, see ADR 0003) or `express`; both answer the same HTTP contract. */
+  @IsIn(HTTP_ADAPTERS, { message: 'HTTP_ADAPTER must be express or fastify' }) HTTP_ADAPTER: HttpAdapterName = 'fastify';
 
   /** PostgreSQL URL. Unset: an embedded PostgreSQL is started with data under ./.data/. */
   @Transform(emptyToUndefined)
@@ -150,6 +157,7 @@ export class ConfigError extends Error {
 /** Every environment variable the service reads (a public contract: see README). */
 export const CONFIG_VARIABLES = [
   'PORT',
+  'HTTP_ADAPTER',
   'DATABASE_URL',
   'ADMIN_TOKEN',
   'LOG_LEVEL',

@@ -1,8 +1,8 @@
 import { Controller, Get, HttpCode, Inject, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
 import { EVENT_STORE_HANDLE, hasPendingMigrations, type EventStoreHandle } from '@app/event-store';
 import { checkAdminToken } from '../common/admin-token.guard';
+import type { HttpReply, HttpRequest } from '../common/http-message';
 import { AppConfig } from '../config/app-config';
 import { AppRedis } from '../redis/app-redis';
 import { DownSince, type DownComponent } from './down-since';
@@ -34,7 +34,7 @@ export class HealthController {
   }
 
   @Get('ready')
-  async ready(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
+  async ready(@Req() req: HttpRequest, @Res({ passthrough: true }) res: HttpReply) {
     const admin = this.isAdmin(req.headers.authorization);
     const checks: Record<string, unknown> = {};
     const down: DownComponent[] = [];

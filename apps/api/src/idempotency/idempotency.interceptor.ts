@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
 import { from, lastValueFrom, Observable, of } from 'rxjs';
+import { requestPath, routeTemplate, type HttpReply, type HttpRequest } from '../common/http-message';
 import { RequestError } from '../common/problem';
 import { ReplayedProblem, toProblem } from '../common/to-problem';
 import { WriteTransactions } from '../common/write-transactions';
@@ -37,19 +37,19 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const respond = this.reflector.get<ResponseBuilder | undefined>(IDEMPOTENT_RESPONSE, context.getHandler());
-    const req = context.switchToHttp().getRequest<Request>();
-    const res = context.switchToHttp().getResponse<Response>();
+    const req = context.switchToHttp().getRequest<HttpRequest>();
+    const res = context.switchToHttp().getResponse<HttpReply>();
     const key = parseIdempotencyKey(req.headers[IDEMPOTENCY_KEY_HEADER]);
     if (!respond || key === undefined) return next.handle();
-    const scope = `${req.method} ${(req.route as { path?: string } | undefined)?.path ?? req.path}`;
-    const fingerprint = requestFingerprint({ scope, params: req.params, body: req.body, ifMatch: req.headers['if-match'] });
+    const scope = `${req.method} ${routeTemplate(req) ?? requestPath(req)}`;
+    const fingerprint = requestFingerprint({ scope, params: req.params ?? {}, body: req.body, ifMatch: req.headers['if-match'] });
     const outcome = await this.store.claim(scope, key, fingerprint);
     if (outcome.kind === 'in-progress') throw inProgress();
     if (outcome.kind === 'key-reused') {
       throw new RequestError('IDEMPOTENCY.KEY_REUSED', 422, 'This Idempotency-Key was already used for a different request');
     }
     if (outcome.kind === 'replay') return of(replay(res, outcome.response));
-    return from(this.execute(outcome.claim, respond, next, req.originalUrl.split('?')[0]));
+    return from(this.execute(outcome.claim, respond, next, requestPath(req)));
   }
 
   private async execute(claim: Claim, respond: ResponseBuilder, next: CallHandler, instance: string): Promise<unknown> {
@@ -78,9 +78,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
 }
 
 /** Sends a stored outcome again: a 2xx as the route would (headers + body), a 4xx through the problem filter. */
-function replay(res: Response, stored: StoredResponse): unknown {
-  res.setHeader(REPLAYED_HEADER, 'true');
+function replay(res: HttpReply, stored: StoredResponse): unknown {
+  res.header(REPLAYED_HEADER, 'true');
   if (stored.status >= 400) throw new ReplayedProblem(stored.body as ConstructorParameters<typeof ReplayedProblem>[0]);
-  for (const [name, value] of Object.entries(stored.headers)) res.setHeader(name, value);
+  for (const [name, value] of Object.entries(stored.headers)) res.header(name, value);
   return stored.body;
 }

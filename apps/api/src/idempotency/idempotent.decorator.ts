@@ -38,7 +38,7 @@ export function Idempotent<R>(respond: ResponseBuilder<R>): MethodDecorator {
 }
 
 /** Sets a built response's headers on `res` and returns its body (the route's status is its default one). */
-export function sendStored(res: { setHeader(name: string, value: string): unknown }, response: StoredResponse): unknown {
-  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+export function sendStored(res: { header(name: string, value: string): unknown }, response: StoredResponse): unknown {
+  for (const [name, value] of Object.entries(response.headers)) res.header(name, value);
   return response.body;
 }

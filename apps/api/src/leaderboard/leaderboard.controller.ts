@@ -1,7 +1,7 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReply } from '../common/http-message';
 import { MinPosition } from '../read-side/min-position.decorator';
 import { setReadHeaders } from '../read-side/read-headers';
 import { GetTrendingQuery } from './queries/get-trending/get-trending.query';
@@ -19,7 +19,7 @@ export class LeaderboardController {
   async trending(
     @Query() q: TrendingQueryDto, // unknown parameters are dropped by the global pipe, never part of the key
     @MinPosition() minPosition: number | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ): Promise<Omit<Trending, 'position'>> {
     const read = await this.queries.execute(new GetTrendingQuery(q.window, q.limit, minPosition));
     setReadHeaders(res, read);

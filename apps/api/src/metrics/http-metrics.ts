@@ -1,18 +1,25 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { routeTemplate, type HttpRequest } from '../common/http-message';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /** Latency buckets in seconds: cache hits sit in the first ones, waits for a read model in the last. */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Records one finished response; `route` is the matched template, undefined when no route handled the request. */
+export type RecordResponse = (method: string, route: string | undefined, status: number, seconds: number) => void;
+
 /**
- * Express middleware counting every response: `http_requests_total` and the
+ * The HTTP metrics of every response: `http_requests_total` and the
  * `http_request_duration_seconds` histogram, labelled by method, route template
  * (`/users/:id`, never the raw path, so ids cannot explode the series) and status.
- * A request no route handled (unknown path, refused by a body parser) counts as `unmatched`.
+ * A request no route handled (unknown path; on Express also one a body parser refused)
+ * counts as `unmatched`. Each platform feeds it from where it knows the route:
+ * {@link httpMetricsMiddleware} on Express, hooks on Fastify (its middleware sees raw
+ * Node objects without the route).
  */
-export function httpMetrics(registry: Registry): RequestHandler {
+export function httpMetrics(registry: Registry): RecordResponse {
   const labelNames = ['method', 'route', 'status'] as const;
   const requests = new Counter({ name: 'http_requests_total', help: 'HTTP responses sent', labelNames, registers: [registry] });
   const duration = new Histogram({
@@ -22,22 +29,21 @@ export function httpMetrics(registry: Registry): RequestHandler {
     buckets: BUCKETS,
     registers: [registry],
   });
-  return (req: Request, res: Response, next: NextFunction) => {
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      const labels = {
-        method: METHODS.has(req.method) ? req.method : 'OTHER',
-        route: routeTemplate(req),
-        status: String(res.statusCode),
-      };
-      requests.inc(labels);
-      duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
-    });
-    next();
+  return (method, route, status, seconds) => {
+    const labels = { method: METHODS.has(method) ? method : 'OTHER', route: route ?? 'unmatched', status: String(status) };
+    requests.inc(labels);
+    duration.observe(labels, seconds);
   };
 }
 
-function routeTemplate(req: Request): string {
-  const path = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof path === 'string' ? `${req.baseUrl}${path}` : 'unmatched';
+/** Express middleware feeding {@link httpMetrics}: Express sets `req.route` once a route matched. */
+export function httpMetricsMiddleware(record: RecordResponse) {
+  return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      record(req.method ?? 'OTHER', routeTemplate(req as unknown as HttpRequest), res.statusCode, seconds);
+    });
+    next();
+  };
 }

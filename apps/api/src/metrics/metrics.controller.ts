@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Res, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import type { Registry } from 'prom-client';
+import type { HttpReply } from '../common/http-message';
 import { MetricsAccessGuard } from '../common/operational-access';
 import { METRICS_REGISTRY } from './metrics.registry';
 
@@ -13,10 +13,8 @@ export class MetricsController {
   constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
 
   @Get()
-  async metrics(@Res() res: Response): Promise<void> {
-    res
-      .status(200)
-      .type(this.registry.contentType)
-      .send(await this.registry.metrics());
+  async metrics(@Res({ passthrough: true }) res: HttpReply): Promise<string> {
+    res.type(this.registry.contentType);
+    return this.registry.metrics();
   }
 }

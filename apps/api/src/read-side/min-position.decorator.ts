@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequest } from '../common/http-message';
 import { RequestError } from '../common/problem';
 
 /** Header of read-your-writes reads: the `position` a write returned. */
@@ -17,5 +17,5 @@ export function parseMinPosition(header: string | string[] | undefined): number 
 
 /** Injects the parsed X-Min-Position header. */
 export const MinPosition = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
-  parseMinPosition(ctx.switchToHttp().getRequest<Request>().headers[MIN_POSITION_HEADER]),
+  parseMinPosition(ctx.switchToHttp().getRequest<HttpRequest>().headers[MIN_POSITION_HEADER]),
 );

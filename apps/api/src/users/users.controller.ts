@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Put, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import type { EventMetadata } from '@app/event-store';
+import type { HttpReply } from '../common/http-message';
 import { parseIfMatch } from '../common/if-match';
 import { RequestError } from '../common/problem';
 import { RequestMetadata } from '../common/request-metadata';
@@ -48,7 +48,7 @@ export class UsersController {
   async register(
     @Body() body: RegisterUserDto,
     @RequestMetadata() metadata: EventMetadata,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ): Promise<unknown> {
     const result = await this.commands.execute(new RegisterUserCommand(body.firstName, body.lastName, body.email, metadata));
     return sendStored(res, registeredResponse(result));
@@ -68,7 +68,7 @@ export class UsersController {
     @Param('id', uuid) id: string,
     @MinPosition() minPosition: number | undefined,
     @CurrentPrincipal() principal: Principal,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ): Promise<UserView | PublicUserView> {
     const scope = this.auth.maySeePersonalData(principal, id) ? 'private' : 'public';
     const read = await this.queries.execute(new GetUserQuery(id, minPosition, scope));
@@ -94,7 +94,7 @@ export class UsersController {
     @Body() body: RenameUserDto,
     @Headers('if-match') ifMatch: string | undefined,
     @RequestMetadata() metadata: EventMetadata,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ): Promise<unknown> {
     const result = await this.commands.execute(new RenameUserCommand(id, body.firstName, body.lastName, parseIfMatch(ifMatch), metadata));
     return sendStored(res, renamedResponse(result));
@@ -108,7 +108,7 @@ export class UsersController {
     @Param('id', uuid) id: string,
     @Body() body: AwardPointsDto,
     @RequestMetadata() metadata: EventMetadata,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ): Promise<unknown> {
     const result = await this.commands.execute(new AwardPointsCommand(id, body.points, body.reason, metadata));
     return sendStored(res, awardedResponse(result));
