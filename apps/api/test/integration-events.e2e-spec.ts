@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { eventually } from '../../../test/eventually';
 import { TcpProxy } from '../../../test/tcp-proxy';
+import { dropSchema } from '../../../libs/event-store/src/testing/test-database';
 import { deliveryReport } from './relay-fixtures';
 import { startTestApp, TEST_ADMIN_TOKEN, type TestApp } from './test-app';
 import { StreamReader, TEST_NATS_URL, uniqueNatsNames } from './test-nats';
@@ -85,14 +86,43 @@ describe('integration events to NATS JetStream (e2e)', () => {
         const ready = await request(t.server).get('/health/ready').expect(200);
         return ready.body.status === 'degraded' && ready.body.checks.relay.nats === 'down' && ready.body;
       },
-      10_000,
+      20_000,
       'readiness to say the relay is degraded',
     );
     await proxy.restore();
     await inStream(before + 10, 'the events written during the outage');
     const report = deliveryReport(await reader.all());
     expect(report).toEqual({ ids: before + 10, duplicates: 0, outOfOrder: 0, behindPosition: 0 });
-    await eventually(async () => (await request(t.server).get('/health/ready')).body.status === 'ok', 10_000, 'readiness ok again');
+    await eventually(async () => (await request(t.server).get('/health/ready')).body.status === 'ok', 20_000, 'readiness ok again');
+  }, 60_000);
+
+  it('a second instance takes over when the publishing one goes away, and nothing is published twice', async () => {
+    const b = await startTestApp({
+      EVENT_STORE_SCHEMA: t.schema,
+      NATS_URL: TEST_NATS_URL,
+      NATS_STREAM: names.stream,
+      NATS_NAMESPACE: names.namespace,
+    });
+    try {
+      const status = (app: TestApp) => request(app.server).get('/admin/relay').set('Authorization', admin).expect(200);
+      expect((await status(t)).body.relay.activeHere).toBe(true);
+      expect((await status(b)).body.relay.activeHere).toBe(false);
+      const before = await reader.count();
+      const writes = Array.from({ length: 10 }, (_, i) =>
+        request(b.server)
+          .post('/users')
+          .send({ firstName: 'Ada', lastName: 'L', email: `ada.${i}.${randomUUID()}@example.com` }),
+      );
+      await t.app.close(); // the schema stays: the second instance uses it
+      expect((await Promise.all(writes)).map((r) => r.status)).toEqual(Array(10).fill(201));
+      await inStream(before + 10, 'the writes, published by the second instance');
+      expect((await status(b)).body.relay.activeHere).toBe(true);
+      expect(deliveryReport(await reader.all())).toEqual({ ids: before + 10, duplicates: 0, outOfOrder: 0, behindPosition: 0 });
+    } finally {
+      const schema = t.schema;
+      // The remaining tests and afterAll use the instance that is left; closing it drops the schema.
+      t = { ...b, close: async () => (await b.close(), await dropSchema(schema)) };
+    }
   }, 60_000);
 
   it('shows its state, pauses, resumes and replays without duplicates (admin token)', async () => {
@@ -103,7 +133,7 @@ describe('integration events to NATS JetStream (e2e)', () => {
     await register('corr-paused');
     await eventually(
       async () => (await request(t.server).get('/admin/relay').set('Authorization', admin)).body.relay.lagPositions > 0,
-      10_000,
+      30_000,
       'the lag to show the paused event',
     );
     const paused = await request(t.server).get('/admin/relay').set('Authorization', admin).expect(200);
@@ -120,7 +150,7 @@ describe('integration events to NATS JetStream (e2e)', () => {
         const s = (await request(t.server).get('/admin/relay').set('Authorization', admin)).body.relay;
         return s.checkpoint === s.head && s.checkpoint > 0;
       },
-      10_000,
+      30_000,
       'the replay to reach the head again',
     );
     expect(await reader.count()).toBe(count + 1);

@@ -1,5 +1,12 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { EVENT_STORE_HANDLE, EventStoreError, type EventStoreHandle, type OutboxRelay, type RecordedEvent } from '@app/event-store';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import {
+  EVENT_STORE_HANDLE,
+  EventStoreError,
+  type AroundPublish,
+  type EventStoreHandle,
+  type OutboxRelay,
+  type RecordedEvent,
+} from '@app/event-store';
 import { AppConfig } from '../config/app-config';
 import { INTEGRATION_CONTRACTS } from './integration-contracts';
 import { JetStreamPublisher } from './jetstream-publisher';
@@ -9,6 +16,12 @@ import { NatsLink } from './nats-link';
 export class RelayOffError extends EventStoreError {
   readonly code = 'RELAY.OFF';
 }
+
+/**
+ * Optional provider of an `AroundPublish` hook (e.g. a tracer wrapping each publish in a span whose
+ * parent is the event's stored `metadata.traceparent`). Provide it from a global module.
+ */
+export const RELAY_AROUND_PUBLISH = Symbol('RELAY_AROUND_PUBLISH');
 
 /** Name of the app's relay: its checkpoint row is `relay.nats` in the projections table. */
 export const RELAY_NAME = 'nats';
@@ -30,6 +43,7 @@ export class IntegrationRelay implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @Inject(EVENT_STORE_HANDLE) handle: EventStoreHandle,
     @Inject(AppConfig) private readonly config: AppConfig,
+    @Optional() @Inject(RELAY_AROUND_PUBLISH) aroundPublish?: AroundPublish,
   ) {
     if (!config.NATS_URL) return;
     this.link = new NatsLink(config.NATS_URL, `api:${config.NATS_NAMESPACE}`);
@@ -45,6 +59,7 @@ export class IntegrationRelay implements OnApplicationBootstrap, OnApplicationSh
       name: RELAY_NAME,
       types: publisher.types,
       publisher,
+      aroundPublish,
       onPublished: (events) => this.published.forEach((listener) => listener(events)),
       onPublishError: (error) => this.errors.forEach((listener) => listener(error)),
     });

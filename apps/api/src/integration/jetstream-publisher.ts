@@ -64,8 +64,10 @@ export class JetStreamPublisher implements IntegrationPublisher {
     const { state } = await jsm.streams.info(this.o.stream);
     if (state.messages === 0) return NOTHING_PUBLISHED;
     const last = await jsm.streams.getMessage(this.o.stream, { seq: state.last_seq });
-    const position = Number(last?.header?.get(IntegrationHeader.Position));
-    const eventId = last?.header?.get('Nats-Msg-Id');
+    // Consumed already (interest or work-queue retention): only the checkpoint and the duplicate window guard re-sends.
+    if (!last) return NOTHING_PUBLISHED;
+    const position = Number(last.header?.get(IntegrationHeader.Position));
+    const eventId = last.header?.get('Nats-Msg-Id');
     if (!Number.isSafeInteger(position) || !eventId) throw new Error(`the last message of stream ${this.o.stream} is not a relay's`);
     return { position, eventId };
   }
