@@ -12,8 +12,8 @@ import { loadConfig } from '../config/app-config';
  */
 async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
-  const connectNats = connect as (options: { servers: string }) => Promise<NatsConnection>;
-  const nc = await connectNats({ servers: config.NATS_URL! });
+  const connectNats = connect as (options: { servers: string[] }) => Promise<NatsConnection>;
+  const nc = await connectNats({ servers: config.NATS_URL!.split(',') });
   const deliver_policy = process.argv.includes('--new') ? DeliverPolicy.New : DeliverPolicy.All;
   const consumer = await jetstream(nc).consumers.get(config.NATS_STREAM, { deliver_policy });
   process.once('SIGINT', () => void nc.close().then(() => process.exit(0)));

@@ -74,7 +74,7 @@ export class NatsLink {
 
   private async open(): Promise<NatsConnection> {
     const connection = await connectNats({
-      servers: this.url,
+      servers: this.url.split(','),
       name: this.name,
       timeout: CONNECT_TIMEOUT_MS,
       reconnect: true,
