@@ -4,7 +4,7 @@
  * mapping, pipelined publishes each naming the one before it, a checkpoint per batch) against
  * plain pipelined JetStream publishes of the same messages (same subjects, headers and
  * `Nats-Msg-Id`, 256 in flight, nothing read or checkpointed).
- *   npm run bench:relay        (EVENTS=20000 ROUNDS=3; NATS_URL / TEST_NATS_URL, DATABASE_URL / TEST_DATABASE_URL)
+ *   npm run bench:relay        (EVENTS=20000 ROUNDS=3 BATCH=500; NATS_URL / TEST_NATS_URL, DATABASE_URL / TEST_DATABASE_URL)
  * Prints figures, the ratio and the load average, writes <BENCH_OUT or docs/benchmarks>/relay.{json,svg}.
  */
 import { writeFileSync } from 'node:fs';
@@ -27,6 +27,8 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DB_URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const NATS_URL = process.env.NATS_URL ?? process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const IN_FLIGHT = 256;
+/** Events per relay checkpoint (the relay's `batchSize`; the app uses the default, 500). */
+const BATCH = Number(process.env.BATCH ?? 500);
 const progress = (line: string) => process.stderr.write(`  ${line}\n`);
 
 /** PointsAwarded v3 events over 500 user streams, inserted in one statement. */
@@ -114,6 +116,7 @@ async function relayAll(
     name: `bench_${round}`,
     types: publisher.types,
     publisher,
+    batchSize: BATCH,
     onPublished: (batch) => (published += batch.length) >= EVENTS && done(),
   });
   const started = process.hrtime.bigint();
@@ -137,7 +140,7 @@ function report(relayPerSec: number, pipelinedPerSec: number): void {
   console.log(`  relay (read, decode, map, publish, checkpoint): ${relayPerSec.toFixed(0)} events/s   ratio ${ratio.toFixed(2)}`);
   const out = benchOutDir();
   const result = { date: new Date().toISOString(), command: 'npm run bench:relay', ...environment(), loadAverage: load, events: EVENTS };
-  const figures = { rounds: ROUNDS, inFlight: IN_FLIGHT, relayPerSec, pipelinedPerSec, ratioRelayOverPipelined: ratio };
+  const figures = { rounds: ROUNDS, inFlight: IN_FLIGHT, batch: BATCH, relayPerSec, pipelinedPerSec, ratioRelayOverPipelined: ratio };
   writeFileSync(join(out, 'relay.json'), JSON.stringify({ ...result, ...figures }, null, 2) + '\n');
   writeBarChart(join(out, 'relay.svg'), `Outbox relay vs pipelined JetStream publishes, ${EVENTS} events`, 'events/s', [
     { label: 'pipelined publishes', value: pipelinedPerSec, group: 'before' },
