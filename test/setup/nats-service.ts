@@ -36,10 +36,10 @@ export async function jetStreamAnswers(url: string): Promise<boolean> {
  * JetStream, else `nats-server -js` started on a free port with a temporary store directory,
  * removed with it after the run.
  */
-export async function testNats(): Promise<TestService> {
+export async function testNats(defaultUrl = DEFAULT_TEST_NATS_URL): Promise<TestService> {
   const given = process.env.TEST_NATS_URL;
   if (given) return { url: given, origin: 'given' };
-  if (await jetStreamAnswers(DEFAULT_TEST_NATS_URL)) return { url: DEFAULT_TEST_NATS_URL, origin: 'default port' };
+  if (await jetStreamAnswers(defaultUrl)) return { url: defaultUrl, origin: 'default port' };
   const missing = missingNatsServer();
   if (missing) throw new Error(missing);
   const port = await freePort();
