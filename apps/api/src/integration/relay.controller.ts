@@ -1,12 +1,16 @@
 import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
 import { AdminTokenGuard } from '../common/admin-token.guard';
 import { IntegrationRelay } from './integration-relay';
 
 /** Body of POST /admin/relay/replay: the first global position to publish again. */
 export class ReplayFromDto {
-  @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) position: number;
+  @ApiProperty({ example: 1, minimum: 1, description: 'First global position to publish again; the stream keeps what it holds' })
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  position: number;
 }
 
 /** Operator control of the outbox relay to NATS: state, pause, resume, replay. Bearer ADMIN_TOKEN. */
