@@ -71,6 +71,7 @@ const BENCHES: Bench[] = [
     figure: (j) => j.idempotency.eventsAppended,
   },
   { script: 'bench:freeze', env: { HITS: '2000', ROUNDS: '1' }, writes: ['frozen-values.json'], figure: (j) => j.results[0].frozenHitNs },
+  { script: 'bench:relay', env: { EVENTS: '2000', ROUNDS: '1' }, writes: ['relay.json', 'relay.svg'], figure: (j) => j.relayPerSec },
   { script: 'bench:unknown-ids', env: { IDS: '300', CONCURRENCY: '8' }, writes: ['unknown-ids.json'], figure: (j) => j.lookupsPerSecond },
   {
     script: 'bench:http',

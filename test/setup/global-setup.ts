@@ -1,3 +1,4 @@
+import { testNats } from './nats-service';
 import { missingRedisBinaries, redacted, testDatabase, testRedis, type TestService } from './test-services';
 
 /** Services this run started, for the teardown: Jest runs both hooks in its parent process. */
@@ -8,7 +9,7 @@ export function startedServices(): TestService[] {
 
 /**
  * Jest global set-up of the integration and e2e projects: resolves the run's
- * PostgreSQL and Redis and hands their URLs to every worker through the
+ * PostgreSQL, Redis and NATS (with JetStream) and hands their URLs to every worker through the
  * environment (workers are forked after this hook).
  */
 export default async function globalSetup(): Promise<void> {
@@ -17,11 +18,13 @@ export default async function globalSetup(): Promise<void> {
     process.stderr.write(`\n${missing}\n`);
     process.exit(1);
   }
-  const [database, redis] = await Promise.all([testDatabase(), testRedis()]);
-  startedServices().push(...[database, redis].filter((service) => service.stop));
+  const [database, redis, nats] = await Promise.all([testDatabase(), testRedis(), testNats()]);
+  startedServices().push(...[database, redis, nats].filter((service) => service.stop));
   process.env.TEST_DATABASE_URL = database.url;
   process.env.TEST_REDIS_URL = redis.url;
+  process.env.TEST_NATS_URL = nats.url;
   process.stderr.write(
-    `\nTest services: PostgreSQL ${redacted(database.url)} (${database.origin}), Redis ${redis.url} (${redis.origin})\n`,
+    `\nTest services: PostgreSQL ${redacted(database.url)} (${database.origin}), Redis ${redis.url} (${redis.origin}), ` +
+      `NATS with JetStream ${nats.url} (${nats.origin})\n`,
   );
 }

@@ -11,6 +11,8 @@ import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { AppConfig } from './config/app-config';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
+import { IntegrationModule } from './integration/integration.module';
+import { RelayMetrics } from './integration/relay-metrics';
 import { LeaderboardModule } from './leaderboard/leaderboard.module';
 import { MetricsController } from './metrics/metrics.controller';
 import { ProjectionLagMetrics } from './metrics/projection-lag';
@@ -57,6 +59,7 @@ export class AppModule {
         LeaderboardModule,
         AdminModule,
         HealthModule,
+        IntegrationModule,
         RateLimitModule.forRoot(config),
       ],
       controllers: config.METRICS_ACCESS === 'off' ? [] : [MetricsController],
@@ -70,6 +73,7 @@ export class AppModule {
         { provide: CACHE_FRESHNESS_PORT, useClass: ProjectionFreshness },
         AppRedis,
         ProjectionLagMetrics,
+        RelayMetrics,
       ],
       exports: [AppConfig, AppRedis],
       global: true,

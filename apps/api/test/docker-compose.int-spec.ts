@@ -80,6 +80,16 @@ describe('docker-compose.yml', () => {
     expect(healthTest(services.redis)).toContain('redis-cli ping');
   });
 
+  it('runs NATS 2.9 with JetStream on a volume, with a health check', () => {
+    const nats = services.nats ?? {};
+    expect(nats.image).toMatch(/^nats:2\.9/);
+    const command = [(nats as { command?: string | string[] }).command ?? []].flat().join(' ');
+    expect(command).toMatch(/(^|\s)(-js|--jetstream)(\s|$)/);
+    expect(command).toMatch(/(-sd|--store_dir) \/data/);
+    expect((nats as { volumes?: string[] }).volumes?.some((v) => v.endsWith(':/data'))).toBe(true);
+    expect(healthTest(nats)).toContain('/healthz');
+  });
+
   it('runs at least two API replicas built from the root Dockerfile', () => {
     expect(apiServices.length).toBeGreaterThanOrEqual(2);
     for (const [, service] of apiServices) {
@@ -93,8 +103,19 @@ describe('docker-compose.yml', () => {
   describe.each(apiServices)('%s', (_name, service) => {
     const env = envOf(service);
 
-    it('starts only after PostgreSQL and Redis are healthy', () => {
-      expect(service.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    it('starts only after PostgreSQL, Redis and NATS are healthy', () => {
+      expect(service.depends_on).toMatchObject({
+        postgres: { condition: 'service_healthy' },
+        redis: { condition: 'service_healthy' },
+        nats: { condition: 'service_healthy' },
+      });
+    });
+
+    it('publishes integration events to the nats service (the relay is on)', () => {
+      const url = new URL(env.NATS_URL);
+      expect(url.protocol).toBe('nats:');
+      expect(url.hostname).toBe('nats');
+      expect(url.port || '4222').toBe('4222');
     });
 
     it('sets only variables the app reads, with values its validation accepts', () => {

@@ -166,7 +166,15 @@ const fuzzRequest = (known: () => string[]): fc.Arbitrary<FuzzRequest> => {
     ),
     fc.tuple(
       fc.constant('GET'),
-      fc.constantFrom('/health/live', '/health/ready', '/metrics', '/docs-json', '/admin/projections', '/admin/events/export'),
+      fc.constantFrom(
+        '/health/live',
+        '/health/ready',
+        '/metrics',
+        '/docs-json',
+        '/admin/projections',
+        '/admin/events/export',
+        '/admin/relay',
+      ),
       none,
     ),
     fc.tuple(
@@ -175,6 +183,7 @@ const fuzzRequest = (known: () => string[]): fc.Arbitrary<FuzzRequest> => {
       none,
     ),
     fc.tuple(fc.constant('POST'), fc.constantFrom('/admin/events/verify', '/admin/events/import'), none),
+    fc.tuple(fc.constant('POST'), fc.constantFrom('/admin/relay/pause', '/admin/relay/resume', '/admin/relay/replay'), none),
     fc.tuple(
       fc.constant('POST'),
       fc

@@ -10,6 +10,8 @@ import { EventStore } from './postgres/postgres-event-store';
 import { EventRegistry } from './registry/event-registry';
 import { ProjectionsService } from './projections/projections.service';
 import { resolveProjectionsOptions } from './projections/projections-options';
+import { OutboxRelay } from './relay/outbox-relay';
+import type { RelayOptions } from './relay/relay-options';
 
 /** A ready event store plus what owns its resources. */
 export interface EventStoreHandle {
@@ -21,7 +23,12 @@ export interface EventStoreHandle {
   /** Runners and commands of the registered projections (not started). */
   projections: ProjectionsService;
   /**
-   * Stops the projections and closes the connection pool, waiting for work in
+   * An outbox relay over this log (not started): it publishes the given event types through
+   * `options.publisher`. `close()` stops it before the pool closes.
+   */
+  createRelay(options: RelayOptions): OutboxRelay;
+  /**
+   * Stops the relays and the projections and closes the connection pool, waiting for work in
    * flight at most `shutdownTimeoutMs`; then it drops the connections left.
    */
   close(): Promise<void>;
@@ -80,17 +87,25 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
   );
   const projections = new ProjectionsService(dataSource, store, options.projections ?? [], projectionOptions, locks.projectionClass);
   let closing: Promise<void> | undefined;
+  const relays: OutboxRelay[] = [];
+  const relayContext = { dataSource, store, projections: projectionOptions, lockClass: locks.projectionClass };
   return {
     store,
     registry,
     dataSource,
     schema,
     projections,
+    createRelay: (relayOptions) => {
+      const relay = new OutboxRelay(relayContext, relayOptions);
+      relays.push(relay);
+      return relay;
+    },
     // Idempotent: Nest's shutdown hooks and a caller's own signal handler may both close it.
     close: () =>
       (closing ??= closeWithin(
         shutdownMs,
         async () => {
+          await Promise.all(relays.map((relay) => relay.stop()));
           await projections.stop();
           await store.closeWrites();
           if (dataSource.isInitialized) await dataSource.destroy();

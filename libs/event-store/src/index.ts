@@ -36,6 +36,11 @@ export type {
 export { ProjectionsService, ProjectionStateError, UnknownProjectionError } from './projections/projections.service';
 export type { Projection, ProjectionCommit, ProjectionFault, TableNames } from './projections/projection';
 export type { RetryReport } from './projections/runner/transient';
+export { OutboxRelay } from './relay/outbox-relay';
+export type { RelayStatus } from './relay/outbox-relay';
+export type { RelayOptions } from './relay/relay-options';
+export { NOTHING_PUBLISHED } from './relay/integration-publisher';
+export type { AroundPublish, IntegrationPublisher, PublishedMark } from './relay/integration-publisher';
 export type { Queryable } from './postgres/queryable';
 export type {
   AbortedRebuild,

@@ -1,6 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 import { DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '@app/event-store';
+import { STREAM_RETENTIONS, type StreamRetention } from '../integration/stream-retention';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
@@ -20,7 +21,7 @@ export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
 export type HttpAdapterName = (typeof HTTP_ADAPTERS)[number];
 
 /** Variables whose values never appear in messages: a token, and URLs that may carry a password. */
-const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'AUTH_JWT_SECRET']);
+const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'AUTH_JWT_SECRET', 'NATS_URL']);
 
 /**
  * The service's configuration, read from the environment and validated at
@@ -147,6 +148,30 @@ export class AppConfig {
 
   /** Longest wait for the JWKS document, in ms; a request that needs keys it cannot get answers 503. */
   @Transform(toInt) @IsInt() @Min(100) @Max(30_000) AUTH_JWKS_TIMEOUT_MS: number = 3000;
+  /** NATS with JetStream for integration events (the outbox relay). Unset: the relay is off. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^(nats|tls):\/\/\S+(,(nats|tls):\/\/\S+)*$/, { message: 'NATS_URL must be nats:// or tls:// URLs, comma-separated' })
+  NATS_URL?: string;
+
+  /** First token of every integration subject: `<NATS_NAMESPACE>.events.<stream type>.<event type>`. */
+  @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'NATS_NAMESPACE must be 1-40 letters, digits, _ -' }) NATS_NAMESPACE: string = 'api';
+
+  /** The JetStream stream the relay publishes to (created at start when missing, on `<NATS_NAMESPACE>.events.>`). */
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'NATS_STREAM must be 1-64 letters, digits, _ -' }) NATS_STREAM: string = 'API_EVENTS';
+
+  /** Retention of a stream the relay creates: `limits`, `interest` or `workqueue`. */
+  @IsIn(STREAM_RETENTIONS, { message: 'NATS_STREAM_RETENTION must be limits, interest or workqueue' })
+  NATS_STREAM_RETENTION: StreamRetention = 'limits';
+
+  /** Oldest message a stream the relay creates keeps, in ms (0 = no age limit). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(10 * 365 * 86_400_000) NATS_STREAM_MAX_AGE_MS: number = 0;
+
+  /** Duplicate window of a stream the relay creates, in ms: a re-send of an event id within it is dropped. */
+  @Transform(toInt) @IsInt() @Min(1000) @Max(7 * 86_400_000) NATS_DUPLICATE_WINDOW_MS: number = 120_000;
+
+  /** How long the relay waits for the stream's ack of a publish before it backs off and asks the stream where it stands, in ms. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(60_000) NATS_PUBLISH_TIMEOUT_MS: number = 5000;
 }
 
 /** A configuration value failed validation; the message names each variable. */
@@ -186,6 +211,13 @@ export const CONFIG_VARIABLES = [
   'AUTH_JWT_ISSUER',
   'AUTH_JWT_AUDIENCE',
   'AUTH_JWKS_TIMEOUT_MS',
+  'NATS_URL',
+  'NATS_NAMESPACE',
+  'NATS_STREAM',
+  'NATS_STREAM_RETENTION',
+  'NATS_STREAM_MAX_AGE_MS',
+  'NATS_DUPLICATE_WINDOW_MS',
+  'NATS_PUBLISH_TIMEOUT_MS',
 ] as const;
 
 /** Reads and validates configuration from `env` (default: process.env). */

@@ -4,6 +4,7 @@ import { EVENT_STORE_HANDLE, hasPendingMigrations, type EventStoreHandle } from 
 import { checkAdminToken } from '../common/admin-token.guard';
 import type { HttpReply, HttpRequest } from '../common/http-message';
 import { AppConfig } from '../config/app-config';
+import { IntegrationRelay } from '../integration/integration-relay';
 import { AppRedis } from '../redis/app-redis';
 import { DownSince, type DownComponent } from './down-since';
 
@@ -25,6 +26,7 @@ export class HealthController {
     @Inject(EVENT_STORE_HANDLE) private readonly eventStore: EventStoreHandle,
     private readonly redis: AppRedis,
     @Inject(AppConfig) private readonly config: AppConfig,
+    private readonly integration: IntegrationRelay,
   ) {}
 
   @Get('live')
@@ -66,10 +68,35 @@ export class HealthController {
       degraded ||= checks.redis === 'degraded';
       down.push(...this.downSince.observe('redis', checks.redis === 'degraded'));
     }
+    if (ok && this.integration.relay) {
+      const relay = await this.relayCheck(admin);
+      checks.relay = relay.check;
+      degraded ||= relay.degraded;
+      down.push(...this.downSince.observe('relay', relay.degraded, relay.error));
+    }
     res.status(ok ? 200 : 503);
     const body: Record<string, unknown> = { status: ok ? (degraded ? 'degraded' : 'ok') : 'unavailable', checks };
     if (down.length) body.down = admin ? down : down.map(({ component, since }) => ({ component, since }));
     return body;
+  }
+
+  /**
+   * The relay never makes the service unready: appends do not depend on NATS. It is `degraded`
+   * while this instance's NATS connection is down (once it has connected or tried), or while the
+   * relay is stopped on an event it cannot read; `paused` is an operator's choice, not a fault.
+   */
+  private async relayCheck(admin: boolean): Promise<{ check: unknown; degraded: boolean; error?: string }> {
+    const status = await this.integration.relay!.status();
+    const nats = this.integration.link?.up ? 'up' : 'down';
+    const degraded = nats === 'down' || status.state === 'stopped-on-error';
+    const check = {
+      state: status.state,
+      nats,
+      lagEvents: status.lagPositions,
+      lagSeconds: Math.round(status.lagSeconds),
+      ...(admin ? { retrying: status.retrying, lastError: status.lastError } : {}),
+    };
+    return { check, degraded, error: status.retrying?.reason ?? status.lastError?.reason };
   }
 
   /** True for a valid admin token; anything else (none, wrong, admin API off) gets the public answer, never a 401. */

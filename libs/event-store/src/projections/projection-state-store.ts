@@ -86,6 +86,11 @@ const SKIP = `WITH x AS (
     FROM x WHERE p.name = x.name AND (x.live_hit OR x.rebuild_hit)
   RETURNING x.live_hit, x.rebuild_hit`;
 
+/** A relay's operator pause: the row stops without an error (a stop on an event has one); RETRY resumes it. */
+const PAUSE = `UPDATE $t SET state = 'stopped', updated_at = now() WHERE name = $1 AND state = 'running'`;
+/** A relay's operator replay: the checkpoint moves to $2 (the batch in flight then fails its compare-and-set). */
+const REWIND = `UPDATE $t SET position = $2, updated_at = now() WHERE name = $1`;
+
 /** TypeORM (and the lock connection) answer UPDATE with `[rows, affected]`. */
 type Updated<T = unknown> = [T[], number];
 /** Which phases a retry or a skip resumed. */
@@ -118,6 +123,8 @@ export class ProjectionStateStore {
       ABORT_REBUILD,
       RETRY,
       SKIP,
+      PAUSE,
+      REWIND,
     };
     this.sql = Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.replace(/\$t/g, table)]));
   }
@@ -191,6 +198,16 @@ export class ProjectionStateStore {
   /** Resumes every (or the named) phase stopped exactly on `position`, past it; returns which resumed. */
   async skip(q: Queryable, name: string, position: number, phase?: ProjectionPhase): Promise<ProjectionPhase[]> {
     return hits((await q.query<Updated<Hits>>(this.sql.SKIP, [name, phase ?? null, position]))[0]);
+  }
+
+  /** Stops a running row without an error (a relay's pause); false when it was not running. */
+  async pause(q: Queryable, name: string): Promise<boolean> {
+    return (await q.query<Updated>(this.sql.PAUSE, [name]))[1] === 1;
+  }
+
+  /** Moves a row's checkpoint to `position` (a relay's replay); false when there is no row. */
+  async rewind(q: Queryable, name: string, position: number): Promise<boolean> {
+    return (await q.query<Updated>(this.sql.REWIND, [name, position]))[1] === 1;
   }
 }
 
