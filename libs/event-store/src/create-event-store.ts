@@ -10,6 +10,8 @@ import { EventStore } from './postgres/postgres-event-store';
 import { EventRegistry } from './registry/event-registry';
 import { ProjectionsService } from './projections/projections.service';
 import { resolveProjectionsOptions } from './projections/projections-options';
+import { snapshotDefinitionsByClass } from './snapshots/snapshot-definition';
+import { SnapshotStore } from './snapshots/snapshot-store';
 
 /** A ready event store plus what owns its resources. */
 export interface EventStoreHandle {
@@ -20,6 +22,8 @@ export interface EventStoreHandle {
   schema: string;
   /** Runners and commands of the registered projections (not started). */
   projections: ProjectionsService;
+  /** Snapshots of the aggregate types in `options.snapshots`; the repository loads through it. */
+  snapshots: SnapshotStore;
   /**
    * Stops the projections and closes the connection pool, waiting for work in
    * flight at most `shutdownTimeoutMs`; then it drops the connections left.
@@ -34,6 +38,8 @@ export interface EventStoreHandle {
  */
 export async function createEventStore(options: EventStoreOptions): Promise<EventStoreHandle> {
   const registry = new EventRegistry(options.events, { decoding: options.decoding });
+  // Checked before any connection is opened, like the registry.
+  const snapshotDefinitions = snapshotDefinitionsByClass(options.snapshots ?? []);
   const schema = options.schema ?? 'event_store';
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid event store schema name "${schema}"`);
   if (!options.url) throw new Error('EventStore needs a PostgreSQL `url`');
@@ -79,6 +85,7 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
     registry,
   );
   const projections = new ProjectionsService(dataSource, store, options.projections ?? [], projectionOptions, locks.projectionClass);
+  const snapshots = new SnapshotStore(dataSource, store, locks.streamClass, snapshotDefinitions);
   let closing: Promise<void> | undefined;
   return {
     store,
@@ -86,12 +93,14 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
     dataSource,
     schema,
     projections,
+    snapshots,
     // Idempotent: Nest's shutdown hooks and a caller's own signal handler may both close it.
     close: () =>
       (closing ??= closeWithin(
         shutdownMs,
         async () => {
           await projections.stop();
+          await snapshots.close();
           await store.closeWrites();
           if (dataSource.isInitialized) await dataSource.destroy();
         },

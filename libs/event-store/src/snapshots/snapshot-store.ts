@@ -1,0 +1,168 @@
+import { EventEmitter } from 'node:events';
+import type { DataSource } from 'typeorm';
+import type { EventSourcedAggregate } from '../aggregate/event-sourced-aggregate';
+import type { EventStore } from '../postgres/postgres-event-store';
+import type { Queryable } from '../postgres/queryable';
+import type { RecordedEvent } from '../types';
+import { identityCodec, type SnapshotContext, type SnapshotDefinition } from './snapshot-definition';
+import { deleteStreamSnapshots, findSnapshot, upsertSnapshot } from './snapshot-sql';
+
+/** Snapshot writes in flight at once per store; past it a due snapshot is skipped (the next load takes it). */
+export const MAX_SNAPSHOT_WRITES_IN_FLIGHT = 4;
+
+/** A snapshot that could not be read (the load replayed in full) or written (skipped). Never fails a load or an append. */
+export interface SnapshotFault {
+  operation: 'read' | 'write';
+  streamId: string;
+  name: string;
+  error: unknown;
+}
+
+/**
+ * The repository's view of one load: the aggregate (restored from a snapshot, or fresh), then
+ * each replayed event, then `loaded()`, which schedules a snapshot when one is due.
+ */
+export interface SnapshotLoad<A extends EventSourcedAggregate> {
+  aggregate: A;
+  replayed(event: RecordedEvent<unknown>): void;
+  loaded(): void;
+}
+
+type AnyDefinition = SnapshotDefinition;
+
+/**
+ * Snapshots of aggregates, in the `snapshots` table beside the log. Reads are part of a load;
+ * writes happen after a load that replayed `every` events or more, in the background, in a
+ * short transaction of their own: never in an append's transaction, never awaited by a command.
+ */
+export class SnapshotStore {
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly faults = new EventEmitter();
+  private closed = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: EventStore,
+    private readonly streamLockClass: number,
+    /** By aggregate class, checked (`snapshotDefinitionsByClass`). */
+    private readonly definitions: ReadonlyMap<unknown, AnyDefinition>,
+  ) {}
+
+  /**
+   * Starts a load: restores the latest usable snapshot of the aggregate's shape into a fresh
+   * instance, or gives a fresh one (no definition, `every` 0, no snapshot, or one that fails to
+   * decode or restore: reported as a `read` fault). Without a definition it does no I/O.
+   */
+  async open<A extends EventSourcedAggregate>(create: () => A, streamId: string): Promise<SnapshotLoad<A>> {
+    const fresh = create();
+    const definition = this.definitions.get(fresh.constructor);
+    if (!definition || definition.every === 0) return { aggregate: fresh, replayed: () => undefined, loaded: () => undefined };
+    const restored = await this.restore(definition, create, streamId);
+    const aggregate = restored?.aggregate ?? fresh;
+    const from = restored?.streamVersion ?? 0;
+    const fence = new Set(definition.notAfter ?? []);
+    let lastEventId: string | undefined;
+    let fenced = false;
+    return {
+      aggregate,
+      replayed: (event) => {
+        lastEventId = event.eventId;
+        if (fence.has(event.type)) fenced = true;
+      },
+      loaded: () => {
+        if (fenced || !lastEventId || aggregate.version - from < definition.every) return;
+        this.schedule(definition, aggregate, streamId, lastEventId);
+      },
+    };
+  }
+
+  /**
+   * Deletes every snapshot of a stream (all shapes). Pass the erasure's transaction as `q`, and
+   * list the erasure's event type in the definition's `notAfter`: then no snapshot write, even
+   * one in flight, can store a snapshot after it.
+   */
+  deleteSnapshots(streamId: string, q?: Queryable): Promise<number> {
+    return deleteStreamSnapshots(q ?? this.dataSource, this.store.schema, streamId);
+  }
+
+  /** Called on every snapshot that could not be read or written, on this instance: for logs and metrics. */
+  onFault(listener: (fault: SnapshotFault) => void): () => void {
+    this.faults.on('fault', listener);
+    return () => this.faults.off('fault', listener);
+  }
+
+  /** Resolves once the snapshot writes in flight now have finished (stored, skipped or failed). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.inFlight.values()]);
+  }
+
+  /** Stops taking snapshots and waits for the writes in flight; the handle's `close()` calls it. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  private async restore<A extends EventSourcedAggregate>(
+    definition: AnyDefinition,
+    create: () => A,
+    streamId: string,
+  ): Promise<{ aggregate: A; streamVersion: number } | undefined> {
+    try {
+      const row = await findSnapshot(this.dataSource, this.store.schema, streamId, definition.name, definition.version);
+      if (!row) return undefined;
+      const codec = definition.codec ?? identityCodec;
+      const state = await codec.decode(row.state, contextOf(definition, streamId, row.stream_version));
+      const aggregate = create();
+      definition.restore(aggregate, state);
+      aggregate.version = row.stream_version;
+      return { aggregate, streamVersion: row.stream_version };
+    } catch (error) {
+      this.report('read', streamId, definition, error);
+      return undefined;
+    }
+  }
+
+  private schedule(definition: AnyDefinition, aggregate: EventSourcedAggregate, streamId: string, eventId: string): void {
+    const key = `${definition.name}\u0000${streamId}`;
+    if (this.closed || this.inFlight.has(key) || this.inFlight.size >= MAX_SNAPSHOT_WRITES_IN_FLIGHT) return;
+    const streamVersion = aggregate.version;
+    let state: unknown;
+    try {
+      // Taken now: the caller goes on to change the aggregate (a command) as soon as the load returns.
+      state = structuredClone(definition.take(aggregate));
+    } catch (error) {
+      this.report('write', streamId, definition, error);
+      return;
+    }
+    const write = this.write(definition, streamId, streamVersion, eventId, state)
+      .catch((error: unknown) => this.report('write', streamId, definition, error))
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, write);
+  }
+
+  private async write(definition: AnyDefinition, streamId: string, streamVersion: number, eventId: string, state: unknown): Promise<void> {
+    const codec = definition.codec ?? identityCodec;
+    const stored = await codec.encode(state, contextOf(definition, streamId, streamVersion));
+    const { name, version } = definition;
+    const notAfter = definition.notAfter ?? [];
+    await this.store.inTransaction((q) =>
+      upsertSnapshot(q, this.store.schema, this.streamLockClass, {
+        streamId,
+        name,
+        version,
+        streamVersion,
+        eventId,
+        state: stored,
+        notAfter,
+      }),
+    );
+  }
+
+  private report(operation: SnapshotFault['operation'], streamId: string, definition: AnyDefinition, error: unknown): void {
+    this.faults.emit('fault', { operation, streamId, name: definition.name, error } satisfies SnapshotFault);
+  }
+}
+
+function contextOf(definition: AnyDefinition, streamId: string, streamVersion: number): SnapshotContext {
+  return { streamId, name: definition.name, version: definition.version, streamVersion };
+}
