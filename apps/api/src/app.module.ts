@@ -18,6 +18,7 @@ import { AppRedis } from './redis/app-redis';
 import { createMetricsRegistry, METRICS_REGISTRY } from './metrics/metrics.registry';
 import { ProjectionCacheInvalidation } from './read-side/projection-cache-invalidation';
 import { ProjectionFreshness } from './read-side/projection-freshness';
+import { userSnapshot } from './users/user.snapshot';
 import { UsersModule } from './users/users.module';
 
 /**
@@ -42,6 +43,7 @@ export class AppModule {
           statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
           idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
           projectionLockTimeoutMs: config.PROJECTION_LOCK_TIMEOUT_MS,
+          snapshots: [userSnapshot({ every: config.SNAPSHOT_EVERY })],
         }),
         StampedeCacheModule.forRoot({
           isGlobal: true,

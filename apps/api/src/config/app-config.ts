@@ -113,6 +113,12 @@ export class AppConfig {
   @Max(86_400_000)
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: number = DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS;
 
+  /**
+   * A User is snapshotted after a load that replayed this many events past its last snapshot,
+   * so a load replays at most this many minus one plus what was appended since (0 = no snapshots).
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000) SNAPSHOT_EVERY: number = 100;
+
   /** Who may read /metrics: `open`, `admin` (Bearer ADMIN_TOKEN) or `off` (404). */
   @IsIn(ACCESS_MODES, { message: 'METRICS_ACCESS must be open, admin or off' }) METRICS_ACCESS: AccessMode = 'open';
 
@@ -151,6 +157,7 @@ export const CONFIG_VARIABLES = [
   'DOCS_ACCESS',
   'DATABASE_STATEMENT_TIMEOUT_MS',
   'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+  'SNAPSHOT_EVERY',
 ] as const;
 
 /** Reads and validates configuration from `env` (default: process.env). */
