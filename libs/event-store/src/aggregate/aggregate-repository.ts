@@ -51,8 +51,8 @@ export class AggregateRepository {
   async load<A extends EventSourcedAggregate>(create: () => A, streamId: string): Promise<A | null> {
     const session = this.snapshots ? await this.snapshots.open(create, streamId) : undefined;
     const aggregate = session?.aggregate ?? create();
-    for await (const recorded of this.store.readStream<object>(streamId, { fromVersion: aggregate.version + 1 })) {
-      aggregate.loadFromHistory([recorded.data]);
+    for await (const recorded of session?.events ?? this.store.readStream(streamId)) {
+      aggregate.loadFromHistory([recorded.data as object]);
       aggregate.version = recorded.streamVersion;
       session?.replayed(recorded);
     }

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { Queryable } from '../postgres/queryable';
+import { EVENT_COLUMNS, type EventRow, toStoredEvent } from '../postgres/rows';
+import type { StoredEvent } from '../types';
 
 /** A stored snapshot as the load reads it. */
 export interface SnapshotRow {
@@ -7,25 +10,65 @@ export interface SnapshotRow {
   state: Record<string, unknown>;
 }
 
-/**
- * The snapshot of this shape (name and version), only if the event it was taken at is still in
- * the log under the same id: a snapshot never outlives the history it summarises (a log
- * restored or re-imported without it, a stream re-created).
- */
-const FIND_SNAPSHOT = (s: string) => `SELECT sn.stream_version, sn.event_id, sn.state FROM ${s}.snapshots sn
-  JOIN ${s}.events e ON e.stream_id = sn.stream_id AND e.stream_version = sn.stream_version AND e.event_id = sn.event_id
- WHERE sn.stream_id = $1 AND sn.aggregate_type = $2 AND sn.schema_version = $3`;
+/** The latest usable snapshot of one shape and the first events after it (or from the start). */
+export interface SnapshotHead {
+  snapshot?: SnapshotRow;
+  /** Up to `limit` events after the snapshot, in stream order, as stored. */
+  events: StoredEvent[];
+}
 
-/** Reads the latest usable snapshot of one stream for one shape; `undefined` when there is none. */
-export async function findSnapshot(
-  q: Queryable,
+/**
+ * The snapshot of this shape (name and version), used only if the event it was taken at is still
+ * in the log under the same id (a snapshot never outlives the history it summarises: a log
+ * restored or re-imported without it), and the first events after it, in one round trip: a load
+ * with snapshots costs no more statements than one without. The state comes on the first row only.
+ */
+const READ_FROM_SNAPSHOT = (s: string) => `WITH snap AS (
+    SELECT sn.stream_version, sn.event_id, sn.state FROM ${s}.snapshots sn
+      JOIN ${s}.events e ON e.stream_id = sn.stream_id AND e.stream_version = sn.stream_version AND e.event_id = sn.event_id
+     WHERE sn.stream_id = $1 AND sn.aggregate_type = $2 AND sn.schema_version = $3)
+  SELECT CASE WHEN t.rn IS NULL OR t.rn = 1 THEN sn.state END AS snapshot_state,
+         sn.stream_version AS snapshot_version, sn.event_id AS snapshot_event_id, t.*
+    FROM (SELECT 1) one
+    LEFT JOIN snap sn ON true
+    LEFT JOIN LATERAL (
+      SELECT ${EVENT_COLUMNS}, row_number() OVER (ORDER BY stream_version) AS rn FROM ${s}.events
+       WHERE stream_id = $1 AND stream_version > coalesce(sn.stream_version, 0) ORDER BY stream_version LIMIT $4) t ON true
+   ORDER BY t.stream_version`;
+
+type HeadRow = Omit<EventRow, 'position'> & {
+  position: string | null;
+  snapshot_state: Record<string, unknown> | null;
+  snapshot_version: number | null;
+  snapshot_event_id: string | null;
+};
+
+/** A connection pool that runs named (prepared) statements: `pg`'s `Pool`. */
+export interface PreparingPool {
+  query<R extends object>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: R[] }>;
+}
+
+/**
+ * Reads a stream's latest usable snapshot of one shape and up to `limit` events after it. A
+ * named statement: each pooled connection plans it once (measured: planning the join and the
+ * lateral read cost more than running them for a short stream).
+ */
+export async function readFromSnapshot(
+  pool: PreparingPool,
   schema: string,
-  streamId: string,
-  name: string,
-  version: number,
-): Promise<SnapshotRow | undefined> {
-  const rows = await q.query<SnapshotRow[]>(FIND_SNAPSHOT(schema), [streamId, name, version]);
-  return rows[0];
+  key: { streamId: string; name: string; version: number },
+  limit: number,
+): Promise<SnapshotHead> {
+  const text = READ_FROM_SNAPSHOT(schema);
+  const name = `es_snapshot_head_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+  const { rows } = await pool.query<HeadRow>({ name, text, values: [key.streamId, key.name, key.version, limit] });
+  const [first] = rows;
+  const snapshot =
+    first.snapshot_version === null
+      ? undefined
+      : { stream_version: first.snapshot_version, event_id: first.snapshot_event_id!, state: first.snapshot_state! };
+  const events = first.position === null ? [] : rows.map((r) => toStoredEvent(r as EventRow));
+  return { snapshot, events };
 }
 
 /**

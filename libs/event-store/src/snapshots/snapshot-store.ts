@@ -3,9 +3,9 @@ import type { DataSource } from 'typeorm';
 import type { EventSourcedAggregate } from '../aggregate/event-sourced-aggregate';
 import type { EventStore } from '../postgres/postgres-event-store';
 import type { Queryable } from '../postgres/queryable';
-import type { RecordedEvent } from '../types';
 import { identityCodec, type SnapshotContext, type SnapshotDefinition } from './snapshot-definition';
-import { deleteStreamSnapshots, findSnapshot, upsertSnapshot } from './snapshot-sql';
+import { openSnapshotLoad, replayLoad, type SnapshotLoad } from './snapshot-load';
+import { deleteStreamSnapshots, type PreparingPool, upsertSnapshot } from './snapshot-sql';
 
 /** Snapshot writes in flight at once per store; past it a due snapshot is skipped (the next load takes it). */
 export const MAX_SNAPSHOT_WRITES_IN_FLIGHT = 4;
@@ -16,16 +16,6 @@ export interface SnapshotFault {
   streamId: string;
   name: string;
   error: unknown;
-}
-
-/**
- * The repository's view of one load: the aggregate (restored from a snapshot, or fresh), then
- * each replayed event, then `loaded()`, which schedules a snapshot when one is due.
- */
-export interface SnapshotLoad<A extends EventSourcedAggregate> {
-  aggregate: A;
-  replayed(event: RecordedEvent<unknown>): void;
-  loaded(): void;
 }
 
 type AnyDefinition = SnapshotDefinition;
@@ -50,30 +40,25 @@ export class SnapshotStore {
 
   /**
    * Starts a load: restores the latest usable snapshot of the aggregate's shape into a fresh
-   * instance, or gives a fresh one (no definition, `every` 0, no snapshot, or one that fails to
-   * decode or restore: reported as a `read` fault). Without a definition it does no I/O.
+   * instance and gives the events after it, or a fresh instance and the whole stream (no
+   * definition, `every` 0, no snapshot, or one that fails to decode or restore: reported as a
+   * `read` fault). With a definition, the snapshot and the first events come in one statement.
    */
   async open<A extends EventSourcedAggregate>(create: () => A, streamId: string): Promise<SnapshotLoad<A>> {
     const fresh = create();
     const definition = this.definitions.get(fresh.constructor);
-    if (!definition || definition.every === 0) return { aggregate: fresh, replayed: () => undefined, loaded: () => undefined };
-    const restored = await this.restore(definition, create, streamId);
-    const aggregate = restored?.aggregate ?? fresh;
-    const from = restored?.streamVersion ?? 0;
-    const fence = new Set(definition.notAfter ?? []);
-    let lastEventId: string | undefined;
-    let fenced = false;
-    return {
-      aggregate,
-      replayed: (event) => {
-        lastEventId = event.eventId;
-        if (fence.has(event.type)) fenced = true;
+    if (!definition || definition.every === 0) return replayLoad(this.store, fresh, streamId);
+    return openSnapshotLoad(
+      {
+        store: this.store,
+        pool: (this.dataSource.driver as unknown as { master: PreparingPool }).master,
+        readFault: (error) => this.report('read', streamId, definition, error),
+        schedule: (aggregate, eventId) => this.schedule(definition, aggregate, streamId, eventId),
       },
-      loaded: () => {
-        if (fenced || !lastEventId || aggregate.version - from < definition.every) return;
-        this.schedule(definition, aggregate, streamId, lastEventId);
-      },
-    };
+      definition,
+      create,
+      streamId,
+    );
   }
 
   /**
@@ -100,26 +85,6 @@ export class SnapshotStore {
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
-  }
-
-  private async restore<A extends EventSourcedAggregate>(
-    definition: AnyDefinition,
-    create: () => A,
-    streamId: string,
-  ): Promise<{ aggregate: A; streamVersion: number } | undefined> {
-    try {
-      const row = await findSnapshot(this.dataSource, this.store.schema, streamId, definition.name, definition.version);
-      if (!row) return undefined;
-      const codec = definition.codec ?? identityCodec;
-      const state = await codec.decode(row.state, contextOf(definition, streamId, row.stream_version));
-      const aggregate = create();
-      definition.restore(aggregate, state);
-      aggregate.version = row.stream_version;
-      return { aggregate, streamVersion: row.stream_version };
-    } catch (error) {
-      this.report('read', streamId, definition, error);
-      return undefined;
-    }
   }
 
   private schedule(definition: AnyDefinition, aggregate: EventSourcedAggregate, streamId: string, eventId: string): void {

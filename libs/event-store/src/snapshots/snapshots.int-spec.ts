@@ -7,6 +7,7 @@ import { createEventStore, EventStoreHandle } from '../create-event-store';
 import { defineEvent } from '../registry/event-definition';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import { defineSnapshot, type SnapshotCodec, type SnapshotDefinition } from './snapshot-definition';
+import { SNAPSHOT_HEAD_EVENTS } from './snapshot-load';
 import type { SnapshotFault } from './snapshot-store';
 
 class Counted {
@@ -126,6 +127,26 @@ describe('snapshots: load from the latest snapshot plus the tail', () => {
     expect(decoded).toEqual([5]);
     expect(loaded).toMatchObject({ version: 7, total: 28, count: 7 });
     expect(loaded).toEqual(await replayed(id));
+  });
+
+  it('reads a tail longer than the first round trip (SNAPSHOT_HEAD_EVENTS) on in batches, with and without a snapshot', async () => {
+    const id = randomUUID();
+    const { es, repository } = await open(v1());
+    for (let i = 0; i < 2; i++)
+      await append(
+        id,
+        Array.from({ length: SNAPSHOT_HEAD_EVENTS }, (_, i) => i),
+      );
+    await append(id, [1]);
+    expect(await repository.load(() => new Counter(id), `counter-${id}`)).toEqual(await replayed(id));
+    await es.snapshots.flush();
+    await append(
+      id,
+      Array.from({ length: SNAPSHOT_HEAD_EVENTS + 7 }, (_, i) => i * 3),
+    );
+    const loaded = await repository.load(() => new Counter(id), `counter-${id}`);
+    expect(loaded).toEqual(await replayed(id));
+    expect(loaded!.count).toBe(SNAPSHOT_HEAD_EVENTS * 3 + 8);
   });
 
   it('ignores a snapshot of another schema version: full replay, then a snapshot of its own version', async () => {
