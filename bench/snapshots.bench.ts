@@ -46,16 +46,13 @@ async function seedAwards(es: EventStoreHandle, userId: string, from: number, to
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Milliseconds of each of `n` sequential loads. */
-async function timeLoads(repository: AggregateRepository, userId: string, n: number): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const started = process.hrtime.bigint();
-    const user = await repository.load(() => new User(userId), userStreamId(userId));
-    times.push(Number(process.hrtime.bigint() - started) / 1e6);
-    if (!user) throw new Error('user not found');
-  }
-  return times;
+/** Milliseconds of one load. */
+async function timeLoad(repository: AggregateRepository, userId: string): Promise<number> {
+  const started = process.hrtime.bigint();
+  const user = await repository.load(() => new User(userId), userStreamId(userId));
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (!user) throw new Error('user not found');
+  return ms;
 }
 
 /** Awards per second through `update` (load, change, append) on a fresh user. */
@@ -116,14 +113,18 @@ async function main(): Promise<void> {
     const full: number[] = [];
     const rates = { off: [] as number[], on: [] as number[] };
     const smallest = perN[perN.length - 1];
-    progress(`warming up, then ${ROUNDS} interleaved rounds of ${ITERATIONS} loads each`);
-    await timeLoads(replay, one, ITERATIONS);
-    for (const n of perN) await timeLoads(n.repository, long, ITERATIONS);
+    // One load of each kind in turn, ITERATIONS times per round: on a shared, busy machine every
+    // kind then meets the same noise, so their medians compare (blocks of one kind did not).
+    const kinds = [
+      { times: oneEvent, load: () => timeLoad(replay, one) },
+      { times: oneEventLookup, load: () => timeLoad(withLookup, one) },
+      ...perN.map((n) => ({ times: n.times, load: () => timeLoad(n.repository, long) })),
+    ];
+    progress(`warming up, then ${ROUNDS} rounds of ${ITERATIONS} loads of each kind, interleaved`);
+    for (let i = 0; i < Math.min(50, ITERATIONS); i++) for (const k of kinds) await k.load();
     for (let r = 0; r < ROUNDS; r++) {
-      oneEvent.push(...(await timeLoads(replay, one, ITERATIONS)));
-      oneEventLookup.push(...(await timeLoads(withLookup, one, ITERATIONS)));
-      for (const n of perN) n.times.push(...(await timeLoads(n.repository, long, ITERATIONS)));
-      full.push(...(await timeLoads(replay, long, 1)));
+      for (let i = 0; i < ITERATIONS; i++) for (const k of kinds) k.times.push(await k.load());
+      full.push(await timeLoad(replay, long));
       rates.off.push(await commandRate(replay, replay));
       rates.on.push(await commandRate(smallest.repository, replay));
     }
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
       fullReplayRatioToOneEvent: median(full) / base,
       commandsPerSec: { snapshotsOff: median(rates.off), snapshotsOn: median(rates.on), every: smallest.every, commands: COMMANDS },
     };
-    console.log(`\nLoading a user, medians of ${ROUNDS} interleaved rounds x ${ITERATIONS} loads (same run)`);
+    console.log(`\nLoading a user, medians of ${ROUNDS} rounds x ${ITERATIONS} loads of each kind, interleaved (same run)`);
     console.log(`  one event (baseline)                        ${base.toFixed(3)} ms`);
     console.log(`  one event, snapshots on (lookup misses)     ${figures.oneEventWithSnapshotLookupMs.toFixed(3)} ms`);
     for (const r of results) {
