@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { AggregateRepository, createEventStore, type EventStoreHandle } from '@app/event-store';
 import { appEventStore } from '../apps/api/src/app-event-store';
@@ -72,6 +73,7 @@ async function commandRate(repository: AggregateRepository, plain: AggregateRepo
 
 async function main(): Promise<void> {
   const schema = uniqueSchema('bench_snap');
+  const loadAtStart = loadavg()[0];
   const open = (every = 0, version = 1) =>
     createEventStore({
       url: URL,
@@ -160,11 +162,15 @@ async function main(): Promise<void> {
     console.log(
       `  ${COMMANDS} awards by update(): ${figures.commandsPerSec.snapshotsOff.toFixed(0)}/s snapshots off, ${figures.commandsPerSec.snapshotsOn.toFixed(0)}/s every ${smallest.every}`,
     );
+    // The machine may be shared: the 1-minute load average says how much noise the figures carry.
+    const loadAverage = { start: loadAtStart, end: loadavg()[0] };
+    console.log(`  load average (1 min): ${loadAverage.start.toFixed(1)} at the start, ${loadAverage.end.toFixed(1)} at the end`);
     const out = benchOutDir();
     const json = {
       date: new Date().toISOString(),
       command: 'npm run bench:snapshots',
       ...environment(),
+      loadAverage,
       awards: AWARDS,
       rounds: ROUNDS,
       iterations: ITERATIONS,

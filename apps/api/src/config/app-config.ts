@@ -117,7 +117,7 @@ export class AppConfig {
    * A User is snapshotted after a load that replayed this many events past its last snapshot,
    * so a load replays at most this many minus one plus what was appended since (0 = no snapshots).
    */
-  @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000) SNAPSHOT_EVERY: number = 100;
+  @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000) SNAPSHOT_EVERY: number = 50;
 
   /** Who may read /metrics: `open`, `admin` (Bearer ADMIN_TOKEN) or `off` (404). */
   @IsIn(ACCESS_MODES, { message: 'METRICS_ACCESS must be open, admin or off' }) METRICS_ACCESS: AccessMode = 'open';
