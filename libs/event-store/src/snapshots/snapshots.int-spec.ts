@@ -8,7 +8,7 @@ import { defineEvent } from '../registry/event-definition';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import { defineSnapshot, type SnapshotCodec, type SnapshotDefinition } from './snapshot-definition';
 import { SNAPSHOT_HEAD_EVENTS } from './snapshot-load';
-import type { SnapshotFault } from './snapshot-store';
+import { MAX_SNAPSHOT_WRITES_IN_FLIGHT, type SnapshotFault } from './snapshot-store';
 
 class Counted {
   constructor(props?: Counted) {
@@ -231,6 +231,33 @@ describe('snapshots: load from the latest snapshot plus the tail', () => {
     await repository.load(() => new Counter(id), `counter-${id}`); // 4 events replayed, the last one Erased
     await es.snapshots.flush();
     expect(await rows(id)).toEqual([]);
+  });
+
+  it('skips a snapshot whose encode fails (a write fault), and keeps at most MAX_SNAPSHOT_WRITES_IN_FLIGHT writes at once', async () => {
+    const failing = await open(v1({ codec: { encode: () => Promise.reject(new Error('no key yet')), decode: (s) => s as never } }));
+    const faults: SnapshotFault[] = [];
+    failing.es.snapshots.onFault((f) => faults.push(f));
+    const id = randomUUID();
+    await append(id, [1, 1, 1]);
+    expect(await failing.repository.load(() => new Counter(id), `counter-${id}`)).toEqual(await replayed(id));
+    await failing.es.snapshots.flush();
+    expect(faults.map((f) => [f.operation, (f.error as Error).message])).toEqual([['write', 'no key yet']]);
+    expect(await rows(id)).toEqual([]);
+
+    const hold = deferred();
+    const slow = await open(v1({ codec: { encode: async (s) => (await hold.promise, s), decode: (s) => s as never } }));
+    const ids = Array.from({ length: MAX_SNAPSHOT_WRITES_IN_FLIGHT + 1 }, () => randomUUID());
+    for (const each of ids) {
+      await append(each, [1, 1, 1]);
+      await slow.repository.load(() => new Counter(each), `counter-${each}`);
+    }
+    hold.release();
+    await slow.es.snapshots.flush();
+    const taken = await Promise.all(ids.map(async (each) => (await rows(each)).length));
+    expect(taken).toEqual([...Array<number>(MAX_SNAPSHOT_WRITES_IN_FLIGHT).fill(1), 0]);
+    await slow.repository.load(() => new Counter(ids[ids.length - 1]), `counter-${ids[ids.length - 1]}`); // the next load takes it
+    await slow.es.snapshots.flush();
+    expect(await rows(ids[ids.length - 1])).toHaveLength(1);
   });
 
   it('replays in full when a snapshot cannot be decoded, or its event is not in the log at its version', async () => {
