@@ -13,6 +13,7 @@ import { IdempotencyModule } from './idempotency/idempotency.module';
 import { LeaderboardModule } from './leaderboard/leaderboard.module';
 import { MetricsController } from './metrics/metrics.controller';
 import { ProjectionLagMetrics } from './metrics/projection-lag';
+import { SnapshotFaultMetrics } from './metrics/snapshot-faults';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { AppRedis } from './redis/app-redis';
 import { createMetricsRegistry, METRICS_REGISTRY } from './metrics/metrics.registry';
@@ -70,6 +71,7 @@ export class AppModule {
         { provide: CACHE_FRESHNESS_PORT, useClass: ProjectionFreshness },
         AppRedis,
         ProjectionLagMetrics,
+        SnapshotFaultMetrics,
       ],
       exports: [AppConfig, AppRedis],
       global: true,

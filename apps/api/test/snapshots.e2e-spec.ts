@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { EVENT_STORE_HANDLE, type EventStoreHandle } from '@app/event-store';
+import { counter } from './prometheus';
 import { startTestApp, TestApp } from './test-app';
 
 /** The app's wiring of snapshots: with SNAPSHOT_EVERY=3, commands on a user load from its snapshots and keep every rule. */
@@ -40,5 +41,22 @@ describe('User snapshots in the app (e2e)', () => {
     const renamed = await rename(8).expect(200);
     const read = await request(t.server).get(`/users/${id}`).set('X-Min-Position', String(renamed.body.position)).expect(200);
     expect(read.body).toMatchObject({ firstName: 'Augusta', lastName: 'King', email, points: 28, version: 9 });
+  });
+
+  it('replays in full, counting a read fault, when a stored snapshot has the wrong shape: never a wrong state', async () => {
+    const email = `shape.${randomUUID()}@example.com`;
+    const { body: created } = await request(t.server).post('/users').send({ firstName: 'Ada', lastName: 'Lovelace', email }).expect(201);
+    const id = created.id as string;
+    for (let i = 1; i <= 3; i++) await request(t.server).post(`/users/${id}/points`).send({ points: 10, reason: 'quiz' }).expect(201);
+    await es.snapshots.flush();
+    const faults = async () =>
+      counter((await request(t.server).get('/metrics').expect(200)).text, 'snapshot_faults_total', { operation: 'read' });
+    const before = await faults();
+    await es.dataSource.query(`UPDATE "${t.schema}".snapshots SET state = '{"points": "lots"}' WHERE stream_id = $1`, [`user-${id}`]);
+    const award = await request(t.server).post(`/users/${id}/points`).send({ points: 1, reason: 'after' }).expect(201);
+    expect(award.body.version).toBe(5);
+    expect(await faults()).toBe(before + 1);
+    const read = await request(t.server).get(`/users/${id}`).set('X-Min-Position', String(award.body.position)).expect(200);
+    expect(read.body).toMatchObject({ firstName: 'Ada', lastName: 'Lovelace', email, points: 31, version: 5 });
   });
 });
