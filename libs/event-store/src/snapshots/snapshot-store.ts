@@ -124,7 +124,11 @@ export class SnapshotStore {
   }
 
   private report(operation: SnapshotFault['operation'], streamId: string, definition: AnyDefinition, error: unknown): void {
-    this.faults.emit('fault', { operation, streamId, name: definition.name, error } satisfies SnapshotFault);
+    try {
+      this.faults.emit('fault', { operation, streamId, name: definition.name, error } satisfies SnapshotFault);
+    } catch {
+      // A listener's own failure must not fail a load or leave a write's promise rejected.
+    }
   }
 }
 
