@@ -72,6 +72,12 @@ const BENCHES: Bench[] = [
   },
   { script: 'bench:freeze', env: { HITS: '2000', ROUNDS: '1' }, writes: ['frozen-values.json'], figure: (j) => j.results[0].frozenHitNs },
   { script: 'bench:relay', env: { EVENTS: '2000', ROUNDS: '1' }, writes: ['relay.json', 'relay.svg'], figure: (j) => j.relayPerSec },
+  {
+    script: 'bench:snapshots',
+    env: { AWARDS: '2000', EVERY: '10,50', ITERATIONS: '10', ROUNDS: '1', COMMANDS: '20' },
+    writes: ['snapshots.json', 'snapshots.svg'],
+    figure: (j) => j.results[0].loadMs,
+  },
   { script: 'bench:unknown-ids', env: { IDS: '300', CONCURRENCY: '8' }, writes: ['unknown-ids.json'], figure: (j) => j.lookupsPerSecond },
   {
     script: 'bench:http',

@@ -16,11 +16,13 @@ import { RelayMetrics } from './integration/relay-metrics';
 import { LeaderboardModule } from './leaderboard/leaderboard.module';
 import { MetricsController } from './metrics/metrics.controller';
 import { ProjectionLagMetrics } from './metrics/projection-lag';
+import { SnapshotFaultMetrics } from './metrics/snapshot-faults';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { AppRedis } from './redis/app-redis';
 import { createMetricsRegistry, METRICS_REGISTRY } from './metrics/metrics.registry';
 import { ProjectionCacheInvalidation } from './read-side/projection-cache-invalidation';
 import { ProjectionFreshness } from './read-side/projection-freshness';
+import { userSnapshot } from './users/user.snapshot';
 import { UsersModule } from './users/users.module';
 
 /**
@@ -45,6 +47,7 @@ export class AppModule {
           statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
           idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
           projectionLockTimeoutMs: config.PROJECTION_LOCK_TIMEOUT_MS,
+          snapshots: [userSnapshot({ every: config.SNAPSHOT_EVERY })],
         }),
         StampedeCacheModule.forRoot({
           isGlobal: true,
@@ -74,6 +77,7 @@ export class AppModule {
         AppRedis,
         ProjectionLagMetrics,
         RelayMetrics,
+        SnapshotFaultMetrics,
       ],
       exports: [AppConfig, AppRedis],
       global: true,

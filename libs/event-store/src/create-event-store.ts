@@ -12,6 +12,8 @@ import { ProjectionsService } from './projections/projections.service';
 import { resolveProjectionsOptions } from './projections/projections-options';
 import { OutboxRelay } from './relay/outbox-relay';
 import type { RelayOptions } from './relay/relay-options';
+import { snapshotDefinitionsByClass } from './snapshots/snapshot-definition';
+import { SnapshotStore } from './snapshots/snapshot-store';
 
 /** A ready event store plus what owns its resources. */
 export interface EventStoreHandle {
@@ -22,6 +24,8 @@ export interface EventStoreHandle {
   schema: string;
   /** Runners and commands of the registered projections (not started). */
   projections: ProjectionsService;
+  /** Snapshots of the aggregate types in `options.snapshots`; the repository loads through it. */
+  snapshots: SnapshotStore;
   /**
    * An outbox relay over this log (not started): it publishes the given event types through
    * `options.publisher`. `close()` stops it before the pool closes.
@@ -41,6 +45,8 @@ export interface EventStoreHandle {
  */
 export async function createEventStore(options: EventStoreOptions): Promise<EventStoreHandle> {
   const registry = new EventRegistry(options.events, { decoding: options.decoding });
+  // Checked before any connection is opened, like the registry.
+  const snapshotDefinitions = snapshotDefinitionsByClass(options.snapshots ?? []);
   const schema = options.schema ?? 'event_store';
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid event store schema name "${schema}"`);
   if (!options.url) throw new Error('EventStore needs a PostgreSQL `url`');
@@ -86,6 +92,7 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
     registry,
   );
   const projections = new ProjectionsService(dataSource, store, options.projections ?? [], projectionOptions, locks.projectionClass);
+  const snapshots = new SnapshotStore(dataSource, store, locks.streamClass, snapshotDefinitions);
   let closing: Promise<void> | undefined;
   const relays: OutboxRelay[] = [];
   const relayContext = { dataSource, store, projections: projectionOptions, lockClass: locks.projectionClass };
@@ -100,6 +107,7 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
       relays.push(relay);
       return relay;
     },
+    snapshots,
     // Idempotent: Nest's shutdown hooks and a caller's own signal handler may both close it.
     close: () =>
       (closing ??= closeWithin(
@@ -107,6 +115,7 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
         async () => {
           await Promise.all(relays.map((relay) => relay.stop()));
           await projections.stop();
+          await snapshots.close();
           await store.closeWrites();
           if (dataSource.isInitialized) await dataSource.destroy();
         },

@@ -13,6 +13,7 @@ import type { EventStoreOptions } from './event-store.options';
 import { EventStore } from './postgres/postgres-event-store';
 import { EventRegistry } from './registry/event-registry';
 import { ProjectionsService } from './projections/projections.service';
+import { SnapshotStore } from './snapshots/snapshot-store';
 
 /** Injection token of the `EventStoreHandle` (store, registry, DataSource, schema). */
 export const EVENT_STORE_HANDLE = Symbol('EVENT_STORE_HANDLE');
@@ -37,35 +38,43 @@ const providers: Provider[] = [
     inject: [EVENT_STORE_OPTIONS],
     useFactory: async (options: EventStoreOptions) => {
       const handle = await createEventStore(options);
-      new Logger('EventStore').log(`Event log ready in schema "${handle.schema}" (${handle.registry.types().length} event types)`);
+      const logger = new Logger('EventStore');
+      logger.log(`Event log ready in schema "${handle.schema}" (${handle.registry.types().length} event types)`);
+      // A snapshot fault costs a full replay or a skipped snapshot, never a failed command: worth a warning, not more.
+      handle.snapshots.onFault((f) =>
+        logger.warn(
+          `Snapshot ${f.operation} of "${f.streamId}" (${f.name}) failed: ${f.error instanceof Error ? f.error.message : String(f.error)}`,
+        ),
+      );
       return handle;
     },
   },
   { provide: EventStore, inject: [EVENT_STORE_HANDLE], useFactory: (h: EventStoreHandle) => h.store },
   { provide: EventRegistry, inject: [EVENT_STORE_HANDLE], useFactory: (h: EventStoreHandle) => h.registry },
   { provide: ProjectionsService, inject: [EVENT_STORE_HANDLE], useFactory: (h: EventStoreHandle) => h.projections },
+  { provide: SnapshotStore, inject: [EVENT_STORE_HANDLE], useFactory: (h: EventStoreHandle) => h.snapshots },
   {
     provide: AggregateRepository,
-    inject: [EventStore, ModuleRef],
+    inject: [EventStore, ModuleRef, SnapshotStore],
     // The cqrs EventBus is optional: without CqrsModule, saves simply publish nothing.
-    useFactory: (store: EventStore, moduleRef: ModuleRef) => {
+    useFactory: (store: EventStore, moduleRef: ModuleRef, snapshots: SnapshotStore) => {
       let bus: EventBus | undefined;
       try {
         bus = moduleRef.get(EventBus, { strict: false });
       } catch {
         bus = undefined;
       }
-      return new AggregateRepository(store, bus);
+      return new AggregateRepository(store, bus, snapshots);
     },
   },
   EventStoreLifecycle,
 ];
-const exported = [EVENT_STORE_HANDLE, EventStore, EventRegistry, AggregateRepository, ProjectionsService];
+const exported = [EVENT_STORE_HANDLE, EventStore, EventRegistry, AggregateRepository, ProjectionsService, SnapshotStore];
 
 /**
  * PostgreSQL event store for Nest. `forRoot({ url, schema, events })` or
  * `forRootAsync({ useFactory, inject })`; provides `EventStore`,
- * `EventRegistry`, `AggregateRepository`, `ProjectionsService` and the
+ * `EventRegistry`, `AggregateRepository`, `ProjectionsService`, `SnapshotStore` and the
  * `EVENT_STORE_HANDLE`. Migrations run at start-up, projections start on
  * bootstrap; runners stop and the pool closes on application shutdown.
  */

@@ -2,6 +2,7 @@ import type { MigrationInterface } from 'typeorm';
 import type { Projection } from './projections/projection';
 import type { EventDefinition } from './registry/event-definition';
 import type { DecodingMode } from './registry/shape-codec';
+import type { SnapshotDefinition } from './snapshots/snapshot-definition';
 
 /** Options of `EventStoreModule.forRoot` / `createEventStore`. */
 export interface EventStoreOptions {
@@ -80,4 +81,9 @@ export interface EventStoreOptions {
    * on every event (the reference path; same results, several times slower).
    */
   decoding?: DecodingMode;
+  /**
+   * Aggregate types loaded from snapshots (`defineSnapshot`), each with its own `every`. Others
+   * (and those with `every: 0`) are always replayed in full and never look for a snapshot.
+   */
+  snapshots?: readonly SnapshotDefinition[];
 }

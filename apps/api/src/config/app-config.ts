@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { getMetadataStorage, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 import { DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '@app/event-store';
 import { STREAM_RETENTIONS, type StreamRetention } from '../integration/stream-retention';
 
@@ -121,6 +121,12 @@ export class AppConfig {
   @Max(86_400_000)
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: number = DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS;
 
+  /**
+   * A User is snapshotted after a load that replayed this many events past its last snapshot,
+   * so a load replays at most this many minus one plus what was appended since (0 = no snapshots).
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000) SNAPSHOT_EVERY: number = 50;
+
   /** Who may read /metrics: `open`, `admin` (Bearer ADMIN_TOKEN) or `off` (404). */
   @IsIn(ACCESS_MODES, { message: 'METRICS_ACCESS must be open, admin or off' }) METRICS_ACCESS: AccessMode = 'open';
 
@@ -179,46 +185,17 @@ export class ConfigError extends Error {
   readonly code = 'CONFIG.INVALID';
 }
 
-/** Every environment variable the service reads (a public contract: see README). */
-export const CONFIG_VARIABLES = [
-  'PORT',
-  'HTTP_ADAPTER',
-  'DATABASE_URL',
-  'ADMIN_TOKEN',
-  'LOG_LEVEL',
-  'EVENT_STORE_SCHEMA',
-  'BODY_LIMIT_BYTES',
-  'REDIS_URL',
-  'CACHE_NAMESPACE',
-  'TRENDING_CACHE_TTL_MS',
-  'TRENDING_MIN_COMPUTE_MS',
-  'USER_CACHE_TTL_MS',
-  'READ_YOUR_WRITES_TIMEOUT_MS',
-  'RUN_PROJECTIONS',
-  'PROJECTION_LOCK_TIMEOUT_MS',
-  'EMBEDDED_PG_DIR',
-  'EMBEDDED_PG_PORT',
-  'IDEMPOTENCY_TTL_MS',
-  'WRITE_RATE_LIMIT',
-  'WRITE_RATE_LIMIT_WINDOW_MS',
-  'TRUST_PROXY',
-  'METRICS_ACCESS',
-  'DOCS_ACCESS',
-  'DATABASE_STATEMENT_TIMEOUT_MS',
-  'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
-  'AUTH_JWT_SECRET',
-  'AUTH_JWKS_URL',
-  'AUTH_JWT_ISSUER',
-  'AUTH_JWT_AUDIENCE',
-  'AUTH_JWKS_TIMEOUT_MS',
-  'NATS_URL',
-  'NATS_NAMESPACE',
-  'NATS_STREAM',
-  'NATS_STREAM_RETENTION',
-  'NATS_STREAM_MAX_AGE_MS',
-  'NATS_DUPLICATE_WINDOW_MS',
-  'NATS_PUBLISH_TIMEOUT_MS',
-] as const;
+/**
+ * Every environment variable the service reads (a public contract: see README): the validated
+ * properties of {@link AppConfig}, read from class-validator's metadata so the list cannot drift.
+ */
+export const CONFIG_VARIABLES: readonly string[] = [
+  ...new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(AppConfig, '', true, false)
+      .map((m) => m.propertyName),
+  ),
+];
 
 /** Reads and validates configuration from `env` (default: process.env). */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {

@@ -3,6 +3,7 @@ import type { QueryRunner } from 'typeorm';
 import { ConcurrencyConflictError } from '../errors';
 import type { EventStore } from '../postgres/postgres-event-store';
 import type { AppendResult, EventMetadata, ExpectedVersion } from '../types';
+import type { SnapshotStore } from '../snapshots/snapshot-store';
 import type { EventSourcedAggregate } from './event-sourced-aggregate';
 import { EventsAppended } from './events-appended';
 
@@ -31,23 +32,33 @@ export interface UpdateOptions extends SaveOptions {
 }
 
 /**
- * Loads aggregates by replaying their upcast stream and saves their
- * uncommitted events with the loaded version as expected version.
+ * Loads aggregates by replaying their upcast stream (from their latest snapshot, when their
+ * type has a snapshot definition) and saves their uncommitted events with the loaded version as
+ * expected version.
  */
 export class AggregateRepository {
   constructor(
     private readonly store: EventStore,
     private readonly publisher?: EventPublisherPort,
+    private readonly snapshots?: SnapshotStore,
   ) {}
 
-  /** Replays the stream into a new instance; `null` when the stream has no events. */
+  /**
+   * Replays the stream into a new instance, starting from the latest usable snapshot if any;
+   * `null` when the stream has no events. A load that replayed `every` events or more schedules
+   * a snapshot in the background (see `SnapshotStore`).
+   */
   async load<A extends EventSourcedAggregate>(create: () => A, streamId: string): Promise<A | null> {
-    const aggregate = create();
-    for await (const recorded of this.store.readStream<object>(streamId)) {
-      aggregate.loadFromHistory([recorded.data]);
+    const session = this.snapshots ? await this.snapshots.open(create, streamId) : undefined;
+    const aggregate = session?.aggregate ?? create();
+    for await (const recorded of session?.events ?? this.store.readStream(streamId)) {
+      aggregate.loadFromHistory([recorded.data as object]);
       aggregate.version = recorded.streamVersion;
+      session?.replayed(recorded);
     }
-    return aggregate.version === 0 ? null : aggregate;
+    if (aggregate.version === 0) return null;
+    session?.loaded();
+    return aggregate;
   }
 
   /**
