@@ -1,20 +1,17 @@
-import type { INestApplication, LogLevel } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import type { Registry } from 'prom-client';
 import { AppModule } from './app.module';
 import { requireAccess } from './common/operational-access';
 import { RequestValidationPipe } from './common/validation';
-import { AppConfig, LOG_LEVELS } from './config/app-config';
+import type { AppConfig } from './config/app-config';
 import { httpMetrics } from './metrics/http-metrics';
 import { METRICS_REGISTRY } from './metrics/metrics.registry';
-
-/** Levels at or above the configured one. */
-export function logLevels(level: AppConfig['LOG_LEVEL']): LogLevel[] {
-  return LOG_LEVELS.slice(LOG_LEVELS.indexOf(level));
-}
+import type { LogOutput } from './observability/logging';
 
 /**
  * Builds the HTTP application exactly as production runs it (security headers, HTTP
@@ -22,12 +19,15 @@ export function logLevels(level: AppConfig['LOG_LEVEL']): LogLevel[] {
  */
 export async function createApp(
   config: AppConfig & { DATABASE_URL: string },
-  options: { shutdownHooks?: boolean } = {},
+  options: { shutdownHooks?: boolean; log?: LogOutput } = {},
 ): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options.log), {
     bodyParser: false,
-    logger: logLevels(config.LOG_LEVEL),
+    bufferLogs: true,
   });
+  // Every Nest log line, start-up included, goes through pino (JSON, request ids, redaction): see observability/logging.ts.
+  app.useLogger(app.get(PinoLogger));
+  app.flushLogs(); // Nest would hold them until listen(); tests never listen
   // The client IP (rate limit) comes from X-Forwarded-For only through this many trusted proxies.
   if (config.TRUST_PROXY > 0) app.set('trust proxy', config.TRUST_PROXY);
   app.use(helmet());

@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Params } from 'nestjs-pino';
+import type { DestinationStream, Level } from 'pino';
+import { stdSerializers } from 'pino';
+import type { Options } from 'pino-http';
+import type { AppConfig, LogLevelName } from '../config/app-config';
+import { REDACT_PATHS, scrubText } from './redaction';
+import { requestIdsOf, routeOf } from './request-ids';
+
+/** Nest's level names (LOG_LEVEL) as pino's. */
+const PINO_LEVELS: Record<LogLevelName, Level> = {
+  verbose: 'trace',
+  debug: 'debug',
+  log: 'info',
+  warn: 'warn',
+  error: 'error',
+  fatal: 'fatal',
+};
+
+/** Where log lines go instead of stdout (the e2e tests capture them). */
+export interface LogOutput {
+  destination?: DestinationStream;
+}
+
+/**
+ * nestjs-pino's parameters: JSON lines (or pino-pretty with `LOG_FORMAT=pretty`) at `LOG_LEVEL`.
+ * Every line logged while a request is handled carries `requestId` and `correlationId`; each request
+ * ends with one line holding its method, route, path, status and duration. Secrets and personal
+ * data are redacted (see redaction.ts).
+ */
+export function loggerParams(config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT' | 'ADMIN_TOKEN'>, output: LogOutput = {}): Params {
+  const secrets = config.ADMIN_TOKEN ? [config.ADMIN_TOKEN] : [];
+  const scrub = (text: string) => scrubText(text, secrets);
+  const options: Options = {
+    level: PINO_LEVELS[config.LOG_LEVEL],
+    redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
+    hooks: {
+      // Free text cannot be redacted by key: mask what looks like a secret or an email in messages.
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? scrub(a) : a)) as Parameters<typeof method>);
+      },
+    },
+    serializers: {
+      err: (error: Error) => {
+        const s = stdSerializers.err(error);
+        return { ...s, message: scrub(s.message ?? ''), stack: s.stack && scrub(s.stack) };
+      },
+    },
+    transport:
+      config.LOG_FORMAT === 'pretty'
+        ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } }
+        : undefined,
+    genReqId: (req, res) => requestIdsOf(req, res).requestId,
+    customAttributeKeys: { reqId: 'requestId', responseTime: 'durationMs' },
+    quietReqLogger: true,
+    quietResLogger: true,
+    customProps: (req) => ({ correlationId: requestIdsOf(req).correlationId }),
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    customSuccessObject: (req, res, value: object) => ({ ...value, ...requestLine(req, res) }),
+    customErrorObject: (req, res, _error, value: object) => ({ ...value, ...requestLine(req, res) }),
+    customSuccessMessage: (req, res) => `${req.method} ${routeOf(req) ?? pathOf(req)} ${res.statusCode}`,
+    customErrorMessage: (req, res) => `${req.method} ${routeOf(req) ?? pathOf(req)} ${res.statusCode}`,
+  };
+  return { pinoHttp: output.destination ? [options, output.destination] : options };
+}
+
+/** The fields of the one line per request (plus pino-http's `durationMs`); the response object itself is left out. */
+function requestLine(req: IncomingMessage, res: ServerResponse) {
+  return { method: req.method, route: routeOf(req), path: pathOf(req), status: res.statusCode, res: undefined };
+}
+
+/** The path without its query string (a query may carry personal data). */
+function pathOf(req: IncomingMessage): string {
+  const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
