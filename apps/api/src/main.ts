@@ -1,3 +1,5 @@
+// First: tracing, when on, must be set up before http, pg and ioredis are loaded.
+import './observability/tracing-preload';
 import 'reflect-metadata';
 import { resolve } from 'node:path';
 import { Logger } from '@nestjs/common';

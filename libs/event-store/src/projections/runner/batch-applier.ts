@@ -1,4 +1,6 @@
 import { Logger } from '@nestjs/common';
+import { context } from '@opentelemetry/api';
+import { startBatchSpans } from '../../tracing/projection-spans';
 import type { Queryable } from '../../postgres/queryable';
 import type { RecordedEvent } from '../../types';
 import type { BatchFeed, FedBatch } from './batch-feed';
@@ -136,10 +138,19 @@ export class BatchApplier {
     return { recorded };
   }
 
+  /** Applies the events, each in a span parented by its append's trace; logs the batch with its correlation ids at debug level. */
   private async applyProjection(events: RecordedEvent[], sql: Queryable): Promise<string[]> {
+    const { projection, phase, tables } = this.o;
+    const spans = startBatchSpans(projection.name, phase, events);
     try {
-      return await this.o.projection.apply(events, sql, this.o.tables);
+      const tags = await context.with(spans.context, () => projection.apply(events, sql, tables));
+      spans.end();
+      const [from, to] = [events[0].position, events[events.length - 1].position];
+      const correlationIds = [...new Set(events.map((e) => e.metadata.correlationId).filter(Boolean))];
+      this.logger.debug({ msg: `${phase}: applied ${events.length} events (${from}..${to})`, phase, from, to, correlationIds });
+      return tags;
     } catch (cause) {
+      spans.end(cause);
       throw new ProjectionApplyError(cause);
     }
   }
