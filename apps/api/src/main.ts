@@ -6,10 +6,12 @@ import { Logger } from '@nestjs/common';
 import { createApp } from './bootstrap';
 import { ConfigError, loadConfig } from './config/app-config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './config/embedded-postgres';
+import { startupLogger } from './observability/logging';
 
 async function main(): Promise<void> {
   const logger = new Logger('Main');
   const config = loadConfig();
+  Logger.overrideLogger(startupLogger(config));
   let embedded: EmbeddedDatabase | undefined;
   if (!config.DATABASE_URL) {
     const dataDir = resolve(config.EMBEDDED_PG_DIR);

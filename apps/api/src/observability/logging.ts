@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Params } from 'nestjs-pino';
+import type { LoggerService } from '@nestjs/common';
+import { Logger, PinoLogger, type Params } from 'nestjs-pino';
 import type { DestinationStream, Level } from 'pino';
 import { stdSerializers } from 'pino';
 import type { Options } from 'pino-http';
@@ -48,7 +49,7 @@ export function loggerParams(config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT' 
     },
     transport:
       config.LOG_FORMAT === 'pretty'
-        ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } }
+        ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } }
         : undefined,
     genReqId: (req, res) => requestIdsOf(req, res).requestId,
     customAttributeKeys: { reqId: 'requestId', responseTime: 'durationMs' },
@@ -74,4 +75,10 @@ function pathOf(req: IncomingMessage): string {
   const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '';
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
+}
+
+/** A Nest logger with the same pino set-up, for the lines main.ts logs before the app exists. */
+export function startupLogger(config: Parameters<typeof loggerParams>[0]): LoggerService {
+  const params = loggerParams(config);
+  return new Logger(new PinoLogger(params), params);
 }
