@@ -66,7 +66,8 @@ async function main(): Promise<void> {
   const sink = await startSink();
   const run = randomBytes(4).toString('hex');
   const schemas = { off: `bench_trace_off_${run}`, on: `bench_trace_on_${run}` };
-  const base = { DATABASE_URL, REDIS_URL, LOG_LEVEL: 'warn', RUN_PROJECTIONS: 'true' };
+  // A loaded machine can take seconds to project the seed user: the seed read waits up to 30 s for it.
+  const base = { DATABASE_URL, REDIS_URL, LOG_LEVEL: 'warn', RUN_PROJECTIONS: 'true', READ_YOUR_WRITES_TIMEOUT_MS: '30000' };
   const [off, on] = await Promise.all([
     forkInstance(join(__dirname, 'peers/api-instance.ts'), { ...base, EVENT_STORE_SCHEMA: schemas.off, CACHE_NAMESPACE: `bto${run}` }),
     forkInstance(join(__dirname, 'peers/api-instance.ts'), {

@@ -58,7 +58,11 @@ export function loggerParams(config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT' 
     customProps: (req) => ({ correlationId: requestIdsOf(req).correlationId }),
     customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     customSuccessObject: (req, res, value: object) => ({ ...value, ...requestLine(req, res) }),
-    customErrorObject: (req, res, _error, value: object) => ({ ...value, ...requestLine(req, res) }),
+    // pino-http invents an error for a plain 5xx answer; its stack says nothing (the problem filter logs the real one).
+    customErrorObject: (req, res, error, value: object) => {
+      const invented = error.message === `failed with status code ${res.statusCode}`;
+      return { ...value, ...requestLine(req, res), ...(invented ? { err: undefined } : {}) };
+    },
     customSuccessMessage: (req, res) => `${req.method} ${routeOf(req) ?? pathOf(req)} ${res.statusCode}`,
     customErrorMessage: (req, res) => `${req.method} ${routeOf(req) ?? pathOf(req)} ${res.statusCode}`,
   };
