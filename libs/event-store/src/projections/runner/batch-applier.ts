@@ -145,15 +145,21 @@ export class BatchApplier {
     try {
       const tags = await context.with(spans.context, () => projection.apply(events, sql, tables));
       spans.end();
-      const [from, to] = [events[0].position, events[events.length - 1].position];
+      // Only events that carry correlation ids are worth a line (the app's all do; a bare library user's are not spammed).
       const correlationIds = [...new Set(events.map((e) => e.metadata.correlationId).filter(Boolean))];
-      this.logger.debug({ msg: `${phase}: applied ${events.length} events (${from}..${to})`, phase, from, to, correlationIds });
+      if (correlationIds.length)
+        this.logger.debug({ msg: `${phase}: applied ${events.length} events`, phase, ...positionsOf(events), correlationIds });
       return tags;
     } catch (cause) {
       spans.end(cause);
       throw new ProjectionApplyError(cause);
     }
   }
+}
+
+/** The positions a batch covers, for its log line. */
+function positionsOf(events: RecordedEvent[]): { from: number; to: number } {
+  return { from: events[0].position, to: events[events.length - 1].position };
 }
 
 /** Runs `work` in a transaction on the lock connection. */
