@@ -85,6 +85,7 @@ describe('request ids, correlation ids and JSON logs (e2e)', () => {
     await request(t.server).get('/no/such/route?email=ada@example.com').set('X-Request-Id', nowhere).expect(404);
     const unmatched = await eventually(() => requestLine(nowhere), 5000, 'the unmatched line');
     expect(unmatched).toMatchObject({ path: '/no/such/route', status: 404 });
+    expect(unmatched.route).toBeUndefined();
     expect(JSON.stringify(unmatched)).not.toContain('ada@example.com');
   });
 

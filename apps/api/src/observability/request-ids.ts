@@ -12,8 +12,15 @@ export interface RequestIds {
 
 const IDS = Symbol('requestIds');
 const ROUTE = Symbol('routePattern');
+const MIDDLEWARE_ROUTE = Symbol('middlewareRoute');
 
-type Tagged = IncomingMessage & { [IDS]?: RequestIds; [ROUTE]?: string; route?: { path?: unknown }; baseUrl?: string };
+type Tagged = IncomingMessage & {
+  [IDS]?: RequestIds;
+  [ROUTE]?: string;
+  [MIDDLEWARE_ROUTE]?: unknown;
+  route?: { path?: unknown };
+  baseUrl?: string;
+};
 
 /**
  * The request's ids, decided once per request on the raw Node request (so Express and Fastify
@@ -24,6 +31,9 @@ export function requestIdsOf(req: IncomingMessage, res?: ServerResponse): Reques
   const tagged = req as Tagged;
   let ids = tagged[IDS];
   if (!ids) {
+    // Called first from the logging middleware, which Express runs as a catch-all route: remember that route, so a
+    // request no controller matched is not taken for one that matched its catch-all pattern (see routeOf).
+    tagged[MIDDLEWARE_ROUTE] = tagged.route?.path;
     const requestId = safeHeader(req, 'x-request-id') ?? randomUUID();
     ids = { requestId, correlationId: safeHeader(req, 'x-correlation-id') ?? requestId };
     tagged[IDS] = ids;
@@ -45,10 +55,14 @@ export function markRoute(req: IncomingMessage, pattern: string): void {
   (req as Tagged)[ROUTE] = pattern;
 }
 
-/** The matched route pattern, when the request matched a route: what {@link markRoute} recorded, else Express' `req.route`. */
+/**
+ * The matched route pattern (`/users/:id`), when a route handled the request: what {@link markRoute} recorded,
+ * else Express' `req.route` unless that is only the catch-all route of a middleware.
+ */
 export function routeOf(req: IncomingMessage): string | undefined {
   const tagged = req as Tagged;
   if (tagged[ROUTE]) return tagged[ROUTE];
+  if (tagged.route && tagged.route.path === tagged[MIDDLEWARE_ROUTE]) return undefined;
   const path = tagged.route?.path;
   return typeof path === 'string' ? `${tagged.baseUrl ?? ''}${path}` : undefined;
 }
