@@ -41,7 +41,12 @@ export function loggerParams(config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT' 
         method.apply(this, args.map((a) => (typeof a === 'string' ? scrub(a) : a)) as Parameters<typeof method>);
       },
     },
+    // The request and response objects are never logged (requestLine picks what the request line shows): no
+    // serializer builds them, which also keeps their headers out of every child logger pino-http makes.
+    wrapSerializers: false,
     serializers: {
+      req: () => undefined,
+      res: () => undefined,
       err: (error: Error) => {
         const s = stdSerializers.err(error);
         return { ...s, message: scrub(s.message ?? ''), stack: s.stack && scrub(s.stack) };
