@@ -5,7 +5,7 @@ import type { DestinationStream, Level } from 'pino';
 import { stdSerializers } from 'pino';
 import type { Options } from 'pino-http';
 import type { AppConfig, LogLevelName } from '../config/app-config';
-import { REDACT_PATHS, scrubText } from './redaction';
+import { redactObject, scrubText } from './redaction';
 import { requestIdsOf, routeOf } from './request-ids';
 
 /** Nest's level names (LOG_LEVEL) as pino's. */
@@ -34,7 +34,7 @@ export function loggerParams(config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT' 
   const scrub = (text: string) => scrubText(text, secrets);
   const options: Options = {
     level: PINO_LEVELS[config.LOG_LEVEL],
-    redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
+    formatters: { log: (object) => redactObject(object, scrub) },
     hooks: {
       // Free text cannot be redacted by key: mask what looks like a secret or an email in messages.
       logMethod(args, method) {
