@@ -85,6 +85,12 @@ const BENCHES: Bench[] = [
     writes: ['cache-http.json', 'cache-http.svg'],
     figure: (j) => j.routes.bare.requestsPerSec,
   },
+  {
+    script: 'bench:tracing',
+    env: { CONNECTIONS: '2', DURATION_S: '1', ROUNDS: '1' },
+    writes: ['tracing-http.json'],
+    figure: (j) => j.on,
+  },
 ];
 
 /** The npm script's own command line, run without npm's start-up cost (nine of them start at once). */

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
+import { LoggerModule } from 'nestjs-pino';
 import { EventStoreModule } from '@app/event-store';
 import { CACHE_FRESHNESS_PORT, StampedeCacheModule } from '@app/stampede-cache';
 import { AdminModule } from './admin/admin.module';
@@ -24,6 +25,8 @@ import { ProjectionCacheInvalidation } from './read-side/projection-cache-invali
 import { ProjectionFreshness } from './read-side/projection-freshness';
 import { userSnapshot } from './users/user.snapshot';
 import { UsersModule } from './users/users.module';
+import { loggerParams, type LogOutput } from './observability/logging';
+import { TracingFlush } from './observability/tracing-flush';
 
 /**
  * The users service. Built from a validated `AppConfig` with a resolved
@@ -33,11 +36,12 @@ import { UsersModule } from './users/users.module';
  */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig & { DATABASE_URL: string }): DynamicModule {
+  static forRoot(config: AppConfig & { DATABASE_URL: string }, log: LogOutput = {}): DynamicModule {
     const registry = createMetricsRegistry();
     return {
       module: AppModule,
       imports: [
+        LoggerModule.forRoot(loggerParams(config, log)),
         CqrsModule.forRoot(),
         EventStoreModule.forRoot({
           url: config.DATABASE_URL,
@@ -78,6 +82,7 @@ export class AppModule {
         ProjectionLagMetrics,
         RelayMetrics,
         SnapshotFaultMetrics,
+        TracingFlush,
       ],
       exports: [AppConfig, AppRedis],
       global: true,

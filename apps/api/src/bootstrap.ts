@@ -1,15 +1,12 @@
-import type { INestApplication, LogLevel } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { RequestValidationPipe } from './common/validation';
-import { AppConfig, LOG_LEVELS } from './config/app-config';
+import type { AppConfig } from './config/app-config';
 import { createExpressApp } from './http-platform/express-platform';
 import { createFastifyApp } from './http-platform/fastify-platform';
-
-/** Levels at or above the configured one. */
-export function logLevels(level: AppConfig['LOG_LEVEL']): LogLevel[] {
-  return LOG_LEVELS.slice(LOG_LEVELS.indexOf(level));
-}
+import type { LogOutput } from './observability/logging';
 
 /**
  * Builds the HTTP application exactly as production runs it (security headers, HTTP
@@ -19,10 +16,13 @@ export function logLevels(level: AppConfig['LOG_LEVEL']): LogLevel[] {
  */
 export async function createApp(
   config: AppConfig & { DATABASE_URL: string },
-  options: { shutdownHooks?: boolean } = {},
+  options: { shutdownHooks?: boolean; log?: LogOutput } = {},
 ): Promise<INestApplication> {
   const create = config.HTTP_ADAPTER === 'fastify' ? createFastifyApp : createExpressApp;
-  const app = await create(AppModule.forRoot(config), config, logLevels(config.LOG_LEVEL));
+  const app = await create(AppModule.forRoot(config, options.log), config);
+  // Every Nest log line, start-up included, goes through pino (JSON, request ids, redaction): see observability/logging.ts.
+  app.useLogger(app.get(PinoLogger));
+  app.flushLogs(); // Nest would hold them until listen(); tests never listen
   app.useGlobalPipes(new RequestValidationPipe());
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
   const openApi = new DocumentBuilder()

@@ -1,13 +1,17 @@
+// First: tracing, when on, must be set up before http, pg and ioredis are loaded.
+import './observability/tracing-preload';
 import 'reflect-metadata';
 import { resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { createApp, listenHost } from './bootstrap';
 import { ConfigError, loadConfig } from './config/app-config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './config/embedded-postgres';
+import { startupLogger } from './observability/logging';
 
 async function main(): Promise<void> {
   const logger = new Logger('Main');
   const config = loadConfig();
+  Logger.overrideLogger(startupLogger(config));
   let embedded: EmbeddedDatabase | undefined;
   if (!config.DATABASE_URL) {
     const dataDir = resolve(config.EMBEDDED_PG_DIR);

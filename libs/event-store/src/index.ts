@@ -57,5 +57,8 @@ export type {
   RebuildStep,
   SkippedEvent,
 } from './projections/projection-state';
+export { eventTraceContext } from './tracing/event-trace';
+export type { TraceMetadata } from './tracing/event-trace';
+export { eventAttributes } from './tracing/projection-spans';
 export * from './errors';
 export type * from './types';

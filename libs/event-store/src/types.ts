@@ -3,6 +3,9 @@ export interface EventMetadata {
   occurredAt?: string;
   correlationId?: string;
   causationId?: string;
+  /** W3C trace context of the append that wrote the event, when tracing was on (set by the store unless given). */
+  traceparent?: string;
+  tracestate?: string;
   [key: string]: unknown;
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { CacheKey } from './cache-key';
+import { tracedFactory } from './cache-tracing';
 import { monotonic, type CacheClock } from './clock';
 import { CacheFactoryFailedError, CacheFactoryTimeoutError, RemoteFactoryError, StampedeCacheError } from './errors';
 import { computeEntry, isStale, newEnough, servable } from './entry-state';
@@ -171,7 +172,8 @@ export class ComputeFlight {
       : () => undefined;
     try {
       const previous = request.previous?.value as T | undefined;
-      const raw = await runBounded(key.id, options.hardTimeout, (signal) => request.factory({ key, signal, previous }), this.clock);
+      const factory = (signal: AbortSignal) => tracedFactory(key.id, () => request.factory({ key, signal, previous }));
+      const raw = await runBounded(key.id, options.hardTimeout, factory, this.clock);
       observe();
       const durationMs = monotonic(this.clock) - began;
       // Every caller, and every level, gets the value as JSON makes it, frozen (see frozen-values.ts).

@@ -19,6 +19,7 @@ import { buildLevels, type CacheLevels } from './cache-levels';
 import { STAMPEDE_CACHE_OPTIONS } from './stampede-cache.module-definition';
 import type { CacheEntry } from './stores/cache-store';
 import { xfetchShouldRefresh } from './xfetch';
+import { tracedRead } from './cache-tracing';
 
 /** How a value was served: fresh from cache, stale (expired or fail-safe), or after waiting for a computation. */
 export type CacheStatus = 'HIT' | 'STALE' | 'MISS';
@@ -131,16 +132,20 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
    * background. Expired value within `staleTtl`: refreshed by one caller per key (others
    * get STALE at once); that caller waits up to `softTimeout`, then gets STALE. No value:
    * single-flight computation (MISS). Never waits longer than `hardTimeout`.
+   * Traced as a `cache.get` span (`cache.result` hit/stale/miss; see cache-tracing.ts).
    * @throws CacheFactoryFailedError / CacheFactoryTimeoutError only when no stale value exists.
    */
-  async getOrComputeWithStatus<T>(
+  getOrComputeWithStatus<T>(
     key: CacheKey | string,
     factory: CacheFactory<T>,
     options: GetOrComputeOptions<T> = {},
   ): Promise<CacheResult<T>> {
-    const cacheKey = CacheKey.from(key);
-    const entryOptions = resolveEntryOptions(this.defaults, options);
+    return tracedRead(options.cache ?? 'default', () => this.lookup(CacheKey.from(key), factory, options));
+  }
+
+  private async lookup<T>(cacheKey: CacheKey, factory: CacheFactory<T>, options: GetOrComputeOptions<T>): Promise<CacheResult<T>> {
     const label = options.cache ?? 'default';
+    const entryOptions = resolveEntryOptions(this.defaults, options);
     const startedAt = this.clock.now();
     const began = monotonic(this.clock);
     const minComputedAt = options.forceRefresh ? startedAt : options.minComputedAt;
@@ -225,14 +230,10 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     if (usable && options.softTimeout !== undefined) contenders.push(after(options.softTimeout, { kind: 'soft' }));
     const settled = await Promise.race(contenders).finally(() => timers.forEach((timer) => timer.cancel()));
 
-    if (settled.kind === 'done')
-      return this.served(
-        key,
-        settled.outcome.entry,
-        settled.outcome.fromStale ? 'STALE' : 'MISS',
-        label,
-        settled.outcome.fromStale ? 'stale' : 'miss',
-      );
+    if (settled.kind === 'done') {
+      const { entry, fromStale } = settled.outcome;
+      return this.served(key, entry, fromStale ? 'STALE' : 'MISS', label, fromStale ? 'stale' : 'miss');
+    }
     if (usable) return this.served(key, usable, 'STALE', label, 'stale');
     this.metrics.requests.inc({ cache: label, result: 'miss' });
     if (settled.kind === 'failed')

@@ -52,6 +52,9 @@ export class AppConfig {
   /** Minimum level that is logged. */
   @IsIn(LOG_LEVELS) LOG_LEVEL: LogLevelName = 'log';
 
+  /** `json`: one JSON object per line (default); `pretty`: pino-pretty's readable lines, for a person at a terminal. */
+  @IsIn(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' }) LOG_FORMAT: 'json' | 'pretty' = 'json';
+
   /** Schema that holds the event log. */
   @Matches(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { message: 'EVENT_STORE_SCHEMA must be a plain SQL identifier' })
   EVENT_STORE_SCHEMA: string = 'event_store';

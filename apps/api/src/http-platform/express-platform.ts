@@ -1,4 +1,4 @@
-import type { DynamicModule, INestApplication, LogLevel } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
@@ -13,8 +13,8 @@ import { METRICS_REGISTRY } from '../metrics/metrics.registry';
  * trusted proxies and the docs' access rule as Express middleware and settings.
  * `POST /admin/events/import` reads its own NDJSON body: no parser is registered for it.
  */
-export async function createExpressApp(module: DynamicModule, config: AppConfig, logger: LogLevel[]): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, logger });
+export async function createExpressApp(module: DynamicModule, config: AppConfig): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, bufferLogs: true });
   // The client IP (rate limit) comes from X-Forwarded-For only through this many trusted proxies.
   if (config.TRUST_PROXY > 0) app.set('trust proxy', config.TRUST_PROXY);
   app.use(helmet());

@@ -1,5 +1,5 @@
 import fastifyHelmet from '@fastify/helmet';
-import type { DynamicModule, INestApplication, LogLevel } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet from 'helmet';
@@ -11,6 +11,7 @@ import { makeProblem } from '../common/to-problem';
 import type { AppConfig } from '../config/app-config';
 import { httpMetrics } from '../metrics/http-metrics';
 import { METRICS_REGISTRY } from '../metrics/metrics.registry';
+import { markRoute } from '../observability/request-ids';
 
 /** Longest path parameter the router accepts; longer ones reach the route, whose own validation answers 400. */
 const MAX_PARAM_LENGTH = 8192;
@@ -25,7 +26,7 @@ type Fastify = ReturnType<ReturnType<NestFastifyApplication['getHttpAdapter']>['
  * access rule as hooks (Fastify's middleware sees raw Node objects without the route).
  * Fastify sends neither `X-Powered-By` nor automatic ETags.
  */
-export async function createFastifyApp(module: DynamicModule, config: AppConfig, logger: LogLevel[]): Promise<INestApplication> {
+export async function createFastifyApp(module: DynamicModule, config: AppConfig): Promise<INestApplication> {
   const securityHeaders = helmet();
   const adapter = new FastifyAdapter({
     trustProxy: config.TRUST_PROXY > 0 ? config.TRUST_PROXY : false,
@@ -39,13 +40,18 @@ export async function createFastifyApp(module: DynamicModule, config: AppConfig,
       securityHeaders(req.raw, reply.raw, () => void reply.status(400).type('application/problem+json').send(JSON.stringify(problem)));
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bodyParser: false, logger });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bodyParser: false, bufferLogs: true });
   const fastify = app.getHttpAdapter().getInstance();
   await app.register(fastifyHelmet);
   parseJsonLikeExpress(fastify, config.BODY_LIMIT_BYTES);
   // The import streams its body into COPY: no limit, nothing buffered.
   fastify.addContentTypeParser('application/x-ndjson', (_req, _payload, done) => done(null, undefined));
   const record = httpMetrics(app.get<Registry>(METRICS_REGISTRY));
+  // The request's log line names its route; Fastify keeps it on its own request, not on the raw one pino-http sees.
+  fastify.addHook('onRequest', (req, _reply, done) => {
+    if (!req.is404 && req.routeOptions.url) markRoute(req.raw, req.routeOptions.url);
+    done();
+  });
   fastify.addHook('onResponse', (req, reply, done) => {
     record(req.method, req.is404 ? undefined : req.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
     done();

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { routeTemplate, type HttpRequest } from '../common/http-message';
+import { routeOf } from '../observability/request-ids';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -42,7 +42,7 @@ export function httpMetricsMiddleware(record: RecordResponse) {
     const started = process.hrtime.bigint();
     res.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      record(req.method ?? 'OTHER', routeTemplate(req as unknown as HttpRequest), res.statusCode, seconds);
+      record(req.method ?? 'OTHER', routeOf(req), res.statusCode, seconds);
     });
     next();
   };

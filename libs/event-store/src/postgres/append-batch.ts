@@ -1,5 +1,6 @@
 import { BatchTooLargeError, InvalidAppendError } from '../errors';
 import type { AppendResult, ExpectedVersion } from '../types';
+import { activeTraceMetadata } from '../tracing/event-trace';
 import { appendError, AppendTarget, VERSION_TAKEN } from './append';
 import { checkEvents, checkStream, EventToWrite } from './append-request';
 import type { Queryable } from './queryable';
@@ -65,6 +66,7 @@ export async function appendBatch(q: Queryable, target: AppendTarget, appends: S
   const seenIds = new Set<string>();
   const batch: BatchRow[] = [];
   const occurredAt = new Date().toISOString();
+  const stamp = activeTraceMetadata();
   appends.forEach((a, i) => {
     checkStream(a?.streamId, a?.expectedVersion ?? 'any');
     if (streams.has(a.streamId)) throw new InvalidAppendError(`stream "${a.streamId}" appears twice in the batch`);
@@ -79,7 +81,7 @@ export async function appendBatch(q: Queryable, target: AppendTarget, appends: S
         type: e.type,
         version: e.schemaVersion,
         data: e.data,
-        metadata: { occurredAt, ...e.metadata },
+        metadata: { occurredAt, ...stamp, ...e.metadata },
         recorded: e.recordedAt ?? null,
       });
     });

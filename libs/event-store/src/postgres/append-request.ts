@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidAppendError } from '../errors';
+import type { TraceMetadata } from '../tracing/event-trace';
 import type { EventToAppend, ExpectedVersion } from '../types';
 
 /** An event as the low-level append takes it; `recordedAt` is only set by import to keep history's timestamps. */
@@ -58,14 +59,17 @@ export function checkEvents(events: EventToWrite[], seen: Set<string>): void {
   }
 }
 
-/** Appends the columns of `events` to `into`, stamping `occurredAt` into metadata where the caller did not. */
-export function addColumns(into: EventColumns, events: EventToWrite[], occurredAt: string): void {
+/**
+ * Appends the columns of `events` to `into`, stamping `occurredAt` (and the append's trace context,
+ * `stamp`) into metadata where the caller did not.
+ */
+export function addColumns(into: EventColumns, events: EventToWrite[], occurredAt: string, stamp: TraceMetadata = {}): void {
   for (const e of events) {
     into.ids.push(e.eventId as string);
     into.types.push(e.type);
     into.versions.push(e.schemaVersion);
     into.data.push(JSON.stringify(e.data));
-    into.metadata.push(JSON.stringify({ occurredAt, ...e.metadata }));
+    into.metadata.push(JSON.stringify({ occurredAt, ...stamp, ...e.metadata }));
     into.recorded.push(e.recordedAt ?? null);
   }
 }

@@ -1,5 +1,6 @@
 import { ConcurrencyConflictError, IdempotencyConflictError, InvalidAppendError } from '../errors';
 import type { AppendResult, ExpectedVersion } from '../types';
+import { activeTraceMetadata } from '../tracing/event-trace';
 import { addColumns, checkEvents, checkStream, emptyColumns, EventToWrite, MAX_EVENTS_PER_APPEND } from './append-request';
 import { PgErrorFields, pgFields, translateTimeout } from './pg-errors';
 import type { Queryable } from './queryable';
@@ -47,7 +48,7 @@ export async function appendEvents(
   }
   checkEvents(events, new Set());
   const c = emptyColumns();
-  addColumns(c, events, new Date().toISOString());
+  addColumns(c, events, new Date().toISOString(), activeTraceMetadata());
   try {
     const [row] = await q.query<AppendRow[]>(APPEND_SQL(target.schema), [
       streamId,

@@ -10,8 +10,15 @@ import { exemptFromBound, type BoundedQueryConfig } from './bounded-client';
 import { NOTIFY_BOUND_MS } from './pool-timeouts';
 import { mayHoldSessionLock, translateTimeout } from './pg-errors';
 import type { Queryable } from './queryable';
+import { inSpan } from '../tracing/event-trace';
 
 const NOTIFY_SQL = 'SELECT pg_notify($1, $2)';
+/** The span of every append (its trace context is what the appended events' metadata stores). */
+const APPEND_SPAN = 'event_store.append';
+const appendAttributes = (streamId: string, events: EventToWrite[]) => ({
+  'event_store.stream_id': String(streamId),
+  'event_store.events': Array.isArray(events) ? events.length : 0,
+});
 
 /** What the store knows about a transaction it opened. */
 interface StoreTransaction {
@@ -46,19 +53,34 @@ export class WritePath {
     );
   }
 
-  async appendToStream(streamId: string, events: EventToWrite[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
-    const result = await this.pooled((q) => appendEvents(q, this.target, streamId, events, expectedVersion));
-    if (result.written) this.notifier.appended(result.position);
-    return result;
+  appendToStream(streamId: string, events: EventToWrite[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
+    return inSpan(APPEND_SPAN, appendAttributes(streamId, events), async (span) => {
+      const result = await this.pooled((q) => appendEvents(q, this.target, streamId, events, expectedVersion));
+      if (result.written) this.notifier.appended(result.position);
+      span.setAttribute('event_store.position', result.position);
+      return result;
+    });
   }
 
-  async appendToStreams(appends: StreamAppend[]): Promise<BatchAppendResult> {
-    const result = await this.pooled((q) => appendBatch(q, this.target, appends));
-    if (result.streams.some((s) => s.written)) this.notifier.appended(result.position);
-    return result;
+  appendToStreams(appends: StreamAppend[]): Promise<BatchAppendResult> {
+    return inSpan(APPEND_SPAN, { 'event_store.streams': appends.length }, async (span) => {
+      const result = await this.pooled((q) => appendBatch(q, this.target, appends));
+      if (result.streams.some((s) => s.written)) this.notifier.appended(result.position);
+      span.setAttribute('event_store.position', result.position);
+      return result;
+    });
   }
 
-  async appendWithin(q: QueryRunner, streamId: string, events: EventToWrite[], expected: ExpectedVersion): Promise<AppendResult> {
+  appendWithin(q: QueryRunner, streamId: string, events: EventToWrite[], expected: ExpectedVersion): Promise<AppendResult> {
+    return inSpan(APPEND_SPAN, appendAttributes(streamId, events), () => this.appendInTransaction(q, streamId, events, expected));
+  }
+
+  private async appendInTransaction(
+    q: QueryRunner,
+    streamId: string,
+    events: EventToWrite[],
+    expected: ExpectedVersion,
+  ): Promise<AppendResult> {
     const tx = this.transactions.get(q);
     if (!tx?.open) throw new ForeignTransactionError();
     try {

@@ -1,4 +1,6 @@
 import { Logger } from '@nestjs/common';
+import { context } from '@opentelemetry/api';
+import { startBatchSpans } from '../../tracing/projection-spans';
 import type { Queryable } from '../../postgres/queryable';
 import type { RecordedEvent } from '../../types';
 import type { BatchFeed, FedBatch } from './batch-feed';
@@ -136,13 +138,28 @@ export class BatchApplier {
     return { recorded };
   }
 
+  /** Applies the events, each in a span parented by its append's trace; logs the batch with its correlation ids at debug level. */
   private async applyProjection(events: RecordedEvent[], sql: Queryable): Promise<string[]> {
+    const { projection, phase, tables } = this.o;
+    const spans = startBatchSpans(projection.name, phase, events);
     try {
-      return await this.o.projection.apply(events, sql, this.o.tables);
+      const tags = await context.with(spans.context, () => projection.apply(events, sql, tables));
+      spans.end();
+      // Only events that carry correlation ids are worth a line (the app's all do; a bare library user's are not spammed).
+      const correlationIds = [...new Set(events.map((e) => e.metadata.correlationId).filter(Boolean))];
+      if (correlationIds.length)
+        this.logger.debug({ msg: `${phase}: applied ${events.length} events`, phase, ...positionsOf(events), correlationIds });
+      return tags;
     } catch (cause) {
+      spans.end(cause);
       throw new ProjectionApplyError(cause);
     }
   }
+}
+
+/** The positions a batch covers, for its log line. */
+function positionsOf(events: RecordedEvent[]): { from: number; to: number } {
+  return { from: events[0].position, to: events[events.length - 1].position };
 }
 
 /** Runs `work` in a transaction on the lock connection. */
