@@ -99,24 +99,6 @@ describe('importLines (bulk, via COPY)', () => {
     expect(after.at).toEqual(at);
   });
 
-  it('stores data and metadata as the line has them: exact numbers, no metadata as {}, a byte order mark before the line', async () => {
-    const [a, b, c] = history(3, 3);
-    const exact = JSON.stringify({ ...a, data: { n: 0 } }).replace('"n":0', '"n":12345678901234567890.50,"e":1e3');
-    const { metadata: _none, ...bare } = b;
-    const text = `${exact}\n\t${JSON.stringify(bare)} \r\n\ufeff${JSON.stringify(c)}\n`;
-    const report = await importLines(es.store, asInput(text));
-    expect(report).toMatchObject({ imported: 3, skipped: 0 });
-    const rows = await es.dataSource.query<Array<{ data: string; metadata: string }>>(
-      `SELECT data::text, metadata::text FROM "${schema}".events WHERE event_id = ANY($1::uuid[]) ORDER BY position`,
-      [[a.eventId, b.eventId, c.eventId]],
-    );
-    expect(rows).toEqual([
-      { data: '{"e": 1000, "n": 12345678901234567890.50}', metadata: JSON.stringify(a.metadata).replace(':', ': ') },
-      { data: `{"n": ${(b.data as { n: number }).n}}`, metadata: '{}' },
-      { data: `{"n": ${(c.data as { n: number }).n}}`, metadata: JSON.stringify(c.metadata).replace(':', ': ') },
-    ]);
-  });
-
   it('resumes after a crash: committed chunks stay, a re-run writes the rest, a follower sees each event once', async () => {
     const lines = history(40, 3);
     const start = (await es.store.headPosition()) + 1;

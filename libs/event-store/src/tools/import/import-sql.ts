@@ -12,12 +12,9 @@
 import { EVENT_COLUMNS } from '../../postgres/rows';
 import { STAGING_COLUMNS } from './copy-encoder';
 
-/**
- * The lines as the encoder sends them, parsed and typed (a blank line: NULLs), each with its whole
- * line as `doc` (data and metadata are taken from it when written). Indexed as it fills: each COPY is bounded.
- */
+/** The lines as the encoder sends them, parsed and typed (a blank line: NULLs). Indexed as it fills: each COPY is bounded. */
 export const CREATE_STAGING = `CREATE TEMP TABLE es_import_events (line bigint PRIMARY KEY, event_id uuid, stream_id text,
-  stream_version int, type text, schema_version int, doc jsonb, recorded_at timestamptz)`;
+  stream_version int, type text, schema_version int, data jsonb, metadata jsonb, recorded_at timestamptz)`;
 export const COPY_STAGING = `COPY es_import_events (${STAGING_COLUMNS}) FROM STDIN (FORMAT binary)`;
 
 /** The lines whose event id the log has, with what the log has under it (usually none: small). */
@@ -124,7 +121,7 @@ export const MOVE_CHUNK = (schema: string, clean: boolean) => `WITH reserved AS 
                                   data, metadata, recorded_at)
     OVERRIDING SYSTEM VALUE
     SELECT r.first_position + (i.line - $3::bigint - 1), r.horizon, i.event_id, i.stream_id, i.stream_version, i.type,
-           i.schema_version, i.doc -> 'data', coalesce(i.doc -> 'metadata', '{}'), i.recorded_at
+           i.schema_version, i.data, i.metadata, i.recorded_at
       FROM es_import_events i CROSS JOIN reserved r
      WHERE i.line > $3 AND i.line <= $4 AND i.event_id IS NOT NULL ${clean ? '' : `AND ${PENDING}`}
     RETURNING position)
