@@ -171,7 +171,7 @@ async function main(): Promise<void> {
     const sizes: SizeFigures[] = [];
     let seeded = 0;
     for (const [k, size] of sizesUpTo(SMALL, LARGE).entries()) {
-      await growTo(es, seeded, size);
+      await growTo(es, URL, seeded, size);
       seeded = size;
       sizes.push(await measureSize(schema, k + 2, () => measureWrites(es, WRITES)));
       write(sizes);

@@ -165,9 +165,9 @@ async function main(): Promise<void> {
   const es = await createEventStore({ url: URL, schema, events: appEventStore.events });
   try {
     await registerV1(URL, schema);
-    await growTo(es, 0, SMALL);
+    await growTo(es, URL, 0, SMALL);
     const small = await measureSize(es, 2);
-    await growTo(es, SMALL, LARGE);
+    await growTo(es, URL, SMALL, LARGE);
     const large = await measureSize(es, 3);
     const rssRatio = Object.fromEntries(PROJECTIONS.map(({ name }) => [name, large.peakRssMb[name] / small.peakRssMb[name]]));
     report(small, large, rssRatio);

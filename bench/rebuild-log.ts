@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { createEventStore, type EventStoreHandle, type Projection } from '@app/event-store';
 import { appEventStore } from '../apps/api/src/app-event-store';
 
@@ -22,12 +23,27 @@ export interface RebuildFigures {
   peakHeapMb: number;
 }
 
-/** Appends events [from, to) by plain INSERT, in chunks of 100,000 with progress, then VACUUM ANALYZE. */
-export async function growTo(es: EventStoreHandle, from: number, to: number): Promise<void> {
+/**
+ * Appends events [from, to) by plain INSERT, in chunks of 100,000 with progress, then VACUUM ANALYZE;
+ * on a session of its own without the store's statement timeout (a chunk into a log of millions on
+ * a loaded machine outlasts it).
+ */
+export async function growTo(es: EventStoreHandle, url: string, from: number, to: number): Promise<void> {
+  const seeder = new Client({ connectionString: url, statement_timeout: 0 });
+  await seeder.connect();
+  try {
+    await seedRange(seeder, es.schema, from, to);
+  } finally {
+    await seeder.end();
+  }
+  while ((await es.store.headPosition()) < to) await new Promise((r) => setTimeout(r, 100));
+}
+
+async function seedRange(seeder: Client, schema: string, from: number, to: number): Promise<void> {
   for (let at = from; at < to; at += SEED_CHUNK) {
     const end = Math.min(to, at + SEED_CHUNK);
-    await es.dataSource.query(
-      `INSERT INTO "${es.schema}".events (event_id, stream_id, stream_version, type, schema_version, data, metadata)
+    await seeder.query(
+      `INSERT INTO "${schema}".events (event_id, stream_id, stream_version, type, schema_version, data, metadata)
        SELECT gen_random_uuid(), 'user-' || md5((i % $3)::text)::uuid, (i / $3) + 1,
               CASE WHEN i < $3 THEN 'UserRegistered' ELSE 'PointsAwarded' END,
               CASE WHEN i < $3 THEN 1 + i % 2 ELSE 1 + i % 3 END,
@@ -43,8 +59,7 @@ export async function growTo(es: EventStoreHandle, from: number, to: number): Pr
     );
     progress(`seeded ${end}/${to} events`);
   }
-  await es.dataSource.query(`VACUUM ANALYZE "${es.schema}".events`);
-  while ((await es.store.headPosition()) < to) await new Promise((r) => setTimeout(r, 100));
+  await seeder.query(`VACUUM ANALYZE "${schema}".events`);
 }
 
 /** Creates the projections' rows and empty v1 tables on the empty log, so each measured run is a version-bump rebuild. */
