@@ -4,9 +4,11 @@
  *   npm run bench:event-store
  *     EVENTS=100000 (verify)  CLIENTS=16 APPENDS=4000 ROUNDS=5 (single appends: median of ROUNDS interleaved runs)
  *     BULK=100000 BULK_ROUNDS=3 BATCH=1000 BATCH_STREAMS=50 (import, batch appends and the raw COPY baseline, medians)
+ * then one more import and batch-append run with each statement timed: the share of each step.
  * Prints figures and ratios, writes <BENCH_OUT or docs/benchmarks>/event-store.{json,svg}.
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createEventStore, verifyStore } from '@app/event-store';
 import { userEvents } from '../apps/api/src/users/events';
@@ -14,6 +16,7 @@ import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store
 import { benchOutDir } from './bench-env';
 import { writeBarChart } from './chart';
 import { batchAppends, bulkHistory, bulkImport, median, rawCopy, singleAppends, timed } from './event-store-writes';
+import { measureSteps, printSteps } from './import-steps';
 import { plainSelectAll } from './plain-select';
 
 const URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
@@ -53,7 +56,9 @@ async function measureWrites(results: Record<string, number>) {
     results.copyPerSec = median(copy);
     results.importPerSec = median(imported);
     results.batchAppendPerSec = median(batched);
-    return { single, copy };
+    progress(`step by step: one more import and batch-append run of ${BULK} events, every statement timed`);
+    const steps = await measureSteps(es, URL, schema, BULK, BATCH);
+    return { single, copy, imported, batched, steps };
   } finally {
     await es.close();
     await dropSchema(schema, URL);
@@ -126,6 +131,11 @@ async function main(): Promise<void> {
         `ratio to COPY ${ratio(results.batchAppendPerSec, results.copyPerSec)}`,
     );
     console.log(`  baseline raw COPY into a LIKE table:     ${results.copyPerSec.toFixed(0)} rows/s   runs: ${runs(writes.copy)}`);
+    console.log(
+      `    same-round ratios: import ${writes.imported.map((x, i) => ratio(x, writes.copy[i])).join(', ')}; ` +
+        `batch appends ${writes.batched.map((x, i) => ratio(x, writes.copy[i])).join(', ')}`,
+    );
+    printSteps(writes.steps);
     console.log(`  verify (${total} events, upcast+validate): ${results.verifyPerSec.toFixed(0)} events/s`);
     console.log(
       `  baseline plain SELECT of the same rows:  ${results.selectPerSec.toFixed(0)} rows/s   ` +
@@ -143,7 +153,9 @@ async function main(): Promise<void> {
           bulkEvents: BULK,
           batchSize: BATCH,
           batchStreams: BATCH_STREAMS,
+          loadAverage: loadavg()[0],
           ...results,
+          steps: writes.steps,
         },
         null,
         2,

@@ -9,34 +9,21 @@
  * so no run inherits another's heap and the live model is not applied meanwhile.
  * Prints figures and ratios, writes <BENCH_OUT or docs/benchmarks>/projection-rebuild.{json,svg}.
  */
-import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEventStore, type EventStoreHandle, type Projection } from '@app/event-store';
+import { createEventStore, type EventStoreHandle } from '@app/event-store';
 import { appEventStore } from '../apps/api/src/app-event-store';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { benchOutDir, environment } from './bench-env';
 import { writeBarChart } from './chart';
 import { plainSelectAll } from './plain-select';
+import { growTo, PROJECTIONS, rebuildInFreshProcess, registerV1, type RebuildFigures } from './rebuild-log';
 
 const URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const SMALL = Number(process.env.SMALL ?? 100_000);
 const LARGE = Number(process.env.LARGE ?? 1_000_000);
 const BATCH = process.env.BATCH ? Number(process.env.BATCH) : undefined;
-const USERS = 5000;
-const SEED_CHUNK = 100_000;
-const PROJECTIONS: Projection[] = appEventStore.projections;
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
-
-/** What one rebuild in a fresh process measured. */
-interface RebuildFigures {
-  projection: string;
-  events: number;
-  perSec: number;
-  /** Peak resident set size of the rebuilding process (getrusage maxrss). */
-  peakRssMb: number;
-  peakHeapMb: number;
-}
 
 /** Figures at one log size. */
 interface SizeFigures {
@@ -88,54 +75,6 @@ async function rebuildInChild(): Promise<void> {
     process.send!(figures);
   } finally {
     clearInterval(sampler);
-    await es.close();
-  }
-}
-
-function rebuildInFreshProcess(schema: string, projection: string, version: number): Promise<RebuildFigures> {
-  const child = fork(__filename, ['--child'], {
-    execArgv: ['-r', '@swc-node/register'],
-    env: { ...process.env, BENCH_SCHEMA: schema, PROJECTION: projection, VERSION: String(version) },
-  });
-  return new Promise((resolve, reject) => {
-    let figures: RebuildFigures | undefined;
-    child.on('message', (m: RebuildFigures) => (figures = m));
-    child.on('exit', (code) => (figures ? resolve(figures) : reject(new Error(`rebuild process exited with ${code}`))));
-  });
-}
-
-/** Appends events [from, to): users registered in v1 and v2, awards in v1, v2 and v3 (every upcaster runs); gap-free streams. */
-async function growTo(es: EventStoreHandle, from: number, to: number): Promise<void> {
-  for (let at = from; at < to; at += SEED_CHUNK) {
-    const end = Math.min(to, at + SEED_CHUNK);
-    await es.dataSource.query(
-      `INSERT INTO "${es.schema}".events (event_id, stream_id, stream_version, type, schema_version, data, metadata)
-       SELECT gen_random_uuid(), 'user-' || md5((i % $3)::text)::uuid, (i / $3) + 1,
-              CASE WHEN i < $3 THEN 'UserRegistered' ELSE 'PointsAwarded' END,
-              CASE WHEN i < $3 THEN 1 + i % 2 ELSE 1 + i % 3 END,
-              CASE WHEN i < $3 AND i % 2 = 0 THEN jsonb_build_object('fullName', 'Jean Claude ' || i, 'email', 'u' || i || '@example.com')
-                   WHEN i < $3 THEN jsonb_build_object('firstName', 'Ada', 'lastName', 'L' || i, 'email', 'u' || i || '@example.com')
-                   WHEN i % 3 = 0 THEN jsonb_build_object('amount', 1 + i % 9)
-                   WHEN i % 3 = 1 THEN jsonb_build_object('points', 1 + i % 9, 'reason', 'r')
-                   ELSE jsonb_build_object('points', 1 + i % 9, 'reason', 'r',
-                                           'awardedAt', to_char(now(), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) END,
-              jsonb_build_object('occurredAt', to_char(now(), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-         FROM generate_series($1::bigint, $2::bigint - 1) AS i`,
-      [at, end, USERS],
-    );
-    progress(`seeded ${end}/${to} events`);
-  }
-  await es.dataSource.query(`VACUUM ANALYZE "${es.schema}".events`);
-  while ((await es.store.headPosition()) < to) await new Promise((r) => setTimeout(r, 100));
-}
-
-/** Creates the projections' rows and empty v1 tables on the empty log, so each measured run is a version-bump rebuild. */
-async function registerV1(schema: string): Promise<void> {
-  const es = await createEventStore({ url: URL, schema, events: appEventStore.events, projections: PROJECTIONS, projectionPollMs: 20 });
-  try {
-    await es.projections.start();
-    while (!(await es.projections.status()).every((s) => s.activeHere)) await new Promise((r) => setTimeout(r, 20));
-  } finally {
     await es.close();
   }
 }
@@ -225,10 +164,10 @@ async function main(): Promise<void> {
   const schema = uniqueSchema('bench_rebuild');
   const es = await createEventStore({ url: URL, schema, events: appEventStore.events });
   try {
-    await registerV1(schema);
-    await growTo(es, 0, SMALL);
+    await registerV1(URL, schema);
+    await growTo(es, URL, 0, SMALL);
     const small = await measureSize(es, 2);
-    await growTo(es, SMALL, LARGE);
+    await growTo(es, URL, SMALL, LARGE);
     const large = await measureSize(es, 3);
     const rssRatio = Object.fromEntries(PROJECTIONS.map(({ name }) => [name, large.peakRssMb[name] / small.peakRssMb[name]]));
     report(small, large, rssRatio);

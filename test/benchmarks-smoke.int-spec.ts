@@ -70,6 +70,12 @@ const BENCHES: Bench[] = [
     writes: ['write-path.json'],
     figure: (j) => j.idempotency.eventsAppended,
   },
+  {
+    script: 'bench:cost-curve',
+    env: { SMALL: '1000', LARGE: '3000', APPENDS: '40', CLIENTS: '4', ROUNDS: '1', BATCH_EVENTS: '1000', APPEND_BATCH: '500' },
+    writes: ['cost-curve.json', 'cost-curve.svg'],
+    figure: (j) => j.sizes[1].verifyOverSelect,
+  },
   { script: 'bench:freeze', env: { HITS: '2000', ROUNDS: '1' }, writes: ['frozen-values.json'], figure: (j) => j.results[0].frozenHitNs },
   { script: 'bench:relay', env: { EVENTS: '2000', ROUNDS: '1' }, writes: ['relay.json', 'relay.svg'], figure: (j) => j.relayPerSec },
   {

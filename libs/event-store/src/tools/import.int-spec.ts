@@ -82,6 +82,23 @@ describe('importLines (bulk, via COPY)', () => {
     await eventually(async () => Number(await analyzed()) > before, 5000, 'the statistics collector to count the ANALYZE');
   });
 
+  it('skips the ANALYZE when an import adds less than a tenth of the log as last analyzed', async () => {
+    await importLines(es.store, asInput(jsonl(history(400, 20))));
+    await es.dataSource.query(`ANALYZE "${schema}".events`);
+    const [{ at }] = await es.dataSource.query<Array<{ at: Date | null }>>(
+      `SELECT last_analyze AS at FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'events'`,
+      [schema],
+    );
+    await importLines(es.store, asInput(jsonl(history(10, 2))));
+    // Statistics are counted asynchronously: a later ANALYZE would show as a later last_analyze once counted.
+    await es.dataSource.query(`SELECT pg_stat_clear_snapshot()`);
+    const [after] = await es.dataSource.query<Array<{ at: Date | null }>>(
+      `SELECT last_analyze AS at FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'events'`,
+      [schema],
+    );
+    expect(after.at).toEqual(at);
+  });
+
   it('resumes after a crash: committed chunks stay, a re-run writes the rest, a follower sees each event once', async () => {
     const lines = history(40, 3);
     const start = (await es.store.headPosition()) + 1;

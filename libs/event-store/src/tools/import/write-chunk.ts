@@ -29,6 +29,11 @@ export interface ChunkResult {
   position: number;
 }
 
+/** Whether no line of the file is stored or left out so far (see `MOVE_CHUNK`); the first conflict ends it. */
+export interface ImportState {
+  clean: boolean;
+}
+
 /**
  * Writes the lines in (after, end] still to write, as one transaction. When
  * another writer took one of their ids or versions since the checks, the
@@ -39,14 +44,16 @@ export interface ChunkResult {
 export async function writeChunk(
   client: PoolClient,
   target: AppendTarget,
-  after: number,
-  end: number,
+  range: { after: number; end: number; state: ImportState },
   hook: ImportChunkHook | undefined,
 ): Promise<ChunkResult> {
+  const { after, end, state } = range;
   for (;;) {
     try {
-      return await moveOnce(client, target, after, end, hook);
+      return await moveOnce(client, target, range, hook);
     } catch (error) {
+      // The lines another writer stored, or the streams it moved on, must be skipped from now on.
+      state.clean = false;
       if (!(await passConflict(client, target.schema, after, end, error))) throw error;
     }
   }
@@ -54,9 +61,16 @@ export async function writeChunk(
 
 type MoveRow = { written: number; first: string; position: string };
 
-async function moveOnce(client: PoolClient, target: AppendTarget, after: number, end: number, hook?: ImportChunkHook) {
+async function moveOnce(
+  client: PoolClient,
+  target: AppendTarget,
+  range: { after: number; end: number; state: ImportState },
+  hook?: ImportChunkHook,
+) {
+  const { after, end, state } = range;
   const move = async () => {
-    const [row] = (await client.query<MoveRow>(sql.MOVE_CHUNK(target.schema), [...target.sequenceLock, after, end])).rows;
+    const text = sql.MOVE_CHUNK(target.schema, state.clean);
+    const [row] = (await client.query<MoveRow>(text, [...target.sequenceLock, after, end])).rows;
     return row;
   };
   // Without a hook the chunk is one autocommitted statement: one round trip.
