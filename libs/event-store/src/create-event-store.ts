@@ -8,6 +8,9 @@ import { clientBoundMs, POOL_KEEPALIVE_DELAY_MS, poolTimeoutParameters, resolveP
 import { resolveShutdownTimeout, closeWithin } from './postgres/bounded-close';
 import { EventStore } from './postgres/postgres-event-store';
 import { EventRegistry } from './registry/event-registry';
+import { parseMasterKey } from './personal-data/field-cipher';
+import { PersonalData } from './personal-data/personal-data';
+import { EventStoreOptionsError } from './errors';
 import { ProjectionsService } from './projections/projections.service';
 import { resolveProjectionsOptions } from './projections/projections-options';
 
@@ -20,6 +23,8 @@ export interface EventStoreHandle {
   schema: string;
   /** Runners and commands of the registered projections (not started). */
   projections: ProjectionsService;
+  /** Crypto-shredding of personal fields (erase a subject, a cipher for snapshots); set when `personalData` was given. */
+  personalData?: PersonalData;
   /**
    * Stops the projections and closes the connection pool, waiting for work in
    * flight at most `shutdownTimeoutMs`; then it drops the connections left.
@@ -33,7 +38,8 @@ export interface EventStoreHandle {
  * fails here, before any connection is made. Usable without Nest (CLI tools).
  */
 export async function createEventStore(options: EventStoreOptions): Promise<EventStoreHandle> {
-  const registry = new EventRegistry(options.events, { decoding: options.decoding });
+  const registry = new EventRegistry(options.events, { decoding: options.decoding, requirePersonalData: !!options.personalData });
+  const masterKey = options.personalData && masterKeyOf(options.personalData.masterKey);
   const schema = options.schema ?? 'event_store';
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid event store schema name "${schema}"`);
   if (!options.url) throw new Error('EventStore needs a PostgreSQL `url`');
@@ -73,10 +79,12 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
   if (options.runMigrations ?? true) await migrate(options);
   await dataSource.initialize();
   const locks = logLockKeys(schema);
+  const personalData = masterKey && new PersonalData(dataSource, quoteIdent(schema), masterKey, registry);
   const store = new EventStore(
     dataSource,
     { schema: quoteIdent(schema), sequenceLock: locks.append, streamLockClass: locks.streamClass, channel },
     registry,
+    personalData,
   );
   const projections = new ProjectionsService(dataSource, store, options.projections ?? [], projectionOptions, locks.projectionClass);
   let closing: Promise<void> | undefined;
@@ -86,6 +94,7 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
     dataSource,
     schema,
     projections,
+    personalData,
     // Idempotent: Nest's shutdown hooks and a caller's own signal handler may both close it.
     close: () =>
       (closing ??= closeWithin(
@@ -102,6 +111,16 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
         },
       )),
   };
+}
+
+/** The master key as a 32-byte buffer, from a buffer or 64 hex digits / base64 text. */
+function masterKeyOf(key: Buffer | string): Buffer {
+  if (Buffer.isBuffer(key) && key.length === 32) return key;
+  try {
+    return parseMasterKey(String(key));
+  } catch (error) {
+    throw new EventStoreOptionsError(`personalData.masterKey: ${(error as Error).message}`);
+  }
 }
 
 /** What the store's pool and its migration connection share: the store's migrations, then the application's. */

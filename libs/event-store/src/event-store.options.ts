@@ -80,4 +80,12 @@ export interface EventStoreOptions {
    * on every event (the reference path; same results, several times slower).
    */
   decoding?: DecodingMode;
+  /**
+   * Crypto-shredding of personal data. With it, every version of every event type must
+   * classify each property (`personalData` in its definition); personal fields are encrypted
+   * at append with their subject's (the stream id's) data key, AES-256-GCM, and decrypted on
+   * read before upcasting. Data keys live in `personal_data_keys`, wrapped by `masterKey`
+   * (32 bytes: a Buffer, 64 hex digits or base64), which every replica must share.
+   */
+  personalData?: { masterKey: Buffer | string };
 }
