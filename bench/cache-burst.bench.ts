@@ -22,7 +22,7 @@ import { GetTrendingHandler } from '../apps/api/src/leaderboard/queries/get-tren
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
 import { forkInstance, serveParent, stopInstance } from './app-instances';
-import { benchOutDir } from './bench-env';
+import { benchOutDir, BENCH_PII_MASTER_KEY } from './bench-env';
 import { writeBarChart } from './chart';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
@@ -119,7 +119,7 @@ const naiveKey = (namespace: string) => `${namespace}:naive:leaderboard.trending
 /** Child process role: one app instance, plus the naive baseline route on the same Express server. */
 async function runInstance(): Promise<void> {
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'error' });
-  const app = await createApp({ ...config, DATABASE_URL });
+  const app = await createApp({ ...config, DATABASE_URL, PII_MASTER_KEY: config.PII_MASTER_KEY ?? BENCH_PII_MASTER_KEY });
   const handler = app.get(GetTrendingHandler, { strict: false });
   const redis = new Redis(REDIS_URL);
   const key = naiveKey(config.CACHE_NAMESPACE);

@@ -20,6 +20,12 @@ import { ProjectionCacheInvalidation } from './read-side/projection-cache-invali
 import { ProjectionFreshness } from './read-side/projection-freshness';
 import { UsersModule } from './users/users.module';
 
+/** The app never stores personal data unencrypted: building it without a master key is a mistake. */
+function requireMasterKey(config: AppConfig): string {
+  if (!config.PII_MASTER_KEY) throw new Error('PII_MASTER_KEY must be resolved before the app is built (see resolvePiiMasterKey)');
+  return config.PII_MASTER_KEY;
+}
+
 /**
  * The users service. Built from a validated `AppConfig` with a resolved
  * `DATABASE_URL` (main.ts starts the embedded PostgreSQL when none is set).
@@ -42,6 +48,7 @@ export class AppModule {
           statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
           idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
           projectionLockTimeoutMs: config.PROJECTION_LOCK_TIMEOUT_MS,
+          personalData: { masterKey: requireMasterKey(config) },
         }),
         StampedeCacheModule.forRoot({
           isGlobal: true,

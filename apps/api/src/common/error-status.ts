@@ -21,6 +21,9 @@ export const STATUS_BY_CODE: Record<string, number> = {
   'USERS.NOT_FOUND': 404,
   'USERS.INVALID_POINTS': 400,
   'USERS.EMAIL_TAKEN': 409,
+  'USERS.ERASED': 410,
+  'EVENT_STORE.PERSONAL_DATA_ERASED': 410,
+  'EVENT_STORE.PERSONAL_DATA_UNREADABLE': 500,
 };
 
 /** Short human titles per status, used as the problem `title`. */
@@ -31,6 +34,7 @@ export const TITLE_BY_STATUS: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
+  410: 'Gone',
   412: 'Precondition Failed',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',

@@ -1,11 +1,14 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateIf, validateSync } from 'class-validator';
 import { DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '@app/event-store';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 /** 'true' and 'false' as booleans; anything else (undefined included) is left as it is, for the validators. */
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+/** 64 hex digits, or base64 of 32 bytes (44 characters ending in one `=`). */
+const MASTER_KEY_PATTERN = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/;
 
 /** Log levels accepted by LOG_LEVEL, most to least verbose. */
 export const LOG_LEVELS = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const;
@@ -16,12 +19,12 @@ export const ACCESS_MODES = ['open', 'admin', 'off'];
 export type AccessMode = 'open' | 'admin' | 'off';
 
 /** Variables whose values never appear in messages: a token, and URLs that may carry a password. */
-const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'PII_MASTER_KEY']);
 
 /**
  * The service's configuration, read from the environment and validated at
  * start. A bad value stops start-up with a message naming the variable and the
- * rule (never the value of a secret: ADMIN_TOKEN, DATABASE_URL, REDIS_URL).
+ * rule (never the value of a secret: ADMIN_TOKEN, DATABASE_URL, REDIS_URL, PII_MASTER_KEY).
  * Every variable is documented in the README's configuration table.
  */
 export class AppConfig {
@@ -33,6 +36,17 @@ export class AppConfig {
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
+
+  /**
+   * Master key that wraps the per-person data keys of personal fields: 32 bytes as 64 hex
+   * digits or base64. Required whenever DATABASE_URL is set (replicas must share it); for the
+   * embedded default it is generated into the data directory (with a warning).
+   */
+  @Transform(emptyToUndefined)
+  @ValidateIf((c: AppConfig) => c.DATABASE_URL !== undefined || c.PII_MASTER_KEY !== undefined)
+  @IsDefined({ message: 'PII_MASTER_KEY is required when DATABASE_URL is set (every replica needs the same key)' })
+  @Matches(MASTER_KEY_PATTERN, { message: 'PII_MASTER_KEY must be 32 bytes: 64 hex digits or 44 characters of base64' })
+  PII_MASTER_KEY?: string;
 
   /** Bearer token for /admin endpoints. Unset: admin endpoints answer 403. */
   @Transform(emptyToUndefined)
@@ -129,6 +143,7 @@ export class ConfigError extends Error {
 export const CONFIG_VARIABLES = [
   'PORT',
   'DATABASE_URL',
+  'PII_MASTER_KEY',
   'ADMIN_TOKEN',
   'LOG_LEVEL',
   'EVENT_STORE_SCHEMA',

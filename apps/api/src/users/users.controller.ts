@@ -1,6 +1,6 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Put, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Put, Res, UseGuards } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { EventMetadata } from '@app/event-store';
 import { parseIfMatch } from '../common/if-match';
@@ -10,6 +10,8 @@ import { AwardPointsCommand } from './commands/award-points/award-points.command
 import { AwardPointsDto } from './commands/award-points/award-points.dto';
 import { RegisterUserCommand } from './commands/register-user/register-user.command';
 import { RegisterUserDto } from './commands/register-user/register-user.dto';
+import { EraseUserCommand } from './commands/erase-user/erase-user.command';
+import { ErasureAccessGuard } from './erasure-access.guard';
 import { RenameUserCommand } from './commands/rename-user/rename-user.command';
 import { RenameUserDto } from './commands/rename-user/rename-user.dto';
 import { WriteResult } from './commands/write-result';
@@ -17,7 +19,7 @@ import { changedResponse, registeredResponse } from './commands/write-responses'
 import { Idempotent, sendStored } from '../idempotency/idempotent.decorator';
 import { GetUserQuery } from './queries/get-user/get-user.query';
 import { UserView } from './queries/get-user/user.view';
-import { UserNotFoundError } from './users.errors';
+import { UserErasedError, UserNotFoundError } from './users.errors';
 import { MinPosition } from '../read-side/min-position.decorator';
 import { setReadHeaders } from '../read-side/read-headers';
 
@@ -60,8 +62,19 @@ export class UsersController {
   ): Promise<UserView> {
     const read = await this.queries.execute(new GetUserQuery(id, minPosition));
     setReadHeaders(res, read, read.value.user?.version);
+    if (read.value.erased) throw new UserErasedError(id);
     if (!read.value.user) throw new UserNotFoundError(id);
     return read.value.user;
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @UseGuards(ErasureAccessGuard)
+  @ApiBearerAuth()
+  @ApiResponse({ status: 204, description: 'Erased: personal data crypto-shredded; then GET answers 410' })
+  @ApiResponse({ status: 410, description: 'USERS.ERASED: already erased' })
+  async erase(@Param('id', uuid) id: string, @RequestMetadata() metadata: EventMetadata): Promise<void> {
+    await this.commands.execute(new EraseUserCommand(id, metadata));
   }
 
   @Put(':id/name')

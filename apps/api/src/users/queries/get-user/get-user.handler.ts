@@ -14,12 +14,15 @@ import type { UserView } from './user.view';
  */
 export interface UserProfileRead {
   user: UserView | null;
+  /** The user was erased: the read model keeps only that fact (410 Gone). */
+  erased?: boolean;
   position: number;
 }
 
 /** The checkpoint and, when the user exists, the profile (bigints arrive as strings). */
 type ProfileRow = { checkpoint: string } & (
-  { user_id: string; first_name: string; last_name: string; email: string; points: string; version: number } | { user_id: null }
+  | { user_id: string; erased: boolean; first_name: string; last_name: string; email: string; points: string; version: number }
+  | { user_id: null }
 );
 
 /**
@@ -50,6 +53,7 @@ export class GetUserHandler implements CachedQueryHandler<GetUserQuery, UserProf
         WHERE c.name = $2`;
     const [row] = await fromReadModel(() => this.es.dataSource.query<ProfileRow[]>(query, [userId, userProfilesProjection.name]), []);
     if (!row) return { user: null, position: 0 };
+    if (row.user_id && row.erased) return { user: null, erased: true, position: Number(row.checkpoint) };
     const user = row.user_id
       ? {
           id: row.user_id,
