@@ -183,9 +183,9 @@ describe('projections:rebuild CLI', () => {
     await es.projections.rebuild('user_profiles');
     const aborted = await cli('projections-rebuild', schema, ['--abort', 'user_profiles']);
     expect(aborted.code).toBe(0);
-    expect(aborted.stdout).toMatch(/Aborted the v1 rebuild of user_profiles at position 0/);
+    expect(aborted.stdout).toMatch(/Aborted the v2 rebuild of user_profiles at position 0/);
     const status = (await es.projections.status()).find((p) => p.name === 'user_profiles')!;
-    expect(status).toMatchObject({ rebuild: null, abortedRebuild: { version: 1, position: 0 } });
+    expect(status).toMatchObject({ rebuild: null, abortedRebuild: { version: 2, position: 0 } });
 
     const none = await cli('projections-rebuild', schema, ['--abort', 'user_profiles']);
     expect(none.code).toBe(1);

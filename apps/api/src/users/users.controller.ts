@@ -68,13 +68,13 @@ export class UsersController {
   }
 
   @Delete(':id')
-  @HttpCode(204)
+  @HttpCode(200)
   @UseGuards(ErasureAccessGuard)
   @ApiBearerAuth()
-  @ApiResponse({ status: 204, description: 'Erased: personal data crypto-shredded; then GET answers 410' })
+  @ApiResponse({ status: 200, type: WriteResult, description: 'Erased (crypto-shredded); GET with X-Min-Position = position answers 410' })
   @ApiResponse({ status: 410, description: 'USERS.ERASED: already erased' })
-  async erase(@Param('id', uuid) id: string, @RequestMetadata() metadata: EventMetadata): Promise<void> {
-    await this.commands.execute(new EraseUserCommand(id, metadata));
+  async erase(@Param('id', uuid) id: string, @RequestMetadata() metadata: EventMetadata): Promise<WriteResult> {
+    return this.commands.execute(new EraseUserCommand(id, metadata));
   }
 
   @Put(':id/name')

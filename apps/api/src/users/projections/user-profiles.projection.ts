@@ -5,6 +5,8 @@ import { userIdOf } from '../user-stream';
 
 /** Cache tag of everything derived from one user. */
 export const userTag = (userId: string) => `user:${userId}`;
+/** Tag a commit carries when it erased a user: the cached views of that user are deleted, not only invalidated. */
+export const erasedUserTag = (userId: string) => `user-erased:${userId}`;
 
 interface ProfileChange {
   userId: string;
@@ -109,6 +111,6 @@ export const userProfilesProjection: Projection = {
       // An event for a user that was never registered cannot be applied: stop here (poison event).
       if (updated !== existing.length) throw new Error('event for a user that was never registered');
     }
-    return rows.map((r) => userTag(r.userId));
+    return rows.flatMap((r) => (r.erased ? [userTag(r.userId), erasedUserTag(r.userId)] : [userTag(r.userId)]));
   },
 };

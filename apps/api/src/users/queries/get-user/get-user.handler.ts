@@ -8,6 +8,9 @@ import { userProfilesProjection, userTag } from '../../projections/user-profiles
 import { GetUserQuery } from './get-user.query';
 import type { UserView } from './user.view';
 
+/** The cache key of a user's view; an erasure deletes it (`ErasedUserCache`). */
+export const userCacheKey = (userId: string) => buildCacheKey('user', { id: userId });
+
 /**
  * A profile, or its absence (a negative result: cached briefly, dropped by the projection's
  * tag on registration), and the checkpoint it reflects.
@@ -32,7 +35,7 @@ type ProfileRow = { checkpoint: string } & (
  */
 @QueryHandler(GetUserQuery)
 @CachedQuery<GetUserQuery, UserProfileRead, GetUserHandler>({
-  key: (query) => buildCacheKey('user', { id: query.userId }),
+  key: (query) => userCacheKey(query.userId),
   tags: (query) => [userTag(query.userId)],
   isNegative: (read) => read.user === null,
   freshness: readModelOf(userProfilesProjection),
