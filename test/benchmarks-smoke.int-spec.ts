@@ -70,6 +70,12 @@ const BENCHES: Bench[] = [
     writes: ['write-path.json'],
     figure: (j) => j.idempotency.eventsAppended,
   },
+  {
+    script: 'bench:personal-data',
+    env: { USERS: '20', AWARDS: '1', CLIENTS: '2', ROUNDS: '1' },
+    writes: ['personal-data.json', 'personal-data.svg'],
+    figure: (j) => j.results.encryptedAppendPerSec,
+  },
   { script: 'bench:freeze', env: { HITS: '2000', ROUNDS: '1' }, writes: ['frozen-values.json'], figure: (j) => j.results[0].frozenHitNs },
   { script: 'bench:unknown-ids', env: { IDS: '300', CONCURRENCY: '8' }, writes: ['unknown-ids.json'], figure: (j) => j.lookupsPerSecond },
   {
