@@ -9,17 +9,22 @@ export type KeyState = { key: Buffer } | { erased: true } | { missing: string };
 /** Most unwrapped keys one instance keeps in memory; past it the cache starts over. */
 export const MAX_CACHED_KEYS = 10_000;
 
+/** Keys read from one statement, with the erasure generation that statement saw. */
+type Loaded = { generation: string; keys: StoredKey[] };
+
 /**
  * The data keys of one store, unwrapped and cached in memory. The promise: **a read that
  * starts after an erasure committed (on any instance) never uses the erased key.** Every
  * read asks the database for the erasure generation (the highest tombstone number) in the
- * same statement that loads the keys it lacks; a generation it has not seen empties the
- * cache first. Writes use a cached key without that check: a key erased meanwhile only
- * encrypts data nobody can read any more, which is what the erasure asked for.
+ * same statement that loads the keys it lacks; a newer generation empties the cache, and keys
+ * are cached only from a statement that saw the newest generation this instance knows (an
+ * older statement answering late is used for its own read, never cached). Writes use a cached
+ * key without asking: a key erased meanwhile only encrypts data nobody can read any more,
+ * which is what the erasure asked for.
  */
 export class DataKeyRing {
   private readonly cache = new Map<string, Buffer | null>();
-  private generation: string | undefined;
+  private generation = -1n;
 
   constructor(
     private readonly db: Queryable,
@@ -27,24 +32,26 @@ export class DataKeyRing {
     private readonly master: Buffer,
   ) {}
 
-  /** The keys of `subjects` for reading (one round trip; two when another instance erased someone). */
+  /** The keys of `subjects` for reading: one round trip, or two when the cache was emptied meanwhile. */
   async forReading(subjects: Iterable<string>): Promise<Map<string, KeyState>> {
     const wanted = [...new Set(subjects)];
-    const uncached = wanted.filter((s) => !this.cache.has(s));
-    const first = await this.keys.load(this.db, uncached);
-    let loaded = first.keys;
-    if (first.generation !== this.generation) {
-      this.cache.clear();
-      this.generation = first.generation;
-      const rest = wanted.filter((s) => !uncached.includes(s));
-      if (rest.length) loaded = loaded.concat((await this.keys.load(this.db, rest)).keys);
-    }
     const states = new Map<string, KeyState>();
-    for (const stored of loaded) states.set(stored.subject, this.remember(stored));
+    this.take(
+      await this.keys.load(
+        this.db,
+        wanted.filter((s) => !this.cache.has(s)),
+      ),
+      states,
+    );
+    const lacking: string[] = [];
     for (const subject of wanted) {
+      if (states.has(subject)) continue;
       const cached = this.cache.get(subject);
-      if (!states.has(subject) && cached !== undefined) states.set(subject, cached ? { key: cached } : { erased: true });
+      if (cached === undefined)
+        lacking.push(subject); // emptied by a newer generation while this read waited
+      else states.set(subject, cached ? { key: cached } : { erased: true });
     }
+    if (lacking.length) this.take(await this.keys.load(this.db, lacking), states);
     return states;
   }
 
@@ -55,10 +62,9 @@ export class DataKeyRing {
    * @throws PersonalDataErasedError for a subject with a tombstone
    */
   async forWriting(subjects: Iterable<string>, erased: 'throw' | 'shred' = 'throw'): Promise<Map<string, Buffer>> {
-    const wanted = [...new Set(subjects)];
     const keys = new Map<string, Buffer>();
     const uncached: string[] = [];
-    for (const subject of wanted) {
+    for (const subject of new Set(subjects)) {
       const cached = this.cache.get(subject);
       if (cached === null && erased === 'throw') throw new PersonalDataErasedError(subject);
       if (cached === null) keys.set(subject, newDataKey());
@@ -66,24 +72,37 @@ export class DataKeyRing {
       else uncached.push(subject);
     }
     if (!uncached.length) return keys;
+    const states = new Map<string, KeyState>();
     const offered = uncached.map((subject) => ({ subject, wrapped: wrapKey(this.master, newDataKey(), subject) }));
-    let stored = await this.keys.create(this.db, offered);
-    const raced = stored.filter((k) => !k.wrapped && !k.erased).map((k) => k.subject);
-    if (raced.length) stored = stored.filter((k) => k.wrapped || k.erased).concat((await this.keys.load(this.db, raced)).keys);
-    for (const k of stored) {
-      const state = this.remember(k);
-      if ('erased' in state && erased === 'throw') throw new PersonalDataErasedError(k.subject);
-      if ('erased' in state) keys.set(k.subject, newDataKey());
-      else if ('missing' in state) throw new Error(`no data key could be made for "${k.subject}": ${state.missing}`);
-      else keys.set(k.subject, state.key);
+    const created = await this.keys.create(this.db, offered);
+    // A key another transaction was inserting at that moment is not visible to the statement: load it.
+    const raced = created.keys.filter((k) => !k.wrapped && !k.erased).map((k) => k.subject);
+    this.take({ ...created, keys: created.keys.filter((k) => k.wrapped || k.erased) }, states);
+    if (raced.length) this.take(await this.keys.load(this.db, raced), states);
+    for (const [subject, state] of states) {
+      if ('erased' in state && erased === 'throw') throw new PersonalDataErasedError(subject);
+      if ('erased' in state) keys.set(subject, newDataKey());
+      else if ('missing' in state) throw new Error(`no data key could be made for "${subject}": ${state.missing}`);
+      else keys.set(subject, state.key);
     }
     return keys;
   }
 
-  /** The state of a stored key, cached when it is final (a key, or an erasure). */
-  private remember(stored: StoredKey): KeyState {
+  /** Records what one statement found into `states`; caches it only if no newer erasure is known. */
+  private take({ generation, keys }: Loaded, states: Map<string, KeyState>): void {
+    const seen = BigInt(generation);
+    if (seen > this.generation) {
+      this.cache.clear();
+      this.generation = seen;
+    }
+    const cacheable = seen === this.generation;
+    for (const stored of keys) states.set(stored.subject, this.stateOf(stored, cacheable));
+  }
+
+  /** The state of a stored key, cached when it is final (a key, or an erasure) and `cacheable`. */
+  private stateOf(stored: StoredKey, cacheable: boolean): KeyState {
     if (stored.erased) {
-      this.put(stored.subject, null);
+      if (cacheable) this.put(stored.subject, null);
       return { erased: true };
     }
     if (!stored.wrapped) return { missing: 'no data key and no erasure' };
@@ -93,7 +112,7 @@ export class DataKeyRing {
     } catch {
       return { missing: 'the data key does not unwrap with this master key' };
     }
-    this.put(stored.subject, key);
+    if (cacheable) this.put(stored.subject, key);
     return { key };
   }
 

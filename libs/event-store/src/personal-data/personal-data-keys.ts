@@ -28,7 +28,8 @@ const CREATE_KEYS = (s: string) => `
     SELECT o.subject, o.wrapped_key FROM offered o
      WHERE NOT EXISTS (SELECT 1 FROM ${s}.personal_data_erasures e WHERE e.subject = o.subject)
     ON CONFLICT (subject) DO NOTHING RETURNING subject, wrapped_key)
-  SELECT o.subject, coalesce(c.wrapped_key, k.wrapped_key) AS wrapped_key, e.subject IS NOT NULL AS erased
+  SELECT (SELECT coalesce(max(seq), 0) FROM ${s}.personal_data_erasures)::text AS generation,
+         o.subject, coalesce(c.wrapped_key, k.wrapped_key) AS wrapped_key, e.subject IS NOT NULL AS erased
     FROM offered o
     LEFT JOIN created c ON c.subject = o.subject
     LEFT JOIN ${s}.personal_data_keys k ON k.subject = o.subject
@@ -76,10 +77,10 @@ export class PersonalDataKeys {
     return { generation: rows[0]?.generation ?? '0', keys: toKeys(rows) };
   }
 
-  /** Stores `offered` keys where a subject has none (and no tombstone); answers every subject's key. */
-  async create(db: Queryable, offered: Array<{ subject: string; wrapped: Buffer }>): Promise<StoredKey[]> {
+  /** Stores `offered` keys where a subject has none (and no tombstone); answers every subject's key and the generation. */
+  async create(db: Queryable, offered: Array<{ subject: string; wrapped: Buffer }>): Promise<{ generation: string; keys: StoredKey[] }> {
     const rows = await db.query<KeyRow[]>(CREATE_KEYS(this.schema), [offered.map((o) => o.subject), offered.map((o) => o.wrapped)]);
-    return toKeys(rows);
+    return { generation: rows[0]?.generation ?? '0', keys: toKeys(rows) };
   }
 
   /** Deletes `subject`'s key and leaves its tombstone, in the transaction of `q`. */

@@ -5,6 +5,7 @@ import { defineEvent } from '../registry/event-definition';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import { exportLines, importLines } from '../tools/export-import';
 import { verifyStore } from '../tools/verify-store';
+import { eventually } from '../../../../test/eventually';
 import { exportPersonalDataKeys, importPersonalDataKeys, sealPlaintextLines } from './key-transfer';
 
 class Signed {
@@ -19,6 +20,10 @@ const signed = (name: string, n = 1, eventId?: string) => ({
   data: { name, email: `${name}@example.com`, n },
   eventId,
 });
+
+/** Global readers (verify, export) see a position once every older transaction of the cluster ended (ADR 0002). */
+const settled = (es: EventStoreHandle, position: number) =>
+  eventually(async () => (await es.store.headPosition()) >= position, 60_000, `head at ${position}`);
 
 const all = async <T>(it: AsyncIterable<T>) => {
   const out: T[] = [];
@@ -71,7 +76,7 @@ describe('personal data on PostgreSQL (crypto-shredding)', () => {
 
   it('after an erasure, every instance reads the markers, and no new personal data is taken', async () => {
     const s = `person-${randomUUID()}`;
-    await es.store.appendToStream(s, [signed('cyd')]);
+    const first = await es.store.appendToStream(s, [signed('cyd')]);
     expect((await all(other.store.readStream<Signed>(s)))[0].data.name).toBe('cyd'); // cached on the other instance
     await es.store.inTransaction((q) => es.personalData!.erase(q, s));
     for (const instance of [es, other]) {
@@ -79,6 +84,7 @@ describe('personal data on PostgreSQL (crypto-shredding)', () => {
       expect({ ...e.data }).toEqual({ name: '[erased]', email: 'erased@erased.invalid', n: 1 });
     }
     await expect(es.store.appendToStream(s, [signed('cyd')])).rejects.toMatchObject({ code: 'EVENT_STORE.PERSONAL_DATA_ERASED' });
+    await settled(other, first.position);
     const report = await verifyStore(other.store);
     expect(report.failures.filter((f) => f.streamId === s)).toEqual([]);
   });
@@ -91,7 +97,10 @@ describe('personal data on PostgreSQL (crypto-shredding)', () => {
     await es.dataSource.query(`DELETE FROM "${schema}".personal_data_keys WHERE subject = $1`, [lost]);
     // The log is append-only: simulate a tampered row by copying ciphertext into another event of the stream.
     const [row] = await rowsOf(altered);
-    await es.store.appendToStream(altered, [{ type: 'Signed', schemaVersion: 1, data: { ...row.data, n: 9 } }]);
+    await settled(
+      es,
+      (await es.store.appendToStream(altered, [{ type: 'Signed', schemaVersion: 1, data: { ...row.data, n: 9 } }])).position,
+    );
     const fresh = await open();
     try {
       const report = await verifyStore(fresh.store);
@@ -114,13 +123,14 @@ describe('personal data on PostgreSQL (crypto-shredding)', () => {
       const s1 = `person-${randomUUID()}`;
       const s2 = `person-${randomUUID()}`;
       await legacy.store.appendToStream(s1, [signed('fay')]);
-      await legacy.store.appendToStream(s2, [signed('gus')]);
+      await settled(legacy, (await legacy.store.appendToStream(s2, [signed('gus')])).position);
       expect((await verifyStore(legacy.store)).plaintextPersonalFields).toBe(4);
       // s2 was erased in the target before (say by an earlier import of its tombstone).
       await target.store.inTransaction((q) => target.personalData!.erase(q, s2));
       const lines = await all(exportLines(legacy.store));
       const report = await importLines(target.store, sealPlaintextLines(target.store, lines));
       expect(report.imported).toBe(2);
+      await settled(target, report.position);
       const verify = await verifyStore(target.store);
       expect(verify).toMatchObject({ failureCount: 0, plaintextPersonalFields: 0 });
       const exported = (await all(exportLines(target.store))).join('');
