@@ -21,3 +21,6 @@ export function environment(): { cpus: number; cpuModel: string; memoryGb: numbe
     node: process.version,
   };
 }
+
+/** The personal-data master key of benchmark apps when PII_MASTER_KEY is unset (benchmark data only). */
+export const BENCH_PII_MASTER_KEY = process.env.PII_MASTER_KEY ?? 'be0c4be0c4be0c4be0c4be0c4be0c4be0c4be0c4be0c4be0c4be0c4be0c4be0c';

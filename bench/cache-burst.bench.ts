@@ -22,7 +22,7 @@ import { GetTrendingHandler } from '../apps/api/src/leaderboard/queries/get-tren
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
 import { forkInstance, serveParent, stopInstance } from './app-instances';
-import { benchOutDir } from './bench-env';
+import { benchOutDir, BENCH_PII_MASTER_KEY } from './bench-env';
 import { writeBarChart } from './chart';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
@@ -120,7 +120,7 @@ const naiveKey = (namespace: string) => `${namespace}:naive:leaderboard.trending
 async function runInstance(): Promise<void> {
   // The naive baseline is an Express route mounted beside the app's own: this bench runs the app on Express.
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'error', HTTP_ADAPTER: 'express' });
-  const app = await createApp({ ...config, DATABASE_URL });
+  const app = await createApp({ ...config, DATABASE_URL, PII_MASTER_KEY: config.PII_MASTER_KEY ?? BENCH_PII_MASTER_KEY });
   const handler = app.get(GetTrendingHandler, { strict: false });
   const redis = new Redis(REDIS_URL);
   const key = naiveKey(config.CACHE_NAMESPACE);

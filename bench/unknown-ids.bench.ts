@@ -20,7 +20,7 @@ import { loadConfig } from '../apps/api/src/config/app-config';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { deleteNamespace } from '../libs/stampede-cache/test/redis-harness';
 import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
-import { benchOutDir } from './bench-env';
+import { benchOutDir, BENCH_PII_MASTER_KEY } from './bench-env';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const REDIS_URL = process.env.REDIS_URL ?? TEST_REDIS_URL;
@@ -60,7 +60,10 @@ async function main(): Promise<void> {
   const schema = uniqueSchema('bench_unknown');
   const namespace = `bench-unknown-${Date.now().toString(36)}`;
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'error', EVENT_STORE_SCHEMA: schema, REDIS_URL, CACHE_NAMESPACE: namespace });
-  const app = await createApp({ ...config, DATABASE_URL }, { shutdownHooks: false });
+  const app = await createApp(
+    { ...config, DATABASE_URL, PII_MASTER_KEY: config.PII_MASTER_KEY ?? BENCH_PII_MASTER_KEY },
+    { shutdownHooks: false },
+  );
   await app.listen(0, '127.0.0.1');
   const base = await app.getUrl();
   const cache = app.get(StampedeCache);

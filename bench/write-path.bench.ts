@@ -17,7 +17,7 @@ import { createApp } from '../apps/api/src/bootstrap';
 import { loadConfig } from '../apps/api/src/config/app-config';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
 import { forkInstance, serveParent, stopInstance } from './app-instances';
-import { benchOutDir } from './bench-env';
+import { benchOutDir, BENCH_PII_MASTER_KEY } from './bench-env';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const INSTANCES = Number(process.env.INSTANCES ?? 2);
@@ -30,7 +30,7 @@ const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 /** Child process role: one app instance on the schema the parent gives. */
 async function runInstance(): Promise<void> {
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'error' });
-  const app = await createApp({ ...config, DATABASE_URL });
+  const app = await createApp({ ...config, DATABASE_URL, PII_MASTER_KEY: config.PII_MASTER_KEY ?? BENCH_PII_MASTER_KEY });
   await app.listen(0, '127.0.0.1');
   serveParent(await app.getUrl(), () => app.close());
 }

@@ -76,6 +76,12 @@ const BENCHES: Bench[] = [
     writes: ['cost-curve.json', 'cost-curve.svg'],
     figure: (j) => j.sizes[1].verifyOverSelect,
   },
+  {
+    script: 'bench:personal-data',
+    env: { USERS: '20', AWARDS: '1', CLIENTS: '2', ROUNDS: '1' },
+    writes: ['personal-data.json', 'personal-data.svg'],
+    figure: (j) => j.results.encryptedAppendPerSec,
+  },
   { script: 'bench:freeze', env: { HITS: '2000', ROUNDS: '1' }, writes: ['frozen-values.json'], figure: (j) => j.results[0].frozenHitNs },
   { script: 'bench:relay', env: { EVENTS: '2000', ROUNDS: '1' }, writes: ['relay.json', 'relay.svg'], figure: (j) => j.relayPerSec },
   {

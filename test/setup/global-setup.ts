@@ -23,6 +23,8 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_DATABASE_URL = database.url;
   process.env.TEST_REDIS_URL = redis.url;
   process.env.TEST_NATS_URL = nats.url;
+  // With DATABASE_URL set the service requires a master key: CLIs the tests spawn inherit this one.
+  process.env.PII_MASTER_KEY ??= '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
   process.stderr.write(
     `\nTest services: PostgreSQL ${redacted(database.url)} (${database.origin}), Redis ${redis.url} (${redis.origin}), ` +
       `NATS with JetStream ${nats.url} (${nats.origin})\n`,

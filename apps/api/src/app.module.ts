@@ -28,6 +28,12 @@ import { UsersModule } from './users/users.module';
 import { loggerParams, type LogOutput } from './observability/logging';
 import { TracingFlush } from './observability/tracing-flush';
 
+/** The app never stores personal data unencrypted: building it without a master key is a mistake. */
+function requireMasterKey(config: AppConfig): string {
+  if (!config.PII_MASTER_KEY) throw new Error('PII_MASTER_KEY must be resolved before the app is built (see resolvePiiMasterKey)');
+  return config.PII_MASTER_KEY;
+}
+
 /**
  * The users service. Built from a validated `AppConfig` with a resolved
  * `DATABASE_URL` (main.ts starts the embedded PostgreSQL when none is set).
@@ -52,6 +58,7 @@ export class AppModule {
           idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
           projectionLockTimeoutMs: config.PROJECTION_LOCK_TIMEOUT_MS,
           snapshots: [userSnapshot({ every: config.SNAPSHOT_EVERY })],
+          personalData: { masterKey: requireMasterKey(config) },
         }),
         StampedeCacheModule.forRoot({
           isGlobal: true,

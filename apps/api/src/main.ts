@@ -7,6 +7,7 @@ import { createApp, listenHost } from './bootstrap';
 import { ConfigError, loadConfig } from './config/app-config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './config/embedded-postgres';
 import { startupLogger } from './observability/logging';
+import { resolvePiiMasterKey } from './config/pii-master-key';
 
 async function main(): Promise<void> {
   const logger = new Logger('Main');
@@ -19,7 +20,11 @@ async function main(): Promise<void> {
     embedded = await startEmbeddedPostgres({ dataDir, port: config.EMBEDDED_PG_PORT });
   }
   // With an embedded database, the app must close before the database stops: one handler does both in order.
-  const app = await createApp({ ...config, DATABASE_URL: config.DATABASE_URL ?? embedded!.url }, { shutdownHooks: !embedded });
+  const PII_MASTER_KEY = resolvePiiMasterKey(config);
+  const app = await createApp(
+    { ...config, DATABASE_URL: config.DATABASE_URL ?? embedded!.url, PII_MASTER_KEY },
+    { shutdownHooks: !embedded },
+  );
   if (embedded) {
     const { stop } = embedded;
     const shutdown = async (signal: NodeJS.Signals) => {

@@ -5,6 +5,8 @@ import type { LogOutput } from '../src/observability/logging';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
 
 export const TEST_ADMIN_TOKEN = 'e2e-admin-token-0123456789';
+/** The master key of personal data in tests (the global set-up puts it in PII_MASTER_KEY for spawned CLIs too). */
+export const TEST_PII_MASTER_KEY = process.env.PII_MASTER_KEY ?? '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
 
 export interface TestApp {
   app: INestApplication;
@@ -20,7 +22,14 @@ export interface TestApp {
 export async function startTestApp(env: Record<string, string> = {}, options: { log?: LogOutput } = {}): Promise<TestApp> {
   const schema = env.EVENT_STORE_SCHEMA ?? uniqueSchema('e2e');
   const platform = process.env.HTTP_ADAPTER ? { HTTP_ADAPTER: process.env.HTTP_ADAPTER } : {};
-  const config = loadConfig({ ADMIN_TOKEN: TEST_ADMIN_TOKEN, LOG_LEVEL: 'error', ...platform, ...env, EVENT_STORE_SCHEMA: schema });
+  const config = loadConfig({
+    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    LOG_LEVEL: 'error',
+    PII_MASTER_KEY: TEST_PII_MASTER_KEY,
+    ...platform,
+    ...env,
+    EVENT_STORE_SCHEMA: schema,
+  });
   const app = await createApp({ ...config, DATABASE_URL: config.DATABASE_URL ?? TEST_DATABASE_URL }, { log: options.log });
   await app.init();
   // Fastify registers its routes and plugins on ready(); listen() calls it, supertest on the bare server does not.

@@ -8,6 +8,9 @@ import { clientBoundMs, POOL_KEEPALIVE_DELAY_MS, poolTimeoutParameters, resolveP
 import { resolveShutdownTimeout, closeWithin } from './postgres/bounded-close';
 import { EventStore } from './postgres/postgres-event-store';
 import { EventRegistry } from './registry/event-registry';
+import { parseMasterKey } from './personal-data/field-cipher';
+import { PersonalData } from './personal-data/personal-data';
+import { EventStoreOptionsError } from './errors';
 import { ProjectionsService } from './projections/projections.service';
 import { resolveProjectionsOptions } from './projections/projections-options';
 import { OutboxRelay } from './relay/outbox-relay';
@@ -26,6 +29,8 @@ export interface EventStoreHandle {
   projections: ProjectionsService;
   /** Snapshots of the aggregate types in `options.snapshots`; the repository loads through it. */
   snapshots: SnapshotStore;
+  /** Crypto-shredding of personal fields (erase a subject, a cipher for snapshots); set when `personalData` was given. */
+  personalData?: PersonalData;
   /**
    * An outbox relay over this log (not started): it publishes the given event types through
    * `options.publisher`. `close()` stops it before the pool closes.
@@ -44,7 +49,8 @@ export interface EventStoreHandle {
  * fails here, before any connection is made. Usable without Nest (CLI tools).
  */
 export async function createEventStore(options: EventStoreOptions): Promise<EventStoreHandle> {
-  const registry = new EventRegistry(options.events, { decoding: options.decoding });
+  const registry = new EventRegistry(options.events, { decoding: options.decoding, requirePersonalData: !!options.personalData });
+  const masterKey = options.personalData && masterKeyOf(options.personalData.masterKey);
   // Checked before any connection is opened, like the registry.
   const snapshotDefinitions = snapshotDefinitionsByClass(options.snapshots ?? []);
   const schema = options.schema ?? 'event_store';
@@ -86,10 +92,12 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
   if (options.runMigrations ?? true) await migrate(options);
   await dataSource.initialize();
   const locks = logLockKeys(schema);
+  const personalData = masterKey && new PersonalData(dataSource, quoteIdent(schema), masterKey, registry);
   const store = new EventStore(
     dataSource,
     { schema: quoteIdent(schema), sequenceLock: locks.append, streamLockClass: locks.streamClass, channel },
     registry,
+    personalData,
   );
   const projections = new ProjectionsService(dataSource, store, options.projections ?? [], projectionOptions, locks.projectionClass);
   const snapshots = new SnapshotStore(dataSource, store, locks.streamClass, snapshotDefinitions);
@@ -108,6 +116,7 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
       return relay;
     },
     snapshots,
+    personalData,
     // Idempotent: Nest's shutdown hooks and a caller's own signal handler may both close it.
     close: () =>
       (closing ??= closeWithin(
@@ -126,6 +135,16 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
         },
       )),
   };
+}
+
+/** The master key as a 32-byte buffer, from a buffer or 64 hex digits / base64 text. */
+function masterKeyOf(key: Buffer | string): Buffer {
+  if (Buffer.isBuffer(key) && key.length === 32) return key;
+  try {
+    return parseMasterKey(String(key));
+  } catch (error) {
+    throw new EventStoreOptionsError(`personalData.masterKey: ${(error as Error).message}`);
+  }
 }
 
 /** What the store's pool and its migration connection share: the store's migrations, then the application's. */

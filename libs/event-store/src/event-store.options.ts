@@ -86,4 +86,12 @@ export interface EventStoreOptions {
    * (and those with `every: 0`) are always replayed in full and never look for a snapshot.
    */
   snapshots?: readonly SnapshotDefinition[];
+  /**
+   * Crypto-shredding of personal data. With it, every version of every event type must
+   * classify each property (`personalData` in its definition); personal fields are encrypted
+   * at append with their subject's (the stream id's) data key, AES-256-GCM, and decrypted on
+   * read before upcasting. Data keys live in `personal_data_keys`, wrapped by `masterKey`
+   * (32 bytes: a Buffer, 64 hex digits or base64), which every replica must share.
+   */
+  personalData?: { masterKey: Buffer | string };
 }

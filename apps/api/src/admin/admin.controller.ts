@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Req, StreamableFile, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { EventStore, exportLines, importLines, MAX_STREAM_ID_LENGTH, verifyStore } from '@app/event-store';
+import { EventStore, exportLines, importLines, MAX_STREAM_ID_LENGTH, sealPlaintextLines, verifyStore } from '@app/event-store';
 import { AdminTokenGuard } from '../common/admin-token.guard';
 import { hasMediaType, requestBodyStream, streamBody, type HttpRequest } from '../common/http-message';
 import { AcceptsStreamBody } from '../common/json-body.guard';
@@ -55,11 +55,15 @@ export class AdminController {
     if (!hasMediaType(req, 'application/x-ndjson')) {
       throw new RequestError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 415, 'Send the export format as application/x-ndjson');
     }
-    const emails = new ImportedEmails(this.store.registry, this.emails);
+    const emails = new ImportedEmails(this.store, this.emails);
     // Bytes, not strings: the import streams them into COPY as they are.
     const length = Number(req.headers['content-length']);
     const totalBytes = Number.isFinite(length) ? length : undefined;
-    const report = await importLines(this.store, requestBodyStream(req), { totalBytes, inChunk: emails.hook });
+    // Plaintext personal fields (history from before encryption) are encrypted on the way in.
+    const report = await importLines(this.store, sealPlaintextLines(this.store, requestBodyStream(req)), {
+      totalBytes,
+      inChunk: emails.hook,
+    });
     return { ...report, duplicateEmails: emails.duplicates, duplicateEmailCount: emails.duplicateCount };
   }
 
@@ -67,13 +71,14 @@ export class AdminController {
   @Post('events/verify')
   @HttpCode(200)
   async verify() {
-    const { checked, failures, failureCount, byType, durationMs } = await verifyStore(this.store);
+    const { checked, failures, failureCount, byType, plaintextPersonalFields, durationMs } = await verifyStore(this.store);
     const emails = await auditEmails(this.store, this.emails);
     return {
       checked,
       failures,
       failureCount,
       byType,
+      plaintextPersonalFields,
       durationMs,
       duplicateEmails: emails.duplicates,
       duplicateEmailCount: emails.duplicateCount,

@@ -1,6 +1,7 @@
 import { createConnection } from 'node:net';
 import { createEventStore, type EventStoreHandle, type EventStoreOptions } from '@app/event-store';
 import { loadConfig } from '../config/app-config';
+import { resolvePiiMasterKey } from '../config/pii-master-key';
 import { embeddedPostgresUrl, startEmbeddedPostgres } from '../config/embedded-postgres';
 import { appEventStore } from '../app-event-store';
 
@@ -24,6 +25,7 @@ export async function openStore(extra: Partial<EventStoreOptions> = {}): Promise
   }
   const handle = await createEventStore({
     url,
+    personalData: { masterKey: resolvePiiMasterKey(config) },
     schema: config.EVENT_STORE_SCHEMA,
     ...appEventStore,
     poolSize: 6,
@@ -53,6 +55,15 @@ function answers(port: number): Promise<boolean> {
 export function progressLine(text: string): void {
   if (process.stderr.isTTY) process.stderr.write(`\r${text.padEnd(80)}`);
   else process.stderr.write(`${text}\n`);
+}
+
+/** `[file] [--keys <keys-file>]` in any order. */
+export function keysFileArgument(args: string[]): { file?: string; keysFile?: string } {
+  const at = args.indexOf('--keys');
+  if (at >= 0 && !args[at + 1]) throw new Error('--keys needs a file name');
+  const keysFile = at >= 0 ? args[at + 1] : undefined;
+  const rest = at >= 0 ? [...args.slice(0, at), ...args.slice(at + 2)] : args;
+  return { file: rest[0], keysFile };
 }
 
 /** Runs a CLI main, printing errors and setting the exit code. */

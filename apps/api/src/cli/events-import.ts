@@ -1,27 +1,38 @@
 import { createReadStream, statSync } from 'node:fs';
-import { importLines, type ImportProgress } from '@app/event-store';
+import { importLines, importPersonalDataKeys, sealPlaintextLines, type ImportProgress } from '@app/event-store';
 import { EmailReservations } from '../users/email-reservations';
 import { ImportedEmails } from '../users/imported-emails';
-import { openStore, progressLine, run } from './cli-context';
+import { keysFileArgument, openStore, progressLine, run } from './cli-context';
 
 /**
- * npm run events:import -- <file> (or stdin) — imports an export file in bulk
- * (COPY), keeping stored types and schema versions; events already present
- * are skipped, so re-running after a crash continues where it stopped.
+ * npm run events:import -- <file> (or stdin) [--keys <keys-file>] — imports an export file in
+ * bulk (COPY), keeping stored types and schema versions; events already present are skipped,
+ * so re-running after a crash continues where it stopped. A keys file (`events:export --keys`)
+ * is loaded first; it never restores a key for a tombstoned person. Plaintext personal fields
+ * (events written before encryption) are encrypted on the way in with this store's keys: the
+ * re-encryption path of docs/operations.md.
  * Each chunk reserves the emails of the registrations it writes, in its transaction (the
  * earliest keeps an email); `duplicateEmails` lists each registration whose email another user holds.
  * Progress on stderr, the report as JSON on stdout.
  */
 run(async () => {
-  const file = process.argv[2];
+  const { file, keysFile } = keysFileArgument(process.argv.slice(2));
   const input = file ? createReadStream(file) : process.stdin;
   const es = await openStore();
   try {
-    const emails = new ImportedEmails(es.store.registry, new EmailReservations(es));
+    const keys = keysFile ? await importPersonalDataKeys(es.store, createReadStream(keysFile)) : undefined;
+    const emails = new ImportedEmails(es.store, new EmailReservations(es));
     const options = { totalBytes: file ? statSync(file).size : undefined, onProgress: showProgress, inChunk: emails.hook };
-    const report = await importLines(es.store, input, options);
+    const report = await importLines(es.store, sealPlaintextLines(es.store, input), options);
     if (process.stderr.isTTY) process.stderr.write('\n');
-    console.log(JSON.stringify({ ...report, duplicateEmails: emails.duplicates, duplicateEmailCount: emails.duplicateCount }));
+    console.log(
+      JSON.stringify({
+        ...report,
+        ...(keys && { personalDataKeys: keys }),
+        duplicateEmails: emails.duplicates,
+        duplicateEmailCount: emails.duplicateCount,
+      }),
+    );
     return 0;
   } finally {
     await es.close();

@@ -21,6 +21,7 @@ run(async () => {
     });
     if (process.stderr.isTTY) process.stderr.write('\n');
     console.log(`Checked ${report.checked} events in ${report.durationMs} ms; ${report.failureCount} cannot be read.`);
+    console.log(`Plaintext personal fields: ${report.plaintextPersonalFields} (written before encryption; see docs/operations.md)`);
     for (const [type, versions] of Object.entries(report.byType)) {
       console.log(
         `  ${type}: ${Object.entries(versions)

@@ -26,6 +26,9 @@ export const STATUS_BY_CODE: Record<string, number> = {
   'AUTH.INVALID_TOKEN': 401,
   'AUTH.FORBIDDEN': 403,
   'AUTH.KEYS_UNAVAILABLE': 503,
+  'USERS.ERASED': 410,
+  'EVENT_STORE.PERSONAL_DATA_ERASED': 410,
+  'EVENT_STORE.PERSONAL_DATA_UNREADABLE': 500,
 };
 
 /** Short human titles per status, used as the problem `title`. */
@@ -36,6 +39,7 @@ export const TITLE_BY_STATUS: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
+  410: 'Gone',
   412: 'Precondition Failed',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',

@@ -8,9 +8,28 @@ describe('loadConfig', () => {
   });
 
   it('reads and converts values', () => {
-    const c = loadConfig({ PORT: '8080', DATABASE_URL: 'postgres://u@h:5432/db', ADMIN_TOKEN: 'x'.repeat(16), LOG_LEVEL: 'debug' });
+    const c = loadConfig({
+      PORT: '8080',
+      DATABASE_URL: 'postgres://u@h:5432/db',
+      PII_MASTER_KEY: 'ab'.repeat(32),
+      ADMIN_TOKEN: 'x'.repeat(16),
+      LOG_LEVEL: 'debug',
+    });
     expect(c).toMatchObject({ PORT: 8080, DATABASE_URL: 'postgres://u@h:5432/db', LOG_LEVEL: 'debug' });
     expect(loadConfig({ HTTP_ADAPTER: 'express' }).HTTP_ADAPTER).toBe('express');
+  });
+
+  it('requires PII_MASTER_KEY whenever DATABASE_URL is set, and never shows it', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db' })).toThrow(
+      /PII_MASTER_KEY \(value hidden\): PII_MASTER_KEY is required/,
+    );
+    expect(
+      loadConfig({ DATABASE_URL: 'postgres://u@h/db', PII_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }).PII_MASTER_KEY,
+    ).toBeDefined();
+    expect(() => loadConfig({ PII_MASTER_KEY: 'not-a-key-but-secret' })).toThrow(
+      /PII_MASTER_KEY \(value hidden\): PII_MASTER_KEY must be 32 bytes/,
+    );
+    expect(() => loadConfig({ PII_MASTER_KEY: 'not-a-key-but-secret' })).not.toThrow(/not-a-key/);
   });
 
   it.each([

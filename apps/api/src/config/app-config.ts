@@ -1,12 +1,30 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { getMetadataStorage, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import {
+  getMetadataStorage,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+  validateSync,
+} from 'class-validator';
 import { DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '@app/event-store';
+import { checkAuthCombination } from './auth-combination';
+import { ConfigError } from './config-error';
 import { STREAM_RETENTIONS, type StreamRetention } from '../integration/stream-retention';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 /** 'true' and 'false' as booleans; anything else (undefined included) is left as it is, for the validators. */
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+/** 64 hex digits, or base64 of 32 bytes (44 characters ending in one `=`). */
+const MASTER_KEY_PATTERN = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/;
 
 /** Log levels accepted by LOG_LEVEL, most to least verbose. */
 export const LOG_LEVELS = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const;
@@ -21,12 +39,12 @@ export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
 export type HttpAdapterName = (typeof HTTP_ADAPTERS)[number];
 
 /** Variables whose values never appear in messages: a token, and URLs that may carry a password. */
-const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'AUTH_JWT_SECRET', 'NATS_URL']);
+const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'AUTH_JWT_SECRET', 'NATS_URL', 'PII_MASTER_KEY']);
 
 /**
  * The service's configuration, read from the environment and validated at
  * start. A bad value stops start-up with a message naming the variable and the
- * rule (never the value of a secret: ADMIN_TOKEN, DATABASE_URL, REDIS_URL, AUTH_JWT_SECRET).
+ * rule (never the value of a secret: ADMIN_TOKEN, DATABASE_URL, REDIS_URL, AUTH_JWT_SECRET, NATS_URL, PII_MASTER_KEY).
  * Every variable is documented in the README's configuration table.
  */
 export class AppConfig {
@@ -41,6 +59,17 @@ export class AppConfig {
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
+
+  /**
+   * Master key that wraps the per-person data keys of personal fields: 32 bytes as 64 hex
+   * digits or base64. Required whenever DATABASE_URL is set (replicas must share it); for the
+   * embedded default it is generated into the data directory (with a warning).
+   */
+  @Transform(emptyToUndefined)
+  @ValidateIf((c: AppConfig) => c.DATABASE_URL !== undefined || c.PII_MASTER_KEY !== undefined)
+  @IsDefined({ message: 'PII_MASTER_KEY is required when DATABASE_URL is set (every replica needs the same key)' })
+  @Matches(MASTER_KEY_PATTERN, { message: 'PII_MASTER_KEY must be 32 bytes: 64 hex digits or 44 characters of base64' })
+  PII_MASTER_KEY?: string;
 
   /** Bearer token for /admin endpoints. Unset: admin endpoints answer 403. */
   @Transform(emptyToUndefined)
@@ -183,10 +212,7 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(100) @Max(60_000) NATS_PUBLISH_TIMEOUT_MS: number = 5000;
 }
 
-/** A configuration value failed validation; the message names each variable. */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG.INVALID';
-}
+export { ConfigError };
 
 /**
  * Every environment variable the service reads (a public contract: see README): the validated
@@ -214,16 +240,4 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   checkAuthCombination(config);
   return config;
-}
-
-/** One source of user-token keys, and issuer/audience checks only with one of them. */
-function checkAuthCombination(config: AppConfig): void {
-  if (config.AUTH_JWT_SECRET && config.AUTH_JWKS_URL) {
-    throw new ConfigError('Invalid configuration:\n  AUTH_JWT_SECRET and AUTH_JWKS_URL: set one of them, not both');
-  }
-  if (!config.AUTH_JWT_SECRET && !config.AUTH_JWKS_URL) {
-    for (const name of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'] as const) {
-      if (config[name]) throw new ConfigError(`Invalid configuration:\n  ${name}: needs AUTH_JWT_SECRET or AUTH_JWKS_URL`);
-    }
-  }
 }

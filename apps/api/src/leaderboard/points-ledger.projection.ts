@@ -1,5 +1,5 @@
 import type { Projection, RecordedEvent, Queryable, TableNames } from '@app/event-store';
-import { PointsAwarded, UserRegistered, UserRenamed } from '../users/events';
+import { PointsAwarded, UserErased, UserRegistered, UserRenamed } from '../users/events';
 import { USER_EVENT_TYPES } from '../users/events/event-types';
 import { userIdOf } from '../users/user-stream';
 
@@ -9,7 +9,8 @@ export const LEADERBOARD_TAG = 'leaderboard';
 /**
  * The points ledger the trending leaderboard aggregates: one row per award
  * (keyed by its log position, so a replay cannot double-count) plus the
- * names to show, kept in the same projection so both share one checkpoint.
+ * names to show, kept in the same projection so both share one checkpoint. An erased user's
+ * name row is deleted (their awards stay, under their id only).
  */
 export const pointsLedgerProjection: Projection = {
   name: 'points_ledger',
@@ -35,11 +36,16 @@ export const pointsLedgerProjection: Projection = {
   async apply(events: RecordedEvent[], sql: Queryable, t: TableNames) {
     const awards = events.filter((e): e is RecordedEvent<PointsAwarded> => e.data instanceof PointsAwarded);
     const names = new Map<string, { firstName: string; lastName: string }>();
+    const erased: string[] = [];
     for (const e of events) {
       if (e.data instanceof UserRegistered || e.data instanceof UserRenamed) {
         names.set(userIdOf(e.streamId), { firstName: e.data.firstName, lastName: e.data.lastName });
+      } else if (e.data instanceof UserErased) {
+        names.delete(userIdOf(e.streamId));
+        erased.push(userIdOf(e.streamId));
       }
     }
+    if (erased.length) await sql.query(`DELETE FROM ${t.ledger_names} WHERE user_id = ANY($1::text[])`, [erased]);
     if (names.size) {
       await sql.query(
         `INSERT INTO ${t.ledger_names} (user_id, first_name, last_name)
@@ -60,6 +66,6 @@ export const pointsLedgerProjection: Projection = {
         ],
       );
     }
-    return awards.length || names.size ? [LEADERBOARD_TAG] : [];
+    return awards.length || names.size || erased.length ? [LEADERBOARD_TAG] : [];
   },
 };

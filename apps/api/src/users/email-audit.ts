@@ -1,4 +1,4 @@
-import { EventReadError, type EventRegistry, type EventStore, type StoredEvent } from '@app/event-store';
+import { ERASED_MARKERS, EventReadError, type EventStore, type StoredEvent } from '@app/event-store';
 import { UserRegistered } from './events';
 import { foldEmail } from './email-fold';
 import { EmailReservations, type EmailDuplicate, type Registration } from './email-reservations';
@@ -25,8 +25,9 @@ export interface EmailAuditOptions {
 /**
  * Checks the log's registrations, up to the head readable when it starts, against the
  * email reservations: every registration should hold its email; those that do not are
- * duplicates, listed rather than merged. Reads `UserRegistered` events upcast, batch by
- * batch: memory stays constant; unreadable events are skipped (`verify` lists those).
+ * duplicates, listed rather than merged. Reads `UserRegistered` events decrypted and upcast,
+ * batch by batch: memory stays constant; unreadable events are skipped (`verify` lists
+ * those), and so are erased persons (their email reads as the marker and holds nothing).
  */
 export async function auditEmails(
   store: EventStore,
@@ -42,7 +43,7 @@ export async function auditEmails(
     const stored = await store.readBatch(from, head, batchSize, undefined, ['UserRegistered']);
     if (stored.length === 0) break;
     from = stored[stored.length - 1].position + 1;
-    const registrations = stored.flatMap((e) => registrationOf(store.registry, e));
+    const registrations = (await store.reveal(stored)).flatMap((e) => registrationOf(store, e));
     const holders = await reservations.holders(registrations.map((r) => r.email));
     for (const r of registrations) {
       report.checked++;
@@ -56,13 +57,17 @@ export async function auditEmails(
   return report;
 }
 
-/** The registration a stored event is, if it is a readable `UserRegistered` of a user stream (else none). */
-export function registrationOf(registry: EventRegistry, stored: StoredEvent): Registration[] {
+/**
+ * The registration a revealed event (`store.reveal`) is, if it is a readable `UserRegistered`
+ * of a user stream whose person is not erased (else none).
+ */
+export function registrationOf(store: EventStore, revealed: StoredEvent | EventReadError): Registration[] {
   try {
-    const event = registry.upcast(stored);
+    const event = store.upcastRevealed(revealed);
     // A registration outside a user stream belongs to no user and holds no email.
-    if (!(event.data instanceof UserRegistered) || !isUserStream(stored.streamId)) return [];
-    return [{ email: event.data.email, userId: userIdOf(stored.streamId), position: stored.position }];
+    if (!(event.data instanceof UserRegistered) || !isUserStream(event.streamId)) return [];
+    if (event.data.email === ERASED_MARKERS.email) return []; // erased: the email was released
+    return [{ email: event.data.email, userId: userIdOf(event.streamId), position: event.position }];
   } catch (error) {
     if (error instanceof EventReadError) return [];
     throw error;

@@ -29,6 +29,8 @@ const RESERVE = (s: string) => `INSERT INTO ${s}.email_reservations (email, user
 const RESERVE_ALL = (s: string) => `INSERT INTO ${s}.email_reservations (email, user_id, position)
   SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT (email) DO NOTHING`;
 
+const RELEASE = (s: string) => `DELETE FROM ${s}.email_reservations WHERE user_id = $1`;
+
 const HOLDERS_OF = (s: string) => `SELECT email, user_id FROM ${s}.email_reservations WHERE email = ANY($1::text[])`;
 
 /**
@@ -79,6 +81,11 @@ export class EmailReservations {
       const heldBy = holders.get(foldEmail(r.email)) ?? null;
       return heldBy === r.userId ? [] : [{ ...r, email: foldEmail(r.email), heldBy }];
     });
+  }
+
+  /** Releases every email `userId` holds, in the transaction of `q` (an erasure): anyone may register it again. */
+  async release(q: Queryable, userId: string): Promise<void> {
+    await q.query(RELEASE(this.schema), [userId]);
   }
 
   /** Who holds each of these emails (folded email -> user id), as `q` (default: committed state) sees it. */

@@ -1,4 +1,4 @@
-import type { EventRegistry, ImportChunkHook } from '@app/event-store';
+import type { EventStore, ImportChunkHook } from '@app/event-store';
 import { registrationOf } from './email-audit';
 import type { EmailDuplicate, EmailReservations } from './email-reservations';
 import { UserEventType } from './events/event-types';
@@ -18,7 +18,7 @@ export class ImportedEmails {
   duplicateCount = 0;
 
   constructor(
-    private readonly registry: EventRegistry,
+    private readonly store: EventStore,
     private readonly reservations: EmailReservations,
     private readonly maxListed = 1000,
   ) {}
@@ -27,7 +27,8 @@ export class ImportedEmails {
   readonly hook: ImportChunkHook = {
     types: [UserEventType.Registered],
     run: async (q, written) => {
-      const registrations = written.flatMap((e) => registrationOf(this.registry, e));
+      // Decrypted with the keys this store holds (import a keys file before its events); erased persons hold no email.
+      const registrations = (await this.store.reveal(written)).flatMap((e) => registrationOf(this.store, e));
       const duplicates = await this.reservations.reserveWritten(q, registrations);
       // Should the chunk still fail after this, the import fails with it and these lists are never reported.
       this.duplicateCount += duplicates.length;

@@ -1,6 +1,6 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Put, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Put, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { EventMetadata } from '@app/event-store';
 import type { HttpReply } from '../common/http-message';
 import { parseIfMatch } from '../common/if-match';
@@ -10,6 +10,7 @@ import { AwardPointsCommand } from './commands/award-points/award-points.command
 import { AwardPointsDto } from './commands/award-points/award-points.dto';
 import { RegisterUserCommand } from './commands/register-user/register-user.command';
 import { RegisterUserDto } from './commands/register-user/register-user.dto';
+import { EraseUserCommand } from './commands/erase-user/erase-user.command';
 import { RenameUserCommand } from './commands/rename-user/rename-user.command';
 import { RenameUserDto } from './commands/rename-user/rename-user.dto';
 import { WriteResult } from './commands/write-result';
@@ -20,7 +21,7 @@ import { PublicUserView, UserView } from './queries/get-user/user.view';
 import { Authenticator } from '../auth/authenticator';
 import { Authorize, CurrentPrincipal } from '../auth/authorize.decorator';
 import type { Principal } from '../auth/principal';
-import { UserNotFoundError } from './users.errors';
+import { UserErasedError, UserNotFoundError } from './users.errors';
 import { MinPosition } from '../read-side/min-position.decorator';
 import { setReadHeaders } from '../read-side/read-headers';
 
@@ -73,6 +74,7 @@ export class UsersController {
     const scope = this.auth.maySeePersonalData(principal, id) ? 'private' : 'public';
     const read = await this.queries.execute(new GetUserQuery(id, minPosition, scope));
     setReadHeaders(res, read, read.value.user?.version);
+    if (read.value.erased) throw new UserErasedError(id);
     if (this.auth.userAuth) {
       // The answer depends on the token: shared caches must not hand one caller's answer to another.
       // (`header` exists on both Express' response and Fastify's reply.)
@@ -81,6 +83,16 @@ export class UsersController {
     }
     if (!read.value.user) throw new UserNotFoundError(id);
     return read.value.user;
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  @Authorize('self-or-admin', { whenUserAuthOff: 'admin' })
+  @ApiBearerAuth()
+  @ApiResponse({ status: 200, type: WriteResult, description: 'Erased (crypto-shredded); GET with X-Min-Position = position answers 410' })
+  @ApiResponse({ status: 410, description: 'USERS.ERASED: already erased' })
+  async erase(@Param('id', uuid) id: string, @RequestMetadata() metadata: EventMetadata): Promise<WriteResult> {
+    return this.commands.execute(new EraseUserCommand(id, metadata));
   }
 
   @Put(':id/name')

@@ -26,3 +26,11 @@ export class EmailTakenError extends UsersError {
     super('This email is already registered');
   }
 }
+
+/** The user was erased (a data-protection erasure): gone for good, not merely absent. */
+export class UserErasedError extends UsersError {
+  readonly code = 'USERS.ERASED';
+  constructor(readonly userId: string) {
+    super(`User ${userId} has been erased`);
+  }
+}

@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { InvalidAppendError } from '../errors';
+import { EventReadError, InvalidAppendError } from '../errors';
+import type { PersonalData } from '../personal-data/personal-data';
 import type { EventRegistry } from '../registry/event-registry';
 import type { AppendResult, ExpectedVersion, RecordedEvent, StoredEvent } from '../types';
 import type { AppendTarget, EventToWrite } from './append';
@@ -36,6 +37,8 @@ export class EventStore {
     private readonly dataSource: DataSource,
     private readonly target: AppendTarget,
     readonly registry: EventRegistry,
+    /** Crypto-shredding of personal fields; undefined when the store has no master key (fields stay as given). */
+    readonly personalData?: PersonalData,
   ) {
     this.writes = new WritePath(dataSource, target);
   }
@@ -46,8 +49,12 @@ export class EventStore {
    * original result (`written: false`) and writes nothing.
    * @throws ConcurrencyConflictError, IdempotencyConflictError, InvalidAppendError, EventStoreTimeoutError
    */
-  appendToStream(streamId: string, events: EventToWrite[], options: { expectedVersion?: ExpectedVersion } = {}): Promise<AppendResult> {
-    return this.writes.appendToStream(streamId, events, options.expectedVersion ?? 'any');
+  async appendToStream(
+    streamId: string,
+    events: EventToWrite[],
+    options: { expectedVersion?: ExpectedVersion } = {},
+  ): Promise<AppendResult> {
+    return this.writes.appendToStream(streamId, await this.sealed(streamId, events), options.expectedVersion ?? 'any');
   }
 
   /**
@@ -61,8 +68,10 @@ export class EventStore {
    * @throws ConcurrencyConflictError / IdempotencyConflictError naming the stream, BatchTooLargeError over the bounds,
    *   InvalidAppendError, EventStoreTimeoutError
    */
-  appendToStreams(appends: StreamAppend[]): Promise<BatchAppendResult> {
-    return this.writes.appendToStreams(appends);
+  async appendToStreams(appends: StreamAppend[]): Promise<BatchAppendResult> {
+    return this.writes.appendToStreams(
+      this.personalData && Array.isArray(appends) ? await this.personalData.sealAppends(appends) : appends,
+    );
   }
 
   /**
@@ -76,8 +85,28 @@ export class EventStore {
    * `inTransaction` then rolls back and rethrows it, even if `work` caught it.
    * @throws ConcurrencyConflictError, IdempotencyConflictError, InvalidAppendError, ForeignTransactionError, EventStoreTimeoutError
    */
-  appendWithin(q: QueryRunner, streamId: string, events: EventToWrite[], expectedVersion: ExpectedVersion = 'any'): Promise<AppendResult> {
-    return this.writes.appendWithin(q, streamId, events, expectedVersion);
+  async appendWithin(
+    q: QueryRunner,
+    streamId: string,
+    events: EventToWrite[],
+    expectedVersion: ExpectedVersion = 'any',
+  ): Promise<AppendResult> {
+    return this.writes.appendWithin(q, streamId, await this.sealed(streamId, events), expectedVersion);
+  }
+
+  /** Rows with personal fields decrypted (erased: markers) for `registry.upcast`; an unreadable row becomes its error. */
+  reveal(rows: StoredEvent[]): Promise<Array<StoredEvent | EventReadError>> | StoredEvent[] {
+    return this.personalData ? this.personalData.reveal(rows) : rows;
+  }
+
+  /** `registry.upcast` of a revealed row; throws the row's error in its place. */
+  upcastRevealed<E = unknown>(row: StoredEvent | EventReadError): RecordedEvent<E> {
+    if (row instanceof EventReadError) throw row;
+    return this.registry.upcast<E>(row);
+  }
+
+  private async sealed(streamId: string, events: EventToWrite[]): Promise<EventToWrite[]> {
+    return this.personalData && Array.isArray(events) ? (await this.personalData.sealEvents([{ streamId, events }]))[0] : events;
   }
 
   /**
@@ -133,11 +162,17 @@ export class EventStore {
 
   /** One stream's events, upcast to their latest shape. Throws an `EventReadError` at the first unreadable one. */
   async *readStream<E = unknown>(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<RecordedEvent<E>> {
-    for await (const stored of this.readStreamStored(streamId, options)) yield this.registry.upcast<E>(stored);
+    for await (const rows of this.readStreamBatches(streamId, options)) {
+      for (const row of await this.reveal(rows)) yield this.upcastRevealed<E>(row);
+    }
   }
 
   /** One stream's events exactly as stored. */
   async *readStreamStored(streamId: string, options: ReadStreamOptions = {}): AsyncGenerator<StoredEvent> {
+    for await (const rows of this.readStreamBatches(streamId, options)) yield* rows;
+  }
+
+  private async *readStreamBatches(streamId: string, options: ReadStreamOptions): AsyncGenerator<StoredEvent[]> {
     let from = options.fromVersion ?? 1;
     const batch = positiveInt(options.batchSize ?? 500, 'batchSize');
     for (;;) {
@@ -146,7 +181,7 @@ export class EventStore {
           WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3`,
         [streamId, from, batch],
       );
-      for (const row of rows) yield toStoredEvent(row);
+      yield rows.map(toStoredEvent);
       if (rows.length < batch) return;
       from = rows[rows.length - 1].stream_version + 1;
     }
@@ -155,7 +190,7 @@ export class EventStore {
   /** The global log in position order, upcast. Never skips an event committed late (see ADR 0002). */
   async *readAll<E = unknown>(options: ReadAllOptions = {}): AsyncGenerator<RecordedEvent<E>> {
     for await (const rows of this.readAllBatches(options)) {
-      for (const row of rows) yield this.registry.upcast<E>(row);
+      for (const row of await this.reveal(rows)) yield this.upcastRevealed<E>(row);
     }
   }
 

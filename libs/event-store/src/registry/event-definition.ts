@@ -1,4 +1,5 @@
 import type { ClassConstructor } from 'class-transformer';
+import type { PersonalDataDeclaration } from '../personal-data/personal-fields';
 import type { EventMetadata } from '../types';
 
 /**
@@ -29,6 +30,8 @@ export interface HistoricVersion {
   shape?: ClassOf<object>;
   /** Turns this version's data into the data of `version + 1`. */
   upcast: Upcaster;
+  /** Which of this version's properties are personal data (see `EventDefinition.personalData`). */
+  personalData?: PersonalDataDeclaration;
 }
 
 /**
@@ -44,6 +47,12 @@ export interface EventDefinition<E extends object = object> {
   eventClass: ClassOf<E>;
   /** Versions 1..version-1, each with its upcaster. Registering an incomplete chain fails at start-up. */
   history?: HistoricVersion[];
+  /**
+   * Every property of the latest shape, classified: a personal field (`'text'`, `'email'`),
+   * encrypted at append with the person's key and read as a marker once the person is
+   * erased, or `false`. Required for every version when the store has personal data enabled.
+   */
+  personalData?: PersonalDataDeclaration;
 }
 
 /** Identity helper that gives type inference and a single place to read a definition. */

@@ -9,6 +9,8 @@ import {
 } from '../errors';
 import type { EventToAppend, EventMetadata, RecordedEvent, StoredEvent } from '../types';
 import type { ClassOf, EventDefinition, HistoricVersion, UpcastContext } from './event-definition';
+import type { PersonalFields } from '../personal-data/personal-fields';
+import { checkPersonalData, type VersionView } from './personal-data-check';
 import { copyStoredData } from './plain-instance';
 import { ShapeCodec, type DecodingMode } from './shape-codec';
 
@@ -18,6 +20,8 @@ interface CompiledDefinition {
   chain: Map<number, HistoricVersion & { codec?: ShapeCodec }>;
   /** Decodes and validates the latest shape. */
   codec: ShapeCodec;
+  /** Personal fields per schema version (versions without any are absent). */
+  personal: Map<number, PersonalFields>;
 }
 
 /** Options of an {@link EventRegistry}. */
@@ -27,6 +31,11 @@ export interface EventRegistryOptions {
    * check; `'class-validator'`: plainToInstance + validateSync on every event (the reference path).
    */
   decoding?: DecodingMode;
+  /**
+   * Every version of every event type must classify each property of its shape as personal
+   * or not (`personalData`). The store sets it when personal data is enabled.
+   */
+  requirePersonalData?: boolean;
 }
 
 /**
@@ -39,9 +48,11 @@ export class EventRegistry {
   private readonly byClass = new Map<ClassOf<object>, CompiledDefinition>();
 
   private readonly decoding: DecodingMode;
+  private readonly requirePersonalData: boolean;
 
   constructor(definitions: EventDefinition[] = [], options: EventRegistryOptions = {}) {
     this.decoding = options.decoding ?? 'compiled';
+    this.requirePersonalData = options.requirePersonalData ?? false;
     definitions.forEach((d) => this.register(d));
   }
 
@@ -70,7 +81,13 @@ export class EventRegistry {
     for (let v = 1; v < version; v++) {
       if (!chain.has(v)) throw new EventRegistryError(`${type}: missing version ${v} with its upcaster to v${v + 1}`);
     }
-    const compiled = { definition, chain, codec: new ShapeCodec(eventClass, this.decoding) };
+    const codec = new ShapeCodec(eventClass, this.decoding);
+    const views = new Map<number, VersionView>(
+      [...chain].map(([v, h]) => [v, { declaration: h.personalData, codec: h.codec, upcast: h.upcast }]),
+    );
+    views.set(version, { declaration: definition.personalData, codec });
+    const personal = checkPersonalData(definition, views, this.requirePersonalData);
+    const compiled = { definition, chain, codec, personal };
     this.byType.set(type, compiled);
     this.byClass.set(eventClass, compiled);
   }
@@ -83,6 +100,11 @@ export class EventRegistry {
   /** The definition registered for `type`, if any. */
   definitionOf(type: string): EventDefinition | undefined {
     return this.byType.get(type)?.definition;
+  }
+
+  /** The personal fields of `type` at schema `version`; undefined when it has none. */
+  personalFields(type: string, version: number): PersonalFields | undefined {
+    return this.byType.get(type)?.personal.get(version);
   }
 
   /** Serialises a latest-version event instance for storage; validates it first so invalid events are never written. */

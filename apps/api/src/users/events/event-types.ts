@@ -6,6 +6,7 @@ export const UserEventType = {
   Registered: 'UserRegistered',
   Renamed: 'UserRenamed',
   PointsAwarded: 'PointsAwarded',
+  Erased: 'UserErased',
 } as const;
 
 /** Every user event type, e.g. for a projection that follows whole user streams. */

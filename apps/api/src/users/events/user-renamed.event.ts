@@ -11,4 +11,9 @@ export class UserRenamed {
   @IsString() @MaxLength(200) lastName: string;
 }
 
-export const userRenamedEvent = defineEvent({ type: UserEventType.Renamed, version: 1, eventClass: UserRenamed });
+export const userRenamedEvent = defineEvent({
+  type: UserEventType.Renamed,
+  version: 1,
+  eventClass: UserRenamed,
+  personalData: { firstName: 'text', lastName: 'text' },
+});

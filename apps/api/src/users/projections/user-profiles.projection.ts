@@ -1,13 +1,19 @@
 import type { Projection, RecordedEvent, Queryable, TableNames } from '@app/event-store';
-import { PointsAwarded, UserRegistered, UserRenamed } from '../events';
+import { PointsAwarded, UserErased, UserRegistered, UserRenamed } from '../events';
 import { USER_EVENT_TYPES } from '../events/event-types';
 import { userIdOf } from '../user-stream';
 
 /** Cache tag of everything derived from one user. */
 export const userTag = (userId: string) => `user:${userId}`;
+/** Tag a commit carries when it erased a user: the cached views of that user are deleted, not only invalidated. */
+export const erasedUserTag = (userId: string) => `user-erased:${userId}`;
 
 interface ProfileChange {
   userId: string;
+  /** Registered in this batch: inserted, not updated. */
+  registered: boolean;
+  /** Erased in this batch: names and email are dropped. */
+  erased: boolean;
   firstName: string | null;
   lastName: string | null;
   email: string | null;
@@ -17,7 +23,9 @@ interface ProfileChange {
 }
 
 /**
- * Read model of user profiles (names, email, points, stream version). Folds a
+ * Read model of user profiles (names, email, points, stream version). An erased user keeps
+ * a row with `erased` set and no names or email (so reads can answer 410 Gone); whatever a
+ * replay reads for them before the erasure (markers) is dropped with it. Folds a
  * batch per user in memory, then writes one INSERT (new users) and one
  * UPDATE (known users) for the whole batch. A rename or award for a user
  * never registered cannot be applied and stops the projection at that event
@@ -25,16 +33,18 @@ interface ProfileChange {
  */
 export const userProfilesProjection: Projection = {
   name: 'user_profiles',
-  version: 1,
+  // v2: erased users (nullable personal columns, `erased`).
+  version: 2,
   handles: USER_EVENT_TYPES,
   tables: ['user_profiles'],
 
   async createTables(sql: Queryable, t: TableNames) {
     await sql.query(`CREATE TABLE ${t.user_profiles} (
       user_id    text PRIMARY KEY,
-      first_name text NOT NULL,
-      last_name  text NOT NULL,
-      email      text NOT NULL,
+      first_name text,
+      last_name  text,
+      email      text,
+      erased     boolean NOT NULL DEFAULT false,
       points     bigint NOT NULL,
       version    integer NOT NULL,
       position   bigint NOT NULL
@@ -45,11 +55,22 @@ export const userProfilesProjection: Projection = {
     const changes = new Map<string, ProfileChange>();
     for (const e of events) {
       const userId = userIdOf(e.streamId);
-      const c = changes.get(userId) ?? { userId, firstName: null, lastName: null, email: null, pointsDelta: 0, version: 0, position: 0 };
+      const c = changes.get(userId) ?? {
+        userId,
+        registered: false,
+        erased: false,
+        firstName: null,
+        lastName: null,
+        email: null,
+        pointsDelta: 0,
+        version: 0,
+        position: 0,
+      };
       if (e.data instanceof UserRegistered)
-        Object.assign(c, { firstName: e.data.firstName, lastName: e.data.lastName, email: e.data.email });
+        Object.assign(c, { registered: true, firstName: e.data.firstName, lastName: e.data.lastName, email: e.data.email });
       else if (e.data instanceof UserRenamed) Object.assign(c, { firstName: e.data.firstName, lastName: e.data.lastName });
       else if (e.data instanceof PointsAwarded) c.pointsDelta += e.data.points;
+      else if (e.data instanceof UserErased) Object.assign(c, { erased: true, firstName: null, lastName: null, email: null });
       c.version = e.streamVersion;
       c.position = e.position;
       changes.set(userId, c);
@@ -63,29 +84,33 @@ export const userProfilesProjection: Projection = {
       list.map((r) => r.pointsDelta),
       list.map((r) => r.version),
       list.map((r) => r.position),
+      list.map((r) => r.erased),
     ];
-    const registered = rows.filter((r) => r.email !== null);
-    const existing = rows.filter((r) => r.email === null);
+    const registered = rows.filter((r) => r.registered);
+    const existing = rows.filter((r) => !r.registered);
     if (registered.length) {
       await sql.query(
-        `INSERT INTO ${t.user_profiles} (user_id, first_name, last_name, email, points, version, position)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[], $7::bigint[])`,
+        `INSERT INTO ${t.user_profiles} (user_id, first_name, last_name, email, points, version, position, erased)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[], $7::bigint[], $8::boolean[])`,
         columns(registered),
       );
     }
     if (existing.length) {
       const [, updated] = await sql.query<[unknown[], number]>(
         `UPDATE ${t.user_profiles} AS p SET
-           first_name = coalesce(u.first_name, p.first_name), last_name = coalesce(u.last_name, p.last_name),
+           first_name = CASE WHEN u.erased THEN NULL ELSE coalesce(u.first_name, p.first_name) END,
+           last_name = CASE WHEN u.erased THEN NULL ELSE coalesce(u.last_name, p.last_name) END,
+           email = CASE WHEN u.erased THEN NULL ELSE p.email END,
+           erased = p.erased OR u.erased,
            points = p.points + u.points, version = u.version, position = u.position
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[], $7::bigint[])
-              AS u(user_id, first_name, last_name, email, points, version, position)
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[], $7::bigint[], $8::boolean[])
+              AS u(user_id, first_name, last_name, email, points, version, position, erased)
          WHERE p.user_id = u.user_id`,
         columns(existing),
       );
       // An event for a user that was never registered cannot be applied: stop here (poison event).
       if (updated !== existing.length) throw new Error('event for a user that was never registered');
     }
-    return rows.map((r) => userTag(r.userId));
+    return rows.flatMap((r) => (r.erased ? [userTag(r.userId), erasedUserTag(r.userId)] : [userTag(r.userId)]));
   },
 };

@@ -5,6 +5,7 @@ import { ProjectionRebuildAbort1700000000004 } from './1700000000004-projection-
 import { PositionReservation1700000000005 } from './1700000000005-position-reservation';
 import { CancelSafeAppend1700000000006 } from './1700000000006-cancel-safe-append';
 import { AppendToStreams1700000000007 } from './1700000000007-append-to-streams';
+import { PersonalDataKeys1700000000012 } from './1700000000012-personal-data-keys';
 import { Snapshots1700000000020 } from './1700000000020-snapshots';
 
 /** Every migration of the event store, in order. Add new ones at the end; never edit a released one. */
@@ -16,5 +17,6 @@ export const eventStoreMigrations = [
   PositionReservation1700000000005,
   CancelSafeAppend1700000000006,
   AppendToStreams1700000000007,
+  PersonalDataKeys1700000000012,
   Snapshots1700000000020,
 ];

@@ -55,7 +55,9 @@ export function settledBatchReader(store: EventStore, types: readonly string[]):
   return async (from, limit) => {
     const head = await store.headPosition();
     if (head < from) return { from, to: from - 1, full: false, events: [] };
-    const stored = await store.readBatch(from, head, limit, undefined, types);
+    const read = await store.readBatch(from, head, limit, undefined, types);
+    // Personal fields decrypted (or erased markers) before decoding; one key lookup per batch.
+    const stored = await store.reveal(read);
     const full = stored.length === limit;
     const events: FedEvent[] = [];
     for (let i = 0; i < stored.length; i++) {
@@ -64,7 +66,7 @@ export function settledBatchReader(store: EventStore, types: readonly string[]):
       if (i > 0 && i % DECODE_SLICE === 0) await yieldToIo();
       events.push(decode(store, stored[i]));
     }
-    return { from, to: full ? stored[stored.length - 1].position : head, full, events };
+    return { from, to: full ? read[read.length - 1].position : head, full, events };
   };
 }
 
@@ -73,7 +75,8 @@ const DECODE_SLICE = 100;
 
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function decode(store: EventStore, e: StoredEvent): FedEvent {
+function decode(store: EventStore, e: StoredEvent | EventReadError): FedEvent {
+  if (e instanceof EventReadError) return { position: e.location.position, error: e };
   try {
     return { position: e.position, event: store.registry.upcast(e) };
   } catch (error) {

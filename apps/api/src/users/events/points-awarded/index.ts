@@ -11,8 +11,10 @@ export const pointsAwardedEvent = defineEvent({
   type: UserEventType.PointsAwarded,
   version: 3,
   eventClass: PointsAwarded,
+  // The reason is free text a person may write anything into: personal.
+  personalData: { points: false, reason: 'text', awardedAt: false },
   history: [
-    { version: 1, shape: PointsAwardedV1, upcast: upcastPointsAwardedV1 },
-    { version: 2, shape: PointsAwardedV2, upcast: upcastPointsAwardedV2 },
+    { version: 1, shape: PointsAwardedV1, upcast: upcastPointsAwardedV1, personalData: { amount: false } },
+    { version: 2, shape: PointsAwardedV2, upcast: upcastPointsAwardedV2, personalData: { points: false, reason: 'text' } },
   ],
 });

@@ -10,5 +10,6 @@ export const userRegisteredEvent = defineEvent({
   type: UserEventType.Registered,
   version: 2,
   eventClass: UserRegistered,
-  history: [{ version: 1, shape: UserRegisteredV1, upcast: upcastUserRegisteredV1 }],
+  personalData: { firstName: 'text', lastName: 'text', email: 'email' },
+  history: [{ version: 1, shape: UserRegisteredV1, upcast: upcastUserRegisteredV1, personalData: { fullName: 'text', email: 'email' } }],
 });

@@ -8,18 +8,24 @@ import { userProfilesProjection, userTag } from '../../projections/user-profiles
 import { GetUserQuery } from './get-user.query';
 import type { PublicUserView, UserView, UserViewScope } from './user.view';
 
+/** The cache key of a user's view in `scope`; an erasure deletes both (`ErasedUserCache`). */
+export const userCacheKey = (userId: string, scope: UserViewScope) => buildCacheKey('user', { id: userId, view: scope });
+
 /**
  * A profile, or its absence (a negative result: cached briefly, dropped by the projection's
  * tag on registration), and the checkpoint it reflects.
  */
 export interface UserProfileRead {
   user: UserView | PublicUserView | null;
+  /** The user was erased: the read model keeps only that fact (410 Gone). */
+  erased?: boolean;
   position: number;
 }
 
 /** The checkpoint and, when the user exists, the profile (bigints arrive as strings). */
 type ProfileRow = { checkpoint: string } & (
-  { user_id: string; first_name: string; last_name: string; email: string; points: string; version: number } | { user_id: null }
+  | { user_id: string; erased: boolean; first_name: string; last_name: string; email: string; points: string; version: number }
+  | { user_id: null }
 );
 
 /**
@@ -30,7 +36,7 @@ type ProfileRow = { checkpoint: string } & (
  */
 @QueryHandler(GetUserQuery)
 @CachedQuery<GetUserQuery, UserProfileRead, GetUserHandler>({
-  key: (query) => buildCacheKey('user', { id: query.userId, view: query.scope }),
+  key: (query) => userCacheKey(query.userId, query.scope),
   tags: (query) => [userTag(query.userId)],
   isNegative: (read) => read.user === null,
   freshness: readModelOf(userProfilesProjection),
@@ -51,6 +57,7 @@ export class GetUserHandler implements CachedQueryHandler<GetUserQuery, UserProf
         WHERE c.name = $2`;
     const [row] = await fromReadModel(() => this.es.dataSource.query<ProfileRow[]>(query, [userId, userProfilesProjection.name]), []);
     if (!row) return { user: null, position: 0 };
+    if (row.user_id && row.erased) return { user: null, erased: true, position: Number(row.checkpoint) };
     const user = row.user_id ? toView(row, scope) : null;
     return { user, position: Number(row.checkpoint) };
   }

@@ -5,7 +5,8 @@ import { ApiProperty } from '@nestjs/swagger';
  * or everyone while user auth is off; `public` (no personal contact data) for everyone else.
  * Each is cached under a key of its own.
  */
-export type UserViewScope = 'private' | 'public';
+export const USER_VIEW_SCOPES = ['private', 'public'] as const;
+export type UserViewScope = (typeof USER_VIEW_SCOPES)[number];
 
 /** A user as anyone may see them: name and points, no email. */
 export class PublicUserView {
