@@ -8,6 +8,7 @@ import { TEST_REDIS_URL as REDIS_URL } from '../../../libs/stampede-cache/test/t
 import { uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
 import { startOwnPostgres, type OwnPostgres } from './own-postgres';
 import { startTestApp, TEST_ADMIN_TOKEN, type TestApp } from './test-app';
+import { userStreamId } from '../src/users/user-stream';
 
 /**
  * Erasure end to end, on two instances sharing the log and Redis (b runs no projections):
@@ -21,7 +22,14 @@ describe('erasure by crypto-shredding (e2e)', () => {
   const namespace = `erase${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const schema = uniqueSchema('e2e_erase');
   // A loaded machine may take seconds to start the projections: reads wait for them up to 10 s.
-  const env = { REDIS_URL, CACHE_NAMESPACE: namespace, EVENT_STORE_SCHEMA: schema, READ_YOUR_WRITES_TIMEOUT_MS: '10000' };
+  // SNAPSHOT_EVERY=2: the award's load replays 2 events, so the person gets a snapshot before the erasure.
+  const env = {
+    REDIS_URL,
+    CACHE_NAMESPACE: namespace,
+    EVENT_STORE_SCHEMA: schema,
+    READ_YOUR_WRITES_TIMEOUT_MS: '10000',
+    SNAPSHOT_EVERY: '2',
+  };
   let pg: OwnPostgres;
   const admin = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
   let a: TestApp;
@@ -96,6 +104,21 @@ describe('erasure by crypto-shredding (e2e)', () => {
       .post('/users')
       .send({ firstName: 'Kept', lastName: 'User', email: `kept.${mark}@example.com` })
       .expect(201);
+    // The snapshot taken after the award's load holds the names and email encrypted with the person's key.
+    const snapshotsOf = (id: string) =>
+      es.dataSource.query<Array<{ state: string }>>(`SELECT state::text AS state FROM "${schema}".snapshots WHERE stream_id = $1`, [
+        userStreamId(id),
+      ]);
+    const [snapshot] = await eventually(
+      async () => {
+        const rows = await snapshotsOf(user.id);
+        return rows.length > 0 ? rows : undefined;
+      },
+      10_000,
+      'a snapshot of the user',
+    );
+    expect(snapshot.state).toContain('"$pii"');
+    expect(secrets.filter((x) => snapshot.state.includes(x)).concat(snapshot.state.includes(email) ? [email] : [])).toEqual([]);
     // Both instances cache the person's view (L1 and Redis) before the erasure.
     for (const t of [a, b]) expect((await read(t, user.id, award.position).expect(200)).body).toMatchObject({ firstName: secrets[2] });
 
@@ -103,6 +126,7 @@ describe('erasure by crypto-shredding (e2e)', () => {
     const erased = await request(a.server).delete(`/users/${user.id}`).set(admin).expect(200);
     expect(erased.body).toEqual({ id: user.id, version: 4, position: expect.any(Number) });
 
+    expect(await snapshotsOf(user.id)).toEqual([]);
     for (const t of [a, b]) {
       const gone = await read(t, user.id, erased.body.position).expect(410);
       expect(gone.headers['content-type']).toMatch(/application\/problem\+json/);

@@ -100,7 +100,7 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
     personalData,
   );
   const projections = new ProjectionsService(dataSource, store, options.projections ?? [], projectionOptions, locks.projectionClass);
-  const snapshots = new SnapshotStore(dataSource, store, locks.streamClass, snapshotDefinitions);
+  const snapshots = new SnapshotStore(dataSource, store, locks.streamClass, snapshotDefinitions, personalData || undefined);
   let closing: Promise<void> | undefined;
   const relays: OutboxRelay[] = [];
   const relayContext = { dataSource, store, projections: projectionOptions, lockClass: locks.projectionClass };

@@ -28,7 +28,7 @@ export { EventSourcedAggregate } from './aggregate/event-sourced-aggregate';
 export { AggregateRepository } from './aggregate/aggregate-repository';
 export type { SaveOptions, TransactionHook, UpdateOptions } from './aggregate/aggregate-repository';
 export { EventsAppended } from './aggregate/events-appended';
-export { defineSnapshot, identityCodec } from './snapshots/snapshot-definition';
+export { defineSnapshot, identityCodec, personalSnapshotCodec } from './snapshots/snapshot-definition';
 export type { AggregateClass, SnapshotCodec, SnapshotContext, SnapshotDefinition } from './snapshots/snapshot-definition';
 export { MAX_SNAPSHOT_WRITES_IN_FLIGHT, SnapshotStore } from './snapshots/snapshot-store';
 export type { SnapshotFault } from './snapshots/snapshot-store';

@@ -1,4 +1,4 @@
-import { defineSnapshot, type SnapshotCodec, type SnapshotDefinition } from '@app/event-store';
+import { defineSnapshot, personalSnapshotCodec, type SnapshotCodec, type SnapshotDefinition } from '@app/event-store';
 import { User } from './user.aggregate';
 
 /**
@@ -22,10 +22,13 @@ export const USER_SNAPSHOT_VERSION = 1;
  */
 export const USER_SNAPSHOT_NOT_AFTER = ['UserErased'];
 
+/** The personal fields of `UserSnapshotV1`, encrypted with the person's key as in the events. */
+export const USER_SNAPSHOT_PERSONAL_FIELDS = { firstName: 'text', lastName: 'text', email: 'email' } as const;
+
 /**
  * How a User is snapshotted, every `every` events (0 = never; the app passes `SNAPSHOT_EVERY`).
- * `codec` is where personal fields (names, email) get encrypted with the person's key, as in
- * events; without it they are stored as they are.
+ * By default names and email are encrypted with the person's data key (crypto-shredding on),
+ * like the events' own fields; `codec` replaces that.
  */
 export function userSnapshot(options: { every: number; codec?: SnapshotCodec<UserSnapshotV1> }): SnapshotDefinition<User, UserSnapshotV1> {
   return defineSnapshot<User, UserSnapshotV1>({
@@ -42,7 +45,7 @@ export function userSnapshot(options: { every: number; codec?: SnapshotCodec<Use
       user.points = state.points;
     },
     notAfter: USER_SNAPSHOT_NOT_AFTER,
-    codec: options.codec,
+    codec: options.codec ?? personalSnapshotCodec<UserSnapshotV1>(USER_SNAPSHOT_PERSONAL_FIELDS),
   });
 }
 

@@ -1,3 +1,5 @@
+import type { PersonalDataCipher } from '../personal-data/personal-data';
+import type { PersonalFields } from '../personal-data/personal-fields';
 import { EventStoreOptionsError } from '../errors';
 import type { EventSourcedAggregate } from '../aggregate/event-sourced-aggregate';
 
@@ -10,6 +12,8 @@ export interface SnapshotContext {
   version: number;
   /** Stream version the state reflects. */
   streamVersion: number;
+  /** The store's cipher for personal fields, when crypto-shredding is on (see {@link personalSnapshotCodec}). */
+  personalData?: PersonalDataCipher;
 }
 
 /**
@@ -21,6 +25,25 @@ export interface SnapshotContext {
 export interface SnapshotCodec<S = unknown> {
   encode(state: S, context: SnapshotContext): Record<string, unknown> | Promise<Record<string, unknown>>;
   decode(stored: Record<string, unknown>, context: SnapshotContext): S | Promise<S>;
+}
+
+/**
+ * Encrypts the personal fields of a snapshot's state with its stream's (the person's) data key,
+ * as the events' own fields are (AES-256-GCM, associated data = the snapshot's identity and the
+ * field name), and decrypts them on load. Without a cipher in the context (crypto-shredding off)
+ * the state is stored as it is. After an erasure the fields would read as erased markers, but no
+ * snapshot survives one: the erasure deletes them and `notAfter` refuses writes in flight.
+ */
+export function personalSnapshotCodec<S extends object>(fields: PersonalFields): SnapshotCodec<S> {
+  const recordId = (c: SnapshotContext) => `snapshot:${c.name}:v${c.version}@${c.streamVersion}`;
+  return {
+    encode: (state, c) => {
+      const plain = { ...state } as Record<string, unknown>;
+      return c.personalData ? c.personalData.encryptFields(c.streamId, recordId(c), plain, fields) : plain;
+    },
+    decode: async (stored, c) =>
+      (c.personalData ? await c.personalData.decryptFields(c.streamId, recordId(c), stored, fields) : stored) as S,
+  };
 }
 
 /** Stores the state as it is (the default codec). */

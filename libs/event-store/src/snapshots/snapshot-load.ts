@@ -1,3 +1,4 @@
+import type { PersonalDataCipher } from '../personal-data/personal-data';
 import type { EventSourcedAggregate } from '../aggregate/event-sourced-aggregate';
 import type { EventStore } from '../postgres/postgres-event-store';
 import type { RecordedEvent, StoredEvent } from '../types';
@@ -25,6 +26,8 @@ export interface SnapshotLoadPorts {
   pool: PreparingPool;
   readFault(error: unknown): void;
   schedule(aggregate: EventSourcedAggregate, eventId: string): void;
+  /** The store's cipher for personal fields, handed to the codec. */
+  personalData?: PersonalDataCipher;
 }
 
 /** A load without snapshots: a fresh aggregate and the whole stream. */
@@ -54,6 +57,7 @@ export async function openSnapshotLoad<A extends EventSourcedAggregate>(
         name: definition.name,
         version: definition.version,
         streamVersion: snapshot.stream_version,
+        personalData: ports.personalData,
       };
       definition.restore(aggregate, await (definition.codec ?? identityCodec).decode(snapshot.state, context));
       aggregate.version = snapshot.stream_version;
@@ -82,7 +86,8 @@ export async function openSnapshotLoad<A extends EventSourcedAggregate>(
 }
 
 async function* headThenRest(store: EventStore, streamId: string, head: StoredEvent[]): AsyncGenerator<RecordedEvent<unknown>> {
-  for (const stored of head) yield store.registry.upcast(stored);
+  // Personal fields are opened first, as every read of the store does (crypto-shredding).
+  for (const row of await store.reveal(head)) yield store.upcastRevealed(row);
   if (head.length < SNAPSHOT_HEAD_EVENTS) return;
   yield* store.readStream(streamId, { fromVersion: head[head.length - 1].streamVersion + 1 });
 }

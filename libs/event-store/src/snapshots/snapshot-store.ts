@@ -1,3 +1,4 @@
+import type { PersonalDataCipher } from '../personal-data/personal-data';
 import { EventEmitter } from 'node:events';
 import type { DataSource } from 'typeorm';
 import type { EventSourcedAggregate } from '../aggregate/event-sourced-aggregate';
@@ -36,6 +37,8 @@ export class SnapshotStore {
     private readonly streamLockClass: number,
     /** By aggregate class, checked (`snapshotDefinitionsByClass`). */
     private readonly definitions: ReadonlyMap<unknown, AnyDefinition>,
+    /** The store's cipher for personal fields (crypto-shredding on), handed to the codecs. */
+    private readonly personalData?: PersonalDataCipher,
   ) {}
 
   /**
@@ -54,6 +57,7 @@ export class SnapshotStore {
         pool: (this.dataSource.driver as unknown as { master: PreparingPool }).master,
         readFault: (error) => this.report('read', streamId, definition, error),
         schedule: (aggregate, eventId) => this.schedule(definition, aggregate, streamId, eventId),
+        personalData: this.personalData,
       },
       definition,
       create,
@@ -107,7 +111,7 @@ export class SnapshotStore {
 
   private async write(definition: AnyDefinition, streamId: string, streamVersion: number, eventId: string, state: unknown): Promise<void> {
     const codec = definition.codec ?? identityCodec;
-    const stored = await codec.encode(state, contextOf(definition, streamId, streamVersion));
+    const stored = await codec.encode(state, { ...contextOf(definition, streamId, streamVersion), personalData: this.personalData });
     const { name, version } = definition;
     const notAfter = definition.notAfter ?? [];
     await this.store.inTransaction((q) =>

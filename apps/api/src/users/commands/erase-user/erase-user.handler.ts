@@ -11,7 +11,8 @@ import { EraseUserCommand } from './erase-user.command';
 
 /**
  * Erases a user by crypto-shredding, in one transaction: appends `UserErased`, deletes the
- * person's data key (leaving a tombstone) and releases the email reservation. From its commit
+ * person's data key (leaving a tombstone), releases the email reservation and deletes the
+ * user's snapshots. From its commit
  * on, every personal field of the user's events reads as its erased marker, on every instance
  * and in every replay; the projections then drop the person's data from the read models, and
  * their commit invalidates the cached views everywhere.
@@ -40,6 +41,8 @@ export class EraseUserHandler implements ICommandHandler<EraseUserCommand, Write
         within: this.writes.hook(toResult, async (q) => {
           await personalData.erase(q, streamId);
           await this.emails.release(q, c.userId);
+          // Snapshots hold the names and email too; `notAfter: ['UserErased']` keeps writes in flight from bringing one back.
+          await this.es.snapshots.deleteSnapshots(streamId, q);
         }),
       },
     );
