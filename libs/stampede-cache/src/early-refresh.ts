@@ -9,7 +9,7 @@ const NO_DRAW_BEYOND = 30;
 /** Draws the whole fleet makes per `delta·beta`, at most, near an entry's expiry (see {@link EarlyRefresh}). */
 export const DRAWS_PER_DELTA = 4;
 /** Within this many `delta·beta` of expiry, a read refreshes without a draw: the refresh then starts in time. */
-export const REFRESH_FLOOR = 1.5;
+export const REFRESH_FLOOR = 2;
 
 /**
  * The early-refresh decision of a fresh hit: XFetch, with the number of draws bounded.
@@ -24,7 +24,7 @@ export const REFRESH_FLOOR = 1.5;
  * per `delta·beta`, whatever the traffic), and a read within `REFRESH_FLOOR·delta·beta` of expiry
  * refreshes without a draw (paced the same way), so a refresh still starts before expiry with
  * time to finish when traffic is thin or the draws were unlucky. The lead is then about
- * 1.5–2.5 `delta·beta` at any traffic. `beta` 0 still turns early refresh off.
+ * 2–3 `delta·beta` at any traffic. `beta` 0 still turns early refresh off.
  */
 export class EarlyRefresh {
   /** When this instance last drew for an entry (entries in L1 are the same object from hit to hit). */
