@@ -46,6 +46,14 @@ describe('EarlyRefresh: XFetch with a bounded number of draws', () => {
     expect(refresh.due(e, 1, 10_000 - REFRESH_FLOOR * 100 + 40)).toBe(false); // paced like draws
   });
 
+  it('keeps the floor at REFRESH_FLOOR·delta when beta is below 1 (later, never too late)', () => {
+    const refresh = new EarlyRefresh(
+      () => 1,
+      () => 1,
+    );
+    expect(refresh.due(entry(100, 10_000), 0.5, 10_000 - REFRESH_FLOOR * 100 + 1)).toBe(true);
+  });
+
   it('follows XFetch between the floor and the far limit: a small draw refreshes early', () => {
     const refresh = new EarlyRefresh(
       () => Math.exp(-5),

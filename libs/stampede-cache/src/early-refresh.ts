@@ -8,7 +8,7 @@ import { xfetchShouldRefresh } from './xfetch';
 const NO_DRAW_BEYOND = 30;
 /** Draws the whole fleet makes per `delta·beta`, at most, near an entry's expiry (see {@link EarlyRefresh}). */
 export const DRAWS_PER_DELTA = 4;
-/** Within this many `delta·beta` of expiry, a read refreshes without a draw: the refresh then starts in time. */
+/** Within this many `delta·max(beta, 1)` of expiry, a read refreshes without a draw: the refresh then starts in time. */
 export const REFRESH_FLOOR = 2;
 
 /**
@@ -21,7 +21,7 @@ export const REFRESH_FLOOR = 2;
  * processes at 300 reads/s with a 200 ms factory refreshed 1.4 times per 3 s ttl and 1.67 per
  * 2 s ttl (docs/benchmarks.md). So each instance draws at most once per
  * `instances·delta·beta / DRAWS_PER_DELTA` per entry (the fleet at most `DRAWS_PER_DELTA` times
- * per `delta·beta`, whatever the traffic), and a read within `REFRESH_FLOOR·delta·beta` of expiry
+ * per `delta·beta`, whatever the traffic), and a read within `REFRESH_FLOOR·delta·max(beta, 1)` of expiry
  * refreshes without a draw (paced the same way), so a refresh still starts before expiry with
  * time to finish when traffic is thin or the draws were unlucky. The lead is then about
  * 2–3 `delta·beta` at any traffic. `beta` 0 still turns early refresh off.
@@ -44,7 +44,7 @@ export class EarlyRefresh {
     const last = this.lastDraw.get(entry);
     if (last !== undefined && now - last < (Math.max(1, this.instances()) * scale) / DRAWS_PER_DELTA) return false;
     this.lastDraw.set(entry, now);
-    if (remaining <= REFRESH_FLOOR * scale) return true;
+    if (remaining <= REFRESH_FLOOR * entry.delta * Math.max(1, beta)) return true; // a beta below 1 refreshes later, not too late
     return xfetchShouldRefresh({ nowMs: now, expiresAtMs: entry.expiresAt, deltaMs: entry.delta, beta, random: this.random() });
   }
 }
