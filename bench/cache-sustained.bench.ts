@@ -4,7 +4,8 @@
  * TTL of TTL_MS and a slow factory. Per strategy: factory runs per TTL period, calls that
  * waited for a computation (misses), calls served stale, p50/p99/max; this library with
  * XFetch `beta` 0.5, 1 and 2.
- *   npm run bench:sustained      (INSTANCES=3 RATE=300 DURATION_MS=15000 TTL_MS=3000 COMPUTE_MS=200)
+ *   npm run bench:sustained      (INSTANCES=3 RATE=300 DURATION_MS=15000 TTL_MS=3000 COMPUTE_MS=200 BETAS=0.5,1,2)
+ *   PEERS=none (this library only) or PEERS=plain,cache-manager-wrap (which peers run; default all)
  * Writes <BENCH_OUT or docs/benchmarks>/cache-sustained.{json,svg}.
  */
 import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
@@ -24,6 +25,8 @@ const DURATION_MS = Number(process.env.DURATION_MS ?? 15_000);
 const TTL_MS = Number(process.env.TTL_MS ?? 3000);
 const COMPUTE_MS = Number(process.env.COMPUTE_MS ?? 200);
 const BETAS = (process.env.BETAS ?? '0.5,1,2').split(',').map(Number);
+/** Only these peers (comma-separated strategy names; `none` for this library alone). Default: every peer. */
+const PEERS = process.env.PEERS?.split(',').map((name) => name.trim());
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
 interface Variant {
@@ -75,7 +78,7 @@ async function run(variant: Variant, namespace: string) {
 async function main(): Promise<void> {
   const namespace = `sustained${Date.now().toString(36)}`;
   const variants: Variant[] = [
-    ...STRATEGIES.filter((s) => s !== 'stampede-cache').map((strategy) => ({ name: strategy, strategy })),
+    ...STRATEGIES.filter((s) => s !== 'stampede-cache' && (!PEERS || PEERS.includes(s))).map((strategy) => ({ name: strategy, strategy })),
     ...BETAS.map((beta) => ({ name: `stampede-cache beta=${beta}`, strategy: 'stampede-cache' as const, beta })),
   ];
   progress(`${INSTANCES} processes, ${RATE} calls/s for ${DURATION_MS} ms, ttl ${TTL_MS} ms, factory ${COMPUTE_MS} ms`);

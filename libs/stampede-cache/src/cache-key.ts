@@ -27,15 +27,39 @@ export class CacheKey {
    * form) and percent-encoded; the result is hashed when long.
    */
   static of(namespacePart: string, inputs: Record<string, CacheKeyInput> = {}): CacheKey {
+    const names = Object.keys(inputs);
+    return CacheKey.shape(namespacePart, names).key(names.map((name) => inputs[name]));
+  }
+
+  /**
+   * A key builder for one query shape (a namespace part and input names), for hot paths that
+   * build many keys of the same shape: the namespace part and the names are encoded and
+   * sorted once, so a key costs only its values' encoding. `shape(p, names).key(values)`
+   * equals `of(p, { [names[i]]: values[i] })`.
+   */
+  static shape(namespacePart: string, names: readonly string[]): KeyShape {
     if (!namespacePart || !namespacePart.trim()) {
       throw new CacheKeyError('A cache key needs a non-empty namespace part');
     }
-    const pairs = Object.keys(inputs)
-      .filter((name) => inputs[name] !== undefined)
-      .sort()
-      .map((name) => `${encode(name)}=${encode(normaliseInput(name, inputs[name]))}`);
     const part = encode(namespacePart.trim());
-    return new CacheKey(bounded(pairs.length ? `${part}?${pairs.join('&')}` : part, part));
+    const order = names
+      .map((name, index) => ({ name, index, encodedName: encode(name) }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const fixed = names.length === 0 ? new CacheKey(bounded(part, part)) : undefined;
+    return {
+      key(values) {
+        if (fixed) return fixed;
+        let id = part;
+        let separator = '?';
+        for (const { name, index, encodedName } of order) {
+          const value = values[index];
+          if (value === undefined) continue;
+          id += `${separator}${encodedName}=${encode(normaliseInput(name, value))}`;
+          separator = '&';
+        }
+        return new CacheKey(bounded(id, part));
+      },
+    };
   }
 
   /** Accepts an existing key unchanged, or encodes an opaque string into one. */
@@ -51,6 +75,12 @@ export class CacheKey {
   toString(): string {
     return this.id;
   }
+}
+
+/** Builds keys of one shape; see {@link CacheKey.shape}. */
+export interface KeyShape {
+  /** The key of these values, in the order of the shape's names; undefined values are dropped. */
+  key(values: readonly CacheKeyInput[]): CacheKey;
 }
 
 /**

@@ -25,6 +25,8 @@ export interface CacheLevels {
   usage(): { entries: number; negativeEntries: number; bytes: number };
   /** Whether this instance hears invalidations now (always, in L1-only mode). */
   trusted(): boolean;
+  /** Instances sharing the keys, this one included (heard on the feed within the trust window; 1 in L1-only mode). */
+  instances(): number;
 }
 
 /**
@@ -81,6 +83,7 @@ export function buildLevels(
       },
       usage: () => memory.usage,
       trusted: () => true,
+      instances: () => 1,
     };
   }
 
@@ -125,5 +128,6 @@ export function buildLevels(
     },
     usage: () => l1.usage,
     trusted: () => feed?.trusted() ?? false,
+    instances: () => 1 + (feed?.peerCount ?? 0),
   };
 }

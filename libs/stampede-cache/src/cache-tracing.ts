@@ -27,6 +27,16 @@ export function tracedRead<T>(cache: string, read: () => Promise<CacheResult<T>>
   );
 }
 
+/**
+ * Records an L1 hit, served synchronously, as a finished `cache.get` span (`cache.result` hit).
+ * Without an SDK the span is the API's non-recording one: no attributes are built for it.
+ */
+export function traceHit(cache: string, key: string): void {
+  const span = TRACER.startSpan('cache.get');
+  if (span.isRecording()) span.setAttributes({ 'cache.name': cache, 'cache.result': 'hit', 'cache.key': key });
+  span.end();
+}
+
 /** Runs a factory in a `cache.compute` span (a child of the read that started the computation). */
 export function tracedFactory<T>(key: string, run: () => Promise<T>): Promise<T> {
   return TRACER.startActiveSpan('cache.compute', { attributes: { 'cache.key': key } }, (span) =>

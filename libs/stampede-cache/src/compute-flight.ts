@@ -10,7 +10,7 @@ import type { CacheMetrics } from './metrics';
 import type { ResolvedEntryOptions } from './options';
 import type { CacheEntry, LockAttempt } from './stores/cache-store';
 import type { TieredStore } from './tiered-store';
-import { runBounded } from './timing';
+import { runBounded, timed } from './timing';
 
 /** What a factory receives. */
 export interface ComputeContext<T = unknown> {
@@ -158,7 +158,6 @@ export class ComputeFlight {
         : undefined;
     this.metrics.factoryRuns.inc({ cache: label });
     const startedAt = this.clock.now();
-    const began = monotonic(this.clock);
     const observe = once(this.metrics.factoryDuration.startTimer({ cache: label }));
     const lease = this.store.locks.holdLease(key.id, token, options.lockTtl, this.clock);
     // A tag invalidation makes this computation useless (its stamps are old): let waiters take the lock now.
@@ -172,10 +171,15 @@ export class ComputeFlight {
       : () => undefined;
     try {
       const previous = request.previous?.value as T | undefined;
-      const factory = (signal: AbortSignal) => tracedFactory(key.id, () => request.factory({ key, signal, previous }));
-      const raw = await runBounded(key.id, options.hardTimeout, factory, this.clock);
+      let durationMs = 0; // XFetch's delta: the factory's own run time, from its call to its settling
+      const run = (signal: AbortSignal) =>
+        timed(
+          this.clock,
+          () => tracedFactory(key.id, () => request.factory({ key, signal, previous })),
+          (ms) => (durationMs = ms),
+        );
+      const raw = await runBounded(key.id, options.hardTimeout, run, this.clock);
       observe();
-      const durationMs = monotonic(this.clock) - began;
       // Every caller, and every level, gets the value as JSON makes it, frozen (see frozen-values.ts).
       const { value, json } = canonicalValue(raw);
       const tags = typeof request.tags === 'function' ? await this.stampAfter(request.tags(value), fence, life) : stampedBefore;
@@ -242,8 +246,5 @@ function errorCode(error: unknown): string | undefined {
 
 function once(callback: () => unknown): () => void {
   let called = false;
-  return () => {
-    if (!called) callback();
-    called = true;
-  };
+  return () => void (called || callback(), (called = true));
 }

@@ -3,11 +3,10 @@ import { Registry } from 'prom-client';
 import { CacheKey, type CacheKeyInput } from './cache-key';
 import type { CircuitState } from './circuit-breaker';
 import { monotonic, systemClock, type CacheClock } from './clock';
-import { ComputeFlight, type FlightOutcome, type FlightRequest } from './compute-flight';
+import { ComputeFlight, type FlightRequest } from './compute-flight';
 import { isStale, newEnough } from './entry-state';
 import { InProcessFlights } from './in-process-flights';
-import { CacheFactoryFailedError, CacheFactoryTimeoutError, StampedeCacheError } from './errors';
-import { CacheMetrics, type RequestResult } from './metrics';
+import { CacheMetrics } from './metrics';
 import {
   resolveEntryOptions,
   resolveNamespace,
@@ -15,11 +14,13 @@ import {
   type ResolvedEntryOptions,
   type StampedeCacheModuleOptions,
 } from './options';
+import { prepareCall, type HotRead, type PreparedCall } from './prepared-call';
+import { EarlyRefresh } from './early-refresh';
+import { awaitFlight, result } from './flight-wait';
 import { buildLevels, type CacheLevels } from './cache-levels';
+import { traceHit, tracedRead } from './cache-tracing';
 import { STAMPEDE_CACHE_OPTIONS } from './stampede-cache.module-definition';
 import type { CacheEntry } from './stores/cache-store';
-import { xfetchShouldRefresh } from './xfetch';
-import { tracedRead } from './cache-tracing';
 
 /** How a value was served: fresh from cache, stale (expired or fail-safe), or after waiting for a computation. */
 export type CacheStatus = 'HIT' | 'STALE' | 'MISS';
@@ -59,6 +60,7 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
   private readonly metrics: CacheMetrics;
   private readonly levels: CacheLevels;
   private readonly flights: InProcessFlights;
+  private readonly earlyRefresh: EarlyRefresh;
 
   constructor(@Inject(STAMPEDE_CACHE_OPTIONS) options: StampedeCacheModuleOptions) {
     this.namespace = resolveNamespace(options.namespace);
@@ -70,6 +72,7 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     this.levels = buildLevels(options, this.namespace, this.defaults, this.clock, this.logger, this.metrics);
     const compute = new ComputeFlight(this.levels.store, this.metrics, this.random, this.clock, this.logger);
     this.flights = new InProcessFlights(compute, this.levels.store.local, this.clock, () => this.levels.trusted());
+    this.earlyRefresh = new EarlyRefresh(this.random, () => this.levels.instances());
   }
 
   /** Creates and starts a cache outside Nest DI (scripts, benchmarks, tests); call {@link close} when done. */
@@ -85,6 +88,7 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
 
   /** Closes the connections this cache created; clients passed in by the user stay open. */
   async onApplicationShutdown(): Promise<void> {
+    this.metrics.detach();
     await this.levels.stop();
   }
 
@@ -132,61 +136,94 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
    * background. Expired value within `staleTtl`: refreshed by one caller per key (others
    * get STALE at once); that caller waits up to `softTimeout`, then gets STALE. No value:
    * single-flight computation (MISS). Never waits longer than `hardTimeout`.
-   * Traced as a `cache.get` span (`cache.result` hit/stale/miss; see cache-tracing.ts).
    * @throws CacheFactoryFailedError / CacheFactoryTimeoutError only when no stale value exists.
    */
-  getOrComputeWithStatus<T>(
+  async getOrComputeWithStatus<T>(
     key: CacheKey | string,
     factory: CacheFactory<T>,
     options: GetOrComputeOptions<T> = {},
   ): Promise<CacheResult<T>> {
-    return tracedRead(options.cache ?? 'default', () => this.lookup(CacheKey.from(key), factory, options));
+    return this.read({ key: CacheKey.from(key), call: this.prepare(options), factory: () => factory, tags: options.tags });
   }
 
-  private async lookup<T>(cacheKey: CacheKey, factory: CacheFactory<T>, options: GetOrComputeOptions<T>): Promise<CacheResult<T>> {
-    const label = options.cache ?? 'default';
-    const entryOptions = resolveEntryOptions(this.defaults, options);
+  /** @internal Resolves call options once, for callers that repeat them (the interceptor, `@CachedQuery`). */
+  prepare<T>(options: GetOrComputeOptions<T>): PreparedCall<T> {
+    return prepareCall(this.defaults, this.metrics, options);
+  }
+
+  /**
+   * @internal The hot path: the value when it can be served from L1 as a HIT right now
+   * (counted, an early refresh started when XFetch says so), synchronously and without
+   * allocating; undefined otherwise (then {@link read}).
+   */
+  hitL1<T>(read: HotRead<T>): CacheEntry | undefined {
+    const { call } = read;
+    if (call.forceRefresh || call.minComputedAt !== undefined) return undefined;
+    const now = this.clock.now();
+    const entry = this.levels.store.readL1(read.key.id, now);
+    if (!entry || isStale(entry, now)) return undefined;
+    this.fresh(read, entry, now);
+    traceHit(call.label, read.key.id);
+    return entry;
+  }
+
+  /** @internal {@link getOrComputeWithStatus} for a prepared call. */
+  async read<T>(read: HotRead<T>): Promise<CacheResult<T>> {
+    const local = this.hitL1(read);
+    if (local) return result(read.key, local, 'HIT');
+    return tracedRead(read.call.label, () => this.readShared(read));
+  }
+
+  /** A read L1 could not serve as a HIT: L2, the single flight, stale answers and timeouts. */
+  private async readShared<T>(read: HotRead<T>): Promise<CacheResult<T>> {
+    const { key, call } = read;
     const startedAt = this.clock.now();
     const began = monotonic(this.clock);
-    const minComputedAt = options.forceRefresh ? startedAt : options.minComputedAt;
+    const minComputedAt = call.forceRefresh ? startedAt : call.minComputedAt;
     const [current, minFence] = await Promise.all([
-      this.levels.store.read(cacheKey.id),
-      minComputedAt === undefined ? undefined : this.levels.store.locks.fenceSince(cacheKey.id, minComputedAt, startedAt),
+      this.levels.store.read(key.id),
+      minComputedAt === undefined ? undefined : this.levels.store.locks.fenceSince(key.id, minComputedAt, startedAt),
     ]);
-    const request: FlightRequest<T> = {
-      key: cacheKey,
-      factory,
-      options: entryOptions,
-      tags: options.tags,
-      isNegative: options.isNegative,
-      label,
-      previous: current,
-      minComputedAt,
-      minFence,
-    };
-    const acceptable = !options.forceRefresh && current && newEnough(current, minComputedAt, minFence) ? current : undefined;
+    const request = this.request(read, current, minComputedAt, minFence);
+    const acceptable = !call.forceRefresh && current && newEnough(current, minComputedAt, minFence) ? current : undefined;
     const now = this.clock.now();
     const running = this.flights.joinable(request);
 
     if (acceptable && !isStale(acceptable, now)) {
-      const due = now >= (acceptable.refreshAfter ?? 0);
-      const early =
-        due &&
-        xfetchShouldRefresh({
-          nowMs: now,
-          expiresAtMs: acceptable.expiresAt,
-          deltaMs: acceptable.delta,
-          beta: entryOptions.beta,
-          random: this.random(),
-        });
-      if (early && !this.flights.busy(cacheKey.id)) this.flights.start(request).promise.catch(() => undefined); // nobody waits for it
-      return this.served(cacheKey, acceptable, 'HIT', label, early ? 'early_refresh' : 'hit');
+      this.fresh(read, acceptable, now, request);
+      return result(key, acceptable, 'HIT');
     }
     // Fail-safe backoff window, or a refresh already running here (joinable or not): serve stale without waiting.
-    if (acceptable && ((acceptable.failSafe && now < acceptable.expiresAt) || this.flights.busy(cacheKey.id))) {
-      return this.served(cacheKey, acceptable, 'STALE', label, 'stale');
+    if (acceptable && ((acceptable.failSafe && now < acceptable.expiresAt) || this.flights.busy(key.id))) {
+      call.counts.stale.inc();
+      return result(key, acceptable, 'STALE');
     }
-    return this.awaitFlight((running ?? this.flights.start(request)).promise, current, entryOptions, began, cacheKey, label);
+    return awaitFlight(this.clock, (running ?? this.flights.start(request)).promise, current, call, began, key);
+  }
+
+  /** Counts a fresh hit; starts an XFetch early refresh in the background when this read draws one. */
+  private fresh<T>(read: HotRead<T>, entry: CacheEntry, now: number, request?: FlightRequest<T>): void {
+    const early = now >= (entry.refreshAfter ?? 0) && this.earlyRefresh.due(entry, read.call.entry.beta, now);
+    if (!early) return read.call.counts.hit.inc();
+    read.call.counts.early_refresh.inc();
+    if (this.flights.busy(read.key.id)) return;
+    const flight = this.flights.start(request ?? this.request(read, entry, undefined, undefined));
+    flight.promise.catch(() => undefined); // nobody waits for it
+  }
+
+  private request<T>(read: HotRead<T>, previous: CacheEntry | undefined, minComputedAt?: number, minFence?: number): FlightRequest<T> {
+    const { key, call } = read;
+    return {
+      key,
+      factory: read.factory(),
+      options: call.entry,
+      tags: read.tags,
+      isNegative: call.isNegative,
+      label: call.label,
+      previous,
+      minComputedAt,
+      minFence,
+    };
   }
 
   /**
@@ -205,44 +242,5 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
    */
   async invalidateTags(tags: string[]): Promise<void> {
     if (tags.length > 0) await this.levels.store.invalidateTags(tags);
-  }
-
-  private async awaitFlight<T>(
-    flight: Promise<FlightOutcome>,
-    fallback: CacheEntry | undefined,
-    options: ResolvedEntryOptions,
-    began: number,
-    key: CacheKey,
-    label: string,
-  ): Promise<CacheResult<T>> {
-    type Settled = { kind: 'done'; outcome: FlightOutcome } | { kind: 'failed'; error: unknown } | { kind: 'soft' } | { kind: 'hard' };
-    const timers: Array<{ cancel(): void }> = [];
-    const after = (ms: number, settled: Settled) =>
-      new Promise<Settled>((resolve) => timers.push(this.clock.setTimer(() => resolve(settled), ms - (monotonic(this.clock) - began))));
-    const contenders: Array<Promise<Settled>> = [
-      flight.then(
-        (outcome): Settled => ({ kind: 'done', outcome }),
-        (error: unknown): Settled => ({ kind: 'failed', error }),
-      ),
-      after(options.hardTimeout, { kind: 'hard' }),
-    ];
-    const usable = fallback && this.clock.now() < fallback.staleUntil ? fallback : undefined;
-    if (usable && options.softTimeout !== undefined) contenders.push(after(options.softTimeout, { kind: 'soft' }));
-    const settled = await Promise.race(contenders).finally(() => timers.forEach((timer) => timer.cancel()));
-
-    if (settled.kind === 'done') {
-      const { entry, fromStale } = settled.outcome;
-      return this.served(key, entry, fromStale ? 'STALE' : 'MISS', label, fromStale ? 'stale' : 'miss');
-    }
-    if (usable) return this.served(key, usable, 'STALE', label, 'stale');
-    this.metrics.requests.inc({ cache: label, result: 'miss' });
-    if (settled.kind === 'failed')
-      throw settled.error instanceof StampedeCacheError ? settled.error : new CacheFactoryFailedError(key.id, settled.error);
-    throw new CacheFactoryTimeoutError(key.id, options.hardTimeout);
-  }
-
-  private served<T>(key: CacheKey, entry: CacheEntry, status: CacheStatus, label: string, result: RequestResult): CacheResult<T> {
-    this.metrics.requests.inc({ cache: label, result });
-    return { value: entry.value as T, status, computedAt: entry.computedAt, expiresAt: entry.expiresAt, key: key.id };
   }
 }

@@ -72,9 +72,13 @@ export class TieredStore {
 
   /** A value to serve: a current L1 entry, else a validated L2 entry (then also kept in L1). */
   async read(id: string): Promise<CacheEntry | undefined> {
-    const local = this.l1?.lookup(id);
-    if (local?.verified && this.clock.now() < local.entry.staleUntil && !this.pending.affects(id, local.entry.tags)) return local.entry;
-    return this.readL2(id);
+    return this.readL1(id, this.clock.now()) ?? this.readL2(id);
+  }
+
+  /** The current, verified L1 entry, if any: synchronous, so an L1 hit needs no promise. */
+  readL1(id: string, now: number): CacheEntry | undefined {
+    const local = this.l1?.verifiedEntry(id);
+    return local && now < local.staleUntil && !this.pending.affects(id, local.tags) ? local : undefined;
   }
 
   /** Skips L1: the entry in L2 if its tags are current (stale tags count as absent), and no invalidation of it is owed. */

@@ -1,4 +1,4 @@
-import { systemClock, type CacheClock } from './clock';
+import { monotonic, systemClock, type CacheClock } from './clock';
 import { CacheFactoryTimeoutError } from './errors';
 
 /** Rejects with `onTimeout()` if `promise` has not settled within `ms`. The timer is always cleared. */
@@ -30,4 +30,13 @@ export function runBounded<T>(
     },
     clock,
   );
+}
+
+/**
+ * Runs `run` and reports how long its promise took to settle, on the monotonic clock: its own
+ * time only, not the wait of whoever awaits it (a busy event loop, a timeout race around it).
+ */
+export function timed<T>(clock: CacheClock, run: () => Promise<T>, onDuration: (ms: number) => void): Promise<T> {
+  const began = monotonic(clock);
+  return new Promise<T>((resolve) => resolve(run())).finally(() => onDuration(monotonic(clock) - began));
 }

@@ -47,5 +47,21 @@ export const pointsAwardedContract: IntegrationContract = {
   },
 };
 
+/**
+ * `UserErased` v1: the person asked to be forgotten. A consumer that kept anything about the user
+ * (fetched through this service's API) deletes it now; the ids and points facts stay valid.
+ */
+export const userErasedContract: IntegrationContract = {
+  type: UserEventType.Erased,
+  streamType: 'user',
+  contractVersion: 1,
+  toPayload: (e) => ({ userId: userIdOf(e.streamId) }),
+};
+
 /** Every published type; a stored type without a contract is not published. */
-export const INTEGRATION_CONTRACTS: readonly IntegrationContract[] = [userRegisteredContract, userRenamedContract, pointsAwardedContract];
+export const INTEGRATION_CONTRACTS: readonly IntegrationContract[] = [
+  userRegisteredContract,
+  userRenamedContract,
+  pointsAwardedContract,
+  userErasedContract,
+];

@@ -44,14 +44,30 @@ export class L1Cache {
 
   /** A servable L1 entry; `verified: false` when its tags must be checked in L2. */
   lookup(id: string): L1Lookup | undefined {
+    const entry = this.current(id);
+    return entry && { entry, verified: this.verified(entry) };
+  }
+
+  /** {@link lookup} for the hot path: the entry only when it is verified, and nothing allocated. */
+  verifiedEntry(id: string): CacheEntry | undefined {
+    const entry = this.current(id);
+    return entry && this.verified(entry) ? entry : undefined;
+  }
+
+  private current(id: string): CacheEntry | undefined {
     const entry = this.entries.get(id);
     if (!entry) return undefined;
     if (!this.trusted() || this.superseded(id, entry)) {
       this.delete(id);
       return undefined;
     }
-    const complete = this.storedAt.get(entry) === this.losses || Object.keys(entry.tags ?? {}).every((tag) => this.tagVersions.has(tag));
-    return { entry, verified: complete };
+    return entry;
+  }
+
+  private verified(entry: CacheEntry): boolean {
+    if (this.storedAt.get(entry) === this.losses) return true;
+    for (const tag in entry.tags) if (!this.tagVersions.has(tag)) return false;
+    return true;
   }
 
   /**
@@ -113,8 +129,11 @@ export class L1Cache {
     return this.entries.usage;
   }
 
+  /** Runs on every hit: plain loops, no arrays built. */
   private superseded(id: string, entry: CacheEntry): boolean {
     if (entry.fence < (this.floors.get(id) ?? -1)) return true;
-    return Object.entries(entry.tags ?? {}).some(([tag, version]) => version < (this.tagVersions.get(tag) ?? -1));
+    const tags = entry.tags;
+    for (const tag in tags) if (tags[tag] < (this.tagVersions.get(tag) ?? -1)) return true;
+    return false;
   }
 }

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
-import type { CacheKey } from '../cache-key';
+import { CacheKey } from '../cache-key';
 import { CacheFactoryTimeoutError } from '../errors';
 import type { CacheEntryOptions, GetOrComputeOptions } from '../options';
+import type { PreparedCall } from '../prepared-call';
 import type { StampedeCache } from '../stampede-cache.service';
 import type { CachedRead, FreshnessPort, QueryFreshness } from './freshness';
 
@@ -68,28 +69,34 @@ export function CachedQuery<Q = any, R = any, H = any>(options: CachedQueryOptio
 }
 
 function cachedExecute<Q, R>(execute: (query: Q) => Promise<R>, options: CachedQueryOptions<Q, R>) {
+  const { freshness } = options;
+  const positionOf = (value: R) => freshness?.position(value);
+  /** Per handler instance (per app): options resolved once, not per query. */
+  const prepared = new WeakMap<object, PreparedCall<R>>();
   return async function cached(this: Record<symbol, unknown>, query: Q): Promise<CachedRead<R>> {
     const load = () => execute.call(this, query);
     const binding = this[CACHED_QUERY_BINDING] as CachedQueryBinding | undefined;
-    const { freshness } = options;
     const min = freshness?.minPosition(query) ?? 0;
     if (freshness && min > 0) {
       if (!binding?.freshness) throw new Error(`${this.constructor.name} declares freshness but no FreshnessPort is bound`);
       await binding.freshness.waitFor(freshness.source, min);
     }
-    const positionOf = (value: R) => freshness?.position(value);
     if (!binding) {
       if (!this[WARNED]) new Logger('CachedQuery').warn(`${this.constructor.name} has no StampedeCache bound: it runs uncached`);
       this[WARNED] = true;
       const value = await load();
       return { value, cache: 'BYPASS', position: positionOf(value) };
     }
-    const callOptions = entryOptions(this, query, options);
-    const key = options.key(query);
-    const first = await binding.cache.getOrComputeWithStatus<R>(key, load, callOptions);
+    let call = prepared.get(this);
+    if (!call) prepared.set(this, (call = binding.cache.prepare(entryOptions(this, options))));
+    const key = CacheKey.from(options.key(query));
+    const read = { key, call, factory: () => load, tags: queryTags(query, options) };
+    const hit = binding.cache.hitL1(read);
+    const first = hit ? { value: hit.value as R, status: 'HIT' as const } : await binding.cache.read(read);
     if ((positionOf(first.value) ?? 0) >= min) return { value: first.value, cache: first.status, position: positionOf(first.value) };
     // Older than the caller's write: a computation that starts after this call (joined, or queued behind the running
     // one: at most one origin query per key at a time), waited for up to the port's bound, never past a soft timeout.
+    const callOptions = { ...entryOptions(this, options), tags: read.tags };
     const bound = binding.freshness?.waitBoundMs ?? callOptions.hardTimeout ?? binding.cache.defaultHardTimeout;
     const refreshed = await binding.cache.getOrComputeWithStatus<R>(key, load, {
       ...callOptions,
@@ -99,21 +106,23 @@ function cachedExecute<Q, R>(execute: (query: Q) => Promise<R>, options: CachedQ
     });
     if ((positionOf(refreshed.value) ?? 0) >= min) return { value: refreshed.value, cache: 'MISS', position: positionOf(refreshed.value) };
     // The refresh failed or ran out of time: the typed timeout (503), not an uncached load of a failing origin.
-    if (refreshed.status === 'STALE') throw new CacheFactoryTimeoutError(typeof key === 'string' ? key : key.id, bound);
+    if (refreshed.status === 'STALE') throw new CacheFactoryTimeoutError(key.id, bound);
     // A value another instance computed from an older read model: read around the cache (rare).
     const direct = await load();
     return { value: direct, cache: 'BYPASS', position: positionOf(direct) };
   };
 }
 
-function entryOptions<Q, R>(handler: object, query: Q, options: CachedQueryOptions<Q, R>): GetOrComputeOptions<R> {
-  const { key: _key, tags, isNegative, freshness, cache, entryOptions: dynamic, ...tuning } = options;
-  const name = handler.constructor.name;
-  return {
-    ...tuning,
-    ...dynamic?.(handler),
-    cache: cache ?? name,
-    isNegative,
-    tags: [...(tags?.(query) ?? []), ...(freshness?.tags ?? [])],
-  };
+/** The per-handler options of the cache (everything but the per-query key and tags). */
+function entryOptions<Q, R>(handler: object, options: CachedQueryOptions<Q, R>): GetOrComputeOptions<R> {
+  const { key: _key, tags: _tags, isNegative, freshness: _freshness, cache, entryOptions: dynamic, ...tuning } = options;
+  return { ...tuning, ...dynamic?.(handler), cache: cache ?? handler.constructor.name, isNegative };
+}
+
+/** The query's tags and its source's; undefined when there are none (nothing to stamp). */
+function queryTags<Q, R>(query: Q, options: CachedQueryOptions<Q, R>): string[] | undefined {
+  const own = options.tags?.(query);
+  const source = options.freshness?.tags;
+  if (!source?.length) return own?.length ? own : undefined;
+  return own?.length ? [...own, ...source] : source;
 }

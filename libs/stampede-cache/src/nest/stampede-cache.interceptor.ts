@@ -1,94 +1,96 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { from, lastValueFrom, map, type Observable } from 'rxjs';
-import type { CacheKey, CacheKeyInput } from '../cache-key';
+import { from, lastValueFrom, of, type Observable } from 'rxjs';
+import type { CacheKey } from '../cache-key';
+import type { PreparedCall } from '../prepared-call';
 import { StampedeCache } from '../stampede-cache.service';
 import { CACHE_ROUTE_METADATA, type CacheRouteOptions } from './cache-route.options';
+import { routeKeys, routeTemplate, type HttpRequestLike, type RouteKeys } from './route-keys';
 
 /** Marks a request already served through the cache, so stacked interceptors never nest a key inside itself. */
 const HANDLED = Symbol('stampede-cache:handled');
-
-interface HttpRequestLike {
-  method: string;
-  params?: Record<string, string>;
-  query?: Record<string, unknown>;
-  route?: { path?: string };
-  routeOptions?: { url?: string };
-  baseUrl?: string;
-  [HANDLED]?: boolean;
-}
 
 interface HttpResponseLike {
   setHeader?: (name: string, value: string) => void;
   header?: (name: string, value: string) => void;
 }
 
+/** What a cached route needs per request, worked out at its first request: options resolved, key shape known. */
+interface RoutePlan {
+  options: CacheRouteOptions;
+  call: PreparedCall;
+  /** By route template: one handler may serve several paths (`@Get(['a', 'b'])`). */
+  keys: Map<string, RouteKeys>;
+}
+
 /**
  * HTTP read-through cache for routes marked with `@CacheRoute`; other routes and
  * non-GET requests pass through untouched. Only the handler's return value is cached
  * (not status codes or headers), so use it for plain JSON GET endpoints.
+ *
+ * An L1 hit is the hot path: the route's options are resolved and its key shape built at its
+ * first request (per handler and controller), the hit is answered synchronously with `of(value)`
+ * (no promise, no rxjs operator, the handler's observable never created), and nothing else is
+ * allocated but the key of a route with parameters. See docs/benchmarks.md (HTTP hot path).
  */
 @Injectable()
 export class StampedeCacheInterceptor implements NestInterceptor {
+  /** Per handler, per controller class (a handler inherited by two controllers may carry two options); null: not cached. */
+  private readonly plans = new WeakMap<object, WeakMap<object, RoutePlan | null>>();
+
   constructor(
     private readonly cache: StampedeCache,
     private readonly reflector: Reflector,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const options = this.reflector.getAllAndOverride<CacheRouteOptions | undefined>(CACHE_ROUTE_METADATA, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    const request = context.switchToHttp().getRequest<HttpRequestLike>();
-    if (!options || context.getType() !== 'http' || !['GET', 'HEAD'].includes(request.method) || request[HANDLED]) return next.handle();
+    if (context.getType() !== 'http') return next.handle();
+    const plan = this.plan(context);
+    const request = context.getArgByIndex<HttpRequestLike & { [HANDLED]?: boolean }>(0);
+    if (!plan || (request.method !== 'GET' && request.method !== 'HEAD') || request[HANDLED]) return next.handle();
     request[HANDLED] = true;
 
-    const params = { ...(request.params ?? {}) };
-    const query = allowListedQuery(request.query ?? {}, options.queryParams ?? []);
-    const key = this.routeKey(context, request, params, query);
-    const { queryParams: _allowList, tags, cache, ...entryOptions } = options;
-    const response = context.switchToHttp().getResponse<HttpResponseLike>();
-    const handle = (): Promise<unknown> => lastValueFrom(next.handle(), { defaultValue: undefined });
-    const result = this.cache.getOrComputeWithStatus(key, handle, {
-      ...entryOptions,
-      cache: cache ?? 'http',
-      tags: tags?.({ params, query }), // known before computing, so stamped before: an invalidation meanwhile wins
-    });
-    return from(result).pipe(
-      map(({ value, status }) => {
-        if (response.setHeader) response.setHeader('X-Cache', status);
-        else response.header?.('X-Cache', status);
+    const template = routeTemplate(context, request);
+    let keys = plan.keys.get(template);
+    if (!keys) plan.keys.set(template, (keys = routeKeys(template, request, plan.options)));
+    const key: CacheKey = keys.key(request);
+    const tags = plan.options.tags?.(keys.inputs(request));
+    const read = { key, call: plan.call, factory: () => () => lastValueFrom(next.handle(), { defaultValue: undefined }), tags };
+    const response = context.getArgByIndex<HttpResponseLike>(1);
+    const hit = this.cache.hitL1(read);
+    if (hit) {
+      setCacheHeader(response, 'HIT');
+      return of(hit.value);
+    }
+    return from(
+      this.cache.read(read).then(({ value, status }) => {
+        setCacheHeader(response, status);
         return value;
       }),
     );
   }
 
-  private routeKey(
-    context: ExecutionContext,
-    request: HttpRequestLike,
-    params: Record<string, string>,
-    query: Record<string, string | undefined>,
-  ): CacheKey {
-    // The route template (`/users/:id`), never the concrete URL; handler identity when the platform hides it.
-    const template =
-      request.route?.path !== undefined
-        ? `${request.baseUrl ?? ''}${request.route.path}`
-        : (request.routeOptions?.url ?? `${context.getClass().name}.${context.getHandler().name}`);
-    const inputs: Record<string, CacheKeyInput> = {};
-    for (const [name, value] of Object.entries(params)) inputs[`path.${name}`] = value;
-    for (const [name, value] of Object.entries(query)) inputs[`query.${name}`] = value;
-    return this.cache.buildKey(`http ${template}`, inputs);
+  private plan(context: ExecutionContext): RoutePlan | null {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byClass = this.plans.get(handler);
+    if (!byClass) this.plans.set(handler, (byClass = new WeakMap()));
+    let plan = byClass.get(controller);
+    if (plan === undefined) {
+      const options = this.reflector.getAllAndOverride<CacheRouteOptions | undefined>(CACHE_ROUTE_METADATA, [handler, controller]);
+      plan = options ? this.prepare(options) : null;
+      byClass.set(controller, plan);
+    }
+    return plan;
+  }
+
+  private prepare(options: CacheRouteOptions): RoutePlan {
+    const { queryParams: _allowList, tags: _tags, cache, ...entryOptions } = options;
+    return { options, call: this.cache.prepare({ ...entryOptions, cache: cache ?? 'http' }), keys: new Map() };
   }
 }
 
-/** First value of each allow-listed param, trimmed; empty counts as absent so `?limit=` equals no limit. */
-function allowListedQuery(query: Record<string, unknown>, allowList: string[]): Record<string, string | undefined> {
-  const picked: Record<string, string | undefined> = {};
-  for (const name of allowList) {
-    const raw = Array.isArray(query[name]) ? (query[name] as unknown[])[0] : query[name];
-    const value = typeof raw === 'string' ? raw.trim() : undefined;
-    picked[name] = value ? value : undefined;
-  }
-  return picked;
+function setCacheHeader(response: HttpResponseLike, status: string): void {
+  if (response.setHeader) response.setHeader('X-Cache', status);
+  else response.header?.('X-Cache', status);
 }
