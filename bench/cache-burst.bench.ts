@@ -157,9 +157,14 @@ async function seed(url: string): Promise<void> {
         return (await r.json()) as { id: string; position: number };
       },
     );
-  const users = await Promise.all(
-    Array.from({ length: 50 }, (_, i) => post('/users', { firstName: `User${i}`, lastName: 'Bench', email: `u${i}@example.com` })),
-  );
+  // 8 at a time, as the awards below: 50 at once queue past the pool's connect timeout (503) on a loaded machine.
+  const users: Array<{ id: string; position: number }> = [];
+  for (let i = 0; i < 50; i += 8) {
+    const chunk = Array.from({ length: Math.min(8, 50 - i) }, (_, j) => i + j);
+    users.push(
+      ...(await Promise.all(chunk.map((n) => post('/users', { firstName: `User${n}`, lastName: 'Bench', email: `u${n}@example.com` })))),
+    );
+  }
   let position = 0;
   for (let i = 0; i < 200; i += 8) {
     const awards = await Promise.all(

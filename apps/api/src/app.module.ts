@@ -27,6 +27,8 @@ import { userSnapshot } from './users/user.snapshot';
 import { UsersModule } from './users/users.module';
 import { loggerParams, type LogOutput } from './observability/logging';
 import { TracingFlush } from './observability/tracing-flush';
+import { RELAY_AROUND_PUBLISH } from './integration/integration-relay';
+import { relayPublishSpan } from './integration/relay-tracing';
 
 /** The app never stores personal data unencrypted: building it without a master key is a mistake. */
 function requireMasterKey(config: AppConfig): string {
@@ -90,8 +92,9 @@ export class AppModule {
         RelayMetrics,
         SnapshotFaultMetrics,
         TracingFlush,
+        { provide: RELAY_AROUND_PUBLISH, useValue: relayPublishSpan },
       ],
-      exports: [AppConfig, AppRedis],
+      exports: [AppConfig, AppRedis, RELAY_AROUND_PUBLISH],
       global: true,
     };
   }

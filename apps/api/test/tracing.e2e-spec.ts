@@ -8,6 +8,7 @@ import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event
 import { TEST_REDIS_URL } from '../../../libs/stampede-cache/test/test-redis';
 import type { ExportedSpan } from './tracing/file-span-exporter';
 import { TEST_ADMIN_TOKEN } from './test-app';
+import { StreamReader, TEST_NATS_URL, uniqueNatsNames } from './test-nats';
 
 /**
  * One request's trace, from HTTP through the append to the projections and the cache, as the
@@ -16,6 +17,7 @@ import { TEST_ADMIN_TOKEN } from './test-app';
  */
 describe('traces (e2e, child process with the OpenTelemetry SDK)', () => {
   const schema = uniqueSchema('traces');
+  const nats = uniqueNatsNames('traces');
   const dir = mkdtempSync(join(tmpdir(), 'traces-'));
   const spanFile = join(dir, 'spans.ndjson');
   let child: ChildProcess;
@@ -41,6 +43,10 @@ describe('traces (e2e, child process with the OpenTelemetry SDK)', () => {
         CACHE_NAMESPACE: `traces${randomBytes(4).toString('hex')}`,
         ADMIN_TOKEN: TEST_ADMIN_TOKEN,
         LOG_LEVEL: 'warn',
+        // The relay publishes to NATS, each publish in a span under the append (a stream of this run's own).
+        NATS_URL: TEST_NATS_URL,
+        NATS_STREAM: nats.stream,
+        NATS_NAMESPACE: nats.namespace,
       },
     });
     url = await new Promise<string>((resolve, reject) => {
@@ -58,10 +64,11 @@ describe('traces (e2e, child process with the OpenTelemetry SDK)', () => {
       clearTimeout(timer);
     }
     await dropSchema(schema);
+    await (await StreamReader.open(nats.stream)).deleteAndClose();
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
-  it('covers request -> append -> projection apply, and request -> cache read -> factory', async () => {
+  it('covers request -> append -> projection apply and relay publish, and request -> cache read -> factory', async () => {
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
     const traceparent = `00-${traceId}-${callerSpanId}-01`;
@@ -98,6 +105,15 @@ describe('traces (e2e, child process with the OpenTelemetry SDK)', () => {
       const batch = spans().find((s) => s.name === `projection.batch ${projection}` && s.links.some((l) => l.spanId === append.spanId));
       expect(batch).toBeDefined();
     }
+
+    // The relay's publish of the event is a child of the append too, and the message carries the append's context.
+    const publish = await eventually(
+      () => spans().find((s) => s.traceId === traceId && s.name === 'relay.publish UserRegistered'),
+      15_000,
+      'a relay.publish span in the request trace',
+    );
+    expect(publish).toMatchObject({ parentSpanId: append.spanId, kind: 3 }); // PRODUCER
+    expect(publish.attributes['event_store.position']).toBe(position);
 
     // The stored event carries the append's trace context.
     const stored = await fetch(`${url}/admin/streams/user-${id}/events`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });

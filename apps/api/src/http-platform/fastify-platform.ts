@@ -11,7 +11,7 @@ import { makeProblem } from '../common/to-problem';
 import type { AppConfig } from '../config/app-config';
 import { httpMetrics } from '../metrics/http-metrics';
 import { METRICS_REGISTRY } from '../metrics/metrics.registry';
-import { markRoute } from '../observability/request-ids';
+import { markRoute, requestIdsOf } from '../observability/request-ids';
 
 /** Longest path parameter the router accepts; longer ones reach the route, whose own validation answers 400. */
 const MAX_PARAM_LENGTH = 8192;
@@ -30,6 +30,8 @@ export async function createFastifyApp(module: DynamicModule, config: AppConfig)
   const securityHeaders = helmet();
   const adapter = new FastifyAdapter({
     trustProxy: config.TRUST_PROXY > 0 ? config.TRUST_PROXY : false,
+    // Fastify's request id (which pino-http's log lines then carry) is the service's: X-Request-Id when well-formed.
+    genReqId: (req: IncomingMessage) => requestIdsOf(req).requestId,
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Express has no limit of its own; Fastify's default (100) would answer 414 to a stream id the admin API accepts (up to 200).
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -47,8 +49,11 @@ export async function createFastifyApp(module: DynamicModule, config: AppConfig)
   // The import streams its body into COPY: no limit, nothing buffered.
   fastify.addContentTypeParser('application/x-ndjson', (_req, _payload, done) => done(null, undefined));
   const record = httpMetrics(app.get<Registry>(METRICS_REGISTRY));
-  // The request's log line names its route; Fastify keeps it on its own request, not on the raw one pino-http sees.
-  fastify.addHook('onRequest', (req, _reply, done) => {
+  // The request's ids are echoed here (pino-http takes Fastify's request id, below, and echoes nothing), and its log
+  // line names its route: Fastify keeps the route on its own request, not on the raw one pino-http sees.
+  fastify.addHook('onRequest', (req, reply, done) => {
+    const ids = requestIdsOf(req.raw);
+    void reply.header('X-Request-Id', ids.requestId).header('X-Correlation-Id', ids.correlationId);
     if (!req.is404 && req.routeOptions.url) markRoute(req.raw, req.routeOptions.url);
     done();
   });

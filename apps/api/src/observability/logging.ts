@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LoggerService } from '@nestjs/common';
+import { RequestMethod, type LoggerService } from '@nestjs/common';
 import { Logger, PinoLogger, type Params } from 'nestjs-pino';
 import type { DestinationStream, Level } from 'pino';
 import { stdSerializers } from 'pino';
@@ -71,7 +71,11 @@ export function loggerParams(config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT' 
     customSuccessMessage: (req, res) => `${req.method} ${routeOf(req) ?? pathOf(req)} ${res.statusCode}`,
     customErrorMessage: (req, res) => `${req.method} ${routeOf(req) ?? pathOf(req)} ${res.statusCode}`,
   };
-  return { pinoHttp: output.destination ? [options, output.destination] : options };
+  return {
+    pinoHttp: output.destination ? [options, output.destination] : options,
+    // Every route, in the wildcard syntax both HTTP platforms' routers take (nestjs-pino's default `*` misses on Fastify).
+    forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+  };
 }
 
 /** The fields of the one line per request (plus pino-http's `durationMs`); the response object itself is left out. */

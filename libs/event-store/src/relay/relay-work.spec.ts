@@ -32,6 +32,8 @@ function setup(head: number, o: { maxInFlight?: number; brokerHas?: PublishedMar
     headPosition: async () => head,
     readBatch: async (from: number, to: number, limit: number) =>
       Array.from({ length: Math.max(0, Math.min(to, head) - from + 1) }, (_, i) => stored(from + i)).slice(0, limit),
+    // No personal fields here: rows are read as stored.
+    reveal: (rows: StoredEvent[]) => rows,
     registry: {
       upcast: (e: StoredEvent): RecordedEvent => {
         if (e.position === o.unreadableAt) throw new UnknownEventTypeError(e, 'not registered');
