@@ -32,7 +32,11 @@ const CPU_PROF = process.env.CPU_PROF;
 /** Express' rows keep their plain names (the series recorded before Fastify); another platform's are prefixed. */
 const ADAPTERS = (process.env.HTTP_ADAPTERS ?? 'express,fastify').split(',');
 const rowName = (adapter: string, route: string) => (adapter === 'express' ? route : `${adapter} ${route}`);
-const expressRow = (name: string) => name.slice(name.indexOf(' ') + 1);
+/** The Express row of another platform's row (`fastify bare` -> `bare`); undefined for Express' own rows. */
+const expressRow = (name: string) => {
+  const adapter = ADAPTERS.find((a) => a !== 'express' && name.startsWith(`${a} `));
+  return adapter ? name.slice(adapter.length + 1) : undefined;
+};
 const PEER = 'cache-manager CacheInterceptor (Redis)';
 const l2Paths = (prefix: string) => Array.from({ length: L2_KEYS }, (_, i) => `${prefix}/${i}`);
 
@@ -167,7 +171,7 @@ async function main(): Promise<void> {
   const cpuRatiosToBare = ratiosTo((name) => bareOf[name], perCpu);
   const cpuRatiosToPeer = ratiosTo((name) => peerOf[name], perCpu);
   // Another platform against Express on the same route, within a round (the two ran back to back).
-  const ratiosToExpress = ratiosTo((name) => (name === expressRow(name) ? undefined : expressRow(name)), perSec);
+  const ratiosToExpress = ratiosTo(expressRow, perSec);
   const ratio = (table: Record<string, number>, name: string) => (table[name] === undefined ? '   -' : table[name].toFixed(2));
   console.log(
     `\nHTTP hot path: ${CONNECTIONS} connections, ${DURATION_S} s per route, medians of ${ROUNDS} rounds ` +

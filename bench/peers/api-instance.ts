@@ -8,9 +8,11 @@ import 'reflect-metadata';
 import { createApp } from '../../apps/api/src/bootstrap';
 import { loadConfig } from '../../apps/api/src/config/app-config';
 import { serveParent } from '../app-instances';
+import { BENCH_PII_MASTER_KEY } from '../bench-env';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  // DATABASE_URL is set, so the service needs a master key for personal data: the benchmarks' own unless given.
+  const config = loadConfig({ ...process.env, PII_MASTER_KEY: BENCH_PII_MASTER_KEY });
   const app = await createApp({ ...config, DATABASE_URL: config.DATABASE_URL as string }, { shutdownHooks: false });
   await app.listen(0, '127.0.0.1');
   serveParent(await app.getUrl(), () => app.close());
