@@ -4,7 +4,7 @@ import { InvalidTokenError } from './auth.errors';
 import { JwksKeys } from './jwks-keys';
 import { ADMIN, ANONYMOUS, type Principal } from './principal';
 
-/** Options of {@link BearerAuthenticator}, from AUTH_* and ADMIN_TOKEN (see the README's configuration table). */
+/** Options of {@link BearerAuthenticator}, from AUTH_* and ADMIN_TOKEN (see the configuration table in docs/operations.md). */
 export interface BearerAuthenticatorOptions {
   adminToken?: string;
   /** HS256 key of user tokens. */

@@ -45,7 +45,7 @@ const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL', 'A
  * The service's configuration, read from the environment and validated at
  * start. A bad value stops start-up with a message naming the variable and the
  * rule (never the value of a secret: ADMIN_TOKEN, DATABASE_URL, REDIS_URL, AUTH_JWT_SECRET, NATS_URL, PII_MASTER_KEY).
- * Every variable is documented in the README's configuration table.
+ * Every variable is documented in the configuration table in docs/operations.md.
  */
 export class AppConfig {
   /** HTTP port. */
