@@ -35,6 +35,7 @@ describe('events:verify / events:export / events:import CLIs', () => {
   const schema = uniqueSchema('cli');
   const target = uniqueSchema('cli_target');
   const rejected = uniqueSchema('cli_bad');
+  const keyed = uniqueSchema('cli_keyed');
   const dir = mkdtempSync(join(tmpdir(), 'es-cli-'));
   let es: EventStoreHandle;
 
@@ -52,6 +53,7 @@ describe('events:verify / events:export / events:import CLIs', () => {
     await dropSchema(schema);
     await dropSchema(target);
     await dropSchema(rejected);
+    await dropSchema(keyed);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -119,6 +121,27 @@ describe('events:verify / events:export / events:import CLIs', () => {
     // A v1 award has no personal field; a version or type the registry does not know is left as it is.
     for (const i of [1, 3, 4]) expect(copy[i].data).toEqual(lines[i].data);
     expect(JSON.stringify(copy)).not.toContain('ada@example.com');
+  });
+
+  it('export --keys then import --keys: the keys come first, so the encrypted registrations read and hold their emails', async () => {
+    const [file, keys] = [join(dir, 'sealed.jsonl'), join(dir, 'keys.jsonl')];
+    expect((await cli('events-export', target, [file, '--keys', keys])).code).toBe(0);
+    const imported = await cli('events-import', keyed, ['--keys', keys, file]);
+    expect(imported.code).toBe(0);
+    expect(JSON.parse(imported.stdout)).toEqual({
+      imported: 5,
+      skipped: 0,
+      position: 5,
+      leftOut: 0,
+      movedOn: [],
+      personalDataKeys: { keys: 1, erasures: 0 },
+      duplicateEmails: [],
+      duplicateEmailCount: 0,
+    });
+    // Exit 1 for the two unreadable events copied along; the registration reads and holds its email.
+    const verified = await cli('events-verify', keyed);
+    expect(verified.stdout).toMatch(/Checked 5 events in \d+ ms; 2 cannot be read/);
+    expect(verified.stdout).toContain('Checked 1 registrations; 0 do not hold their email.');
   });
 
   it('verify lists a registration whose email another user holds (case-insensitively), and import reports it too', async () => {

@@ -1,13 +1,12 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Req, StreamableFile, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { EventStore, exportLines, importLines, MAX_STREAM_ID_LENGTH, sealPlaintextLines, verifyStore } from '@app/event-store';
+import { EventStore, MAX_STREAM_ID_LENGTH } from '@app/event-store';
 import { AdminTokenGuard } from '../common/admin-token.guard';
 import { hasMediaType, requestBodyStream, streamBody, type HttpRequest } from '../common/http-message';
 import { AcceptsStreamBody } from '../common/json-body.guard';
 import { RequestError } from '../common/problem';
-import { auditEmails } from '../users/email-audit';
-import { EmailReservations } from '../users/email-reservations';
-import { ImportedEmails } from '../users/imported-emails';
+import { LogMaintenance } from '../log-maintenance/log-maintenance';
+import type { LogImportReport, LogVerifyReport } from '../log-maintenance/log-maintenance.reports';
 import { StreamEventsQueryDto } from './stream-events.query.dto';
 
 /** Operator endpoints over the raw log: inspect, export, import, verify. Bearer ADMIN_TOKEN. */
@@ -18,7 +17,7 @@ import { StreamEventsQueryDto } from './stream-events.query.dto';
 export class AdminController {
   constructor(
     private readonly store: EventStore,
-    private readonly emails: EmailReservations,
+    private readonly maintenance: LogMaintenance,
   ) {}
 
   /** A stream's events exactly as stored (type and schema version as written, no upcasting). */
@@ -39,49 +38,30 @@ export class AdminController {
   /** Streams the whole log as JSON lines (the events:export format), oldest first. */
   @Get('events/export')
   export(): Promise<StreamableFile> {
-    return streamBody(exportLines(this.store), 'application/x-ndjson');
+    return streamBody(this.maintenance.exportLines(), 'application/x-ndjson');
   }
 
   /**
    * Imports an export stream (body `application/x-ndjson`) in bulk, keeping types and
-   * versions; idempotent by event id. Each chunk reserves the emails of the registrations
-   * it writes in its own transaction (the earliest registration keeps an email) and the
-   * answer lists those whose email another user holds.
+   * versions; idempotent by event id. The answer lists imported registrations whose email
+   * another user holds (`LogMaintenance.import`).
    */
   @Post('events/import')
   @HttpCode(200)
   @AcceptsStreamBody()
-  async import(@Req() req: HttpRequest) {
+  async import(@Req() req: HttpRequest): Promise<LogImportReport> {
     if (!hasMediaType(req, 'application/x-ndjson')) {
       throw new RequestError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 415, 'Send the export format as application/x-ndjson');
     }
-    const emails = new ImportedEmails(this.store, this.emails);
     // Bytes, not strings: the import streams them into COPY as they are.
     const length = Number(req.headers['content-length']);
-    const totalBytes = Number.isFinite(length) ? length : undefined;
-    // Plaintext personal fields (history from before encryption) are encrypted on the way in.
-    const report = await importLines(this.store, sealPlaintextLines(this.store, requestBodyStream(req)), {
-      totalBytes,
-      inChunk: emails.hook,
-    });
-    return { ...report, duplicateEmails: emails.duplicates, duplicateEmailCount: emails.duplicateCount };
+    return this.maintenance.import(requestBodyStream(req), { totalBytes: Number.isFinite(length) ? length : undefined });
   }
 
   /** Reads every stored event through the upcasters and validators; lists each that fails, and registrations with a taken email. */
   @Post('events/verify')
   @HttpCode(200)
-  async verify() {
-    const { checked, failures, failureCount, byType, plaintextPersonalFields, durationMs } = await verifyStore(this.store);
-    const emails = await auditEmails(this.store, this.emails);
-    return {
-      checked,
-      failures,
-      failureCount,
-      byType,
-      plaintextPersonalFields,
-      durationMs,
-      duplicateEmails: emails.duplicates,
-      duplicateEmailCount: emails.duplicateCount,
-    };
+  async verify(): Promise<LogVerifyReport> {
+    return (await this.maintenance.verify()).report;
   }
 }

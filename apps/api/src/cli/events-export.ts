@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { exportLines, exportPersonalDataKeys } from '@app/event-store';
+import { LogMaintenance } from '../log-maintenance/log-maintenance';
 import { keysFileArgument, openStore, progressLine, run } from './cli-context';
 
 /**
@@ -12,16 +12,17 @@ run(async () => {
   const { file, keysFile } = keysFileArgument(process.argv.slice(2));
   const out = file ? createWriteStream(file) : process.stdout;
   const es = await openStore();
+  const maintenance = LogMaintenance.of(es);
   let count = 0;
   try {
     if (keysFile) {
       const keys = createWriteStream(keysFile, { mode: 0o600 });
-      for await (const line of exportPersonalDataKeys(es.store)) if (!keys.write(line)) await once(keys, 'drain');
+      for await (const line of maintenance.exportKeys()) if (!keys.write(line)) await once(keys, 'drain');
       keys.end();
       await once(keys, 'finish');
       progressLine(`export: personal-data keys written to ${keysFile}`);
     }
-    for await (const line of exportLines(es.store)) {
+    for await (const line of maintenance.exportLines()) {
       if (!out.write(line)) await once(out, 'drain');
       if (++count % 10_000 === 0) progressLine(`export: ${count} events`);
     }

@@ -1,7 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
-import { importLines, importPersonalDataKeys, sealPlaintextLines, type ImportProgress } from '@app/event-store';
-import { EmailReservations } from '../users/email-reservations';
-import { ImportedEmails } from '../users/imported-emails';
+import type { ImportProgress } from '@app/event-store';
+import { LogMaintenance } from '../log-maintenance/log-maintenance';
 import { keysFileArgument, openStore, progressLine, run } from './cli-context';
 
 /**
@@ -20,19 +19,13 @@ run(async () => {
   const input = file ? createReadStream(file) : process.stdin;
   const es = await openStore();
   try {
-    const keys = keysFile ? await importPersonalDataKeys(es.store, createReadStream(keysFile)) : undefined;
-    const emails = new ImportedEmails(es.store, new EmailReservations(es));
-    const options = { totalBytes: file ? statSync(file).size : undefined, onProgress: showProgress, inChunk: emails.hook };
-    const report = await importLines(es.store, sealPlaintextLines(es.store, input), options);
+    const report = await LogMaintenance.of(es).import(input, {
+      totalBytes: file ? statSync(file).size : undefined,
+      onProgress: showProgress,
+      keys: keysFile ? createReadStream(keysFile) : undefined,
+    });
     if (process.stderr.isTTY) process.stderr.write('\n');
-    console.log(
-      JSON.stringify({
-        ...report,
-        ...(keys && { personalDataKeys: keys }),
-        duplicateEmails: emails.duplicates,
-        duplicateEmailCount: emails.duplicateCount,
-      }),
-    );
+    console.log(JSON.stringify(report));
     return 0;
   } finally {
     await es.close();
