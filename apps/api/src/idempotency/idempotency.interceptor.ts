@@ -4,7 +4,7 @@ import { from, lastValueFrom, Observable, of } from 'rxjs';
 import { requestPath, routeTemplate, type HttpReply, type HttpRequest } from '../common/http-message';
 import { RequestError } from '../common/problem';
 import { ReplayedProblem, toProblem } from '../common/to-problem';
-import { WriteTransactions } from '../common/write-transactions';
+import { WriteTransactions } from './write-transactions';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey, requestFingerprint } from './idempotency-key';
 import { Claim, IdempotencyClaimLostError, IdempotencyStore, StoredResponse } from './idempotency.store';
 import { IDEMPOTENT_RESPONSE, ResponseBuilder } from './idempotent.decorator';

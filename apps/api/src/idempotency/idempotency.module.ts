@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { WriteTransactions } from '../common/write-transactions';
+import { WriteTransactions } from './write-transactions';
 import { IdempotencySweeper } from './idempotency-sweeper';
 import { IdempotencyStore } from './idempotency.store';
 

@@ -1,6 +1,6 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository } from '@app/event-store';
-import { WriteTransactions } from '../../../common/write-transactions';
+import { WriteTransactions } from '../../../idempotency/write-transactions';
 import { User } from '../../user.aggregate';
 import { userStreamId } from '../../user-stream';
 import { UserNotFoundError } from '../../users.errors';

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { AggregateRepository, EVENT_STORE_HANDLE, type EventStoreHandle } from '@app/event-store';
-import { WriteTransactions } from '../../../common/write-transactions';
+import { WriteTransactions } from '../../../idempotency/write-transactions';
 import { EmailReservations } from '../../email-reservations';
 import { User } from '../../user.aggregate';
 import { userStreamId } from '../../user-stream';

@@ -1,7 +1,7 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { AggregateRepository } from '@app/event-store';
-import { WriteTransactions } from '../../../common/write-transactions';
+import { WriteTransactions } from '../../../idempotency/write-transactions';
 import { EmailReservations } from '../../email-reservations';
 import { User } from '../../user.aggregate';
 import { EmailTakenError } from '../../users.errors';
