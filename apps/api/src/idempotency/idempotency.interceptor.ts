@@ -1,13 +1,13 @@
 import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { from, lastValueFrom, Observable, of } from 'rxjs';
+import { from, lastValueFrom, map, Observable, of } from 'rxjs';
 import { requestPath, routeTemplate, type HttpReply, type HttpRequest } from '../common/http-message';
 import { RequestError } from '../common/problem';
 import { ReplayedProblem, toProblem } from '../common/to-problem';
-import { WriteTransactions } from '../common/write-transactions';
+import { COMMAND_RESPONSE, type CommandResponse } from './command-response';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey, requestFingerprint } from './idempotency-key';
 import { Claim, IdempotencyClaimLostError, IdempotencyStore, StoredResponse } from './idempotency.store';
-import { IDEMPOTENT_RESPONSE, ResponseBuilder } from './idempotent.decorator';
+import { RequestOutcome } from './request-outcome';
 
 /** Sent with every replayed response. */
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -18,12 +18,14 @@ const inProgress = () =>
   });
 
 /**
- * `Idempotency-Key` on command routes. Without the header nothing changes. With it:
- * claim the key (scope = method + route template), run the command with its outcome
- * written in the command's transaction (via WriteTransactions), and answer repeats from
- * the store: same request -> stored response; still running -> 409 IDEMPOTENCY.IN_PROGRESS
- * with Retry-After; different request -> 422 IDEMPOTENCY.KEY_REUSED. 2xx and 4xx outcomes
- * are kept; a 5xx releases the key so a retry runs again.
+ * The whole `Idempotency-Key` protocol of a command route (`@Idempotent`), and the one place
+ * its response is made. Without the header: run the route, answer its result through the
+ * route's `CommandResponse`. With it: claim the key (scope = method + route template), run
+ * the route with its outcome written in the transaction of the command's events (via
+ * `RequestOutcome` and `CommandRepository`), and answer repeats from the store: same
+ * request -> stored response; still running -> 409 IDEMPOTENCY.IN_PROGRESS with
+ * Retry-After; different request -> 422 IDEMPOTENCY.KEY_REUSED. 2xx and 4xx outcomes are
+ * kept; a 5xx releases the key so a retry runs again.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -32,15 +34,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly store: IdempotencyStore,
-    private readonly writes: WriteTransactions,
+    private readonly outcome: RequestOutcome,
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    const respond = this.reflector.get<ResponseBuilder | undefined>(IDEMPOTENT_RESPONSE, context.getHandler());
+    const route = this.reflector.get<CommandResponse | undefined>(COMMAND_RESPONSE, context.getHandler());
     const req = context.switchToHttp().getRequest<HttpRequest>();
     const res = context.switchToHttp().getResponse<HttpReply>();
     const key = parseIdempotencyKey(req.headers[IDEMPOTENCY_KEY_HEADER]);
-    if (!respond || key === undefined) return next.handle();
+    if (!route) return next.handle();
+    if (key === undefined) return next.handle().pipe(map((result) => send(res, route.respond(result))));
     const scope = `${req.method} ${routeTemplate(req) ?? requestPath(req)}`;
     const fingerprint = requestFingerprint({ scope, params: req.params ?? {}, body: req.body, ifMatch: req.headers['if-match'] });
     const outcome = await this.store.claim(scope, key, fingerprint);
@@ -49,22 +52,26 @@ export class IdempotencyInterceptor implements NestInterceptor {
       throw new RequestError('IDEMPOTENCY.KEY_REUSED', 422, 'This Idempotency-Key was already used for a different request');
     }
     if (outcome.kind === 'replay') return of(replay(res, outcome.response));
-    return from(this.execute(outcome.claim, respond, next, requestPath(req)));
+    return from(this.execute(outcome.claim, route, next, requestPath(req))).pipe(map((response) => send(res, response)));
   }
 
-  private async execute(claim: Claim, respond: ResponseBuilder, next: CallHandler, instance: string): Promise<unknown> {
-    let recorded = false;
+  /** Runs the route under the claim; answers the response it recorded. */
+  private async execute(claim: Claim, route: CommandResponse, next: CallHandler<unknown>, instance: string): Promise<StoredResponse> {
+    let recorded: StoredResponse | undefined;
     try {
-      const body: unknown = await this.writes.run(
-        async (q, result) => {
-          await this.store.complete(q, claim, respond(result));
-          recorded = true;
+      const { value, appended } = await this.outcome.run(
+        async (q, append) => {
+          const response = route.respond(route.result(append));
+          await this.store.complete(q, claim, response);
+          recorded = response;
         },
         () => lastValueFrom(next.handle(), { defaultValue: undefined }),
       );
-      // A command that appended nothing (or not through WriteTransactions) still gets its outcome kept.
-      if (!recorded) await this.store.completeAlone(claim, respond(body));
-      return body;
+      if (appended && recorded) return recorded;
+      // A command that appended nothing has no transaction to join: its outcome is kept on its own.
+      const response = route.respond(value);
+      await this.store.completeAlone(claim, response);
+      return response;
     } catch (error) {
       if (error instanceof IdempotencyClaimLostError) throw inProgress();
       const problem = { ...toProblem(error), instance };
@@ -77,10 +84,15 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 }
 
-/** Sends a stored outcome again: a 2xx as the route would (headers + body), a 4xx through the problem filter. */
+/** Sets a response's headers and returns its body; its status is the route's own (`@HttpCode`), which it equals. */
+function send(res: HttpReply, response: StoredResponse): unknown {
+  for (const [name, value] of Object.entries(response.headers)) res.header(name, value);
+  return response.body;
+}
+
+/** Sends a stored outcome again: a 2xx as the first run did (headers + body), a 4xx through the problem filter. */
 function replay(res: HttpReply, stored: StoredResponse): unknown {
   res.header(REPLAYED_HEADER, 'true');
   if (stored.status >= 400) throw new ReplayedProblem(stored.body as ConstructorParameters<typeof ReplayedProblem>[0]);
-  for (const [name, value] of Object.entries(stored.headers)) res.header(name, value);
-  return stored.body;
+  return send(res, stored);
 }

@@ -15,7 +15,7 @@ import { RenameUserCommand } from './commands/rename-user/rename-user.command';
 import { RenameUserDto } from './commands/rename-user/rename-user.dto';
 import { WriteResult } from './commands/write-result';
 import { changedResponse, registeredResponse } from './commands/write-responses';
-import { Idempotent, sendStored } from '../idempotency/idempotent.decorator';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import { GetUserQuery } from './queries/get-user/get-user.query';
 import { PublicUserView, UserView } from './queries/get-user/user.view';
 import { Authenticator } from '../auth/authenticator';
@@ -32,7 +32,11 @@ const uuid = new ParseUUIDPipe({
 const renamedResponse = changedResponse(200);
 const awardedResponse = changedResponse(201);
 
-/** Users: validates, builds a command or query, maps the result. */
+/**
+ * Users: validates, builds a command or query, maps the result. A command route returns its
+ * command's result; its `@Idempotent` response (status, `Location`, `ETag`, body) is applied
+ * by the idempotency interceptor, for a first run and a replay alike.
+ */
 @ApiTags('users')
 @Controller('users')
 export class UsersController {
@@ -46,13 +50,8 @@ export class UsersController {
   @Idempotent(registeredResponse)
   @ApiResponse({ status: 201, type: WriteResult, description: 'Headers Location and ETag' })
   @ApiResponse({ status: 409, description: 'USERS.EMAIL_TAKEN: another user registered this email (case-insensitive)' })
-  async register(
-    @Body() body: RegisterUserDto,
-    @RequestMetadata() metadata: EventMetadata,
-    @Res({ passthrough: true }) res: HttpReply,
-  ): Promise<unknown> {
-    const result = await this.commands.execute(new RegisterUserCommand(body.firstName, body.lastName, body.email, metadata));
-    return sendStored(res, registeredResponse(result));
+  async register(@Body() body: RegisterUserDto, @RequestMetadata() metadata: EventMetadata): Promise<WriteResult> {
+    return this.commands.execute(new RegisterUserCommand(body.firstName, body.lastName, body.email, metadata));
   }
 
   @Get(':id')
@@ -106,10 +105,8 @@ export class UsersController {
     @Body() body: RenameUserDto,
     @Headers('if-match') ifMatch: string | undefined,
     @RequestMetadata() metadata: EventMetadata,
-    @Res({ passthrough: true }) res: HttpReply,
-  ): Promise<unknown> {
-    const result = await this.commands.execute(new RenameUserCommand(id, body.firstName, body.lastName, parseIfMatch(ifMatch), metadata));
-    return sendStored(res, renamedResponse(result));
+  ): Promise<WriteResult> {
+    return this.commands.execute(new RenameUserCommand(id, body.firstName, body.lastName, parseIfMatch(ifMatch), metadata));
   }
 
   @Post(':id/points')
@@ -120,9 +117,7 @@ export class UsersController {
     @Param('id', uuid) id: string,
     @Body() body: AwardPointsDto,
     @RequestMetadata() metadata: EventMetadata,
-    @Res({ passthrough: true }) res: HttpReply,
-  ): Promise<unknown> {
-    const result = await this.commands.execute(new AwardPointsCommand(id, body.points, body.reason, metadata));
-    return sendStored(res, awardedResponse(result));
+  ): Promise<WriteResult> {
+    return this.commands.execute(new AwardPointsCommand(id, body.points, body.reason, metadata));
   }
 }

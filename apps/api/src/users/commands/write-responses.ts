@@ -1,18 +1,22 @@
-import type { ResponseBuilder } from '../../idempotency/idempotent.decorator';
-import type { WriteResult } from './write-result';
+import type { CommandResponse } from '../../idempotency/command-response';
+import { writeResultOf, type WriteResult } from './write-result';
 
 /** POST /users: 201, `Location` of the new user, `ETag` = its stream version. */
-export const registeredResponse: ResponseBuilder<WriteResult> = (r) => ({
-  status: 201,
-  headers: { Location: `/users/${r.id}`, ETag: `"${r.version}"` },
-  body: { id: r.id, version: r.version, position: r.position },
-});
+export const registeredResponse: CommandResponse<WriteResult> = {
+  result: writeResultOf,
+  respond: (r) => ({
+    status: 201,
+    headers: { Location: `/users/${r.id}`, ETag: `"${r.version}"` },
+    body: { id: r.id, version: r.version, position: r.position },
+  }),
+};
 
 /** A change to an existing user: the route's status, `ETag` = the stream version after it. */
-export const changedResponse =
-  (status: 200 | 201): ResponseBuilder<WriteResult> =>
-  (r) => ({
+export const changedResponse = (status: 200 | 201): CommandResponse<WriteResult> => ({
+  result: writeResultOf,
+  respond: (r) => ({
     status,
     headers: { ETag: `"${r.version}"` },
     body: { id: r.id, version: r.version, position: r.position },
-  });
+  }),
+});

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { AppendResult } from '@app/event-store';
+import type { CommandAppend } from '../../idempotency/request-outcome';
+import { userIdOf } from '../user-stream';
 
 /** What every write answers: the user, and the stream version and global position of the last event written. */
 export class WriteResult {
@@ -8,11 +9,13 @@ export class WriteResult {
   @ApiProperty({ description: 'Global position of the last event written (use it as X-Min-Position)' }) position: number;
 }
 
-/** The write result of an append to user `id`'s stream. */
-export const toWriteResult =
-  (id: string) =>
-  (appended: AppendResult): WriteResult => ({
-    id,
-    version: appended.streamVersion,
-    position: appended.position,
-  });
+/**
+ * The write result of an append to a user's stream. Handlers return it and the routes'
+ * responses derive it through this one function, so the response stored with the events
+ * and the one answered live are the same.
+ */
+export const writeResultOf = (append: CommandAppend): WriteResult => ({
+  id: userIdOf(append.streamId),
+  version: append.streamVersion,
+  position: append.position,
+});

@@ -1,11 +1,10 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
-import { AggregateRepository } from '@app/event-store';
-import { WriteTransactions } from '../../../common/write-transactions';
+import { CommandRepository } from '../../../idempotency/command-repository';
 import { EmailReservations } from '../../email-reservations';
 import { User } from '../../user.aggregate';
 import { EmailTakenError } from '../../users.errors';
-import { toWriteResult, type WriteResult } from '../write-result';
+import { writeResultOf, type WriteResult } from '../write-result';
 import { RegisterUserCommand } from './register-user.command';
 
 /**
@@ -16,19 +15,17 @@ import { RegisterUserCommand } from './register-user.command';
 @CommandHandler(RegisterUserCommand)
 export class RegisterUserHandler implements ICommandHandler<RegisterUserCommand, WriteResult> {
   constructor(
-    private readonly repository: AggregateRepository,
+    private readonly repository: CommandRepository,
     private readonly emails: EmailReservations,
-    private readonly writes: WriteTransactions,
   ) {}
 
   async execute({ firstName, lastName, email, metadata }: RegisterUserCommand): Promise<WriteResult> {
     const user = User.register(randomUUID(), { firstName: firstName.trim(), lastName: lastName.trim(), email });
     // Refuse a taken email before appending anything; the reservation below is the authority.
     if (await this.emails.holderOf(user.email)) throw new EmailTakenError();
-    const toResult = toWriteResult(user.id);
     const appended = await this.repository.save(user, metadata, {
-      within: this.writes.hook(toResult, (q, r) => this.emails.reserve(q, user.email, user.id, r.position)),
+      commitWith: (q, r) => this.emails.reserve(q, user.email, user.id, r.position),
     });
-    return toResult(appended);
+    return writeResultOf(appended);
   }
 }

@@ -1,28 +1,23 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { AggregateRepository } from '@app/event-store';
-import { WriteTransactions } from '../../../common/write-transactions';
+import { CommandRepository } from '../../../idempotency/command-repository';
 import { User } from '../../user.aggregate';
 import { userStreamId } from '../../user-stream';
 import { UserNotFoundError } from '../../users.errors';
-import { toWriteResult, type WriteResult } from '../write-result';
+import { writeResultOf, type WriteResult } from '../write-result';
 import { RenameUserCommand } from './rename-user.command';
 
 @CommandHandler(RenameUserCommand)
 export class RenameUserHandler implements ICommandHandler<RenameUserCommand, WriteResult> {
-  constructor(
-    private readonly repository: AggregateRepository,
-    private readonly writes: WriteTransactions,
-  ) {}
+  constructor(private readonly repository: CommandRepository) {}
 
   async execute(c: RenameUserCommand): Promise<WriteResult> {
-    const toResult = toWriteResult(c.userId);
     const saved = await this.repository.update(
       () => new User(c.userId),
       userStreamId(c.userId),
       (user) => user.rename(c.firstName.trim(), c.lastName.trim()),
-      { expectedVersion: c.expectedVersion, metadata: c.metadata, within: this.writes.hook(toResult) },
+      { expectedVersion: c.expectedVersion, metadata: c.metadata },
     );
     if (!saved) throw new UserNotFoundError(c.userId);
-    return toResult(saved.result);
+    return writeResultOf(saved.result);
   }
 }
