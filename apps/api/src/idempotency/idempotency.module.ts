@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { CommandRepository } from './command-repository';
+import { CommandRepository } from '../common/command-repository';
 import { IdempotencySweeper } from './idempotency-sweeper';
 import { IdempotencyStore } from './idempotency.store';
 import { RequestOutcome } from './request-outcome';

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { EVENT_STORE_HANDLE, type EventStoreHandle } from '@app/event-store';
-import { CommandRepository } from '../../../idempotency/command-repository';
+import { CommandRepository } from '../../../common/command-repository';
 import { EmailReservations } from '../../email-reservations';
 import { User } from '../../user.aggregate';
 import { userStreamId } from '../../user-stream';

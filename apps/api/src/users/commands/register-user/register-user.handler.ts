@@ -1,6 +1,6 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
-import { CommandRepository } from '../../../idempotency/command-repository';
+import { CommandRepository } from '../../../common/command-repository';
 import { EmailReservations } from '../../email-reservations';
 import { User } from '../../user.aggregate';
 import { EmailTakenError } from '../../users.errors';

@@ -1,5 +1,5 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { CommandRepository } from '../../../idempotency/command-repository';
+import { CommandRepository } from '../../../common/command-repository';
 import { User } from '../../user.aggregate';
 import { userStreamId } from '../../user-stream';
 import { UserNotFoundError } from '../../users.errors';

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { AggregateRepository, AppendResult, EventSourcedAggregate, Queryable, TransactionHook } from '@app/event-store';
 import { CommandRepository } from './command-repository';
-import { RequestOutcome, type CommandAppend } from './request-outcome';
+import { RequestOutcome, type CommandAppend } from '../idempotency/request-outcome';
 
 const SRC = join(__dirname, '..');
 

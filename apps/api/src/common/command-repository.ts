@@ -7,7 +7,7 @@ import {
   type TransactionHook,
   type UpdateOptions,
 } from '@app/event-store';
-import { RequestOutcome, type CommandAppend } from './request-outcome';
+import { RequestOutcome, type CommandAppend } from '../idempotency/request-outcome';
 
 /** Options of {@link CommandRepository.save}. */
 export interface CommandSaveOptions {
