@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { freePort } from '../../libs/stampede-cache/test/redis-harness';
+import { freePort } from '../../libs/stampede-cache/src/testing/redis-harness';
 import { eventually } from '../eventually';
 import type { TestService } from './test-services';
 

@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { CacheKey } from '../cache-key';
-import { CacheFactoryTimeoutError } from '../errors';
-import type { CacheEntryOptions, GetOrComputeOptions } from '../options';
-import type { PreparedCall } from '../prepared-call';
-import type { StampedeCache } from '../stampede-cache.service';
-import type { CachedRead, FreshnessPort, QueryFreshness } from './freshness';
+import { CacheKey } from '../core/cache-key';
+import { CacheFactoryTimeoutError } from '../core/errors';
+import type { CacheEntryOptions, GetOrComputeOptions } from '../core/options';
+import type { PreparedCall } from '../core/prepared-call';
+import type { StampedeCache } from '../core/stampede-cache.service';
+import type { CachedRead, FreshnessPort, QueryFreshness } from '../read-your-writes/freshness';
 
 /** Options of {@link CachedQuery}. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as on CachedQuery below

@@ -1,9 +1,9 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, ModuleRef } from '@nestjs/core';
-import { CacheOptionsError } from '../errors';
-import { StampedeCache } from '../stampede-cache.service';
+import { CacheOptionsError } from '../core/errors';
+import { StampedeCache } from '../core/stampede-cache.service';
 import { CACHED_QUERY_BINDING, CACHED_QUERY_METADATA, type CachedQueryBinding, type CachedQueryOptions } from './cached-query.decorator';
-import { CACHE_FRESHNESS_PORT, type FreshnessPort } from './freshness';
+import { CACHE_FRESHNESS_PORT, type FreshnessPort } from '../read-your-writes/freshness';
 
 /**
  * Binds this app's {@link StampedeCache} (and the app's {@link FreshnessPort}, when one is

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import { systemClock, type CacheClock } from '../clock';
-import { entrySize, LocalEntries } from '../l1/local-entries';
-import { DEFAULT_L1_OPTIONS, type L1Options } from '../options';
+import { systemClock, type CacheClock } from '../core/clock';
+import { entrySize, LocalEntries } from './bounded-entries';
+import { DEFAULT_L1_OPTIONS, type L1Options } from '../core/options';
 import type { CacheEntry, CacheStore, LockAttempt, TagReadOptions } from './cache-store';
 
 /** A value that lives until `until` (epoch ms of the store's clock). */

@@ -1,0 +1,246 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Registry } from 'prom-client';
+import { CacheKey, type CacheKeyInput } from './cache-key';
+import type { CircuitState } from '../redis/circuit-breaker';
+import { monotonic, systemClock, type CacheClock } from './clock';
+import { ComputeFlight, type FlightRequest } from '../flights/compute-flight';
+import { isStale, newEnough } from '../flights/entries';
+import { InProcessFlights } from '../flights/in-process-flights';
+import { CacheMetrics } from './metrics';
+import {
+  resolveEntryOptions,
+  resolveNamespace,
+  type GetOrComputeOptions,
+  type ResolvedEntryOptions,
+  type StampedeCacheModuleOptions,
+} from './options';
+import { prepareCall, type HotRead, type PreparedCall } from './prepared-call';
+import { EarlyRefresh } from '../flights/early-refresh';
+import { awaitFlight, result } from '../flights/await-flight';
+import { buildLevels, type CacheLevels } from '../tiers/build-tiered-store';
+import { traceHit, tracedRead } from './cache-tracing';
+import { STAMPEDE_CACHE_OPTIONS } from '../nest/stampede-cache.module-definition';
+import type { CacheEntry } from '../stores/cache-store';
+
+/** How a value was served: fresh from cache, stale (expired or fail-safe), or after waiting for a computation. */
+export type CacheStatus = 'HIT' | 'STALE' | 'MISS';
+
+/** A value plus how it was obtained; `status` is what the interceptor puts in `X-Cache`. */
+export interface CacheResult<T> {
+  value: T;
+  status: CacheStatus;
+  /** When the factory that produced the value started (epoch ms). */
+  computedAt: number;
+  /** Logical expiry of the served entry (epoch ms). */
+  expiresAt: number;
+  /** The encoded key id. */
+  key: string;
+}
+
+/** A factory computing the value for a key; see {@link ComputeContext}. */
+export type CacheFactory<T> = (context: import('../flights/compute-flight').ComputeContext<T>) => Promise<T>;
+
+/**
+ * Stampede-proof get-or-compute over an in-process L1 and a Redis L2: XFetch early
+ * refresh, single flight in-process and across instances (Redis lock with a renewed
+ * lease), fenced writes, acknowledged invalidation, fail-safe stale values, soft/hard
+ * timeouts and Prometheus metrics. The consistency promise is in the README.
+ * Inject it (after `StampedeCacheModule.forRoot`) or use {@link StampedeCache.create}.
+ */
+@Injectable()
+export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
+  /** The prom-client registry holding this cache's metrics (the one passed in options, or a new one). */
+  readonly registry: Registry;
+  /** Prefix of every Redis key and channel. */
+  readonly namespace: string;
+  private readonly logger = new Logger(StampedeCache.name);
+  private readonly defaults: ResolvedEntryOptions;
+  private readonly random: () => number;
+  private readonly clock: CacheClock;
+  private readonly metrics: CacheMetrics;
+  private readonly levels: CacheLevels;
+  private readonly flights: InProcessFlights;
+  private readonly earlyRefresh: EarlyRefresh;
+
+  constructor(@Inject(STAMPEDE_CACHE_OPTIONS) options: StampedeCacheModuleOptions) {
+    this.namespace = resolveNamespace(options.namespace);
+    this.defaults = resolveEntryOptions(options.defaults);
+    this.random = options.random ?? Math.random;
+    this.clock = options.clock ?? systemClock;
+    this.registry = options.registry ?? new Registry();
+    this.metrics = new CacheMetrics(this.registry);
+    this.levels = buildLevels(options, this.namespace, this.defaults, this.clock, this.logger, this.metrics);
+    const compute = new ComputeFlight(this.levels.store, this.metrics, this.random, this.clock, this.logger);
+    this.flights = new InProcessFlights(compute, this.levels.store.local, this.clock, () => this.levels.trusted());
+    this.earlyRefresh = new EarlyRefresh(this.random, () => this.levels.instances());
+  }
+
+  /** Creates and starts a cache outside Nest DI (scripts, benchmarks, tests); call {@link close} when done. */
+  static async create(options: StampedeCacheModuleOptions): Promise<StampedeCache> {
+    const cache = new StampedeCache(options);
+    await cache.onModuleInit();
+    return cache;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.levels.start();
+  }
+
+  /** Closes the connections this cache created; clients passed in by the user stay open. */
+  async onApplicationShutdown(): Promise<void> {
+    this.metrics.detach();
+    await this.levels.stop();
+  }
+
+  /** Same as {@link onApplicationShutdown}, for caches made with {@link create}. */
+  close(): Promise<void> {
+    return this.onApplicationShutdown();
+  }
+
+  /** The module's default `hardTimeout` (ms): the bound of a call that sets none. */
+  get defaultHardTimeout(): number {
+    return this.defaults.hardTimeout;
+  }
+
+  /**
+   * Whether this instance hears invalidations now (it heard its own heartbeat within the trust
+   * window): only then does it serve from L1 or let a reader join a computation that started
+   * earlier. False for a moment after start and after every gap; always true in L1-only mode.
+   */
+  get listening(): boolean {
+    return this.levels.trusted();
+  }
+
+  /** Redis circuit breaker state; `disabled` in L1-only mode. */
+  get circuitState(): CircuitState {
+    return this.levels.redis ? this.levels.store.breaker.state : 'disabled';
+  }
+
+  /** Memory held in process: L1 (or the memory store), and invalidations waiting for Redis. */
+  get usage(): { entries: number; negativeEntries: number; bytes: number; pendingInvalidations: number } {
+    return { ...this.levels.usage(), pendingInvalidations: this.levels.store.pendingInvalidations };
+  }
+
+  /** Builds a normalised key from a namespace part and inputs (see {@link CacheKey.of}). */
+  buildKey(namespacePart: string, inputs: Record<string, CacheKeyInput> = {}): CacheKey {
+    return CacheKey.of(namespacePart, inputs);
+  }
+
+  /** The cached value for `key`, computing it with `factory` when needed. See {@link getOrComputeWithStatus}. */
+  async getOrCompute<T>(key: CacheKey | string, factory: CacheFactory<T>, options: GetOrComputeOptions<T> = {}): Promise<T> {
+    return (await this.getOrComputeWithStatus(key, factory, options)).value;
+  }
+
+  /**
+   * Fresh value: returned at once (HIT), possibly starting an XFetch early refresh in the
+   * background. Expired value within `staleTtl`: refreshed by one caller per key (others
+   * get STALE at once); that caller waits up to `softTimeout`, then gets STALE. No value:
+   * single-flight computation (MISS). Never waits longer than `hardTimeout`.
+   * @throws CacheFactoryFailedError / CacheFactoryTimeoutError only when no stale value exists.
+   */
+  async getOrComputeWithStatus<T>(
+    key: CacheKey | string,
+    factory: CacheFactory<T>,
+    options: GetOrComputeOptions<T> = {},
+  ): Promise<CacheResult<T>> {
+    return this.read({ key: CacheKey.from(key), call: this.prepare(options), factory: () => factory, tags: options.tags });
+  }
+
+  /** @internal Resolves call options once, for callers that repeat them (the interceptor, `@CachedQuery`). */
+  prepare<T>(options: GetOrComputeOptions<T>): PreparedCall<T> {
+    return prepareCall(this.defaults, this.metrics, options);
+  }
+
+  /**
+   * @internal The hot path: the value when it can be served from L1 as a HIT right now
+   * (counted, an early refresh started when XFetch says so), synchronously and without
+   * allocating; undefined otherwise (then {@link read}).
+   */
+  hitL1<T>(read: HotRead<T>): CacheEntry | undefined {
+    const { call } = read;
+    if (call.forceRefresh || call.minComputedAt !== undefined) return undefined;
+    const now = this.clock.now();
+    const entry = this.levels.store.readL1(read.key.id, now);
+    if (!entry || isStale(entry, now)) return undefined;
+    this.fresh(read, entry, now);
+    traceHit(call.label, read.key.id);
+    return entry;
+  }
+
+  /** @internal {@link getOrComputeWithStatus} for a prepared call. */
+  async read<T>(read: HotRead<T>): Promise<CacheResult<T>> {
+    const local = this.hitL1(read);
+    if (local) return result(read.key, local, 'HIT');
+    return tracedRead(read.call.label, () => this.readShared(read));
+  }
+
+  /** A read L1 could not serve as a HIT: L2, the single flight, stale answers and timeouts. */
+  private async readShared<T>(read: HotRead<T>): Promise<CacheResult<T>> {
+    const { key, call } = read;
+    const startedAt = this.clock.now();
+    const began = monotonic(this.clock);
+    const minComputedAt = call.forceRefresh ? startedAt : call.minComputedAt;
+    const [current, minFence] = await Promise.all([
+      this.levels.store.read(key.id),
+      minComputedAt === undefined ? undefined : this.levels.store.locks.fenceSince(key.id, minComputedAt, startedAt),
+    ]);
+    const request = this.request(read, current, minComputedAt, minFence);
+    const acceptable = !call.forceRefresh && current && newEnough(current, minComputedAt, minFence) ? current : undefined;
+    const now = this.clock.now();
+    const running = this.flights.joinable(request);
+
+    if (acceptable && !isStale(acceptable, now)) {
+      this.fresh(read, acceptable, now, request);
+      return result(key, acceptable, 'HIT');
+    }
+    // Fail-safe backoff window, or a refresh already running here (joinable or not): serve stale without waiting.
+    if (acceptable && ((acceptable.failSafe && now < acceptable.expiresAt) || this.flights.busy(key.id))) {
+      call.counts.stale.inc();
+      return result(key, acceptable, 'STALE');
+    }
+    return awaitFlight(this.clock, (running ?? this.flights.start(request)).promise, current, call, began, key);
+  }
+
+  /** Counts a fresh hit; starts an XFetch early refresh in the background when this read draws one. */
+  private fresh<T>(read: HotRead<T>, entry: CacheEntry, now: number, request?: FlightRequest<T>): void {
+    const early = now >= (entry.refreshAfter ?? 0) && this.earlyRefresh.due(entry, read.call.entry.beta, now);
+    if (!early) return read.call.counts.hit.inc();
+    read.call.counts.early_refresh.inc();
+    if (this.flights.busy(read.key.id)) return;
+    const flight = this.flights.start(request ?? this.request(read, entry, undefined, undefined));
+    flight.promise.catch(() => undefined); // nobody waits for it
+  }
+
+  private request<T>(read: HotRead<T>, previous: CacheEntry | undefined, minComputedAt?: number, minFence?: number): FlightRequest<T> {
+    const { key, call } = read;
+    return {
+      key,
+      factory: read.factory(),
+      options: call.entry,
+      tags: read.tags,
+      isNegative: call.isNegative,
+      label: call.label,
+      previous,
+      minComputedAt,
+      minFence,
+    };
+  }
+
+  /**
+   * Deletes the key everywhere. Once this returns, no instance serves a value computed
+   * before it from L1 or L2, and no computation that started before it can write.
+   * @throws CacheInvalidationPendingError when Redis is unreachable (replayed once it answers)
+   */
+  async invalidate(key: CacheKey | string): Promise<void> {
+    await this.levels.store.invalidate(CacheKey.from(key).id);
+  }
+
+  /**
+   * Invalidates every entry stamped with one of the tags, on every instance; same promise
+   * as {@link invalidate}.
+   * @throws CacheInvalidationPendingError when Redis is unreachable (replayed once it answers)
+   */
+  async invalidateTags(tags: string[]): Promise<void> {
+    if (tags.length > 0) await this.levels.store.invalidateTags(tags);
+  }
+}
