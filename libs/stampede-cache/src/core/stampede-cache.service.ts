@@ -17,7 +17,7 @@ import {
 import { prepareCall, type HotRead, type PreparedCall } from './prepared-call';
 import { EarlyRefresh } from '../flights/early-refresh';
 import { awaitFlight, result } from '../flights/await-flight';
-import { buildLevels, type CacheLevels } from '../tiers/build-tiered-store';
+import { buildTieredStore, type TieredStoreWiring } from '../tiers/build-tiered-store';
 import { traceHit, tracedRead } from './cache-tracing';
 import { STAMPEDE_CACHE_OPTIONS } from '../nest/stampede-cache.module-definition';
 import type { CacheEntry } from '../stores/cache-store';
@@ -58,7 +58,7 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
   private readonly random: () => number;
   private readonly clock: CacheClock;
   private readonly metrics: CacheMetrics;
-  private readonly levels: CacheLevels;
+  private readonly levels: TieredStoreWiring;
   private readonly flights: InProcessFlights;
   private readonly earlyRefresh: EarlyRefresh;
 
@@ -69,7 +69,7 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     this.clock = options.clock ?? systemClock;
     this.registry = options.registry ?? new Registry();
     this.metrics = new CacheMetrics(this.registry);
-    this.levels = buildLevels(options, this.namespace, this.defaults, this.clock, this.logger, this.metrics);
+    this.levels = buildTieredStore(options, this.namespace, this.defaults, this.clock, this.logger, this.metrics);
     const compute = new ComputeFlight(this.levels.store, this.metrics, this.random, this.clock, this.logger);
     this.flights = new InProcessFlights(compute, this.levels.store.local, this.clock, () => this.levels.trusted());
     this.earlyRefresh = new EarlyRefresh(this.random, () => this.levels.instances());

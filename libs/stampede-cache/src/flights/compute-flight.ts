@@ -93,7 +93,7 @@ export class ComputeFlight {
       return computed.outcome;
     } finally {
       await this.store.locks.unlock(key.id, token);
-      if (!written) await this.store.signals.publishReleased(key.id); // waiters try the lock at once rather than waiting out its lease
+      if (!written) await this.store.lockWaiters.publishReleased(key.id); // waiters try the lock at once rather than waiting out its lease
     }
   }
 
@@ -109,7 +109,7 @@ export class ComputeFlight {
     while (!attempt.acquired) {
       const left = deadline - monotonic(this.clock);
       if (left <= 0) return this.giveUp(request, new CacheFactoryTimeoutError(key.id, options.hardTimeout));
-      const waiter = this.store.signals.wait(key.id, Math.min(attempt.remainingMs + LOCK_EXPIRY_MARGIN_MS, left));
+      const waiter = this.store.lockWaiters.wait(key.id, Math.min(attempt.remainingMs + LOCK_EXPIRY_MARGIN_MS, left));
       try {
         const early = await this.recheck(request);
         if (early) return early;
@@ -165,7 +165,7 @@ export class ComputeFlight {
       ? this.store.tagWatchers.watch(Object.keys(stampedBefore), () => {
           lease.stop();
           void this.store.locks.unlock(key.id, token).then(async (released) => {
-            if (released) await this.store.signals.publishReleased(key.id);
+            if (released) await this.store.lockWaiters.publishReleased(key.id);
           });
         })
       : () => undefined;
@@ -214,7 +214,7 @@ export class ComputeFlight {
   private async failSafe<T>(request: FlightRequest<T>, error: unknown, fence: number, mark: number): Promise<FlightOutcome> {
     const typed = error instanceof StampedeCacheError ? error : new CacheFactoryFailedError(request.key.id, error);
     const reason = error instanceof Error ? error.message : String(error);
-    await this.store.signals.publishFailure(request.key.id, reason, errorCode(error));
+    await this.store.lockWaiters.publishFailure(request.key.id, reason, errorCode(error));
     const now = this.clock.now();
     const fallback = servable(request.previous, now);
     if (!fallback) throw typed;

@@ -1,6 +1,18 @@
+/** What an entry says (stale, new enough for a reader, servable) and the entry a successful computation writes. */
+import type { ResolvedEntryOptions } from '../core/options';
 import type { CacheEntry } from '../stores/cache-store';
-import type { FlightRequest } from './compute-flight';
 import { recomputeDelta } from './xfetch';
+
+/**
+ * What an entry's lifetimes depend on: the call's options, whether the value is a negative
+ * result, and the entry it replaces (XFetch's delta). A flight's request is one; declared here
+ * so this file depends on no flight.
+ */
+export interface EntryPolicy<T> {
+  options: ResolvedEntryOptions;
+  isNegative?: (value: T) => boolean;
+  previous?: CacheEntry;
+}
 
 /** Expired, or a fail-safe write-back: either way not a fresh value. */
 export function isStale(entry: CacheEntry, now: number): boolean {
@@ -25,7 +37,7 @@ export function servable(entry: CacheEntry | undefined, now: number): CacheEntry
 
 /** The entry a successful computation writes: XFetch's delta smoothed, ttl jittered, negatives short-lived. */
 export function computeEntry<T>(input: {
-  request: FlightRequest<T>;
+  request: EntryPolicy<T>;
   value: T;
   /** Wall clock when the factory started: the value's `computedAt`. */
   startedAt: number;

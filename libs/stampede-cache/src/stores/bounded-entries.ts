@@ -13,11 +13,12 @@ export function entrySize(entry: CacheEntry, json?: string): number {
 }
 
 /**
- * Entries held in process memory, bounded three ways: by count, by bytes (JSON size of the
+ * Entries held in process memory, for both in-process levels (the L1 in front of Redis and
+ * the memory L2 of L1-only mode), bounded three ways: by count, by bytes (JSON size of the
  * values), and negative results (e.g. "no such user") in an LRU of their own, so a flood of
  * lookups of unknown ids cannot evict the values that matter.
  */
-export class LocalEntries {
+export class BoundedEntries {
   private readonly positive: LRUCache<string, CacheEntry>;
   private readonly negative: LRUCache<string, CacheEntry>;
 

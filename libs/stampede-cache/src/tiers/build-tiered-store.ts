@@ -16,7 +16,7 @@ import { TieredStore } from './tiered-store';
 const STARTUP_WAIT_MS = 2_000;
 
 /** The store levels of one cache and their lifecycle. */
-export interface CacheLevels {
+export interface TieredStoreWiring {
   store: TieredStore;
   /** True when backed by Redis (else L1-only mode). */
   redis: boolean;
@@ -34,14 +34,14 @@ export interface CacheLevels {
  * invalidation feed; without, one bounded in-process store. Fence records outlive the
  * longest computation (lock lease or hard timeout, whichever is longer) with a margin.
  */
-export function buildLevels(
+export function buildTieredStore(
   options: StampedeCacheModuleOptions,
   namespace: string,
   defaults: ResolvedEntryOptions,
   clock: CacheClock,
   logger: Logger,
   metrics: CacheMetrics,
-): CacheLevels {
+): TieredStoreWiring {
   const l1Options = resolveL1Options(options.l1);
   const timeoutMs = options.redisTimeoutMs ?? 500;
   // A stall of this process is not Redis's silence: the guard extends its wait by up to this much (see RedisGuard).

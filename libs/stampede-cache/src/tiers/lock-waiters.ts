@@ -6,7 +6,7 @@ import type { KeySignal, OutgoingMessage } from '../redis/feed-messages';
  * local holder signals directly, a holder on another instance through the feed. A waiter
  * registers before it re-checks the store, so an outcome landing in between is not missed.
  */
-export class KeySignals {
+export class LockWaiters {
   private readonly waiters = new Map<string, Set<(signal: KeySignal) => void>>();
 
   constructor(

@@ -5,7 +5,7 @@ import type { CacheClock } from '../core/clock';
 import { CacheInvalidationPendingError } from '../core/errors';
 import type { L1Cache } from './l1/l1-cache';
 import { entrySize } from '../stores/bounded-entries';
-import { KeySignals } from './lock-waiters';
+import { LockWaiters } from './lock-waiters';
 import { TagWatchers } from './tag-watchers';
 import { TieredLocks, type Lifetimes } from './tiered-locks';
 export type { Lifetimes } from './tiered-locks';
@@ -35,7 +35,7 @@ export class TieredStore {
   /** Which invalidations this instance applied when: in-process computations started before them are not joined. */
   readonly local = new LocalInvalidations();
   /** Lock waiters of this instance, and the holder's outcomes published to every instance. */
-  readonly signals: KeySignals;
+  readonly lockWaiters: LockWaiters;
   readonly locks: TieredLocks;
   readonly tagWatchers = new TagWatchers();
 
@@ -51,7 +51,7 @@ export class TieredStore {
     // While invalidations are pending, Redis is probed every breaker period; any success replays them.
     const probe = () => this.redis.probe(() => this.l2.get(PROBE_ID));
     this.pending = new PendingInvalidations(maxPending, clock, redis.breaker.resetTimeoutMs, probe);
-    this.signals = new KeySignals(clock, (message) => this.publish(message));
+    this.lockWaiters = new LockWaiters(clock, (message) => this.publish(message));
     this.locks = new TieredLocks(l2, redis, lifetimes);
   }
 
@@ -105,7 +105,7 @@ export class TieredStore {
     const written = outcome?.ok ? outcome.value : undefined;
     if (written === false) return false;
     this.l1?.offer(id, entry, entrySize(entry), mark);
-    this.signals.signal(id, { kind: 'written', fence: entry.fence });
+    this.lockWaiters.signal(id, { kind: 'written', fence: entry.fence });
     if (!written) return true;
     // Tags were stamped to outlive the computation; now they must outlive the entry (a short-lived negative, or a long ttl).
     const tags = Object.keys(entry.tags ?? {});
@@ -163,7 +163,7 @@ export class TieredStore {
   /** Wakes every waiter (shutdown). */
   stop(): void {
     this.pending.stop();
-    this.signals.stop();
+    this.lockWaiters.stop();
   }
 
   /** Applies another instance's message to L1. */
@@ -178,9 +178,9 @@ export class TieredStore {
       this.l1?.applyKeyInvalidation(message.id, message.fence);
     } else if (message.k === 'written') {
       this.l1?.applyWritten(message.id, message.fence); // also a floor: a slower read of an older value cannot come back
-      this.signals.signal(message.id, { kind: 'written', fence: message.fence });
-    } else if (message.k === 'failed') this.signals.signal(message.id, { kind: 'failed', reason: message.reason, code: message.code });
-    else if (message.k === 'released') this.signals.signal(message.id, { kind: 'released' });
+      this.lockWaiters.signal(message.id, { kind: 'written', fence: message.fence });
+    } else if (message.k === 'failed') this.lockWaiters.signal(message.id, { kind: 'failed', reason: message.reason, code: message.code });
+    else if (message.k === 'released') this.lockWaiters.signal(message.id, { kind: 'released' });
   }
 
   /** Invalidations may have been missed (subscription gap, Redis back after an outage): forget L1. */

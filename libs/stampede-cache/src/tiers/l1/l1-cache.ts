@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { L1Options } from '../../core/options';
 import type { CacheEntry } from '../../stores/cache-store';
-import { LocalEntries } from '../../stores/bounded-entries';
+import { BoundedEntries } from '../../stores/bounded-entries';
 
 /** What an L1 lookup found: a value known to be current, or one whose tags must be checked in L2 first. */
 export type L1Lookup = { entry: CacheEntry; verified: boolean };
@@ -17,7 +17,7 @@ export type L1Lookup = { entry: CacheEntry; verified: boolean };
  * entry stored before a loss is re-checked in L2 instead of trusted.
  */
 export class L1Cache {
-  private readonly entries: LocalEntries;
+  private readonly entries: BoundedEntries;
   /** {@link mark} when each entry was stored: knowledge lost since then makes its tags unverifiable here. */
   private readonly storedAt = new WeakMap<CacheEntry, number>();
   private readonly tagVersions: LRUCache<string, number>;
@@ -28,7 +28,7 @@ export class L1Cache {
     options: Required<L1Options>,
     private readonly trusted: () => boolean,
   ) {
-    this.entries = new LocalEntries(options);
+    this.entries = new BoundedEntries(options);
     const knowledge = Math.max(10_000, options.maxEntries * 4);
     const lost = (_value: number, _key: string, reason: string) => {
       if (reason === 'evict') this.losses += 1;
@@ -125,7 +125,7 @@ export class L1Cache {
     this.losses += 1;
   }
 
-  get usage(): LocalEntries['usage'] {
+  get usage(): BoundedEntries['usage'] {
     return this.entries.usage;
   }
 
