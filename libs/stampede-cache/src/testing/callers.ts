@@ -12,7 +12,7 @@ export function watchCallers(): { inFlight: (count: number) => Promise<boolean>;
     /** True once `count` callers are in a flight; waits for the reads already made to complete. */
     inFlight: async (count) => {
       if (reads.mock.results.length < count) return false;
-      await Promise.all(reads.mock.results.map((read) => read.value));
+      await Promise.all(reads.mock.results.map((read): unknown => read.value));
       return true;
     },
     stop: () => reads.mockRestore(),

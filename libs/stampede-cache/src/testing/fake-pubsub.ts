@@ -40,8 +40,9 @@ export class FakeConnection extends EventEmitter {
     super();
   }
 
-  async subscribe(_channel: string): Promise<void> {
+  subscribe(_channel: string): Promise<void> {
     this.broker.subscribe(this);
+    return Promise.resolve();
   }
 
   ssubscribe(channel: string): Promise<void> {
