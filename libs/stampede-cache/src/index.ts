@@ -6,7 +6,8 @@
  */
 export { StampedeCacheModule } from './nest/stampede-cache.module';
 export type { StampedeCacheModuleOptions } from './core/options';
-export { StampedeCache, type CacheStatus } from './core/stampede-cache.service';
+export { StampedeCache } from './core/stampede-cache.service';
+export type { CacheStatus } from './core/cache-result';
 export type { CacheClock } from './core/clock';
 export { CacheKey, buildCacheKey } from './core/cache-key';
 export { StampedeCacheError, CacheFactoryTimeoutError, CacheFactoryFailedError, CacheInvalidationPendingError } from './core/errors';

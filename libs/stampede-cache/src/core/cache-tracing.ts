@@ -1,6 +1,6 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
-import type { CacheResult } from './stampede-cache.service';
+import type { CacheResult } from './cache-result';
 
 /**
  * Spans of the cache, through `@opentelemetry/api` only: without an OpenTelemetry SDK in the

@@ -1,4 +1,5 @@
 import type { CacheKey } from './cache-key';
+import type { CacheFactory } from './cache-result';
 import type { CacheMetrics, RequestCounts } from './metrics';
 import { resolveEntryOptions, type GetOrComputeOptions, type ResolvedEntryOptions } from './options';
 
@@ -35,6 +36,6 @@ export interface HotRead<T> {
   key: CacheKey;
   call: PreparedCall<T>;
   /** Builds the factory only when one is needed (a miss or an early refresh): a hit allocates none. */
-  factory: () => (context: import('../flights/compute-flight').ComputeContext<T>) => Promise<T>;
+  factory: () => CacheFactory<T>;
   tags?: string[] | ((value: T) => string[]);
 }

@@ -21,24 +21,7 @@ import { buildTieredStore, type TieredStoreWiring } from '../tiers/build-tiered-
 import { traceHit, tracedRead } from './cache-tracing';
 import { STAMPEDE_CACHE_OPTIONS } from '../nest/stampede-cache.module-definition';
 import type { CacheEntry } from '../stores/cache-store';
-
-/** How a value was served: fresh from cache, stale (expired or fail-safe), or after waiting for a computation. */
-export type CacheStatus = 'HIT' | 'STALE' | 'MISS';
-
-/** A value plus how it was obtained; `status` is what the interceptor puts in `X-Cache`. */
-export interface CacheResult<T> {
-  value: T;
-  status: CacheStatus;
-  /** When the factory that produced the value started (epoch ms). */
-  computedAt: number;
-  /** Logical expiry of the served entry (epoch ms). */
-  expiresAt: number;
-  /** The encoded key id. */
-  key: string;
-}
-
-/** A factory computing the value for a key; see {@link ComputeContext}. */
-export type CacheFactory<T> = (context: import('../flights/compute-flight').ComputeContext<T>) => Promise<T>;
+import type { CacheFactory, CacheResult } from './cache-result';
 
 /**
  * Stampede-proof get-or-compute over an in-process L1 and a Redis L2: XFetch early

@@ -3,7 +3,7 @@ import { monotonic, type CacheClock } from '../core/clock';
 import type { FlightOutcome } from './compute-flight';
 import { CacheFactoryFailedError, CacheFactoryTimeoutError, StampedeCacheError } from '../core/errors';
 import type { PreparedCall } from '../core/prepared-call';
-import type { CacheResult, CacheStatus } from '../core/stampede-cache.service';
+import type { CacheResult, CacheStatus } from '../core/cache-result';
 import type { CacheEntry } from '../stores/cache-store';
 
 /** What a caller gets back for an entry, and how it was served. */

@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { CacheKey } from '../core/cache-key';
+import type { ComputeContext } from '../core/cache-result';
 import { tracedFactory } from '../core/cache-tracing';
 import { monotonic, type CacheClock } from '../core/clock';
 import { CacheFactoryFailedError, CacheFactoryTimeoutError, RemoteFactoryError, StampedeCacheError } from '../core/errors';
@@ -11,16 +12,6 @@ import type { ResolvedEntryOptions } from '../core/options';
 import type { CacheEntry, LockAttempt } from '../stores/cache-store';
 import type { TieredStore } from '../tiers/tiered-store';
 import { runBounded, timed } from './timing';
-
-/** What a factory receives. */
-export interface ComputeContext<T = unknown> {
-  /** The key being computed. */
-  key: CacheKey;
-  /** Aborted at `hardTimeout`: pass it to fetch/DB calls so abandoned work stops. */
-  signal: AbortSignal;
-  /** The value being replaced, if any (useful for incremental recomputation). */
-  previous?: T;
-}
 
 /** Everything one recomputation needs. */
 export interface FlightRequest<T> {

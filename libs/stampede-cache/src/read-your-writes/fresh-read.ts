@@ -1,5 +1,5 @@
 import { CacheFactoryTimeoutError } from '../core/errors';
-import type { CacheStatus } from '../core/stampede-cache.service';
+import type { CacheStatus } from '../core/cache-result';
 import type { CachedRead, FreshnessPort, QueryFreshness } from './freshness';
 
 /** What one read through the cache answered. */

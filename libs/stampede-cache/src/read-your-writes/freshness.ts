@@ -1,4 +1,4 @@
-import type { CacheStatus } from '../core/stampede-cache.service';
+import type { CacheStatus } from '../core/cache-result';
 
 /**
  * The app's answer to "does `source` already reflect `position`?" (for example: has a
