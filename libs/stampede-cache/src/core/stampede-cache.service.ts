@@ -2,9 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { Registry } from 'prom-client';
 import { CacheKey, type CacheKeyInput } from './cache-key';
 import type { CircuitState } from '../redis/circuit-breaker';
-import { monotonic, systemClock, type CacheClock } from './clock';
-import { ComputeFlight, type FlightRequest } from '../flights/compute-flight';
-import { isStale, newEnough } from '../flights/entries';
+import { systemClock, type CacheClock } from './clock';
+import { ComputeFlight } from '../flights/compute-flight';
 import { InProcessFlights } from '../flights/in-process-flights';
 import { CacheMetrics } from './metrics';
 import {
@@ -16,9 +15,8 @@ import {
 } from './options';
 import { prepareCall, type HotRead, type PreparedCall } from './prepared-call';
 import { EarlyRefresh } from '../flights/early-refresh';
-import { awaitFlight, result } from '../flights/await-flight';
+import { ReadPath } from '../flights/read-path';
 import { buildTieredStore, type TieredStoreWiring } from '../tiers/build-tiered-store';
-import { traceHit, tracedRead } from './cache-tracing';
 import { STAMPEDE_CACHE_OPTIONS } from '../nest/stampede-cache.module-definition';
 import type { CacheEntry } from '../stores/cache-store';
 import type { CacheFactory, CacheResult } from './cache-result';
@@ -42,8 +40,7 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
   private readonly clock: CacheClock;
   private readonly metrics: CacheMetrics;
   private readonly levels: TieredStoreWiring;
-  private readonly flights: InProcessFlights;
-  private readonly earlyRefresh: EarlyRefresh;
+  private readonly reads: ReadPath;
 
   constructor(@Inject(STAMPEDE_CACHE_OPTIONS) options: StampedeCacheModuleOptions) {
     this.namespace = resolveNamespace(options.namespace);
@@ -54,8 +51,9 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     this.metrics = new CacheMetrics(this.registry);
     this.levels = buildTieredStore(options, this.namespace, this.defaults, this.clock, this.logger, this.metrics);
     const compute = new ComputeFlight(this.levels.store, this.metrics, this.random, this.clock, this.logger);
-    this.flights = new InProcessFlights(compute, this.levels.store.local, this.clock, () => this.levels.trusted());
-    this.earlyRefresh = new EarlyRefresh(this.random, () => this.levels.instances());
+    const flights = new InProcessFlights(compute, this.levels.store.local, this.clock, () => this.levels.trusted());
+    const earlyRefresh = new EarlyRefresh(this.random, () => this.levels.instances());
+    this.reads = new ReadPath(this.levels.store, flights, earlyRefresh, this.clock);
   }
 
   /** Creates and starts a cache outside Nest DI (scripts, benchmarks, tests); call {@link close} when done. */
@@ -140,73 +138,12 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
    * allocating; undefined otherwise (then {@link read}).
    */
   hitL1<T>(read: HotRead<T>): CacheEntry | undefined {
-    const { call } = read;
-    if (call.forceRefresh || call.minComputedAt !== undefined) return undefined;
-    const now = this.clock.now();
-    const entry = this.levels.store.readL1(read.key.id, now);
-    if (!entry || isStale(entry, now)) return undefined;
-    this.fresh(read, entry, now);
-    traceHit(call.label, read.key.id);
-    return entry;
+    return this.reads.hitL1(read);
   }
 
   /** @internal {@link getOrComputeWithStatus} for a prepared call. */
-  async read<T>(read: HotRead<T>): Promise<CacheResult<T>> {
-    const local = this.hitL1(read);
-    if (local) return result(read.key, local, 'HIT');
-    return tracedRead(read.call.label, () => this.readShared(read));
-  }
-
-  /** A read L1 could not serve as a HIT: L2, the single flight, stale answers and timeouts. */
-  private async readShared<T>(read: HotRead<T>): Promise<CacheResult<T>> {
-    const { key, call } = read;
-    const startedAt = this.clock.now();
-    const began = monotonic(this.clock);
-    const minComputedAt = call.forceRefresh ? startedAt : call.minComputedAt;
-    const [current, minFence] = await Promise.all([
-      this.levels.store.read(key.id),
-      minComputedAt === undefined ? undefined : this.levels.store.locks.fenceSince(key.id, minComputedAt, startedAt),
-    ]);
-    const request = this.request(read, current, minComputedAt, minFence);
-    const acceptable = !call.forceRefresh && current && newEnough(current, minComputedAt, minFence) ? current : undefined;
-    const now = this.clock.now();
-    const running = this.flights.joinable(request);
-
-    if (acceptable && !isStale(acceptable, now)) {
-      this.fresh(read, acceptable, now, request);
-      return result(key, acceptable, 'HIT');
-    }
-    // Fail-safe backoff window, or a refresh already running here (joinable or not): serve stale without waiting.
-    if (acceptable && ((acceptable.failSafe && now < acceptable.expiresAt) || this.flights.busy(key.id))) {
-      call.counts.stale.inc();
-      return result(key, acceptable, 'STALE');
-    }
-    return awaitFlight(this.clock, (running ?? this.flights.start(request)).promise, current, call, began, key);
-  }
-
-  /** Counts a fresh hit; starts an XFetch early refresh in the background when this read draws one. */
-  private fresh<T>(read: HotRead<T>, entry: CacheEntry, now: number, request?: FlightRequest<T>): void {
-    const early = now >= (entry.refreshAfter ?? 0) && this.earlyRefresh.due(entry, read.call.entry.beta, now);
-    if (!early) return read.call.counts.hit.inc();
-    read.call.counts.early_refresh.inc();
-    if (this.flights.busy(read.key.id)) return;
-    const flight = this.flights.start(request ?? this.request(read, entry, undefined, undefined));
-    flight.promise.catch(() => undefined); // nobody waits for it
-  }
-
-  private request<T>(read: HotRead<T>, previous: CacheEntry | undefined, minComputedAt?: number, minFence?: number): FlightRequest<T> {
-    const { key, call } = read;
-    return {
-      key,
-      factory: read.factory(),
-      options: call.entry,
-      tags: read.tags,
-      isNegative: call.isNegative,
-      label: call.label,
-      previous,
-      minComputedAt,
-      minFence,
-    };
+  read<T>(read: HotRead<T>): Promise<CacheResult<T>> {
+    return this.reads.read(read);
   }
 
   /**
