@@ -20,7 +20,7 @@ import { createApp } from '../apps/api/src/bootstrap';
 import { loadConfig } from '../apps/api/src/config/app-config';
 import { GetTrendingHandler } from '../apps/api/src/leaderboard/queries/get-trending/get-trending.handler';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
-import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
+import { TEST_REDIS_URL } from '@app/stampede-cache/testing';
 import { forkInstance, serveParent, stopInstance } from './app-instances';
 import { benchOutDir, BENCH_PII_MASTER_KEY } from './bench-env';
 import { writeBarChart } from './chart';

@@ -7,7 +7,7 @@
  * Reports factory runs per expiry, calls that waited for a computation, p50/p99/max;
  * writes <BENCH_OUT or docs/benchmarks>/cache-peers-burst.{json,svg} and cache-peers-burst-latency.svg.
  */
-import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
+import { TEST_REDIS_URL } from '@app/stampede-cache/testing';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchOutDir, environment } from './bench-env';

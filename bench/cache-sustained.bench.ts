@@ -8,7 +8,7 @@
  *   PEERS=none (this library only) or PEERS=plain,cache-manager-wrap (which peers run; default all)
  * Writes <BENCH_OUT or docs/benchmarks>/cache-sustained.{json,svg}.
  */
-import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
+import { TEST_REDIS_URL } from '@app/stampede-cache/testing';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchOutDir, environment } from './bench-env';

@@ -1,5 +1,5 @@
 /**
- * Why L1 values are frozen once rather than copied per hit (libs/stampede-cache/src/l1/frozen-values.ts).
+ * Why L1 values are frozen once rather than copied per hit (libs/stampede-cache/src/tiers/l1/frozen-values.ts).
  * In memory, on values shaped like the app's: a user profile and a 100-row leaderboard.
  *   npm run bench:freeze          (HITS=200000 ROUNDS=3)
  * Baseline in the same run: a bare hit (the shared reference, what L1 returned before). Prints
@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalValue, deepFreeze } from '../libs/stampede-cache/src/l1/frozen-values';
+import { canonicalValue, deepFreeze } from '@app/stampede-cache/testing';
 import { benchOutDir, environment } from './bench-env';
 
 const HITS = Number(process.env.HITS ?? 200_000);

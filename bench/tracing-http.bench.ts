@@ -17,7 +17,7 @@ import { Client } from 'pg';
 import { benchOutDir, environment } from './bench-env';
 import { forkInstance, stopInstance } from './app-instances';
 import { TEST_DATABASE_URL } from '../libs/event-store/src/testing/test-database';
-import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
+import { TEST_REDIS_URL } from '@app/stampede-cache/testing';
 
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 20);
 const DURATION_S = Number(process.env.DURATION_S ?? 5);

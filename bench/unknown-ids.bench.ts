@@ -18,8 +18,7 @@ import { StampedeCache } from '@app/stampede-cache';
 import { createApp } from '../apps/api/src/bootstrap';
 import { loadConfig } from '../apps/api/src/config/app-config';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
-import { deleteNamespace } from '../libs/stampede-cache/test/redis-harness';
-import { TEST_REDIS_URL } from '../libs/stampede-cache/test/test-redis';
+import { deleteNamespace, TEST_REDIS_URL } from '@app/stampede-cache/testing';
 import { benchOutDir, BENCH_PII_MASTER_KEY } from './bench-env';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;

@@ -12,7 +12,7 @@
  *   /bench/cpu           this process's CPU time (process.cpuUsage), read by the load generator between loads
  * Sends { url } to the parent once listening; exits on "stop" or when the parent goes away.
  */
-import { TEST_REDIS_URL } from '../../libs/stampede-cache/test/test-redis';
+import { TEST_REDIS_URL } from '@app/stampede-cache/testing';
 import 'reflect-metadata';
 import { CacheInterceptor, CacheModule, CacheTTL } from '@nestjs/cache-manager';
 import { Controller, Get, Module, Param, Res, UseInterceptors } from '@nestjs/common';

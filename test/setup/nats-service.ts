@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { freePort } from '../../libs/stampede-cache/test/redis-harness';
+// The cache's testing entry by path: Jest loads the global set-up without its moduleNameMapper, so no @app alias here.
+import { freePort } from '../../libs/stampede-cache/src/testing';
 import { eventually } from '../eventually';
 import type { TestService } from './test-services';
 

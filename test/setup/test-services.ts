@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../../apps/api/src/config/embedded-postgres';
 import { DEFAULT_TEST_DATABASE_URL } from '../../libs/event-store/src/testing/test-database';
-import { freePort, startRedisServer } from '../../libs/stampede-cache/test/redis-harness';
-import { DEFAULT_TEST_REDIS_URL } from '../../libs/stampede-cache/test/test-redis';
+// The cache's testing entry by path: Jest loads the global set-up without its moduleNameMapper, so no @app alias here.
+import { DEFAULT_TEST_REDIS_URL, freePort, startRedisServer } from '../../libs/stampede-cache/src/testing';
 
 /**
  * The PostgreSQL and Redis a test run uses, so that `npm test` needs nothing

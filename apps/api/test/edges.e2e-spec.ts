@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startRedisServer, type RedisServerProcess } from '../../../libs/stampede-cache/test/redis-harness';
+import { startRedisServer, type RedisServerProcess } from '@app/stampede-cache/testing';
 import { eventually } from '../../../test/eventually';
 import { counter } from './prometheus';
 import { startTestApp, TestApp, TEST_ADMIN_TOKEN } from './test-app';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import { TEST_REDIS_URL } from '../../../libs/stampede-cache/test/test-redis';
+import { TEST_REDIS_URL } from '@app/stampede-cache/testing';
 import { eventually } from '../../../test/eventually';
 import { loadConfig } from '../src/config/app-config';
 import { startTestApp, TestApp, TEST_ADMIN_TOKEN } from './test-app';

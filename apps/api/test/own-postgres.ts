@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { embeddedPostgresUrl } from '../src/config/embedded-postgres';
-import { freePort } from '../../../libs/stampede-cache/test/redis-harness';
+import { freePort } from '@app/stampede-cache/testing';
 
 /** A PostgreSQL of the test's own: the `embedded-postgres` package's server, started for one test file. */
 export interface OwnPostgres {

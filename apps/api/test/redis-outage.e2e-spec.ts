@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as pace } from 'node:timers/promises';
 import Redis from 'ioredis';
-import { startRedisServer, type RedisServerProcess } from '../../../libs/stampede-cache/test/redis-harness';
+import { startRedisServer, type RedisServerProcess } from '@app/stampede-cache/testing';
 import { eventually } from '../../../test/eventually';
 import { counter } from './prometheus';
 import { startTestApp, TestApp } from './test-app';

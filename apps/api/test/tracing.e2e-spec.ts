@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../../test/eventually';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
-import { TEST_REDIS_URL } from '../../../libs/stampede-cache/test/test-redis';
+import { TEST_REDIS_URL } from '@app/stampede-cache/testing';
 import type { ExportedSpan } from './tracing/file-span-exporter';
 import { TEST_ADMIN_TOKEN } from './test-app';
 import { StreamReader, TEST_NATS_URL, uniqueNatsNames } from './test-nats';

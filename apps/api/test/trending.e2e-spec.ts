@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
-import { deleteNamespace } from '../../../libs/stampede-cache/test/redis-harness';
-import { TEST_REDIS_URL as REDIS_URL } from '../../../libs/stampede-cache/test/test-redis';
+import { deleteNamespace, TEST_REDIS_URL as REDIS_URL } from '@app/stampede-cache/testing';
 import { eventually } from '../../../test/eventually';
 import { counter } from './prometheus';
 import { startTestApp, TestApp } from './test-app';

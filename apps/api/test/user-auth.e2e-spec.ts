@@ -4,8 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import request from 'supertest';
-import { deleteNamespace } from '../../../libs/stampede-cache/test/redis-harness';
-import { TEST_REDIS_URL } from '../../../libs/stampede-cache/test/test-redis';
+import { deleteNamespace, TEST_REDIS_URL } from '@app/stampede-cache/testing';
 import { eventually } from '../../../test/eventually';
 import { startTestApp, TEST_ADMIN_TOKEN, type TestApp } from './test-app';
 

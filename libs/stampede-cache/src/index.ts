@@ -1,24 +1,17 @@
 /**
- * Public API of @app/stampede-cache: what an app uses, plus the documented extension
- * points (options, the clock). Anything not exported here is private to the library.
+ * Public API of @app/stampede-cache: what an app uses (the module and its options, the
+ * cache, keys, cached queries and routes, read-your-writes, the errors it may catch) and the
+ * clock it may inject. Everything else is private to the library; test helpers are behind
+ * `@app/stampede-cache/testing`.
  */
-export { StampedeCacheModule } from './stampede-cache.module';
-export { StampedeCache, type CacheFactory, type CacheResult, type CacheStatus } from './stampede-cache.service';
-export type { ComputeContext } from './compute-flight';
-export type { CacheEntryOptions, GetOrComputeOptions, L1Options, StampedeCacheModuleOptions } from './options';
-export type { CacheClock, CacheTimer } from './clock';
-export type { CircuitState } from './circuit-breaker';
-export { CacheKey, buildCacheKey, type CacheKeyInput } from './cache-key';
-export {
-  StampedeCacheError,
-  CacheFactoryTimeoutError,
-  CacheFactoryFailedError,
-  CacheInvalidationPendingError,
-  CacheKeyError,
-  CacheOptionsError,
-} from './errors';
-export { CachedQuery, type CachedQueryHandler, type CachedQueryOptions } from './nest/cached-query.decorator';
-export { CACHE_FRESHNESS_PORT, type CachedRead, type FreshnessPort, type QueryFreshness } from './nest/freshness';
+export { StampedeCacheModule } from './nest/stampede-cache.module';
+export type { StampedeCacheModuleOptions } from './core/options';
+export { StampedeCache } from './core/stampede-cache.service';
+export type { CacheStatus } from './core/cache-result';
+export type { CacheClock } from './core/clock';
+export { CacheKey, buildCacheKey } from './core/cache-key';
+export { StampedeCacheError, CacheFactoryTimeoutError, CacheFactoryFailedError, CacheInvalidationPendingError } from './core/errors';
+export { CachedQuery, type CachedQueryHandler } from './nest/cached-query.decorator';
 export { CacheRoute } from './nest/cache-route.decorator';
-export type { CacheRouteOptions } from './nest/cache-route.options';
 export { StampedeCacheInterceptor } from './nest/stampede-cache.interceptor';
+export { CACHE_FRESHNESS_PORT, type CachedRead, type FreshnessPort, type QueryFreshness } from './read-your-writes/freshness';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { eventually } from '../../../test/eventually';
-import { RedisStore } from '../src/stores/redis.store';
+import { RedisStore } from '../src/redis/redis.store';
 import { KEYS } from './model/cache-calls';
 import { modelCommands, type World } from './model/commands';
 import { FaultHistory } from './model/fault-history';
@@ -12,7 +12,7 @@ import { LocalInstance, RemoteInstance, WorkerProcess, type CacheInstance } from
 import { Origin } from './model/origin';
 import { PromiseModel } from './model/promise-model';
 import type { InstanceState } from './model/worker-protocol';
-import { deleteNamespace, startRedisServer, type RedisServerProcess } from './redis-harness';
+import { deleteNamespace, startRedisServer, type RedisServerProcess } from '../src/testing/redis-harness';
 
 /**
  * Run counts, explicit. CI: the fixed seeds (so a failure there is reproducible as is) plus

@@ -1,13 +1,13 @@
 import { Cluster } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { StampedeCache } from '../src/stampede-cache.service';
-import { RedisStore } from '../src/stores/redis.store';
+import { StampedeCache } from '../src/core/stampede-cache.service';
+import { RedisStore } from '../src/redis/redis.store';
 import { setTimeout as pace } from 'node:timers/promises';
 import { eventually } from '../../../test/eventually';
-import { watchCallers } from './callers';
-import { deferred } from './manual-clock';
-import { deleteNamespace, startRedisCluster } from './redis-harness';
-import { cacheStoreContract } from './store-contract';
+import { watchCallers } from '../src/testing/callers';
+import { deferred } from '../src/testing/manual-clock';
+import { deleteNamespace, startRedisCluster } from '../src/testing/redis-harness';
+import { cacheStoreContract } from '../src/testing/store-contract';
 
 /** A real 3-master Redis Cluster started by this test on free loopback ports. */
 describe('Redis Cluster', () => {

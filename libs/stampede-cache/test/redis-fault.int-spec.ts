@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import { setTimeout as pace } from 'node:timers/promises';
 import { eventually } from '../../../test/eventually';
 import { TcpProxy } from '../../../test/tcp-proxy';
-import { StampedeCache } from '../src/stampede-cache.service';
-import { startRedisServer, type RedisServerProcess } from './redis-harness';
+import { StampedeCache } from '../src/core/stampede-cache.service';
+import { startRedisServer, type RedisServerProcess } from '../src/testing/redis-harness';
 
 const TRUST_WINDOW_MS = 300;
 

@@ -2,10 +2,10 @@ import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as wait } from 'node:timers/promises';
 import { NotARedisFailure } from '../src/redis/redis-guard';
-import { RedisStore } from '../src/stores/redis.store';
-import { cacheStoreContract } from './store-contract';
-import { deleteNamespace } from './redis-harness';
-import { TEST_REDIS_URL } from './test-redis';
+import { RedisStore } from '../src/redis/redis.store';
+import { cacheStoreContract } from '../src/testing/store-contract';
+import { deleteNamespace } from '../src/testing/redis-harness';
+import { TEST_REDIS_URL } from '../src/testing/test-redis';
 
 describe('RedisStore (real Redis)', () => {
   const namespace = `sc-test-${randomUUID()}`;

@@ -1,11 +1,11 @@
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { StampedeCache } from '../src/stampede-cache.service';
+import { StampedeCache } from '../src/core/stampede-cache.service';
 import { eventually } from '../../../test/eventually';
-import { deferred } from './manual-clock';
-import { metricValue } from './metric-value';
-import { deleteNamespace } from './redis-harness';
-import { TEST_REDIS_URL as REDIS_URL } from './test-redis';
+import { deferred } from '../src/testing/manual-clock';
+import { metricValue } from '../src/testing/metric-value';
+import { deleteNamespace } from '../src/testing/redis-harness';
+import { TEST_REDIS_URL as REDIS_URL } from '../src/testing/test-redis';
 
 /** Blocks the event loop: what a burst of requests, a long GC pause or synchronous app work does. */
 function blockEventLoop(ms: number): void {

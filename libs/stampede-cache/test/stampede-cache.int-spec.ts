@@ -1,13 +1,13 @@
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { StampedeCache } from '../src/stampede-cache.service';
-import { RedisStore } from '../src/stores/redis.store';
+import { StampedeCache } from '../src/core/stampede-cache.service';
+import { RedisStore } from '../src/redis/redis.store';
 import { eventually } from '../../../test/eventually';
-import { watchCallers } from './callers';
-import { deferred } from './manual-clock';
-import { metricValue } from './metric-value';
-import { deleteNamespace } from './redis-harness';
-import { TEST_REDIS_URL as REDIS_URL } from './test-redis';
+import { watchCallers } from '../src/testing/callers';
+import { deferred } from '../src/testing/manual-clock';
+import { metricValue } from '../src/testing/metric-value';
+import { deleteNamespace } from '../src/testing/redis-harness';
+import { TEST_REDIS_URL as REDIS_URL } from '../src/testing/test-redis';
 
 /** Three caches with their own connections stand for three instances of the service. */
 describe('StampedeCache across instances (real Redis)', () => {

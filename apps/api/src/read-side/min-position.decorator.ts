@@ -1,3 +1,8 @@
+/*
+ * Read-your-writes, the app's side: this file only parses the `X-Min-Position` header. The
+ * protocol (wait for the source, never answer from an older value, the bound, BYPASS) lives in
+ * the cache library: libs/stampede-cache/README.md#read-your-writes.
+ */
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { HttpRequest } from '../common/http-message';
 import { RequestError } from '../common/problem';

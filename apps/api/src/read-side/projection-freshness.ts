@@ -1,3 +1,7 @@
+/*
+ * Read-your-writes, the app's side: the cache library's FreshnessPort answered by the
+ * projections. The protocol itself lives in the library: libs/stampede-cache/README.md#read-your-writes.
+ */
 import { Inject, Injectable } from '@nestjs/common';
 import { ProjectionsService } from '@app/event-store';
 import type { FreshnessPort } from '@app/stampede-cache';

@@ -1,3 +1,7 @@
+/*
+ * Read-your-writes, the app's side: a cached read's answer as HTTP headers. The protocol
+ * itself lives in the cache library: libs/stampede-cache/README.md#read-your-writes.
+ */
 import type { CachedRead } from '@app/stampede-cache';
 import type { HttpReply } from '../common/http-message';
 

@@ -1,3 +1,8 @@
+/*
+ * Read-your-writes, the app's side: what a projection-backed query declares (`readModelOf`)
+ * and how it loads. The protocol itself lives in the cache library:
+ * libs/stampede-cache/README.md#read-your-writes.
+ */
 import type { Projection } from '@app/event-store';
 import type { CachedRead, QueryFreshness } from '@app/stampede-cache';
 

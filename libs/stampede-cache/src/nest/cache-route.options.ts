@@ -1,4 +1,4 @@
-import type { CacheEntryOptions } from '../options';
+import type { CacheEntryOptions } from '../core/options';
 
 /** Options of {@link CacheRoute}. */
 export interface CacheRouteOptions extends Pick<CacheEntryOptions, 'ttl' | 'staleTtl' | 'beta' | 'softTimeout' | 'hardTimeout' | 'jitter'> {

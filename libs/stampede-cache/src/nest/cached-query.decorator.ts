@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { CacheKey } from '../cache-key';
-import { CacheFactoryTimeoutError } from '../errors';
-import type { CacheEntryOptions, GetOrComputeOptions } from '../options';
-import type { PreparedCall } from '../prepared-call';
-import type { StampedeCache } from '../stampede-cache.service';
-import type { CachedRead, FreshnessPort, QueryFreshness } from './freshness';
+import { CacheKey } from '../core/cache-key';
+import type { CacheEntryOptions, GetOrComputeOptions } from '../core/options';
+import type { HotRead, PreparedCall } from '../core/prepared-call';
+import type { StampedeCache } from '../core/stampede-cache.service';
+import { freshRead, type CacheAnswer, type QueryCacheAccess } from '../read-your-writes/fresh-read';
+import type { CachedRead, FreshnessPort, QueryFreshness } from '../read-your-writes/freshness';
 
 /** Options of {@link CachedQuery}. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as on CachedQuery below
@@ -18,7 +18,7 @@ export interface CachedQueryOptions<Q = any, R = any, H = any> extends Pick<
   tags?: (query: Q) => string[];
   /** Marks a negative result (e.g. a missing row): cached for `negativeTtl`, bounded apart in L1. */
   isNegative?: (result: R) => boolean;
-  /** Read-your-writes: wait for the source to reach the query's minimum position, never answer from an older value. */
+  /** Read-your-writes (see `read-your-writes/`): wait for the source to reach the query's minimum position, never answer from an older value. */
   freshness?: QueryFreshness<Q, R>;
   /** Metrics label. Default: the handler's class name. */
   cache?: string;
@@ -51,12 +51,12 @@ const WARNED = Symbol('stampede-cache:warned-unbound');
 /**
  * Caches a `@nestjs/cqrs` query handler at the query bus: the decorated `execute` only
  * loads from the read model, and whoever calls it (QueryBus or code) gets a
- * {@link CachedRead} (value, cache status, position). With `freshness`, a query with a
- * minimum position first waits (through the app's {@link FreshnessPort}) for the source to
- * reach it, then never answers from an older cached value: it refreshes, or reads around
- * the cache (`BYPASS`). Put it on the handler class. The module binds the app's cache to
- * each handler instance at start-up; a handler built by hand runs uncached (warns once).
- * Type the query as `Query<CachedRead<R>>`.
+ * {@link CachedRead} (value and cache status). With `freshness`, the read is a
+ * read-your-writes read (`read-your-writes/fresh-read.ts`): the result also carries the
+ * position it reflects, and a query with a minimum position never gets an older value. Put it
+ * on the handler class. The module binds the app's cache to each handler instance at
+ * start-up; a handler built by hand runs uncached (warns once). Type the query as
+ * `Query<CachedRead<R>>`.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped use (`key: (q) => ... q.window`) must compile: Q is not inferable
 export function CachedQuery<Q = any, R = any, H = any>(options: CachedQueryOptions<Q, R, H>): ClassDecorator {
@@ -70,46 +70,51 @@ export function CachedQuery<Q = any, R = any, H = any>(options: CachedQueryOptio
 
 function cachedExecute<Q, R>(execute: (query: Q) => Promise<R>, options: CachedQueryOptions<Q, R>) {
   const { freshness } = options;
-  const positionOf = (value: R) => freshness?.position(value);
   /** Per handler instance (per app): options resolved once, not per query. */
   const prepared = new WeakMap<object, PreparedCall<R>>();
   return async function cached(this: Record<symbol, unknown>, query: Q): Promise<CachedRead<R>> {
     const load = () => execute.call(this, query);
     const binding = this[CACHED_QUERY_BINDING] as CachedQueryBinding | undefined;
-    const min = freshness?.minPosition(query) ?? 0;
-    if (freshness && min > 0) {
-      if (!binding?.freshness) throw new Error(`${this.constructor.name} declares freshness but no FreshnessPort is bound`);
-      await binding.freshness.waitFor(freshness.source, min);
-    }
-    if (!binding) {
-      if (!this[WARNED]) new Logger('CachedQuery').warn(`${this.constructor.name} has no StampedeCache bound: it runs uncached`);
+    if (!binding && !this[WARNED]) {
+      new Logger('CachedQuery').warn(`${this.constructor.name} has no StampedeCache bound: it runs uncached`);
       this[WARNED] = true;
-      const value = await load();
-      return { value, cache: 'BYPASS', position: positionOf(value) };
     }
-    let call = prepared.get(this);
-    if (!call) prepared.set(this, (call = binding.cache.prepare(entryOptions(this, options))));
-    const key = CacheKey.from(options.key(query));
-    const read = { key, call, factory: () => load, tags: queryTags(query, options) };
-    const hit = binding.cache.hitL1(read);
-    const first = hit ? { value: hit.value as R, status: 'HIT' as const } : await binding.cache.read(read);
-    if ((positionOf(first.value) ?? 0) >= min) return { value: first.value, cache: first.status, position: positionOf(first.value) };
-    // Older than the caller's write: a computation that starts after this call (joined, or queued behind the running
-    // one: at most one origin query per key at a time), waited for up to the port's bound, never past a soft timeout.
-    const callOptions = { ...entryOptions(this, options), tags: read.tags };
-    const bound = binding.freshness?.waitBoundMs ?? callOptions.hardTimeout ?? binding.cache.defaultHardTimeout;
-    const refreshed = await binding.cache.getOrComputeWithStatus<R>(key, load, {
-      ...callOptions,
-      forceRefresh: true,
-      hardTimeout: bound,
-      softTimeout: bound,
-    });
-    if ((positionOf(refreshed.value) ?? 0) >= min) return { value: refreshed.value, cache: 'MISS', position: positionOf(refreshed.value) };
-    // The refresh failed or ran out of time: the typed timeout (503), not an uncached load of a failing origin.
-    if (refreshed.status === 'STALE') throw new CacheFactoryTimeoutError(key.id, bound);
-    // A value another instance computed from an older read model: read around the cache (rare).
-    const direct = await load();
-    return { value: direct, cache: 'BYPASS', position: positionOf(direct) };
+    const cache = binding && queryCache(binding.cache, prepared, this, query, options, load);
+    if (freshness) return freshRead({ freshness, query, port: binding?.freshness, load, cache, handler: this.constructor.name });
+    if (!cache) return { value: await load(), cache: 'BYPASS' };
+    const { value, status } = await cache.read();
+    return { value, cache: status };
+  };
+}
+
+/**
+ * The cache as one query's read uses it: through L1 and get-or-compute, or refreshed within a
+ * bound. The handler's call options are prepared once per handler instance (per app).
+ */
+function queryCache<Q, R>(
+  cache: StampedeCache,
+  prepared: WeakMap<object, PreparedCall<R>>,
+  handler: object,
+  query: Q,
+  options: CachedQueryOptions<Q, R>,
+  load: () => Promise<R>,
+): QueryCacheAccess<R> {
+  let call = prepared.get(handler);
+  if (!call) prepared.set(handler, (call = cache.prepare(entryOptions(handler, options))));
+  const read: HotRead<R> = { key: CacheKey.from(options.key(query)), call, factory: () => load, tags: queryTags(query, options) };
+  // Only a fresh read that found an older value needs these; a hit builds none of them.
+  const callOptions = (): GetOrComputeOptions<R> => ({ ...entryOptions(handler, options), tags: read.tags });
+  return {
+    keyId: read.key.id,
+    get hardTimeoutMs() {
+      return callOptions().hardTimeout ?? cache.defaultHardTimeout;
+    },
+    async read(): Promise<CacheAnswer<R>> {
+      const hit = cache.hitL1(read);
+      return hit ? { value: hit.value as R, status: 'HIT' } : cache.read(read);
+    },
+    refresh: (boundMs) =>
+      cache.getOrComputeWithStatus<R>(read.key, load, { ...callOptions(), forceRefresh: true, hardTimeout: boundMs, softTimeout: boundMs }),
   };
 }
 
@@ -119,7 +124,7 @@ function entryOptions<Q, R>(handler: object, options: CachedQueryOptions<Q, R>):
   return { ...tuning, ...dynamic?.(handler), cache: cache ?? handler.constructor.name, isNegative };
 }
 
-/** The query's tags and its source's; undefined when there are none (nothing to stamp). */
+/** The query's tags and its source's (so a rebuilt source drops them); undefined when there are none (nothing to stamp). */
 function queryTags<Q, R>(query: Q, options: CachedQueryOptions<Q, R>): string[] | undefined {
   const own = options.tags?.(query);
   const source = options.freshness?.tags;

@@ -3,12 +3,12 @@ import { CqrsModule, Query, QueryBus, QueryHandler } from '@nestjs/cqrs';
 import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
 import request from 'supertest';
-import { buildCacheKey } from '../cache-key';
-import { StampedeCacheModule } from '../stampede-cache.module';
-import { StampedeCache } from '../stampede-cache.service';
+import { buildCacheKey } from '../core/cache-key';
+import { StampedeCacheModule } from './stampede-cache.module';
+import { StampedeCache } from '../core/stampede-cache.service';
 import { CacheRoute } from './cache-route.decorator';
 import { CachedQuery, type CachedQueryHandler } from './cached-query.decorator';
-import type { CachedRead } from './freshness';
+import type { CachedRead } from '../read-your-writes/freshness';
 
 class GetBoardQuery extends Query<CachedRead<{ window: string; computedBy: number }>> {
   constructor(readonly window: string) {

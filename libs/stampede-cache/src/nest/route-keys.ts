@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { CacheKey, type CacheKeyInput, type KeyShape } from '../cache-key';
+import { CacheKey, type CacheKeyInput, type KeyShape } from '../core/cache-key';
 import type { CacheRouteOptions } from './cache-route.options';
 
 /** The parts of an HTTP request (Express or Fastify) a route's cache key is made of. */

@@ -1,9 +1,9 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { from, lastValueFrom, of, type Observable } from 'rxjs';
-import type { CacheKey } from '../cache-key';
-import type { PreparedCall } from '../prepared-call';
-import { StampedeCache } from '../stampede-cache.service';
+import type { CacheKey } from '../core/cache-key';
+import type { PreparedCall } from '../core/prepared-call';
+import { StampedeCache } from '../core/stampede-cache.service';
 import { CACHE_ROUTE_METADATA, type CacheRouteOptions } from './cache-route.options';
 import { routeKeys, routeTemplate, type HttpRequestLike, type RouteKeys } from './route-keys';
 

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { FakeBroker } from '../../test/fake-pubsub';
-import { ManualClock, settle } from '../../test/manual-clock';
+import { FakeBroker } from '../testing/fake-pubsub';
+import { ManualClock, settle } from '../testing/manual-clock';
 import { CacheFeed } from './cache-feed';
 import type { FeedMessage } from './feed-messages';
 

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
-import { monotonic, type CacheClock, type CacheTimer } from '../clock';
+import { monotonic, type CacheClock, type CacheTimer } from '../core/clock';
 import { FeedAcks } from './feed-acks';
 import { parseFeedMessage, type FeedMessage, type OutgoingMessage } from './feed-messages';
 

@@ -1,4 +1,4 @@
-import { monotonic, type CacheClock, type CacheTimer } from '../clock';
+import { monotonic, type CacheClock, type CacheTimer } from '../core/clock';
 
 interface PendingInvalidation {
   /** The sender heard its own message back: every heartbeat published before it has been heard too. */

@@ -1,5 +1,5 @@
-import { deferred, ManualClock, settle } from '../../test/manual-clock';
-import { CircuitBreaker } from '../circuit-breaker';
+import { deferred, ManualClock, settle } from '../testing/manual-clock';
+import { CircuitBreaker } from './circuit-breaker';
 import { NotARedisFailure, RedisGuard, type RedisGuardHooks } from './redis-guard';
 
 /** A timeout measures Redis's silence, not this process's stalls; an unknown outcome is never a success. */

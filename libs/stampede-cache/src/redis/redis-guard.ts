@@ -1,5 +1,5 @@
-import type { CircuitBreaker } from '../circuit-breaker';
-import { monotonic, type CacheClock, type CacheTimer } from '../clock';
+import type { CircuitBreaker } from './circuit-breaker';
+import { monotonic, type CacheClock, type CacheTimer } from '../core/clock';
 
 /**
  * What one guarded Redis call came to. `unreachable`: not attempted, Redis was already known

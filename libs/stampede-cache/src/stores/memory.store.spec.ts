@@ -1,5 +1,5 @@
-import { cacheStoreContract } from '../../test/store-contract';
-import { ManualClock } from '../../test/manual-clock';
+import { cacheStoreContract } from '../testing/store-contract';
+import { ManualClock } from '../testing/manual-clock';
 import type { CacheEntry } from './cache-store';
 import { MemoryStore } from './memory.store';
 

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import { systemClock, type CacheClock } from '../clock';
-import { entrySize, LocalEntries } from '../l1/local-entries';
-import { DEFAULT_L1_OPTIONS, type L1Options } from '../options';
+import { systemClock, type CacheClock } from '../core/clock';
+import { entrySize, BoundedEntries } from './bounded-entries';
+import { DEFAULT_L1_OPTIONS, type L1Options } from '../core/options';
 import type { CacheEntry, CacheStore, LockAttempt, TagReadOptions } from './cache-store';
 
 /** A value that lives until `until` (epoch ms of the store's clock). */
@@ -21,7 +21,7 @@ const MAX_RECORDS = 100_000;
  * Values are kept by reference: treat cached values as immutable.
  */
 export class MemoryStore implements CacheStore {
-  private readonly entries: LocalEntries;
+  private readonly entries: BoundedEntries;
   private readonly fences = new LRUCache<string, Expiring<number>>({ max: MAX_RECORDS });
   private readonly locks = new LRUCache<string, Expiring<string>>({ max: MAX_RECORDS });
   private readonly tags = new LRUCache<string, Expiring<number>>({ max: MAX_RECORDS });
@@ -31,7 +31,7 @@ export class MemoryStore implements CacheStore {
     options: L1Options = {},
     private readonly clock: CacheClock = systemClock,
   ) {
-    this.entries = new LocalEntries({ ...DEFAULT_L1_OPTIONS, ...options });
+    this.entries = new BoundedEntries({ ...DEFAULT_L1_OPTIONS, ...options });
   }
 
   fenceClock(): Promise<number> {
@@ -119,7 +119,7 @@ export class MemoryStore implements CacheStore {
   }
 
   /** Entries and bytes held (diagnostics, memory tests). */
-  get usage(): LocalEntries['usage'] {
+  get usage(): BoundedEntries['usage'] {
     return this.entries.usage;
   }
 

@@ -1,7 +1,7 @@
-import type { CacheClock } from '../../src/clock';
-import type { CircuitState } from '../../src/circuit-breaker';
-import type { GetOrComputeOptions, StampedeCacheModuleOptions } from '../../src/options';
-import type { StampedeCache } from '../../src/stampede-cache.service';
+import type { CacheClock } from '../../src/core/clock';
+import type { CircuitState } from '../../src/redis/circuit-breaker';
+import type { GetOrComputeOptions, StampedeCacheModuleOptions } from '../../src/core/options';
+import type { StampedeCache } from '../../src/core/stampede-cache.service';
 
 /** The keys the model reads; two, so tag invalidations of the shared tag hit more than one. */
 export const KEYS = ['k1', 'k2'] as const;

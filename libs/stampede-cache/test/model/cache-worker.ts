@@ -5,7 +5,7 @@
  * and every factory asks the test (which owns the origin) for its value.
  */
 import { Logger } from '@nestjs/common';
-import { StampedeCache } from '../../src/stampede-cache.service';
+import { StampedeCache } from '../../src/core/stampede-cache.service';
 import { cacheOptions, offsetClock, runInvalidation, runRead, type Value } from './cache-calls';
 import type { ToParent, ToWorker } from './worker-protocol';
 

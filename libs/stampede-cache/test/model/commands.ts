@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { setTimeout as elapse } from 'node:timers/promises';
 import { eventually } from '../../../../test/eventually';
-import type { RedisStore } from '../../src/stores/redis.store';
-import type { RedisServerProcess } from '../redis-harness';
+import type { RedisStore } from '../../src/redis/redis.store';
+import type { RedisServerProcess } from '../../src/testing/redis-harness';
 import { KEYS, SHARED_TAG, keyTag, type Key, type ReadRequest, type Value } from './cache-calls';
 import type { FaultHistory } from './fault-history';
 import type { CacheInstance } from './instances';

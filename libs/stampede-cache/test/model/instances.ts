@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { StampedeCache } from '../../src/stampede-cache.service';
+import { StampedeCache } from '../../src/core/stampede-cache.service';
 import {
   cacheOptions,
   runInvalidation,

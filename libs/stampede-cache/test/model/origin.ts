@@ -1,4 +1,4 @@
-import type { CircuitState } from '../../src/circuit-breaker';
+import type { CircuitState } from '../../src/redis/circuit-breaker';
 import { HARD_TIMEOUT_MS, KEYS, type FactoryKind, type FactoryStart, type Key, type Value } from './cache-calls';
 import type { FaultHistory } from './fault-history';
 

@@ -1,4 +1,4 @@
-import type { CircuitState } from '../../src/circuit-breaker';
+import type { CircuitState } from '../../src/redis/circuit-breaker';
 import type { Key, ReadRequest, Value } from './cache-calls';
 
 /** Messages from the test to the cache worker process. */

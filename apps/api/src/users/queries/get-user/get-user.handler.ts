@@ -6,21 +6,11 @@ import { AppConfig } from '../../../config/app-config';
 import { fromReadModel, readModelOf } from '../../../read-side/read-model';
 import { userProfilesProjection, userTag } from '../../projections/user-profiles.projection';
 import { GetUserQuery } from './get-user.query';
+import type { UserProfileRead } from './user-profile.read';
 import type { PublicUserView, UserView, UserViewScope } from './user.view';
 
 /** The cache key of a user's view in `scope`; an erasure deletes both (`ErasedUserCache`). */
 export const userCacheKey = (userId: string, scope: UserViewScope) => buildCacheKey('user', { id: userId, view: scope });
-
-/**
- * A profile, or its absence (a negative result: cached briefly, dropped by the projection's
- * tag on registration), and the checkpoint it reflects.
- */
-export interface UserProfileRead {
-  user: UserView | PublicUserView | null;
-  /** The user was erased: the read model keeps only that fact (410 Gone). */
-  erased?: boolean;
-  position: number;
-}
 
 /** The checkpoint and, when the user exists, the profile (bigints arrive as strings). */
 type ProfileRow = { checkpoint: string } & (

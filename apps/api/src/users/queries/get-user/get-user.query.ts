@@ -1,6 +1,6 @@
 import { Query } from '@nestjs/cqrs';
 import type { ReadModelRead } from '../../../read-side/read-model';
-import type { UserProfileRead } from './get-user.handler';
+import type { UserProfileRead } from './user-profile.read';
 import type { UserViewScope } from './user.view';
 
 /** One user by id in the view `scope`, at least as fresh as `minPosition` (from X-Min-Position) when given. */
