@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   try {
     progress(`seeding ${EVENTS} events (UserRegistered v1/v2, PointsAwarded v1/v2/v3)`);
     await seedMixedLog(es, 0, EVENTS);
-    await es.dataSource.query(`VACUUM ANALYZE "${schema}".events`);
+    await es.db.query(`VACUUM ANALYZE "${schema}".events`);
     await waitForHead(es, EVENTS);
     const f = await measureReads(es, URL, { rounds: ROUNDS, reference: reference.store });
     const ratios = {

@@ -33,7 +33,7 @@ const payload = (i: number) => ({ points: 1 + (i % 50), reason: 'bench', awarded
 
 /** `rounds` interleaved runs of plain INSERT transactions and of single-event appends; rates per run. */
 export async function singleAppends(es: EventStoreHandle, schema: string, clients: number, appends: number, rounds: number) {
-  await es.dataSource.query(`CREATE TABLE "${schema}".plain_events (LIKE "${schema}".events INCLUDING ALL)`);
+  await es.db.query(`CREATE TABLE "${schema}".plain_events (LIKE "${schema}".events INCLUDING ALL)`);
   const plain: number[] = [];
   const appended: number[] = [];
   for (let r = 1; r <= rounds; r++) {

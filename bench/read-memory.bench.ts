@@ -72,7 +72,7 @@ async function growTo(es: EventStoreHandle, from: number, to: number): Promise<v
     await seedMixedLog(es, at, Math.min(to, at + SEED_CHUNK), usersFor(LARGE));
     progress(`seeded ${Math.min(to, at + SEED_CHUNK)}/${to}`);
   }
-  await es.dataSource.query(`VACUUM ANALYZE "${es.schema}".events`);
+  await es.db.query(`VACUUM ANALYZE "${es.schema}".events`);
   await waitForHead(es, to);
 }
 

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const relayed: number[] = [];
   const pipelined: number[] = [];
   try {
-    await es.dataSource.query(SEED(schema), [EVENTS]);
+    await es.db.query(SEED(schema), [EVENTS]);
     const events: RecordedEvent[] = (await es.store.readBatch(1, Number.MAX_SAFE_INTEGER, EVENTS)).map((e) => es.registry.upcast(e));
     progress(`seeded ${events.length} events; ${ROUNDS} interleaved rounds`);
     for (let round = 0; round < ROUNDS; round++) {

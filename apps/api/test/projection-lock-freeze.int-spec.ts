@@ -55,7 +55,7 @@ describe('a frozen projection-lock holder loses the lock within the configured b
     viaProxy.host = `127.0.0.1:${proxy.port}`;
     a = await open(viaProxy.toString(), 'a');
     b = await open(TEST_DATABASE_URL, 'b');
-    await seedDeposits(b.dataSource, schema, TOTAL, 200);
+    await seedDeposits(b.db, schema, TOTAL, 200);
   }, 60_000);
   afterAll(async () => {
     proxy.thaw();
@@ -87,11 +87,11 @@ describe('a frozen projection-lock holder loses the lock within the configured b
     await eventually(async () => !(await active(a!)), 10_000, 'a to notice it lost the lock');
     expect(await active(b!)).toBe(true);
 
-    const model = await readModelSnapshot(b!.dataSource, schema, NAME);
+    const model = await readModelSnapshot(b!.db, schema, NAME);
     expect(model).toMatchObject({ checkpoint: TOTAL, applied: TOTAL, distinctApplied: TOTAL, events: TOTAL });
     expect(model.total).toBe(model.expectedTotal);
-    expect(await balanceDifferences(b!.dataSource, schema, NAME)).toEqual([]);
-    const batches: BatchRow[] = await b!.dataSource.query(`SELECT * FROM "${schema}"."${NAME}_batches" ORDER BY first_position`);
+    expect(await balanceDifferences(b!.db, schema, NAME)).toEqual([]);
+    const batches: BatchRow[] = await b!.db.query(`SELECT * FROM "${schema}"."${NAME}_batches" ORDER BY first_position`);
     const runners = batches.map((x) => x.runner);
     const firstOfB = runners.indexOf('b');
     expect(firstOfB).toBeGreaterThan(0);

@@ -119,7 +119,7 @@ describe('User snapshots: snapshot + tail = full replay', () => {
       fc.asyncProperty(history, (h) => agrees(h, current)),
       { numRuns: NUM_RUNS },
     );
-    const [{ versions }] = await plain.dataSource.query(
+    const [{ versions }] = await plain.db.query<any>(
       `SELECT array_agg(DISTINCT schema_version ORDER BY schema_version) AS versions FROM "${schema}".snapshots`,
     );
     expect(versions).toEqual([1, 2]); // both shapes were taken and used

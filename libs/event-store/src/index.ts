@@ -1,10 +1,10 @@
 /** Public API of the event store library. Anything not exported here is private. */
 export { EventStoreModule, EVENT_STORE_HANDLE } from './event-store.module';
 export type { EventStoreOptions } from './event-store.options';
-export { createEventStore, hasPendingMigrations } from './create-event-store';
-export type { EventStoreHandle } from './create-event-store';
+export { createEventStore } from './create-event-store';
+export type { EventStoreHandle, PoolStats } from './create-event-store';
 export { EventStore } from './postgres/postgres-event-store';
-export type { ReadAllOptions, ReadStreamOptions } from './postgres/postgres-event-store';
+export type { ReadAllOptions, ReadStreamOptions } from './postgres/read-options';
 export type { EventToWrite } from './postgres/append';
 export { MAX_EVENTS_PER_APPEND, MAX_STREAM_ID_LENGTH } from './postgres/append';
 export { MAX_EVENTS_PER_BATCH, MAX_STREAMS_PER_BATCH } from './postgres/append-batch';
@@ -53,7 +53,7 @@ export type { RelayStatus } from './relay/outbox-relay';
 export type { RelayOptions } from './relay/relay-options';
 export { NOTHING_PUBLISHED } from './relay/integration-publisher';
 export type { AroundPublish, IntegrationPublisher, PublishedMark } from './relay/integration-publisher';
-export type { Queryable } from './postgres/queryable';
+export type { Database, Queryable } from './postgres/queryable';
 export type {
   AbortedRebuild,
   ProjectionError,

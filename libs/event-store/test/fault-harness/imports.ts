@@ -142,7 +142,7 @@ export class ImportFile {
         `import ${this.prefix}: its report does not cover the file: ${JSON.stringify({ imported, skipped, leftOut, movedOn: movedOn.length })}`,
       );
     }
-    const rows = await q.query<{ event_id: string }[]>(
+    const rows = await q.query<{ event_id: string }>(
       `SELECT event_id FROM "${schema}".events WHERE event_id = ANY($1::uuid[]) ORDER BY position`,
       [this.lines.map((l) => l.eventId)],
     );
