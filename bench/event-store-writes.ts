@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { importLines, type EventStoreHandle, type ExportedEvent } from '@app/event-store';
+import type { EventStoreHandle } from '@app/event-store';
+import { importLines, type ExportedEvent } from '@app/event-store/tools';
 
 /**
  * The write-side measurements of the event-store benchmark, each with the

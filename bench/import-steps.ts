@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import type { EventStoreHandle } from '@app/event-store';
-import { logLockKeys } from '../libs/event-store/src/postgres/lock-keys';
-import { CopyLineEncoder } from '../libs/event-store/src/tools/import/copy-encoder';
+import { logLockKeys } from '@app/event-store/testing';
+import { CopyLineEncoder } from '@app/event-store/testing';
 import { batchAppends, bulkHistory, bulkImport, rawCopy, timed } from './event-store-writes';
 
 /**

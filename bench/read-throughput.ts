@@ -1,5 +1,5 @@
 import type { EventStore, EventStoreHandle } from '@app/event-store';
-import { verifyStore } from '@app/event-store';
+import { verifyStore } from '@app/event-store/tools';
 import { plainSelectAll } from './plain-select';
 
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);

@@ -18,7 +18,7 @@ import { INTEGRATION_CONTRACTS } from '../apps/api/src/integration/integration-c
 import { integrationHeaders } from '../apps/api/src/integration/integration-headers';
 import { JetStreamPublisher, subjectOf } from '../apps/api/src/integration/jetstream-publisher';
 import { NatsLink } from '../apps/api/src/integration/nats-link';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { benchOutDir, environment } from './bench-env';
 import { writeBarChart } from './chart';
 

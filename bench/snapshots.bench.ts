@@ -18,7 +18,7 @@ import { appEventStore } from '../apps/api/src/app-event-store';
 import { User } from '../apps/api/src/users/user.aggregate';
 import { userSnapshot } from '../apps/api/src/users/user.snapshot';
 import { userStreamId } from '../apps/api/src/users/user-stream';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { benchOutDir, environment } from './bench-env';
 import { writeBarChart } from './chart';
 

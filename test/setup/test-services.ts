@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../../apps/api/src/config/embedded-postgres';
-import { DEFAULT_TEST_DATABASE_URL } from '../../libs/event-store/src/testing/test-database';
+import { DEFAULT_TEST_DATABASE_URL } from '../../libs/event-store/src/testing';
 import { freePort, startRedisServer } from '../../libs/stampede-cache/test/redis-harness';
 import { DEFAULT_TEST_REDIS_URL } from '../../libs/stampede-cache/test/test-redis';
 

@@ -5,7 +5,7 @@ import { EVENT_STORE_HANDLE, type EventStoreHandle } from '@app/event-store';
 import { eventually } from '../../../test/eventually';
 import { deleteNamespace } from '../../../libs/stampede-cache/test/redis-harness';
 import { TEST_REDIS_URL as REDIS_URL } from '../../../libs/stampede-cache/test/test-redis';
-import { uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { uniqueSchema } from '@app/event-store/testing';
 import { startOwnPostgres, type OwnPostgres } from './own-postgres';
 import { startTestApp, TEST_ADMIN_TOKEN, type TestApp } from './test-app';
 import { userStreamId } from '../src/users/user-stream';

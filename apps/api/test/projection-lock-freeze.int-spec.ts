@@ -1,13 +1,7 @@
 import { createEventStore, type EventStoreHandle } from '@app/event-store';
-import {
-  balanceDifferences,
-  balancesProjection,
-  depositedEvent,
-  readModelSnapshot,
-  seedDeposits,
-} from '../../../libs/event-store/src/testing/balances-projection';
+import { balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, seedDeposits } from '@app/event-store/testing';
 import { eventually } from '../../../test/eventually';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { TcpProxy } from '../../../test/tcp-proxy';
 
 const NAME = 'freeze_bal';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { AggregateRepository, createEventStore, defineSnapshot, type EventStoreHandle, type SnapshotDefinition } from '@app/event-store';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { appEventStore } from '../src/app-event-store';
 import { User } from '../src/users/user.aggregate';
 import { userSnapshot, type UserSnapshotV1 } from '../src/users/user.snapshot';

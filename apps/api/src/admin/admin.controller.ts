@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Req, StreamableFile, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { EventStore, exportLines, importLines, MAX_STREAM_ID_LENGTH, sealPlaintextLines, verifyStore } from '@app/event-store';
+import { EventStore, MAX_STREAM_ID_LENGTH } from '@app/event-store';
+import { exportLines, importLines, sealPlaintextLines, verifyStore } from '@app/event-store/tools';
 import { AdminTokenGuard } from '../common/admin-token.guard';
 import { hasMediaType, requestBodyStream, streamBody, type HttpRequest } from '../common/http-message';
 import { AcceptsStreamBody } from '../common/json-body.guard';

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { exportLines, exportPersonalDataKeys } from '@app/event-store';
+import { exportLines, exportPersonalDataKeys } from '@app/event-store/tools';
 import { keysFileArgument, openStore, progressLine, run } from './cli-context';
 
 /**

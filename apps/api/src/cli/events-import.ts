@@ -1,5 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
-import { importLines, importPersonalDataKeys, sealPlaintextLines, type ImportProgress } from '@app/event-store';
+import { importLines, importPersonalDataKeys, sealPlaintextLines, type ImportProgress } from '@app/event-store/tools';
 import { EmailReservations } from '../users/email-reservations';
 import { ImportedEmails } from '../users/imported-emails';
 import { keysFileArgument, openStore, progressLine, run } from './cli-context';

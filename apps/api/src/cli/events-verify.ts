@@ -1,4 +1,4 @@
-import { verifyStore } from '@app/event-store';
+import { verifyStore } from '@app/event-store/tools';
 import { auditEmails } from '../users/email-audit';
 import { EmailReservations } from '../users/email-reservations';
 import { openStore, progressLine, run } from './cli-context';

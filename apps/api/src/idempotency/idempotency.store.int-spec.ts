@@ -1,5 +1,5 @@
 import { createEventStore, type EventStoreHandle } from '@app/event-store';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { loadConfig } from '../config/app-config';
 import { appMigrations } from '../migrations';
 import { userEvents } from '../users/events';

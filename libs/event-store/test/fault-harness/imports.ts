@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { importLines, type EventStore, type ExportedEvent, type ImportReport, type Queryable } from '../../src';
+import type { EventStore, Queryable } from '../../src';
+import { importLines, type ExportedEvent, type ImportReport } from '../../src/tools';
 import type { FaultyInstance } from './instance';
 import { describe } from './ledger';
 import type { Rng } from './workload';
