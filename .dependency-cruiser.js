@@ -6,6 +6,8 @@
  */
 /** Spec files and the app's e2e support folder: allowed to use libs' testing helpers. */
 const TEST_FILES = '(\\.(spec|int-spec|e2e-spec)\\.ts$)|(^apps/[^/]+/test/)';
+/** A library's public entries for production code: the root, operator tooling, what app migrations need. */
+const PRODUCTION_ENTRIES = ['^libs/[^/]+/src/index\\.ts$', '^libs/[^/]+/src/tools/index\\.ts$', '^libs/[^/]+/src/migrations\\.ts$'];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -42,10 +44,11 @@ module.exports = {
     },
     {
       name: 'app-uses-lib-public-api',
-      comment: 'Import @app/<lib>, not @app/<lib>/<file>: anything not exported from index.ts is private.',
+      comment:
+        'Import @app/<lib> (or its /tools, /migrations entry), not @app/<lib>/<file>: anything not exported from an entry is private.',
       severity: 'error',
       from: { path: '^apps/', pathNot: TEST_FILES },
-      to: { path: '^libs/[^/]+/', pathNot: '^libs/[^/]+/src/index\\.ts$' },
+      to: { path: '^libs/[^/]+/', pathNot: PRODUCTION_ENTRIES },
     },
     {
       name: 'production-not-to-test-support',
@@ -59,7 +62,7 @@ module.exports = {
       comment: "Tests may also use a lib's test helpers (libs/<lib>/src/testing/ or libs/<lib>/test/), but no other internals.",
       severity: 'error',
       from: { path: TEST_FILES, pathNot: '^libs/' },
-      to: { path: '^libs/[^/]+/', pathNot: ['^libs/[^/]+/src/index\\.ts$', '^libs/[^/]+/src/testing/', '^libs/[^/]+/test/'] },
+      to: { path: '^libs/[^/]+/', pathNot: [...PRODUCTION_ENTRIES, '^libs/[^/]+/src/testing/', '^libs/[^/]+/test/'] },
     },
   ],
   options: {

@@ -19,7 +19,7 @@ import Redis from 'ioredis';
 import { createApp } from '../apps/api/src/bootstrap';
 import { loadConfig } from '../apps/api/src/config/app-config';
 import { GetTrendingHandler } from '../apps/api/src/leaderboard/queries/get-trending/get-trending.handler';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { TEST_REDIS_URL } from '@app/stampede-cache/testing';
 import { forkInstance, serveParent, stopInstance } from './app-instances';
 import { benchOutDir, BENCH_PII_MASTER_KEY } from './bench-env';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { EventStoreHandle, ExportedEvent } from '@app/event-store';
+import type { EventStoreHandle } from '@app/event-store';
+import type { ExportedEvent } from '@app/event-store/tools';
 import { batchAppends, median, timed } from './event-store-writes';
 
 /**

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEventStore } from '@app/event-store';
 import { userEvents } from '../apps/api/src/users/events';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { benchOutDir, environment } from './bench-env';
 import { writeBarChart } from './chart';
 import { measureReads, seedMixedLog, waitForHead } from './read-throughput';
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   try {
     progress(`seeding ${EVENTS} events (UserRegistered v1/v2, PointsAwarded v1/v2/v3)`);
     await seedMixedLog(es, 0, EVENTS);
-    await es.dataSource.query(`VACUUM ANALYZE "${schema}".events`);
+    await es.db.query(`VACUUM ANALYZE "${schema}".events`);
     await waitForHead(es, EVENTS);
     const f = await measureReads(es, URL, { rounds: ROUNDS, reference: reference.store });
     const ratios = {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { importLines, type EventStoreHandle, type ExportedEvent } from '@app/event-store';
+import type { EventStoreHandle } from '@app/event-store';
+import { importLines, type ExportedEvent } from '@app/event-store/tools';
 
 /**
  * The write-side measurements of the event-store benchmark, each with the
@@ -33,7 +34,7 @@ const payload = (i: number) => ({ points: 1 + (i % 50), reason: 'bench', awarded
 
 /** `rounds` interleaved runs of plain INSERT transactions and of single-event appends; rates per run. */
 export async function singleAppends(es: EventStoreHandle, schema: string, clients: number, appends: number, rounds: number) {
-  await es.dataSource.query(`CREATE TABLE "${schema}".plain_events (LIKE "${schema}".events INCLUDING ALL)`);
+  await es.db.query(`CREATE TABLE "${schema}".plain_events (LIKE "${schema}".events INCLUDING ALL)`);
   const plain: number[] = [];
   const appended: number[] = [];
   for (let r = 1; r <= rounds; r++) {

@@ -10,9 +10,10 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { createEventStore, verifyStore } from '@app/event-store';
+import { createEventStore } from '@app/event-store';
+import { verifyStore } from '@app/event-store/tools';
 import { userEvents } from '../apps/api/src/users/events';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { benchOutDir } from './bench-env';
 import { writeBarChart } from './chart';
 import { batchAppends, bulkHistory, bulkImport, median, rawCopy, singleAppends, timed } from './event-store-writes';
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
   const es = await createEventStore({ url: URL, schema, events: userEvents, poolSize: 4 });
   try {
     progress(`seeding ${EVENTS} events (UserRegistered v1/v2, PointsAwarded v1/v2/v3) for verify`);
-    await es.dataSource.query(
+    await es.db.query(
       `INSERT INTO "${schema}".events (event_id, stream_id, stream_version, type, schema_version, data, metadata)
        SELECT gen_random_uuid(), 'seed-' || (i % 5000), (i / 5000) + 1,
               CASE WHEN i < 5000 THEN 'UserRegistered' ELSE 'PointsAwarded' END,
@@ -88,8 +89,8 @@ async function main(): Promise<void> {
       [EVENTS],
     );
     // As after an import (which analyzes the log): without statistics the planner reads the rest of the log per batch.
-    await es.dataSource.query(`ANALYZE "${schema}".events`);
-    const total = Number((await es.dataSource.query<{ n: string }[]>(`SELECT count(*) AS n FROM "${schema}".events`))[0].n);
+    await es.db.query(`ANALYZE "${schema}".events`);
+    const total = Number((await es.db.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".events`))[0].n);
 
     progress(`baseline: plain SELECT of all ${total} rows in keyset batches of 2000 (no upcasting)`);
     const select = await timed(() => plainSelectAll(URL, schema, 2000));

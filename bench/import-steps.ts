@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import type { EventStoreHandle } from '@app/event-store';
-import { logLockKeys } from '../libs/event-store/src/postgres/lock-keys';
-import { CopyLineEncoder } from '../libs/event-store/src/tools/import/copy-encoder';
+import { logLockKeys } from '@app/event-store/testing';
+import { CopyLineEncoder } from '@app/event-store/testing';
 import { batchAppends, bulkHistory, bulkImport, rawCopy, timed } from './event-store-writes';
 
 /**
@@ -73,7 +73,7 @@ export async function measureSteps(es: EventStoreHandle, url: string, schema: st
   const chunks = Math.ceil(count / 10_000);
   const reserve = await timed(async () => {
     for (let i = 0; i < chunks; i++) {
-      await es.dataSource.query(`SELECT * FROM "${schema}".reserve_positions(10000, $1, $2)`, [lock1, lock2]);
+      await es.db.query(`SELECT * FROM "${schema}".reserve_positions(10000, $1, $2)`, [lock1, lock2]);
     }
   });
   const batchSteps = await timeStatements(() => batchAppends(es, bulkHistory(count, 50), batch));

@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEventStore, type EventStoreHandle } from '@app/event-store';
 import { appEventStore } from '../apps/api/src/app-event-store';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { benchOutDir, environment } from './bench-env';
 import { writeBarChart } from './chart';
 import { plainSelectAll } from './plain-select';

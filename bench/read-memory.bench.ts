@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEventStore, type EventStoreHandle } from '@app/event-store';
 import { userEvents } from '../apps/api/src/users/events';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { benchOutDir, environment } from './bench-env';
 import { writeBarChart } from './chart';
 import { readAllCount, seedMixedLog, usersFor, verifyCount, waitForHead } from './read-throughput';
@@ -72,7 +72,7 @@ async function growTo(es: EventStoreHandle, from: number, to: number): Promise<v
     await seedMixedLog(es, at, Math.min(to, at + SEED_CHUNK), usersFor(LARGE));
     progress(`seeded ${Math.min(to, at + SEED_CHUNK)}/${to}`);
   }
-  await es.dataSource.query(`VACUUM ANALYZE "${es.schema}".events`);
+  await es.db.query(`VACUUM ANALYZE "${es.schema}".events`);
   await waitForHead(es, to);
 }
 

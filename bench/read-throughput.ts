@@ -1,5 +1,5 @@
 import type { EventStore, EventStoreHandle } from '@app/event-store';
-import { verifyStore } from '@app/event-store';
+import { verifyStore } from '@app/event-store/tools';
 import { plainSelectAll } from './plain-select';
 
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
@@ -10,7 +10,7 @@ const progress = (s: string) => process.stderr.write(`  ${s}\n`);
  * (100k, then up to 1M) with the same `users` gives the same log as seeding once.
  */
 export async function seedMixedLog(es: EventStoreHandle, from: number, to: number, users = usersFor(to)): Promise<void> {
-  await es.dataSource.query(
+  await es.db.query(
     `INSERT INTO "${es.schema}".events (event_id, stream_id, stream_version, type, schema_version, data, metadata)
      SELECT gen_random_uuid(), 'seed-' || (i % $3), (i / $3) + 1,
             CASE WHEN i < $3 THEN 'UserRegistered' ELSE 'PointsAwarded' END,
@@ -36,10 +36,9 @@ export const usersFor = (events: number) => Math.min(5000, Math.max(1, Math.ceil
 export async function waitForHead(es: EventStoreHandle, count: number, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let said = false; ; said = true) {
-    const [{ n }] = await es.dataSource.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM "${es.schema}".events WHERE position <= $1`,
-      [await es.store.headPosition()],
-    );
+    const [{ n }] = await es.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${es.schema}".events WHERE position <= $1`, [
+      await es.store.headPosition(),
+    ]);
     if (n >= count) return;
     if (Date.now() > deadline) throw new Error(`only ${n}/${count} events visible after ${timeoutMs} ms: a transaction is held open`);
     if (!said) progress(`waiting for an open transaction elsewhere on this PostgreSQL to end (${n}/${count} events visible)`);

@@ -18,7 +18,7 @@ import { INTEGRATION_CONTRACTS } from '../apps/api/src/integration/integration-c
 import { integrationHeaders } from '../apps/api/src/integration/integration-headers';
 import { JetStreamPublisher, subjectOf } from '../apps/api/src/integration/jetstream-publisher';
 import { NatsLink } from '../apps/api/src/integration/nats-link';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { benchOutDir, environment } from './bench-env';
 import { writeBarChart } from './chart';
 
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const relayed: number[] = [];
   const pipelined: number[] = [];
   try {
-    await es.dataSource.query(SEED(schema), [EVENTS]);
+    await es.db.query(SEED(schema), [EVENTS]);
     const events: RecordedEvent[] = (await es.store.readBatch(1, Number.MAX_SAFE_INTEGER, EVENTS)).map((e) => es.registry.upcast(e));
     progress(`seeded ${events.length} events; ${ROUNDS} interleaved rounds`);
     for (let round = 0; round < ROUNDS; round++) {

@@ -18,7 +18,7 @@ import { appEventStore } from '../apps/api/src/app-event-store';
 import { User } from '../apps/api/src/users/user.aggregate';
 import { userSnapshot } from '../apps/api/src/users/user.snapshot';
 import { userStreamId } from '../apps/api/src/users/user-stream';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { benchOutDir, environment } from './bench-env';
 import { writeBarChart } from './chart';
 
@@ -35,7 +35,7 @@ const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
 /** Appends awards `from..to` (stream versions) to a user's stream in one statement, as PointsAwarded v3. */
 async function seedAwards(es: EventStoreHandle, userId: string, from: number, to: number): Promise<void> {
-  await es.dataSource.query(
+  await es.db.query(
     `INSERT INTO "${es.schema}".events (event_id, stream_id, stream_version, type, schema_version, data, metadata)
      SELECT gen_random_uuid(), $1, v, 'PointsAwarded', 3,
             jsonb_build_object('points', 1 + v % 9, 'reason', 'quiz ' || v, 'awardedAt', '2026-01-01T00:00:00.000Z'),
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       perN.push({ every, snapshotAt: at, tail: last - at, repository, times: [] });
     }
     await seedAwards(plain, long, seeded + 1, last);
-    await plain.dataSource.query(`VACUUM ANALYZE "${schema}".events`);
+    await plain.db.query(`VACUUM ANALYZE "${schema}".events`);
     const lookup = handles[handles.length - 1];
     const withLookup = new AggregateRepository(lookup.store, undefined, lookup.snapshots);
     const oneEvent: number[] = [];

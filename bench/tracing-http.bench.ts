@@ -16,7 +16,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { benchOutDir, environment } from './bench-env';
 import { forkInstance, stopInstance } from './app-instances';
-import { TEST_DATABASE_URL } from '../libs/event-store/src/testing/test-database';
+import { TEST_DATABASE_URL } from '@app/event-store/testing';
 import { TEST_REDIS_URL } from '@app/stampede-cache/testing';
 
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 20);

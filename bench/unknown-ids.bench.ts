@@ -17,7 +17,7 @@ import Redis from 'ioredis';
 import { StampedeCache } from '@app/stampede-cache';
 import { createApp } from '../apps/api/src/bootstrap';
 import { loadConfig } from '../apps/api/src/config/app-config';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { deleteNamespace, TEST_REDIS_URL } from '@app/stampede-cache/testing';
 import { benchOutDir, BENCH_PII_MASTER_KEY } from './bench-env';
 

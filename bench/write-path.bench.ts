@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { createApp } from '../apps/api/src/bootstrap';
 import { loadConfig } from '../apps/api/src/config/app-config';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { forkInstance, serveParent, stopInstance } from './app-instances';
 import { benchOutDir, BENCH_PII_MASTER_KEY } from './bench-env';
 

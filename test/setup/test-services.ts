@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../../apps/api/src/config/embedded-postgres';
-import { DEFAULT_TEST_DATABASE_URL } from '../../libs/event-store/src/testing/test-database';
+import { DEFAULT_TEST_DATABASE_URL } from '../../libs/event-store/src/testing';
 // The cache's testing entry by path: Jest loads the global set-up without its moduleNameMapper, so no @app alias here.
 import { DEFAULT_TEST_REDIS_URL, freePort, startRedisServer } from '../../libs/stampede-cache/src/testing';
 

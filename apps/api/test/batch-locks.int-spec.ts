@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { createEventStore, MAX_STREAMS_PER_BATCH, type EventStoreHandle } from '@app/event-store';
-import { note, notedEvents } from '../../../libs/event-store/src/testing/noted-events';
+import { note, notedEvents } from '@app/event-store/testing';
 import { eventually } from '../../../test/eventually';
 import { startOwnPostgres, type OwnPostgres } from './own-postgres';
 

@@ -9,7 +9,7 @@ import { eventually } from '../../../test/eventually';
 import { userEvents } from '../src/users/events';
 import { userProfilesProjection } from '../src/users/projections/user-profiles.projection';
 import { pointsLedgerProjection } from '../src/leaderboard/points-ledger.projection';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 
 const root = join(__dirname, '../../..');
 const exec = promisify(execFile);

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { randomBytes } from 'node:crypto';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { eventually } from '../../../test/eventually';
 import { TcpProxy } from '../../../test/tcp-proxy';
 import { startTestApp, TestApp } from './test-app';

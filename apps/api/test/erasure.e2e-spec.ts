@@ -3,8 +3,8 @@ import request from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { EVENT_STORE_HANDLE, type EventStoreHandle } from '@app/event-store';
 import { eventually } from '../../../test/eventually';
+import { uniqueSchema } from '@app/event-store/testing';
 import { deleteNamespace, TEST_REDIS_URL as REDIS_URL } from '@app/stampede-cache/testing';
-import { uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
 import { startOwnPostgres, type OwnPostgres } from './own-postgres';
 import { startTestApp, TEST_ADMIN_TOKEN, type TestApp } from './test-app';
 import { userStreamId } from '../src/users/user-stream';
@@ -55,13 +55,13 @@ describe('erasure by crypto-shredding (e2e)', () => {
 
   /** Every row of every table of the schema (log, keys, read models, reservations, idempotency), as text. */
   const everyTable = async () => {
-    const tables = await es.dataSource.query<Array<{ table_name: string }>>(
+    const tables = await es.db.query<{ table_name: string }>(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`,
       [schema],
     );
     const texts = await Promise.all(
       tables.map(async ({ table_name }) => {
-        const rows = await es.dataSource.query<Array<{ row: string }>>(`SELECT t::text AS row FROM "${schema}"."${table_name}" t`);
+        const rows = await es.db.query<{ row: string }>(`SELECT t::text AS row FROM "${schema}"."${table_name}" t`);
         return `${table_name}: ${rows.map((r) => r.row).join('\n')}`;
       }),
     );
@@ -88,7 +88,7 @@ describe('erasure by crypto-shredding (e2e)', () => {
   const liveModels = () =>
     Promise.all(
       ['user_profiles', 'points_ledger', 'ledger_names'].map((table) =>
-        es.dataSource.query<Array<{ row: string }>>(`SELECT t::text AS row FROM ${es.projections.tableName(table)} t ORDER BY 1`),
+        es.db.query<{ row: string }>(`SELECT t::text AS row FROM ${es.projections.tableName(table)} t ORDER BY 1`),
       ),
     );
 
@@ -105,9 +105,7 @@ describe('erasure by crypto-shredding (e2e)', () => {
       .expect(201);
     // The snapshot taken after the award's load holds the names and email encrypted with the person's key.
     const snapshotsOf = (id: string) =>
-      es.dataSource.query<Array<{ state: string }>>(`SELECT state::text AS state FROM "${schema}".snapshots WHERE stream_id = $1`, [
-        userStreamId(id),
-      ]);
+      es.db.query<{ state: string }>(`SELECT state::text AS state FROM "${schema}".snapshots WHERE stream_id = $1`, [userStreamId(id)]);
     const [snapshot] = await eventually(
       async () => {
         const rows = await snapshotsOf(user.id);

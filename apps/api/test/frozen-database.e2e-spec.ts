@@ -1,8 +1,7 @@
 import request from 'supertest';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
 import { EVENT_STORE_HANDLE, type EventStoreHandle } from '@app/event-store';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { eventually } from '../../../test/eventually';
 import { TcpProxy } from '../../../test/tcp-proxy';
 import { startTestApp, TestApp } from './test-app';
@@ -53,8 +52,9 @@ describe('frozen database link (e2e)', () => {
     await request(t.server).post('/users').send(user()).expect(201);
 
     // The write must meet a pooled connection on the frozen link (a new one would be the connect timeout's case).
-    const pool = (t.app.get<EventStoreHandle>(EVENT_STORE_HANDLE).dataSource.driver as unknown as { master: Pool }).master;
-    await eventually(() => pool.idleCount > 0 && pool.idleCount === pool.totalCount && pool.waitingCount === 0, 5_000, 'an idle pool');
+    const es = t.app.get<EventStoreHandle>(EVENT_STORE_HANDLE);
+    const idle = () => es.poolStats();
+    await eventually(() => idle().idle > 0 && idle().idle === idle().total && idle().waiting === 0, 5_000, 'an idle pool');
 
     proxy.freeze();
     const timed = async (req: request.Test) => {

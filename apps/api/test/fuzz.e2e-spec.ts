@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
-import { TEST_DATABASE_URL } from '../../../libs/event-store/src/testing/test-database';
+import { TEST_DATABASE_URL } from '@app/event-store/testing';
 import { startTestApp, TestApp, TEST_ADMIN_TOKEN } from './test-app';
 
 /** Requests per run: thousands by default; FUZZ_RUNS raises it for a longer hunt. */

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { EVENT_STORE_HANDLE, type EventStoreHandle } from '@app/event-store';
-import { TEST_DATABASE_URL } from '../../../libs/event-store/src/testing/test-database';
+import { TEST_DATABASE_URL } from '@app/event-store/testing';
 import { eventually } from '../../../test/eventually';
 import { startTwoInstances, type TwoInstances } from './two-instances';
 import type { TestApp } from './test-app';

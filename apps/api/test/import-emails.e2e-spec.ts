@@ -6,7 +6,7 @@ import { EmailReservations1710000000001 } from '../src/migrations/1710000000001-
 import { IdempotencyKeys1710000000002 } from '../src/migrations/1710000000002-idempotency-keys';
 import { userEvents } from '../src/users/events';
 import { eventually } from '../../../test/eventually';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { startTestApp, TestApp, TEST_ADMIN_TOKEN } from './test-app';
 
 const auth = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };

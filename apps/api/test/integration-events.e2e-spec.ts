@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { eventually } from '../../../test/eventually';
 import { TcpProxy } from '../../../test/tcp-proxy';
-import { dropSchema } from '../../../libs/event-store/src/testing/test-database';
+import { dropSchema } from '@app/event-store/testing';
 import { deliveryReport } from './relay-fixtures';
 import { startTestApp, TEST_ADMIN_TOKEN, type TestApp } from './test-app';
 import { StreamReader, TEST_NATS_URL, uniqueNatsNames } from './test-nats';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { StampedeCache } from '@app/stampede-cache';
-import { TEST_DATABASE_URL } from '../../../libs/event-store/src/testing/test-database';
+import { TEST_DATABASE_URL } from '@app/event-store/testing';
 import { deleteNamespace, TEST_REDIS_URL } from '@app/stampede-cache/testing';
 import { eventually } from '../../../test/eventually';
 import { TcpProxy } from '../../../test/tcp-proxy';

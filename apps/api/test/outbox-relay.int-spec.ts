@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { eventually } from '../../../test/eventually';
 import { TcpProxy } from '../../../test/tcp-proxy';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { appendUserHistories, deliveryReport, openRelay, type RelayHarness } from './relay-fixtures';
 import { StreamReader, TEST_NATS_URL, uniqueNatsNames } from './test-nats';
 

@@ -1,13 +1,7 @@
 import { createEventStore, type EventStoreHandle } from '@app/event-store';
-import {
-  balanceDifferences,
-  balancesProjection,
-  depositedEvent,
-  readModelSnapshot,
-  seedDeposits,
-} from '../../../libs/event-store/src/testing/balances-projection';
+import { balanceDifferences, balancesProjection, depositedEvent, readModelSnapshot, seedDeposits } from '@app/event-store/testing';
 import { eventually } from '../../../test/eventually';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { TcpProxy } from '../../../test/tcp-proxy';
 
 const NAME = 'freeze_bal';
@@ -55,7 +49,7 @@ describe('a frozen projection-lock holder loses the lock within the configured b
     viaProxy.host = `127.0.0.1:${proxy.port}`;
     a = await open(viaProxy.toString(), 'a');
     b = await open(TEST_DATABASE_URL, 'b');
-    await seedDeposits(b.dataSource, schema, TOTAL, 200);
+    await seedDeposits(b.db, schema, TOTAL, 200);
   }, 60_000);
   afterAll(async () => {
     proxy.thaw();
@@ -87,11 +81,11 @@ describe('a frozen projection-lock holder loses the lock within the configured b
     await eventually(async () => !(await active(a!)), 10_000, 'a to notice it lost the lock');
     expect(await active(b!)).toBe(true);
 
-    const model = await readModelSnapshot(b!.dataSource, schema, NAME);
+    const model = await readModelSnapshot(b!.db, schema, NAME);
     expect(model).toMatchObject({ checkpoint: TOTAL, applied: TOTAL, distinctApplied: TOTAL, events: TOTAL });
     expect(model.total).toBe(model.expectedTotal);
-    expect(await balanceDifferences(b!.dataSource, schema, NAME)).toEqual([]);
-    const batches: BatchRow[] = await b!.dataSource.query(`SELECT * FROM "${schema}"."${NAME}_batches" ORDER BY first_position`);
+    expect(await balanceDifferences(b!.db, schema, NAME)).toEqual([]);
+    const batches: BatchRow[] = await b!.db.query(`SELECT * FROM "${schema}"."${NAME}_batches" ORDER BY first_position`);
     const runners = batches.map((x) => x.runner);
     const firstOfB = runners.indexOf('b');
     expect(firstOfB).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { dropSchema, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { dropSchema, uniqueSchema } from '@app/event-store/testing';
 import { eventually } from '../../../test/eventually';
 import { startTestApp, TestApp, TEST_ADMIN_TOKEN } from './test-app';
 

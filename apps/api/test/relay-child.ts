@@ -10,7 +10,7 @@ import { appEventStore } from '../src/app-event-store';
 import { INTEGRATION_CONTRACTS } from '../src/integration/integration-contracts';
 import { JetStreamPublisher } from '../src/integration/jetstream-publisher';
 import { NatsLink } from '../src/integration/nats-link';
-import { TEST_DATABASE_URL } from '../../../libs/event-store/src/testing/test-database';
+import { TEST_DATABASE_URL } from '@app/event-store/testing';
 import { TEST_NATS_URL, testPublisherOptions } from './test-nats';
 
 async function main(): Promise<void> {

@@ -38,7 +38,7 @@ describe('User snapshots in the app (e2e)', () => {
       expect(award.body.version).toBe(i + 1);
     }
     await es.snapshots.flush();
-    const rows = await es.dataSource.query(
+    const rows = await es.db.query<any>(
       `SELECT aggregate_type, schema_version, stream_version FROM "${t.schema}".snapshots WHERE stream_id = $1`,
       [`user-${id}`],
     );
@@ -64,7 +64,7 @@ describe('User snapshots in the app (e2e)', () => {
     const faults = async () =>
       counter((await request(t.server).get('/metrics').expect(200)).text, 'snapshot_faults_total', { operation: 'read' });
     const before = await faults();
-    await es.dataSource.query(`UPDATE "${t.schema}".snapshots SET state = '{"points": "lots"}' WHERE stream_id = $1`, [`user-${id}`]);
+    await es.db.query(`UPDATE "${t.schema}".snapshots SET state = '{"points": "lots"}' WHERE stream_id = $1`, [`user-${id}`]);
     const award = await request(t.server).post(`/users/${id}/points`).send({ points: 1, reason: 'after' }).expect(201);
     expect(award.body.version).toBe(5);
     expect(await faults()).toBe(before + 1);

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import { AppendProbe } from '../../../libs/event-store/src/testing/append-probes';
+import { AppendProbe } from '@app/event-store/testing';
 import { startTestApp, TestApp } from './test-app';
 
 /**

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { createApp } from '../src/bootstrap';
 import { loadConfig } from '../src/config/app-config';
 import type { LogOutput } from '../src/observability/logging';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 
 export const TEST_ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 /** The master key of personal data in tests (the global set-up puts it in PII_MASTER_KEY for spawned CLIs too). */

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../../test/eventually';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { TEST_REDIS_URL } from '@app/stampede-cache/testing';
 import type { ExportedSpan } from './tracing/file-span-exporter';
 import { TEST_ADMIN_TOKEN } from './test-app';

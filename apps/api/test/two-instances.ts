@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { TEST_DATABASE_URL } from '../../../libs/event-store/src/testing/test-database';
+import { TEST_DATABASE_URL } from '@app/event-store/testing';
 import { startTestApp, TestApp } from './test-app';
 
 export interface TwoInstances {

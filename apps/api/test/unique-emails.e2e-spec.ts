@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { createEventStore, EVENT_STORE_HANDLE, type EventStoreHandle } from '@app/event-store';
 import { userEvents } from '../src/users/events';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { eventually } from '../../../test/eventually';
 import { startTwoInstances, type TwoInstances } from './two-instances';
 import { startTestApp, TestApp, TEST_ADMIN_TOKEN } from './test-app';

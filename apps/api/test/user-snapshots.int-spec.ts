@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { AggregateRepository, createEventStore, defineSnapshot, type EventStoreHandle, type SnapshotDefinition } from '@app/event-store';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { appEventStore } from '../src/app-event-store';
 import { User } from '../src/users/user.aggregate';
 import { userSnapshot, type UserSnapshotV1 } from '../src/users/user.snapshot';
@@ -119,7 +119,7 @@ describe('User snapshots: snapshot + tail = full replay', () => {
       fc.asyncProperty(history, (h) => agrees(h, current)),
       { numRuns: NUM_RUNS },
     );
-    const [{ versions }] = await plain.dataSource.query(
+    const [{ versions }] = await plain.db.query<any>(
       `SELECT array_agg(DISTINCT schema_version ORDER BY schema_version) AS versions FROM "${schema}".snapshots`,
     );
     expect(versions).toEqual([1, 2]); // both shapes were taken and used

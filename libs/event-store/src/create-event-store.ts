@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { EventStoreOptions } from './event-store.options';
 import { eventStoreMigrations } from './postgres/migrations';
@@ -15,14 +16,24 @@ import { ProjectionsService } from './projections/projections.service';
 import { resolveProjectionsOptions } from './projections/projections-options';
 import { OutboxRelay } from './relay/outbox-relay';
 import type { RelayOptions } from './relay/relay-options';
+import type { Database } from './postgres/queryable';
+import { autocommitQueryable } from './postgres/queryable-adapters';
 import { snapshotDefinitionsByClass } from './snapshots/snapshot-definition';
 import { SnapshotStore } from './snapshots/snapshot-store';
+
+/** Connections of the store's pool: open, idle among them, and requests waiting for one. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
 
 /** A ready event store plus what owns its resources. */
 export interface EventStoreHandle {
   store: EventStore;
   registry: EventRegistry;
-  dataSource: DataSource;
+  /** The store's database (its own pool): autocommit statements and transactions, for the application's own tables. */
+  db: Database;
   /** The schema name as configured (unquoted); `store.schema` is its quoted form, `projections.tableName()` qualifies tables. */
   schema: string;
   /** Runners and commands of the registered projections (not started). */
@@ -31,6 +42,10 @@ export interface EventStoreHandle {
   snapshots: SnapshotStore;
   /** Crypto-shredding of personal fields (erase a subject, a cipher for snapshots); set when `personalData` was given. */
   personalData?: PersonalData;
+  /** The store's connection pool right now: for metrics, and for tests that need it idle. */
+  poolStats(): PoolStats;
+  /** True while migrations are pending (the store's or the application's): readiness checks use it. */
+  pendingMigrations(): Promise<boolean>;
   /**
    * An outbox relay over this log (not started): it publishes the given event types through
    * `options.publisher`. `close()` stops it before the pool closes.
@@ -92,23 +107,30 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
   if (options.runMigrations ?? true) await migrate(options);
   await dataSource.initialize();
   const locks = logLockKeys(schema);
-  const personalData = masterKey && new PersonalData(dataSource, quoteIdent(schema), masterKey, registry);
+  const pool = autocommitQueryable(dataSource);
+  const personalData = masterKey && new PersonalData(pool, quoteIdent(schema), masterKey, registry);
   const store = new EventStore(
     dataSource,
     { schema: quoteIdent(schema), sequenceLock: locks.append, streamLockClass: locks.streamClass, channel },
     registry,
     personalData,
   );
-  const projections = new ProjectionsService(dataSource, store, options.projections ?? [], projectionOptions, locks.projectionClass);
+  const db: Database = { ...pool, transaction: (work) => store.inTransaction(work) };
+  const projections = new ProjectionsService(db, store, options.projections ?? [], projectionOptions, locks.projectionClass);
   const snapshots = new SnapshotStore(dataSource, store, locks.streamClass, snapshotDefinitions, personalData || undefined);
   let closing: Promise<void> | undefined;
   const relays: OutboxRelay[] = [];
-  const relayContext = { dataSource, store, projections: projectionOptions, lockClass: locks.projectionClass };
+  const relayContext = { db, store, projections: projectionOptions, lockClass: locks.projectionClass };
   return {
     store,
     registry,
-    dataSource,
+    db,
     schema,
+    pendingMigrations: () => dataSource.showMigrations(),
+    poolStats: () => {
+      const pool = (dataSource.driver as unknown as { master: Pool }).master;
+      return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+    },
     projections,
     createRelay: (relayOptions) => {
       const relay = new OutboxRelay(relayContext, relayOptions);
@@ -182,9 +204,4 @@ async function migrate(options: EventStoreOptions): Promise<void> {
     await q.release();
     await dataSource.destroy();
   }
-}
-
-/** True when migrations are pending; readiness checks use it. */
-export async function hasPendingMigrations(dataSource: DataSource): Promise<boolean> {
-  return dataSource.showMigrations();
 }

@@ -89,7 +89,7 @@ export class EventStoreTimeoutError extends EventStoreError {
 }
 
 /**
- * `appendWithin` was given a QueryRunner that `inTransaction` did not open, or
+ * `appendWithin` was given a Queryable that `inTransaction` did not open, or
  * whose transaction has already ended. Only the store's own transactions can
  * guarantee that a connection left in doubt by a failed append is closed, not
  * pooled.
@@ -97,7 +97,7 @@ export class EventStoreTimeoutError extends EventStoreError {
 export class ForeignTransactionError extends EventStoreError {
   readonly code = 'EVENT_STORE.FOREIGN_TRANSACTION';
   constructor() {
-    super('appendWithin needs the QueryRunner that EventStore.inTransaction passes, while its transaction is open');
+    super('appendWithin needs the Queryable that EventStore.inTransaction passes, while its transaction is open');
   }
 }
 

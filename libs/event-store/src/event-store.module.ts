@@ -15,7 +15,7 @@ import { EventRegistry } from './registry/event-registry';
 import { ProjectionsService } from './projections/projections.service';
 import { SnapshotStore } from './snapshots/snapshot-store';
 
-/** Injection token of the `EventStoreHandle` (store, registry, DataSource, schema). */
+/** Injection token of the `EventStoreHandle` (store, registry, db, schema). */
 export const EVENT_STORE_HANDLE = Symbol('EVENT_STORE_HANDLE');
 
 @Injectable()

@@ -21,7 +21,7 @@ export interface EventStoreOptions {
    * transaction as appends (e.g. a uniqueness reservation, an idempotency record). They run
    * with the store's, in the store's schema (read it with `schemaOf(q)`) and migrations
    * table, ordered by the timestamp in their class names: give them timestamps after the
-   * store's (`17000000000xx`). Readiness (`hasPendingMigrations`) covers them too.
+   * store's (`17000000000xx`). Readiness (`EventStoreHandle.pendingMigrations`) covers them too.
    */
   migrations?: Array<new () => MigrationInterface>;
   /** PostgreSQL NOTIFY channel signalled after each committed append. Default `event_store_appended`. */

@@ -1,59 +1,50 @@
-/** Public API of the event store library. Anything not exported here is private. */
+/**
+ * Public API of the event store library: what an application needs to declare, open and use a
+ * store, and the types of its documented extension points (projections, hooks, codecs,
+ * publishers). Anything not exported here is private. Operator tooling (verify, export, import,
+ * key transfer) is `@app/event-store/tools`; test helpers are `@app/event-store/testing`; what
+ * application migrations need is `@app/event-store/migrations`.
+ */
 export { EventStoreModule, EVENT_STORE_HANDLE } from './event-store.module';
 export type { EventStoreOptions } from './event-store.options';
-export { createEventStore, hasPendingMigrations } from './create-event-store';
-export type { EventStoreHandle } from './create-event-store';
+export { createEventStore } from './create-event-store';
+export type { EventStoreHandle, PoolStats } from './create-event-store';
+export type { Database, Queryable } from './postgres/queryable';
+
 export { EventStore } from './postgres/postgres-event-store';
-export type { ReadAllOptions, ReadStreamOptions } from './postgres/postgres-event-store';
+export type { ReadAllOptions, ReadStreamOptions } from './postgres/read-options';
 export type { EventToWrite } from './postgres/append';
 export { MAX_EVENTS_PER_APPEND, MAX_STREAM_ID_LENGTH } from './postgres/append';
 export { MAX_EVENTS_PER_BATCH, MAX_STREAMS_PER_BATCH } from './postgres/append-batch';
 export type { BatchAppendResult, StreamAppend } from './postgres/append-batch';
 export { DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from './postgres/pool-timeouts';
 export { DEFAULT_SHUTDOWN_TIMEOUT_MS } from './postgres/bounded-close';
-export { quoteIdent, schemaOf } from './postgres/migrations/schema-of';
+
 export { EventRegistry } from './registry/event-registry';
 export type { EventRegistryOptions } from './registry/event-registry';
 export type { DecodingMode } from './registry/shape-codec';
 export { defineEvent } from './registry/event-definition';
 export type { ClassOf, EventDefinition, HistoricVersion, UpcastContext, Upcaster } from './registry/event-definition';
+
 export { PersonalData } from './personal-data/personal-data';
 export type { PersonalDataCipher } from './personal-data/personal-data';
 export { ERASED_MARKERS } from './personal-data/personal-fields';
 export type { PersonalDataDeclaration, PersonalFieldKind, PersonalFields } from './personal-data/personal-fields';
 export { PersonalDataErasedError, PersonalDataUnreadableError, SealedFieldError } from './personal-data/personal-data-errors';
-export { exportPersonalDataKeys, importPersonalDataKeys, sealPlaintextLines } from './personal-data/key-transfer';
-export type { PersonalDataKeysReport } from './personal-data/key-transfer';
+
 export { EventSourcedAggregate } from './aggregate/event-sourced-aggregate';
 export { AggregateRepository } from './aggregate/aggregate-repository';
 export type { SaveOptions, TransactionHook, UpdateOptions } from './aggregate/aggregate-repository';
 export { EventsAppended } from './aggregate/events-appended';
+
 export { defineSnapshot, identityCodec, personalSnapshotCodec } from './snapshots/snapshot-definition';
 export type { AggregateClass, SnapshotCodec, SnapshotContext, SnapshotDefinition } from './snapshots/snapshot-definition';
-export { MAX_SNAPSHOT_WRITES_IN_FLIGHT, SnapshotStore } from './snapshots/snapshot-store';
+export { SnapshotStore } from './snapshots/snapshot-store';
 export type { SnapshotFault } from './snapshots/snapshot-store';
-export type { SnapshotLoad } from './snapshots/snapshot-load';
-export { verifyStore } from './tools/verify-store';
-export type { VerifyFailure, VerifyOptions, VerifyProgress, VerifyReport } from './tools/verify-store';
-export { exportLines, importLines, parseExportLine } from './tools/export-import';
-export type {
-  ExportedEvent,
-  ImportChunkHook,
-  ImportInput,
-  ImportOptions,
-  ImportProgress,
-  ImportReport,
-  MovedOnStream,
-} from './tools/export-import';
+
 export { ProjectionsService, ProjectionStateError, UnknownProjectionError } from './projections/projections.service';
 export type { Projection, ProjectionCommit, ProjectionFault, TableNames } from './projections/projection';
 export type { RetryReport } from './projections/runner/transient';
-export { OutboxRelay } from './relay/outbox-relay';
-export type { RelayStatus } from './relay/outbox-relay';
-export type { RelayOptions } from './relay/relay-options';
-export { NOTHING_PUBLISHED } from './relay/integration-publisher';
-export type { AroundPublish, IntegrationPublisher, PublishedMark } from './relay/integration-publisher';
-export type { Queryable } from './postgres/queryable';
 export type {
   AbortedRebuild,
   ProjectionError,
@@ -64,8 +55,32 @@ export type {
   RebuildStep,
   SkippedEvent,
 } from './projections/projection-state';
+
+export { OutboxRelay } from './relay/outbox-relay';
+export type { RelayStatus } from './relay/outbox-relay';
+export type { RelayOptions } from './relay/relay-options';
+export { NOTHING_PUBLISHED } from './relay/integration-publisher';
+export type { AroundPublish, IntegrationPublisher, PublishedMark } from './relay/integration-publisher';
+
 export { eventTraceContext } from './tracing/event-trace';
 export type { TraceMetadata } from './tracing/event-trace';
 export { eventAttributes } from './tracing/projection-spans';
-export * from './errors';
+
+export {
+  BatchTooLargeError,
+  ConcurrencyConflictError,
+  EventReadError,
+  EventRegistryError,
+  EventStoreError,
+  EventStoreOptionsError,
+  EventStoreTimeoutError,
+  EventValidationError,
+  ForeignTransactionError,
+  IdempotencyConflictError,
+  InvalidAppendError,
+  MissingUpcasterError,
+  UnknownEventTypeError,
+  UpcastFailedError,
+} from './errors';
+export type { EventLocation } from './errors';
 export type * from './types';

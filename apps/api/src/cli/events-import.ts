@@ -1,5 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
-import type { ImportProgress } from '@app/event-store';
+import type { ImportProgress } from '@app/event-store/tools';
 import { LogMaintenance } from '../log-maintenance/log-maintenance';
 import { keysFileArgument, openStore, progressLine, run } from './cli-context';
 

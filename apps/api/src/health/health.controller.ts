@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { EVENT_STORE_HANDLE, hasPendingMigrations, type EventStoreHandle } from '@app/event-store';
+import { EVENT_STORE_HANDLE, type EventStoreHandle } from '@app/event-store';
 import { checkAdminToken } from '../common/admin-token.guard';
 import type { HttpReply, HttpRequest } from '../common/http-message';
 import { AppConfig } from '../config/app-config';
@@ -42,9 +42,9 @@ export class HealthController {
     const down: DownComponent[] = [];
     let databaseError: string | undefined;
     try {
-      await this.eventStore.dataSource.query('SELECT 1');
+      await this.eventStore.db.query('SELECT 1');
       checks.database = 'up';
-      checks.migrations = (await hasPendingMigrations(this.eventStore.dataSource)) ? 'pending' : 'applied';
+      checks.migrations = (await this.eventStore.pendingMigrations()) ? 'pending' : 'applied';
     } catch (error) {
       checks.database = 'down';
       // Driver messages name hosts, users and schemas: only an admin sees them.

@@ -1,5 +1,5 @@
 import { createEventStore, type EventStoreHandle } from '@app/event-store';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../../../../libs/event-store/src/testing/test-database';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { loadConfig } from '../config/app-config';
 import { appMigrations } from '../migrations';
 import { userEvents } from '../users/events';
@@ -18,8 +18,8 @@ describe('IdempotencyStore', () => {
   let n = 0;
   const key = () => `key-${++n}`;
   const expire = (k: string, column: 'locked_until' | 'expires_at') =>
-    es.dataSource.query(`UPDATE "${schema}".idempotency_keys SET ${column} = now() - interval '1 second' WHERE key = $1`, [k]);
-  const row = async (k: string) => (await es.dataSource.query(`SELECT * FROM "${schema}".idempotency_keys WHERE key = $1`, [k]))[0];
+    es.db.query(`UPDATE "${schema}".idempotency_keys SET ${column} = now() - interval '1 second' WHERE key = $1`, [k]);
+  const row = async (k: string) => (await es.db.query<any>(`SELECT * FROM "${schema}".idempotency_keys WHERE key = $1`, [k]))[0];
 
   beforeAll(async () => {
     es = await createEventStore({ url: TEST_DATABASE_URL, schema, events: userEvents, migrations: appMigrations });
@@ -46,7 +46,7 @@ describe('IdempotencyStore', () => {
     expect((await store.claim('POST /users', k, 'fp')).kind).toBe('claimed');
     expect((await store.claim('POST /users/:id/points', k, 'fp2')).kind).toBe('claimed');
     const { ttl } = (
-      await es.dataSource.query(
+      await es.db.query<{ ttl: string }>(
         `SELECT extract(epoch FROM expires_at - created_at) * 1000 AS ttl FROM "${schema}".idempotency_keys WHERE key = $1 LIMIT 1`,
         [k],
       )
@@ -69,7 +69,7 @@ describe('IdempotencyStore', () => {
         await store.complete(q, crashed.claim, ok);
       }),
     ).rejects.toBeInstanceOf(IdempotencyClaimLostError);
-    expect(await es.dataSource.query(`SELECT to_regclass('"${schema}".rolled_back_marker') AS t`)).toEqual([{ t: null }]);
+    expect(await es.db.query(`SELECT to_regclass('"${schema}".rolled_back_marker') AS t`)).toEqual([{ t: null }]);
     expect(await store.completeAlone(crashed.claim, ok)).toBe(false);
     expect(await store.completeAlone(retry.claim, ok)).toBe(true);
     expect(await store.claim('POST /users', k, 'fp')).toEqual({ kind: 'replay', response: ok });

@@ -65,9 +65,6 @@ interface KeyRow {
   lease_expired: boolean;
 }
 
-/** UPDATE and DELETE through TypeORM answer `[rows, affected]`. */
-const affected = (result: unknown) => (result as [unknown[], number])[1];
-
 /**
  * Idempotency keys in PostgreSQL (the event store's schema), so every instance sees
  * them. A key is claimed in a short transaction of its own; its outcome is recorded in
@@ -91,21 +88,14 @@ export class IdempotencyStore {
     // Each pass either decides or saw the row change under it (released, taken over): a few passes settle it.
     for (let pass = 0; pass < 5; pass++) {
       const token = randomUUID();
-      const inserted = await this.handle.dataSource.query<unknown[]>(CLAIM(this.s), [
-        scope,
-        key,
-        fingerprint,
-        token,
-        IDEMPOTENCY_LEASE_MS,
-        ttl,
-      ]);
+      const inserted = await this.handle.db.query(CLAIM(this.s), [scope, key, fingerprint, token, IDEMPOTENCY_LEASE_MS, ttl]);
       if (inserted.length) return { kind: 'claimed', claim: { scope, key, token } };
-      const [row] = await this.handle.dataSource.query<KeyRow[]>(READ(this.s), [scope, key]);
+      const [row] = await this.handle.db.query<KeyRow>(READ(this.s), [scope, key]);
       if (!row) continue;
       const takeable = row.expired || (row.state === 'in_progress' && row.lease_expired && row.fingerprint === fingerprint);
       if (takeable) {
         const params = [scope, key, fingerprint, token, row.claim, IDEMPOTENCY_LEASE_MS, ttl];
-        if (affected(await this.handle.dataSource.query(TAKE_OVER(this.s), params)) === 1) {
+        if ((await this.handle.db.execute(TAKE_OVER(this.s), params)) === 1) {
           return { kind: 'claimed', claim: { scope, key, token } };
         }
         continue;
@@ -122,28 +112,23 @@ export class IdempotencyStore {
    * @throws IdempotencyClaimLostError when the claim was taken over, which rolls the events back.
    */
   async complete(q: Queryable, claim: Claim, response: StoredResponse): Promise<void> {
-    const result = await q.query(COMPLETE(this.s), [claim.scope, claim.key, claim.token, JSON.stringify(response)]);
-    if (affected(result) !== 1) throw new IdempotencyClaimLostError(`Idempotency key "${claim.key}" was taken over`);
+    const completed = await q.execute(COMPLETE(this.s), [claim.scope, claim.key, claim.token, JSON.stringify(response)]);
+    if (completed !== 1) throw new IdempotencyClaimLostError(`Idempotency key "${claim.key}" was taken over`);
   }
 
   /** Records an outcome that wrote no events (a 4xx) on its own; false if the claim was lost. */
   async completeAlone(claim: Claim, response: StoredResponse): Promise<boolean> {
-    const result = await this.handle.dataSource.query<unknown>(COMPLETE(this.s), [
-      claim.scope,
-      claim.key,
-      claim.token,
-      JSON.stringify(response),
-    ]);
-    return affected(result) === 1;
+    const completed = await this.handle.db.execute(COMPLETE(this.s), [claim.scope, claim.key, claim.token, JSON.stringify(response)]);
+    return completed === 1;
   }
 
   /** Gives the key up (after a 5xx), so a retry executes again. Only while this claim holds it. */
   async release(claim: Claim): Promise<void> {
-    await this.handle.dataSource.query(RELEASE(this.s), [claim.scope, claim.key, claim.token]);
+    await this.handle.db.execute(RELEASE(this.s), [claim.scope, claim.key, claim.token]);
   }
 
   /** Deletes up to `limit` expired keys; returns how many. */
   async sweep(limit = 5000): Promise<number> {
-    return affected(await this.handle.dataSource.query(SWEEP(this.s), [limit]));
+    return this.handle.db.execute(SWEEP(this.s), [limit]);
   }
 }

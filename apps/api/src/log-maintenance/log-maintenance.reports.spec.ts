@@ -1,4 +1,4 @@
-import type { ImportReport, VerifyReport } from '@app/event-store';
+import type { ImportReport, VerifyReport } from '@app/event-store/tools';
 import type { EmailDuplicate } from '../users/email-reservations';
 import { importReport, verification } from './log-maintenance.reports';
 

@@ -1,4 +1,4 @@
-import type { ImportReport, PersonalDataKeysReport, VerifyReport } from '@app/event-store';
+import type { ImportReport, PersonalDataKeysReport, VerifyReport } from '@app/event-store/tools';
 import type { EmailAuditReport } from '../users/email-audit';
 import type { EmailDuplicate } from '../users/email-reservations';
 

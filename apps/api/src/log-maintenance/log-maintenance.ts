@@ -10,7 +10,7 @@ import {
   type ImportInput,
   type ImportProgress,
   type VerifyOptions,
-} from '@app/event-store';
+} from '@app/event-store/tools';
 import { auditEmails } from '../users/email-audit';
 import { EmailReservations } from '../users/email-reservations';
 import { ImportedEmails } from '../users/imported-emails';

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { schemaOf } from '@app/event-store';
+import { schemaOf } from '@app/event-store/migrations';
 
 /**
  * One row per email in use (lower-cased): the user holding it and the position of the

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { schemaOf } from '@app/event-store';
+import { schemaOf } from '@app/event-store/migrations';
 
 /**
  * Idempotency keys of command requests, scoped by route template. A row is claimed

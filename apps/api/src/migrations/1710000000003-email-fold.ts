@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { schemaOf } from '@app/event-store';
+import { schemaOf } from '@app/event-store/migrations';
 import { foldEmail } from '../users/email-fold';
 
 const BATCH = 5000;

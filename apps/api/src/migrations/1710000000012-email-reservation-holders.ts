@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { schemaOf } from '@app/event-store';
+import { schemaOf } from '@app/event-store/migrations';
 
 /** An erasure releases the emails a user holds: find them by user without reading the whole table. */
 export class EmailReservationHolders1710000000012 implements MigrationInterface {

@@ -48,7 +48,7 @@ export class EmailReservations {
 
   /** The user holding an email, if any (committed state; a fast refusal before appending anything). */
   async holderOf(email: string): Promise<string | undefined> {
-    const [row] = await this.handle.dataSource.query<{ user_id: string }[]>(HOLDER_OF(this.schema), [foldEmail(email)]);
+    const [row] = await this.handle.db.query<{ user_id: string }>(HOLDER_OF(this.schema), [foldEmail(email)]);
     return row?.user_id;
   }
 
@@ -57,7 +57,7 @@ export class EmailReservations {
    * @throws EmailTakenError when another registration holds it, which rolls the append back.
    */
   async reserve(q: Queryable, email: string, userId: string, position: number): Promise<void> {
-    const rows = await q.query<unknown[]>(RESERVE(this.schema), [foldEmail(email), userId, position]);
+    const rows = await q.query(RESERVE(this.schema), [foldEmail(email), userId, position]);
     if (rows.length === 0) throw new EmailTakenError();
   }
 
@@ -89,9 +89,9 @@ export class EmailReservations {
   }
 
   /** Who holds each of these emails (folded email -> user id), as `q` (default: committed state) sees it. */
-  async holders(emails: string[], q: Queryable = this.handle.dataSource): Promise<Map<string, string>> {
+  async holders(emails: string[], q: Queryable = this.handle.db): Promise<Map<string, string>> {
     if (emails.length === 0) return new Map();
-    const rows = await q.query<Array<{ email: string; user_id: string }>>(HOLDERS_OF(this.schema), [[...new Set(emails.map(foldEmail))]]);
+    const rows = await q.query<{ email: string; user_id: string }>(HOLDERS_OF(this.schema), [[...new Set(emails.map(foldEmail))]]);
     return new Map(rows.map((r) => [r.email, r.user_id]));
   }
 }

@@ -1,4 +1,5 @@
-import type { EventStore, ImportChunkHook } from '@app/event-store';
+import type { EventStore } from '@app/event-store';
+import type { ImportChunkHook } from '@app/event-store/tools';
 import { registrationOf } from './email-audit';
 import type { EmailDuplicate, EmailReservations } from './email-reservations';
 import { UserEventType } from './events/event-types';

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import { schemaOf } from '../postgres/migrations/schema-of';
+import type { Queryable } from '../postgres/queryable';
 import { defineEvent } from '../registry/event-definition';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 import { AggregateRepository } from './aggregate-repository';
@@ -47,10 +48,10 @@ describe('AggregateRepository with a transaction hook, and application migration
   let es: EventStoreHandle;
   let repository: AggregateRepository;
   const auditRows = async (streamId: string) =>
-    (await es.dataSource.query(`SELECT position FROM "${schema}".audit_rows WHERE stream_id = $1`, [streamId])).map(
+    (await es.db.query<any>(`SELECT position FROM "${schema}".audit_rows WHERE stream_id = $1`, [streamId])).map(
       (r: { position: string }) => Number(r.position),
     );
-  const audit = (streamId: string) => async (q: QueryRunner, r: { position: number }) => {
+  const audit = (streamId: string) => async (q: Queryable, r: { position: number }) => {
     await q.query(`INSERT INTO "${schema}".audit_rows VALUES ($1, $2)`, [streamId, r.position]);
   };
 
@@ -69,9 +70,9 @@ describe('AggregateRepository with a transaction hook, and application migration
   });
 
   it('runs application migrations with the store and counts them in pending migrations', async () => {
-    const [{ name }] = await es.dataSource.query(`SELECT name FROM "${schema}".event_store_migrations ORDER BY id DESC LIMIT 1`);
+    const [{ name }] = await es.db.query<any>(`SELECT name FROM "${schema}".event_store_migrations ORDER BY id DESC LIMIT 1`);
     expect(name).toBe('CreateAuditRows1800000000001');
-    expect(await es.dataSource.showMigrations()).toBe(false);
+    expect(await es.pendingMigrations()).toBe(false);
   });
 
   it('commits the hook rows with the events, after the append', async () => {
@@ -85,7 +86,7 @@ describe('AggregateRepository with a transaction hook, and application migration
   it('rolls the events back when the hook throws', async () => {
     const counter = new Counter(randomUUID());
     counter.add(1);
-    const failing = async (q: QueryRunner) => {
+    const failing = async (q: Queryable) => {
       await audit(counter.streamId)(q, { position: -1 });
       throw new Error('refused by the application');
     };

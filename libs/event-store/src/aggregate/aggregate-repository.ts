@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { QueryRunner } from 'typeorm';
+import type { Queryable } from '../postgres/queryable';
 import { ConcurrencyConflictError } from '../errors';
 import type { EventStore } from '../postgres/postgres-event-store';
 import type { AppendResult, EventMetadata, ExpectedVersion } from '../types';
@@ -16,7 +16,7 @@ export interface EventPublisherPort {
  * Writes the caller's own rows in the append's transaction, after the append (so the
  * append is the transaction's first write). Throwing rolls the events back too.
  */
-export type TransactionHook = (q: QueryRunner, result: AppendResult) => Promise<void>;
+export type TransactionHook = (q: Queryable, result: AppendResult) => Promise<void>;
 
 export interface SaveOptions {
   /** Append in a transaction and run this hook in it before COMMIT; without it the append autocommits. */

@@ -73,13 +73,13 @@ export class PersonalDataKeys {
 
   /** The keys of `subjects` and the current erasure generation. */
   async load(db: Queryable, subjects: string[]): Promise<{ generation: string; keys: StoredKey[] }> {
-    const rows = await db.query<KeyRow[]>(LOAD_KEYS(this.schema), [subjects]);
+    const rows = await db.query<KeyRow>(LOAD_KEYS(this.schema), [subjects]);
     return { generation: rows[0]?.generation ?? '0', keys: toKeys(rows) };
   }
 
   /** Stores `offered` keys where a subject has none (and no tombstone); answers every subject's key and the generation. */
   async create(db: Queryable, offered: Array<{ subject: string; wrapped: Buffer }>): Promise<{ generation: string; keys: StoredKey[] }> {
-    const rows = await db.query<KeyRow[]>(CREATE_KEYS(this.schema), [offered.map((o) => o.subject), offered.map((o) => o.wrapped)]);
+    const rows = await db.query<KeyRow>(CREATE_KEYS(this.schema), [offered.map((o) => o.subject), offered.map((o) => o.wrapped)]);
     return { generation: rows[0]?.generation ?? '0', keys: toKeys(rows) };
   }
 
@@ -90,13 +90,13 @@ export class PersonalDataKeys {
 
   /** Every wrapped key. */
   async allKeys(db: Queryable): Promise<Array<{ subject: string; wrapped: Buffer }>> {
-    const rows = await db.query<Array<{ subject: string; wrapped_key: Buffer }>>(ALL_KEYS(this.schema));
+    const rows = await db.query<{ subject: string; wrapped_key: Buffer }>(ALL_KEYS(this.schema));
     return rows.map((r) => ({ subject: r.subject, wrapped: r.wrapped_key }));
   }
 
   /** Every tombstone. */
   async allErasures(db: Queryable): Promise<Array<{ subject: string; erasedAt: string }>> {
-    const rows = await db.query<Array<{ subject: string; erased_at: string }>>(ALL_ERASURES(this.schema));
+    const rows = await db.query<{ subject: string; erased_at: string }>(ALL_ERASURES(this.schema));
     return rows.map((r) => ({ subject: r.subject, erasedAt: r.erased_at }));
   }
 

@@ -49,7 +49,7 @@ describe('personal data on PostgreSQL (crypto-shredding)', () => {
   });
 
   const rowsOf = (streamId: string) =>
-    es.dataSource.query<Array<{ data: Record<string, unknown>; text: string }>>(
+    es.db.query<{ data: Record<string, unknown>; text: string }>(
       `SELECT data, data::text AS text FROM "${schema}".events WHERE stream_id = $1 ORDER BY stream_version`,
       [streamId],
     );
@@ -94,7 +94,7 @@ describe('personal data on PostgreSQL (crypto-shredding)', () => {
     const altered = `person-${randomUUID()}`;
     await es.store.appendToStream(lost, [signed('dan')]);
     await es.store.appendToStream(altered, [signed('eve')]);
-    await es.dataSource.query(`DELETE FROM "${schema}".personal_data_keys WHERE subject = $1`, [lost]);
+    await es.db.query(`DELETE FROM "${schema}".personal_data_keys WHERE subject = $1`, [lost]);
     // The log is append-only: simulate a tampered row by copying ciphertext into another event of the stream.
     const [row] = await rowsOf(altered);
     await settled(
@@ -142,16 +142,13 @@ describe('personal data on PostgreSQL (crypto-shredding)', () => {
       expect(keyLines.join('')).toContain(s1);
       await es.store.inTransaction((q) => es.personalData!.erase(q, s1));
       expect(await importPersonalDataKeys(es.store, keyLines)).toEqual({ keys: 1, erasures: 1 });
-      const restored = await es.dataSource.query<unknown[]>(
-        `SELECT subject FROM "${schema}".personal_data_keys WHERE subject = ANY($1::text[])`,
-        [[s1, s2]],
-      );
+      const restored = await es.db.query(`SELECT subject FROM "${schema}".personal_data_keys WHERE subject = ANY($1::text[])`, [[s1, s2]]);
       expect(restored).toEqual([]);
       // A key wrapped by another master key is refused, and nothing of the file is stored.
       const otherMaster = await open(uniqueSchema('pii_keys'), randomBytes(32));
       try {
         await expect(importPersonalDataKeys(otherMaster.store, keyLines)).rejects.toMatchObject({ code: 'EVENT_STORE.IMPORT_INVALID' });
-        expect(await otherMaster.dataSource.query(`SELECT subject FROM "${otherMaster.schema}".personal_data_erasures`)).toEqual([]);
+        expect(await otherMaster.db.query(`SELECT subject FROM "${otherMaster.schema}".personal_data_erasures`)).toEqual([]);
       } finally {
         await otherMaster.close();
         await dropSchema(otherMaster.schema);

@@ -117,7 +117,7 @@ describe('a statement timeout inside an append', () => {
     await dropSchema(schema);
   });
 
-  const backendPid = async () => Number((await es.dataSource.query('SELECT pg_backend_pid() AS pid'))[0].pid);
+  const backendPid = async () => Number((await es.db.query<any>('SELECT pg_backend_pid() AS pid'))[0].pid);
 
   it('fails with EVENT_STORE.TIMEOUT, releases the lock, and the connection is replaced, not reused', async () => {
     const before = await backendPid();

@@ -18,7 +18,7 @@ describe('appendWithin keeps the global order', () => {
   let es: EventStoreHandle;
   beforeAll(async () => {
     es = await createEventStore({ url: TEST_DATABASE_URL, schema, events, poolSize: 6 });
-    await es.dataSource.query(`CREATE TABLE "${schema}".side_rows (id uuid PRIMARY KEY)`);
+    await es.db.query(`CREATE TABLE "${schema}".side_rows (id uuid PRIMARY KEY)`);
   });
   afterAll(async () => {
     await es?.close();
@@ -87,7 +87,7 @@ describe('appendWithin keeps the global order', () => {
 
   it('after a SELECT ... FOR UPDATE (which also takes a transaction id)', async () => {
     const id = randomUUID();
-    await es.dataSource.query(`INSERT INTO "${schema}".side_rows (id) VALUES ($1)`, [id]);
+    await es.db.query(`INSERT INTO "${schema}".side_rows (id) VALUES ($1)`, [id]);
     const { positions, seen } = await interleave(async (q) => {
       await q.query(`SELECT id FROM "${schema}".side_rows WHERE id = $1 FOR UPDATE`, [id]);
       return [];

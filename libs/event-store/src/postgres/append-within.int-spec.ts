@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
 import { ConcurrencyConflictError, ForeignTransactionError } from '../errors';
+import type { Queryable } from './queryable';
 import { note, notedEvents as events } from '../testing/noted-events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '../testing/test-database';
 
@@ -14,7 +15,7 @@ describe('appendWithin in the store’s transactions', () => {
   let es: EventStoreHandle;
   beforeAll(async () => {
     es = await createEventStore({ url: TEST_DATABASE_URL, schema, events, poolSize: 4 });
-    await es.dataSource.query(`CREATE TABLE "${schema}".reservations (email text PRIMARY KEY, stream_id text NOT NULL)`);
+    await es.db.query(`CREATE TABLE "${schema}".reservations (email text PRIMARY KEY, stream_id text NOT NULL)`);
   });
   afterAll(async () => {
     await es?.close();
@@ -34,7 +35,7 @@ describe('appendWithin in the store’s transactions', () => {
     const email = `${randomUUID()}@example.com`;
     const first = await register(email);
     expect(await es.store.streamVersion(first.stream)).toBe(1);
-    const count = async () => (await es.dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".events`))[0].n;
+    const count = async () => (await es.db.query<any>(`SELECT count(*)::int AS n FROM "${schema}".events`))[0].n;
     const before = await count();
     await expect(register(email)).rejects.toMatchObject({ driverError: { code: '23505' } });
     expect(await count()).toBe(before);
@@ -50,16 +51,13 @@ describe('appendWithin in the store’s transactions', () => {
     expect(await es.store.streamVersion(stream)).toBe(3);
   });
 
-  it('refuses a QueryRunner the store did not open, and one whose transaction has ended', async () => {
-    const foreign = es.dataSource.createQueryRunner();
-    await foreign.connect();
-    await foreign.startTransaction();
-    try {
-      await expect(es.store.appendWithin(foreign, `f-${randomUUID()}`, [note(1)])).rejects.toBeInstanceOf(ForeignTransactionError);
-    } finally {
-      await foreign.rollbackTransaction();
-      await foreign.release();
-    }
+  it('refuses a Queryable the store did not open, and one whose transaction has ended', async () => {
+    await expect(es.store.appendWithin(es.db, `f-${randomUUID()}`, [note(1)])).rejects.toBeInstanceOf(ForeignTransactionError);
+    // A copy of a store transaction's methods is not that transaction either.
+    await es.store.inTransaction(async (q) => {
+      const copy: Queryable = { query: (sql, params) => q.query(sql, params), execute: (sql, params) => q.execute(sql, params) };
+      await expect(es.store.appendWithin(copy, `f-${randomUUID()}`, [note(1)])).rejects.toBeInstanceOf(ForeignTransactionError);
+    });
     let leaked: Parameters<Parameters<typeof es.store.inTransaction>[0]>[0] | undefined;
     await es.store.inTransaction(async (q) => {
       leaked = q;
@@ -79,7 +77,7 @@ describe('appendWithin in the store’s transactions', () => {
       return 'done';
     });
     await expect(outcome).rejects.toBeInstanceOf(ConcurrencyConflictError);
-    const rows = await es.dataSource.query(`SELECT 1 FROM "${schema}".reservations WHERE email = $1`, [email]);
+    const rows = await es.db.query(`SELECT 1 FROM "${schema}".reservations WHERE email = $1`, [email]);
     expect(rows).toHaveLength(0);
   });
 

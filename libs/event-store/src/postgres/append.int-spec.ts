@@ -87,7 +87,7 @@ describe('appendToStream on PostgreSQL', () => {
   });
 
   it('refuses to update or delete stored events', async () => {
-    await expect(es.dataSource.query(`UPDATE "${schema}".events SET type = 'X'`)).rejects.toThrow(/append-only/);
-    await expect(es.dataSource.query(`DELETE FROM "${schema}".events`)).rejects.toThrow(/append-only/);
+    await expect(es.db.query(`UPDATE "${schema}".events SET type = 'X'`)).rejects.toThrow(/append-only/);
+    await expect(es.db.query(`DELETE FROM "${schema}".events`)).rejects.toThrow(/append-only/);
   });
 });

@@ -50,7 +50,7 @@ export async function appendEvents(
   const c = emptyColumns();
   addColumns(c, events, new Date().toISOString(), activeTraceMetadata());
   try {
-    const [row] = await q.query<AppendRow[]>(APPEND_SQL(target.schema), [
+    const [row] = await q.query<AppendRow>(APPEND_SQL(target.schema), [
       streamId,
       String(expectedVersion),
       c.ids,

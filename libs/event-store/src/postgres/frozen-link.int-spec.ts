@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Client, type Pool } from 'pg';
+import { Client } from 'pg';
 import { eventually } from '../../../../test/eventually';
 import { TcpProxy } from '../../../../test/tcp-proxy';
 import { createEventStore, EventStoreHandle } from '../create-event-store';
@@ -16,8 +16,8 @@ const SLACK_MS = 2_000;
 
 /** True when every pooled connection is idle (the post-commit NOTIFY has its answer). */
 function idle(es: EventStoreHandle): boolean {
-  const pool = (es.dataSource.driver as unknown as { master: Pool }).master;
-  return pool.totalCount > 0 && pool.idleCount === pool.totalCount && pool.waitingCount === 0;
+  const pool = es.poolStats();
+  return pool.total > 0 && pool.idle === pool.total && pool.waiting === 0;
 }
 
 /** `work`'s outcome and how long it took, or 'hung' once `limitMs` passed (the old code's behaviour: it never settles). */

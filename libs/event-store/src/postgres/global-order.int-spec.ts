@@ -21,7 +21,7 @@ describe('readAll follows the log without skipping late commits', () => {
   let es: EventStoreHandle;
   beforeAll(async () => {
     es = await createEventStore({ url: TEST_DATABASE_URL, schema, events, poolSize: 40 });
-    await es.dataSource.query(`CREATE TABLE "${schema}".side_rows (id uuid PRIMARY KEY)`);
+    await es.db.query(`CREATE TABLE "${schema}".side_rows (id uuid PRIMARY KEY)`);
   });
   afterAll(async () => {
     await es?.close();
@@ -82,7 +82,7 @@ describe('readAll follows the log without skipping late commits', () => {
       // Writers are done: everything up to here is committed; global readers get it once older transactions in the
       // cluster (other test runs share the server) have ended.
       const lastWritten = async () =>
-        Number((await es.dataSource.query(`SELECT coalesce(max(position), 0) AS p FROM "${schema}".events`))[0].p);
+        Number((await es.db.query<any>(`SELECT coalesce(max(position), 0) AS p FROM "${schema}".events`))[0].p);
       const follower = async () => {
         let next = start;
         for (;;) {
@@ -96,7 +96,7 @@ describe('readAll follows the log without skipping late commits', () => {
       };
 
       await Promise.all([...Array.from({ length: writers }, (_, w) => writer(w)), follower()]);
-      const rows: Array<{ position: string }> = await es.dataSource.query(
+      const rows: Array<{ position: string }> = await es.db.query(
         `SELECT position FROM "${schema}".events WHERE position >= $1 ORDER BY position`,
         [start],
       );

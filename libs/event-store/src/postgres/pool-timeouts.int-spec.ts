@@ -46,7 +46,7 @@ describe('pool timeouts on PostgreSQL', () => {
     await other.query('SELECT pg_advisory_unlock($1, $2)', [k1, k2]);
     await other.end();
     es = await starting;
-    const [settings] = await es.dataSource.query(
+    const [settings] = await es.db.query(
       `SELECT current_setting('statement_timeout') AS statement, current_setting('idle_in_transaction_session_timeout') AS idle`,
     );
     expect(settings).toEqual({ statement: '200ms', idle: '400ms' });
@@ -69,7 +69,7 @@ describe('pool timeouts on PostgreSQL', () => {
     const ended = deferred<number>();
     const outcome = es!.store.inTransaction(async (q) => {
       await es!.store.appendWithin(q, stream, [note(1)]);
-      const [{ pid }] = await q.query('SELECT pg_backend_pid() AS pid');
+      const [{ pid }] = await q.query<any>('SELECT pg_backend_pid() AS pid');
       ended.resolve(pid);
       await eventually(async () => !(await probe.backendAlive(pid)), 5000, 'the server to end the idle transaction');
       await q.query('SELECT 1');

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
-import type { DataSource, QueryRunner } from 'typeorm';
-import { EventReadError, InvalidAppendError } from '../errors';
+import type { DataSource } from 'typeorm';
+import { EventReadError } from '../errors';
 import type { PersonalData } from '../personal-data/personal-data';
 import type { EventRegistry } from '../registry/event-registry';
 import type { AppendResult, ExpectedVersion, RecordedEvent, StoredEvent } from '../types';
@@ -8,23 +8,9 @@ import type { AppendTarget, EventToWrite } from './append';
 import type { BatchAppendResult, StreamAppend } from './append-batch';
 import { WritePath } from './write-path';
 import type { Queryable } from './queryable';
+import { autocommitQueryable } from './queryable-adapters';
 import { EVENT_COLUMNS, EventRow, toStoredEvent } from './rows';
-
-export interface ReadStreamOptions {
-  /** First stream version to return (default 1). */
-  fromVersion?: number;
-  /** Rows fetched per round trip (default 500). */
-  batchSize?: number;
-}
-
-export interface ReadAllOptions {
-  /** First global position to return (inclusive, default 1). */
-  fromPosition?: number;
-  /** Rows fetched per round trip (default 1000). */
-  batchSize?: number;
-  /** Stop after this position (inclusive); default: whatever is committed when the read reaches it. */
-  toPosition?: number;
-}
+import { positiveInt, type ReadAllOptions, type ReadStreamOptions } from './read-options';
 
 /**
  * The event store over PostgreSQL: append with optimistic concurrency,
@@ -32,15 +18,18 @@ export interface ReadAllOptions {
  */
 export class EventStore {
   private readonly writes: WritePath;
+  /** Reads in autocommit, each on a pooled connection for its duration. */
+  private readonly pool: Queryable;
 
   constructor(
-    private readonly dataSource: DataSource,
+    dataSource: DataSource,
     private readonly target: AppendTarget,
     readonly registry: EventRegistry,
     /** Crypto-shredding of personal fields; undefined when the store has no master key (fields stay as given). */
     readonly personalData?: PersonalData,
   ) {
     this.writes = new WritePath(dataSource, target);
+    this.pool = autocommitQueryable(dataSource);
   }
 
   /**
@@ -79,14 +68,14 @@ export class EventStore {
    * can write its own rows atomically with the events (or roll everything
    * back). Any number of appends, before or after any other writes of the
    * transaction, keeps the global order (ADR 0002: the append records the
-   * transaction's horizon, not only its own id). `q` must be the QueryRunner
+   * transaction's horizon, not only its own id). `q` must be the Queryable
    * `inTransaction` passed, with its transaction still open, else
    * `ForeignTransactionError`. A failed append aborts the transaction:
    * `inTransaction` then rolls back and rethrows it, even if `work` caught it.
    * @throws ConcurrencyConflictError, IdempotencyConflictError, InvalidAppendError, ForeignTransactionError, EventStoreTimeoutError
    */
   async appendWithin(
-    q: QueryRunner,
+    q: Queryable,
     streamId: string,
     events: EventToWrite[],
     expectedVersion: ExpectedVersion = 'any',
@@ -115,7 +104,7 @@ export class EventStore {
    * transaction holds back global readers (ADR 0002), and the pool's
    * `idleInTransactionTimeoutMs` ends one that waits too long between statements.
    */
-  inTransaction<T>(work: (q: QueryRunner) => Promise<T>): Promise<T> {
+  inTransaction<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
     return this.writes.inTransaction(work);
   }
 
@@ -135,7 +124,7 @@ export class EventStore {
 
   /** Which of these event ids are already stored. */
   async existingEventIds(eventIds: string[]): Promise<Set<string>> {
-    const rows = await this.dataSource.query<{ event_id: string }[]>(
+    const rows = await this.pool.query<{ event_id: string }>(
       `SELECT event_id FROM ${this.target.schema}.events WHERE event_id = ANY($1::uuid[])`,
       [eventIds],
     );
@@ -144,7 +133,7 @@ export class EventStore {
 
   /** Current version of a stream (0 when it has no events). */
   async streamVersion(streamId: string): Promise<number> {
-    const [{ version }] = await this.dataSource.query<{ version: number }[]>(
+    const [{ version }] = await this.pool.query<{ version: number }>(
       `SELECT coalesce(max(stream_version), 0)::int AS version FROM ${this.target.schema}.events WHERE stream_id = $1`,
       [streamId],
     );
@@ -153,7 +142,7 @@ export class EventStore {
 
   /** Highest position a global reader may see now (all lower positions are settled). 0 when empty. */
   async headPosition(q?: Queryable): Promise<number> {
-    const [{ head }] = await (q ?? this.dataSource).query<{ head: string }[]>(
+    const [{ head }] = await (q ?? this.pool).query<{ head: string }>(
       `SELECT coalesce(max(position), 0) AS head FROM ${this.target.schema}.events
         WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`,
     );
@@ -176,7 +165,7 @@ export class EventStore {
     let from = options.fromVersion ?? 1;
     const batch = positiveInt(options.batchSize ?? 500, 'batchSize');
     for (;;) {
-      const rows: EventRow[] = await this.dataSource.query(
+      const rows = await this.pool.query<EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM ${this.target.schema}.events
           WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3`,
         [streamId, from, batch],
@@ -227,7 +216,7 @@ export class EventStore {
    * every reader can see, optionally only of the given types.
    */
   async readBatch(from: number, to: number, limit: number, q?: Queryable, types?: readonly string[]): Promise<StoredEvent[]> {
-    const rows = await (q ?? this.dataSource).query<EventRow[]>(
+    const rows = await (q ?? this.pool).query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM ${this.target.schema}.events
         WHERE position >= $1 AND position <= $2
           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -242,9 +231,4 @@ export class EventStore {
   get schema(): string {
     return this.target.schema;
   }
-}
-
-function positiveInt(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new InvalidAppendError(`${name} must be a positive integer`);
-  return value;
 }

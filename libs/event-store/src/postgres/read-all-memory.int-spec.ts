@@ -43,7 +43,7 @@ describe('readAll over a large store', () => {
       schema,
       events: [defineEvent({ type: 'Filler', version: 1, eventClass: Filler })],
     });
-    await seedEvents(es.dataSource, schema, {
+    await seedEvents(es.db, schema, {
       count: COUNT,
       streams: 1000,
       type: 'Filler',

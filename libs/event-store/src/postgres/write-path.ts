@@ -10,6 +10,7 @@ import { exemptFromBound, type BoundedQueryConfig } from './bounded-client';
 import { NOTIFY_BOUND_MS } from './pool-timeouts';
 import { mayHoldSessionLock, translateTimeout } from './pg-errors';
 import type { Queryable } from './queryable';
+import { pgQueryable, runnerQueryable } from './queryable-adapters';
 import { inSpan } from '../tracing/event-trace';
 
 const NOTIFY_SQL = 'SELECT pg_notify($1, $2)';
@@ -39,7 +40,8 @@ interface StoreTransaction {
  * only after it committed.
  */
 export class WritePath {
-  private readonly transactions = new WeakMap<QueryRunner, StoreTransaction>();
+  /** Keyed by the Queryable `inTransaction` hands out: only that one may `appendWithin`. */
+  private readonly transactions = new WeakMap<Queryable, StoreTransaction>();
   private readonly notifier: AppendNotifier;
 
   constructor(
@@ -71,12 +73,12 @@ export class WritePath {
     });
   }
 
-  appendWithin(q: QueryRunner, streamId: string, events: EventToWrite[], expected: ExpectedVersion): Promise<AppendResult> {
+  appendWithin(q: Queryable, streamId: string, events: EventToWrite[], expected: ExpectedVersion): Promise<AppendResult> {
     return inSpan(APPEND_SPAN, appendAttributes(streamId, events), () => this.appendInTransaction(q, streamId, events, expected));
   }
 
   private async appendInTransaction(
-    q: QueryRunner,
+    q: Queryable,
     streamId: string,
     events: EventToWrite[],
     expected: ExpectedVersion,
@@ -84,13 +86,7 @@ export class WritePath {
     const tx = this.transactions.get(q);
     if (!tx?.open) throw new ForeignTransactionError();
     try {
-      const result = await appendEvents(
-        watched((sql, params) => q.query(sql, params), tx),
-        this.target,
-        streamId,
-        events,
-        expected,
-      );
+      const result = await appendEvents(watched(q, tx), this.target, streamId, events, expected);
       if (result.written) tx.position = Math.max(tx.position, result.position);
       return result;
     } catch (error) {
@@ -99,14 +95,15 @@ export class WritePath {
     }
   }
 
-  async inTransaction<T>(work: (q: QueryRunner) => Promise<T>): Promise<T> {
+  async inTransaction<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
     const q = this.dataSource.createQueryRunner();
     await q.connect();
     const tx: StoreTransaction = { open: true, position: 0 };
-    this.transactions.set(q, tx);
+    const session = runnerQueryable(q);
+    this.transactions.set(session, tx);
     try {
       await q.startTransaction('READ COMMITTED');
-      const result = await work(q);
+      const result = await work(session);
       // COMMIT of an aborted transaction quietly rolls back: a swallowed append failure must not pass as success.
       if (tx.failedAppend !== undefined) throw tx.failedAppend;
       await q.commitTransaction();
@@ -149,7 +146,12 @@ export class WritePath {
     const client: PoolClient = await this.pool().connect();
     const tx: StoreTransaction = { open: true, position: 0 };
     try {
-      return await work(watched(async <R>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as R, tx));
+      return await work(
+        watched(
+          pgQueryable((sql, params) => client.query(sql, params)),
+          tx,
+        ),
+      );
     } finally {
       client.release(tx.doubt);
     }
@@ -160,17 +162,19 @@ export class WritePath {
   }
 }
 
-/** `run` as a Queryable that records, on `tx`, a failure that may leave the session lock held. */
-function watched(run: Queryable['query'], tx: StoreTransaction): Queryable {
+/** `q` recording, on `tx`, a failure that may leave the session lock held. */
+function watched(q: Queryable, tx: StoreTransaction): Queryable {
+  const watch = async <R>(statement: Promise<R>): Promise<R> => {
+    try {
+      return await statement;
+    } catch (error) {
+      if (mayHoldSessionLock(error)) tx.doubt ??= asError(error);
+      throw error;
+    }
+  };
   return {
-    query: async (sql, params) => {
-      try {
-        return await run(sql, params);
-      } catch (error) {
-        if (mayHoldSessionLock(error)) tx.doubt ??= asError(error);
-        throw error;
-      }
-    },
+    query: (sql, params) => watch(q.query(sql, params)),
+    execute: (sql, params) => watch(q.execute(sql, params)),
   };
 }
 

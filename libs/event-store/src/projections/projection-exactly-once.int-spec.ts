@@ -41,10 +41,10 @@ describe('projection exactly-once over 100k events', () => {
   let es: EventStoreHandle;
   let head: number;
   const children = new Set<ChildProcess>();
-  const snapshot = (name: string) => readModelSnapshot(es.dataSource, schema, name);
+  const snapshot = (name: string) => readModelSnapshot(es.db, schema, name);
   const fingerprint = async (name: string) =>
     (
-      await es.dataSource.query(
+      await es.db.query(
         `SELECT md5(string_agg(account || ':' || total || ':' || events, ',' ORDER BY account)) AS f, count(*)::int AS n
          FROM "${schema}"."${name}"`,
       )
@@ -59,7 +59,7 @@ describe('projection exactly-once over 100k events', () => {
       projectionBatchSize: BATCH,
       projectionPollMs: 50,
     });
-    await seedDeposits(es.dataSource, schema, TOTAL, STREAMS);
+    await seedDeposits(es.db, schema, TOTAL, STREAMS);
     head = await es.store.headPosition();
   }, 60_000);
   afterAll(async () => {
@@ -85,7 +85,7 @@ describe('projection exactly-once over 100k events', () => {
     );
     samples.forEach(expectConsistent);
     expect(samples.length).toBeGreaterThan(2);
-    expect(await balanceDifferences(es.dataSource, schema, IN_PROCESS)).toEqual([]);
+    expect(await balanceDifferences(es.db, schema, IN_PROCESS)).toEqual([]);
     const [status] = await es.projections.status();
     expect(status).toMatchObject({ name: IN_PROCESS, state: 'running', lastError: null, checkpoint: head, lag: 0, activeHere: true });
   }, 90_000);
@@ -111,12 +111,12 @@ describe('projection exactly-once over 100k events', () => {
       return { child, exited, stderr: () => stderr };
     };
     const checkpoint = async () => {
-      const rows = await es.dataSource.query(`SELECT position FROM "${schema}".projections WHERE name = $1`, [CRASHING]);
+      const rows = await es.db.query<any>(`SELECT position FROM "${schema}".projections WHERE name = $1`, [CRASHING]);
       return rows.length ? Number(rows[0].position) : 0;
     };
     /** The backend that holds the projection's lock and applied its latest batch. */
     const holderPid = async (): Promise<number | undefined> => {
-      const rows = await es.dataSource.query(
+      const rows = await es.db.query<{ pid: number }>(
         `SELECT l.pid FROM pg_locks l
           WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.objid = hashtext($1)::oid
             AND l.pid IN (SELECT pid FROM "${schema}"."${CRASHING}_batches")`,
@@ -135,7 +135,7 @@ describe('projection exactly-once over 100k events', () => {
       // Land inside a batch: wait (briefly) until the holder has written in an open transaction, then kill at once.
       const inTransaction = await eventually(
         async () => {
-          const [a] = await es.dataSource.query('SELECT backend_xid IS NOT NULL AS writing FROM pg_stat_activity WHERE pid = $1', [pid]);
+          const [a] = await es.db.query<any>('SELECT backend_xid IS NOT NULL AS writing FROM pg_stat_activity WHERE pid = $1', [pid]);
           return a?.writing === true;
         },
         2_000,
@@ -162,12 +162,12 @@ describe('projection exactly-once over 100k events', () => {
     const final = await snapshot(CRASHING);
     expectConsistent(final);
     expect(final.checkpoint).toBe(head);
-    expect(await balanceDifferences(es.dataSource, schema, CRASHING)).toEqual([]);
+    expect(await balanceDifferences(es.db, schema, CRASHING)).toEqual([]);
     expect(await fingerprint(CRASHING)).toEqual(await fingerprint(IN_PROCESS));
-    const [row] = await es.dataSource.query(`SELECT state, error FROM "${schema}".projections WHERE name = $1`, [CRASHING]);
+    const [row] = await es.db.query(`SELECT state, error FROM "${schema}".projections WHERE name = $1`, [CRASHING]);
     expect(row).toEqual({ state: 'running', error: null });
     // Several processes really shared the work (the batch log survives only for committed batches).
-    const [{ runners }] = await es.dataSource.query(`SELECT count(DISTINCT runner)::int AS runners FROM "${schema}"."${CRASHING}_batches"`);
+    const [{ runners }] = await es.db.query<any>(`SELECT count(DISTINCT runner)::int AS runners FROM "${schema}"."${CRASHING}_batches"`);
     expect(runners).toBeGreaterThanOrEqual(4);
   }, 120_000);
 
@@ -192,7 +192,7 @@ describe('projection exactly-once over 100k events', () => {
     const s = await snapshot(IN_PROCESS);
     expectConsistent(s);
     expect(s.applied).toBe(TOTAL);
-    expect(await balanceDifferences(es.dataSource, schema, IN_PROCESS)).toEqual([]);
+    expect(await balanceDifferences(es.db, schema, IN_PROCESS)).toEqual([]);
     expect(await fingerprint(IN_PROCESS)).toEqual(before);
     expect((await fingerprint(IN_PROCESS)).n).toBe(STREAMS);
   }, 90_000);

@@ -51,7 +51,7 @@ describe('one active runner per projection across instances', () => {
   beforeAll(async () => {
     a = await open('a');
     b = await open('b');
-    await seedDeposits(a.dataSource, schema, TOTAL, 300);
+    await seedDeposits(a.db, schema, TOTAL, 300);
   }, 60_000);
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close()]);
@@ -65,7 +65,7 @@ describe('one active runner per projection across instances', () => {
     await eventually(async () => (await checkpoint()) >= 2_000, 20_000, 'a to make progress');
     await expectOnlyActive(a, b!);
 
-    const holders = await a.dataSource.query(
+    const holders = await a.db.query<any>(
       `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND objid = hashtext($1)::oid
           AND pid IN (SELECT pid FROM "${schema}"."${NAME}_batches" WHERE runner = 'a')`,
       [NAME],
@@ -73,7 +73,7 @@ describe('one active runner per projection across instances', () => {
     expect(holders).toHaveLength(1);
     const killedAt = await checkpoint();
     expect(killedAt).toBeLessThan(TOTAL);
-    const [{ terminated }] = await a.dataSource.query('SELECT pg_terminate_backend($1) AS terminated', [holders[0].pid]);
+    const [{ terminated }] = await a.db.query<any>('SELECT pg_terminate_backend($1) AS terminated', [holders[0].pid]);
     expect(terminated).toBe(true);
 
     const t0 = Date.now();
@@ -83,13 +83,13 @@ describe('one active runner per projection across instances', () => {
     await expectOnlyActive(b!, a);
     await eventually(async () => (await checkpoint()) === TOTAL, 30_000, 'b to finish');
 
-    const model = await readModelSnapshot(a.dataSource, schema, NAME);
+    const model = await readModelSnapshot(a.db, schema, NAME);
     expect(model).toMatchObject({ checkpoint: TOTAL, applied: TOTAL, distinctApplied: TOTAL, events: TOTAL });
     expect(model.total).toBe(model.expectedTotal);
-    expect(await balanceDifferences(a.dataSource, schema, NAME)).toEqual([]);
+    expect(await balanceDifferences(a.db, schema, NAME)).toEqual([]);
 
     // Committed batches tile the log in order and never overlapped in time: a's, then b's, one backend each.
-    const batches: BatchRow[] = await a.dataSource.query(`SELECT * FROM "${schema}"."${NAME}_batches" ORDER BY first_position`);
+    const batches: BatchRow[] = await a.db.query(`SELECT * FROM "${schema}"."${NAME}_batches" ORDER BY first_position`);
     for (let i = 1; i < batches.length; i++) {
       expect(Number(batches[i].first_position)).toBeGreaterThan(Number(batches[i - 1].last_position));
       expect(batches[i].started_at.getTime()).toBeGreaterThanOrEqual(batches[i - 1].ended_at.getTime());
@@ -119,10 +119,10 @@ describe('one active runner per projection across instances', () => {
       'the head to settle',
     );
     expect(await a.projections.waitFor(NAME, head, 10_000)).toBe(true);
-    const model = await readModelSnapshot(a.dataSource, schema, NAME);
+    const model = await readModelSnapshot(a.db, schema, NAME);
     expect(model).toMatchObject({ checkpoint: head, applied: head, distinctApplied: head, events: head });
-    expect(await balanceDifferences(a.dataSource, schema, NAME)).toEqual([]);
-    const [last] = await a.dataSource.query(`SELECT runner FROM "${schema}"."${NAME}_batches" ORDER BY first_position DESC LIMIT 1`);
+    expect(await balanceDifferences(a.db, schema, NAME)).toEqual([]);
+    const [last] = await a.db.query<any>(`SELECT runner FROM "${schema}"."${NAME}_batches" ORDER BY first_position DESC LIMIT 1`);
     expect(last.runner).toBe('a');
   }, 30_000);
 });

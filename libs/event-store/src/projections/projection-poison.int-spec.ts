@@ -68,7 +68,7 @@ function stoppedOn(es: EventStoreHandle, name: string, after?: string): Promise<
 
 /** The stored projection row, to prove a rejected command changed nothing (not even updated_at). */
 async function rowOf(es: EventStoreHandle, name: string): Promise<unknown> {
-  const [row] = await es.dataSource.query(`SELECT * FROM "${es.schema}".projections WHERE name = $1`, [name]);
+  const [row] = await es.db.query(`SELECT * FROM "${es.schema}".projections WHERE name = $1`, [name]);
   return row;
 }
 
@@ -86,7 +86,7 @@ describe('an event that cannot be upcast stops its projection at that position',
     poison = await deposit(es, 'acct-9', 1000, 99);
     for (let i = 1; i <= 10; i++) await deposit(es, `acct-${i % 3}`, 100 + i);
     for (let i = 1; i <= 5; i++) head = await note(es, `note ${i}`);
-    [{ event_id: poisonEventId }] = await es.dataSource.query(`SELECT event_id FROM "${schema}".events WHERE position = $1`, [poison]);
+    [{ event_id: poisonEventId }] = await es.db.query(`SELECT event_id FROM "${schema}".events WHERE position = $1`, [poison]);
     await es.projections.start();
   }, 30_000);
   afterAll(async () => {
@@ -110,10 +110,10 @@ describe('an event that cannot be upcast stops its projection at that position',
       at: expect.any(String),
       phase: 'live',
     });
-    const model = await readModelSnapshot(es.dataSource, schema, NAME);
+    const model = await readModelSnapshot(es.db, schema, NAME);
     expect(model).toMatchObject({ checkpoint: 30, applied: 30, distinctApplied: 30, events: 30, total: (30 * 31) / 2 });
     // The 30 good events and the poison were one batch of 50: the good part was committed in that same batch.
-    const batches = await es.dataSource.query(`SELECT first_position, last_position FROM "${schema}"."${NAME}_batches"`);
+    const batches = await es.db.query(`SELECT first_position, last_position FROM "${schema}"."${NAME}_batches"`);
     expect(batches).toEqual([{ first_position: '1', last_position: '30' }]);
   });
 
@@ -121,7 +121,7 @@ describe('an event that cannot be upcast stops its projection at that position',
     expect(await es.projections.waitFor('poison_audit', head, 10_000)).toBe(true);
     const later = await note(es, 'written while poison_bal is stopped');
     expect(await es.projections.waitFor('poison_audit', later, 10_000)).toBe(true);
-    const [{ n }] = await es.dataSource.query(`SELECT count(*)::int AS n FROM "${schema}".poison_notes`);
+    const [{ n }] = await es.db.query<any>(`SELECT count(*)::int AS n FROM "${schema}".poison_notes`);
     expect(n).toBe(6);
     expect((await statusOf(es, 'poison_audit')).state).toBe('running');
     expect((await statusOf(es, NAME)).checkpoint).toBe(poison - 1);
@@ -142,7 +142,7 @@ describe('an event that cannot be upcast stops its projection at that position',
     const s = await stoppedOn(es, NAME, lastError!.at);
     expect(s.lastError).toMatchObject({ position: poison, code: 'EVENT_STORE.MISSING_UPCASTER' });
     expect(s.checkpoint).toBe(poison - 1);
-    expect((await readModelSnapshot(es.dataSource, schema, NAME)).applied).toBe(30);
+    expect((await readModelSnapshot(es.db, schema, NAME)).applied).toBe(30);
   });
 
   it('skip of exactly that position resumes past it, records it, and catches up', async () => {
@@ -159,18 +159,17 @@ describe('an event that cannot be upcast stops its projection at that position',
         phase: 'live',
       },
     ]);
-    const model = await readModelSnapshot(es.dataSource, schema, NAME);
-    const [{ ok }] = await es.dataSource.query(
-      `SELECT NOT EXISTS (SELECT 1 FROM "${schema}"."${NAME}_applied" WHERE position = $1) AS ok`,
-      [poison],
-    );
+    const model = await readModelSnapshot(es.db, schema, NAME);
+    const [{ ok }] = await es.db.query<any>(`SELECT NOT EXISTS (SELECT 1 FROM "${schema}"."${NAME}_applied" WHERE position = $1) AS ok`, [
+      poison,
+    ]);
     expect(ok).toBe(true);
     expect(model).toMatchObject({ applied: 41, distinctApplied: 41, events: 41, total: (30 * 31) / 2 + 1055 + 7 });
     await expect(es.projections.skip(NAME, poison)).rejects.toBeInstanceOf(ProjectionStateError);
   });
 
   it('a rebuild honours the earlier skip: it passes the event without stopping and switches in the same model', async () => {
-    const before = await es.dataSource.query(`SELECT * FROM "${schema}"."${NAME}" ORDER BY account`);
+    const before = await es.db.query(`SELECT * FROM "${schema}"."${NAME}" ORDER BY account`);
     await es.projections.rebuild(NAME);
     const s = await eventually(
       async () => {
@@ -184,8 +183,8 @@ describe('an event that cannot be upcast stops its projection at that position',
     );
     expect(s).toMatchObject({ state: 'running', lastError: null, lag: 0 });
     expect(s.skipped).toHaveLength(1);
-    expect(await es.dataSource.query(`SELECT * FROM "${schema}"."${NAME}" ORDER BY account`)).toEqual(before);
-    const model = await readModelSnapshot(es.dataSource, schema, NAME);
+    expect(await es.db.query(`SELECT * FROM "${schema}"."${NAME}" ORDER BY account`)).toEqual(before);
+    const model = await readModelSnapshot(es.db, schema, NAME);
     expect(model).toMatchObject({ applied: 41, distinctApplied: 41, events: 41 });
   });
 });
@@ -231,11 +230,11 @@ describe('an event whose apply throws stops its projection; retry after a fix ap
       at: expect.any(String),
       phase: 'live',
     });
-    const model = await readModelSnapshot(es.dataSource, schema, FRAGILE);
+    const model = await readModelSnapshot(es.db, schema, FRAGILE);
     expect(model).toMatchObject({ checkpoint: poison - 1, applied: poison - 1, distinctApplied: poison - 1, events: poison - 1 });
     expect(model.total).toBe(model.expectedTotal);
     expect(await es.projections.waitFor(STEADY, head, 10_000)).toBe(true);
-    expect(await balanceDifferences(es.dataSource, schema, STEADY)).toEqual([]);
+    expect(await balanceDifferences(es.db, schema, STEADY)).toEqual([]);
     expect((await statusOf(es, STEADY)).state).toBe('running');
   });
 
@@ -261,13 +260,11 @@ describe('an event whose apply throws stops its projection; retry after a fix ap
     expect(await es.projections.waitFor(FRAGILE, head, 10_000)).toBe(true);
     const s = await statusOf(es, FRAGILE);
     expect(s).toMatchObject({ state: 'running', lastError: null, skipped: [], checkpoint: head });
-    const model = await readModelSnapshot(es.dataSource, schema, FRAGILE);
+    const model = await readModelSnapshot(es.db, schema, FRAGILE);
     expect(model).toMatchObject({ applied: head, distinctApplied: head, events: head, total: model.expectedTotal });
-    const [{ n }] = await es.dataSource.query(`SELECT count(*)::int AS n FROM "${schema}"."${FRAGILE}_applied" WHERE position = $1`, [
-      poison,
-    ]);
+    const [{ n }] = await es.db.query<any>(`SELECT count(*)::int AS n FROM "${schema}"."${FRAGILE}_applied" WHERE position = $1`, [poison]);
     expect(n).toBe(1);
-    expect(await balanceDifferences(es.dataSource, schema, FRAGILE)).toEqual([]);
+    expect(await balanceDifferences(es.db, schema, FRAGILE)).toEqual([]);
     await expect(es.projections.retry(FRAGILE)).rejects.toBeInstanceOf(ProjectionStateError);
   });
 });

@@ -43,7 +43,7 @@ describe('a rebuild whose preparation fails', () => {
   it('stops alone and visibly, once; the live v1 model keeps following the log; retry after the fix switches', async () => {
     const v1 = await open(schema, balancesProjection({ name: NAME }));
     opened.push(v1);
-    await seedDeposits(v1.dataSource, schema, 500, 10);
+    await seedDeposits(v1.db, schema, 500, 10);
     await v1.projections.start();
     expect(await v1.projections.waitFor(NAME, 500, 30_000)).toBe(true);
 
@@ -87,7 +87,7 @@ describe('a rebuild whose preparation fails', () => {
       const written = await deposit(v1, i);
       expect(await v1.projections.waitFor(NAME, written, 20_000)).toBe(true);
     }
-    expect(await balanceDifferences(v1.dataSource, schema, NAME, 1)).toEqual([]);
+    expect(await balanceDifferences(v1.db, schema, NAME, 1)).toEqual([]);
     expect(broken.creates).toBe(1);
     expect(faults).toEqual([{ projection: NAME, scope: 'rebuild', outcome: 'stop', code: 'PROJECTION.REBUILD_FAILED' }]);
     expect(errors.mock.calls.filter(([m]) => String(m).includes('REBUILD_FAILED'))).toHaveLength(1);
@@ -98,7 +98,7 @@ describe('a rebuild whose preparation fails', () => {
     broken.yes = false;
     expect(await v2.projections.retry(NAME, 'rebuild')).toEqual(['rebuild']);
     await eventually(async () => (await status(v2)).version === 2, 30_000, 'the fixed v2 rebuild to switch');
-    expect(await balanceDifferences(v2.dataSource, schema, NAME, 10)).toEqual([]);
+    expect(await balanceDifferences(v2.db, schema, NAME, 10)).toEqual([]);
   }, 90_000);
 });
 
@@ -128,7 +128,7 @@ describe('a rebuild switch behind an open reader', () => {
 
   it('lets reads through within the lock timeout while it retries, and switches after the reader ends', async () => {
     es = await open(schema, balancesProjection({ name: NAME }), LOCK_TIMEOUT_MS);
-    await seedDeposits(es.dataSource, schema, 1000, 10);
+    await seedDeposits(es.db, schema, 1000, 10);
     await es.projections.start();
     expect(await es.projections.waitFor(NAME, 1000, 30_000)).toBe(true);
     const live = `"${schema}"."${NAME}"`;
@@ -172,7 +172,7 @@ describe('a rebuild switch behind an open reader', () => {
       'the switch after the reader ended',
     );
     expect(done).toMatchObject({ state: 'running', lastError: null });
-    expect(await balanceDifferences(es.dataSource, schema, NAME)).toEqual([]);
+    expect(await balanceDifferences(es.db, schema, NAME)).toEqual([]);
     expect(faults.length).toBeGreaterThanOrEqual(3);
     expect(faults.every((f) => f.scope === 'rebuild' && f.outcome === 'retry')).toBe(true);
   }, 90_000);

@@ -51,7 +51,7 @@ async function nextDecision(version: number): Promise<void> {
   }
 }
 const shadowTables = async (es: EventStoreHandle) =>
-  (await es.dataSource.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename LIKE '%\\_\\_rebuild'`, [es.schema])).map(
+  (await es.db.query<any>(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename LIKE '%\\_\\_rebuild'`, [es.schema])).map(
     (r: { tablename: string }) => r.tablename,
   );
 
@@ -82,7 +82,7 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
       projectionBatchSize: 50,
       projectionPollMs: 20,
     });
-    await seedDeposits(es.dataSource, schema, SEEDED, 40);
+    await seedDeposits(es.db, schema, SEEDED, 40);
     poison = await deposit(es, 1000 + POISON_AMOUNT);
     await es.projections.start();
     expect(await es.projections.waitFor(NAME, poison, 30_000)).toBe(true);
@@ -133,7 +133,7 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
     });
     const head = await es.store.headPosition();
     expect(await es.projections.waitFor(NAME, head, 10_000)).toBe(true);
-    const model = await readModelSnapshot(es.dataSource, schema, NAME);
+    const model = await readModelSnapshot(es.db, schema, NAME);
     expect(model).toMatchObject({ checkpoint: head, applied: head, distinctApplied: head, total: model.expectedTotal });
     expect(written).toBeGreaterThan(5);
   }, 60_000);
@@ -167,9 +167,9 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
       'the rebuild to switch',
     );
     expect(switched).toMatchObject({ state: 'running', lastError: null, skipped: [] });
-    const model = await readModelSnapshot(es.dataSource, schema, NAME);
+    const model = await readModelSnapshot(es.db, schema, NAME);
     expect(model).toMatchObject({ applied: model.checkpoint, distinctApplied: model.checkpoint, total: model.expectedTotal });
-    expect(await balanceDifferences(es.dataSource, schema, NAME)).toEqual([]);
+    expect(await balanceDifferences(es.db, schema, NAME)).toEqual([]);
     expect(await shadowTables(es)).toEqual([]);
   });
 
@@ -178,14 +178,14 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
     await es.projections.rebuild(NAME);
     await eventually(async () => (await status(es)).state === 'rebuild-stopped-on-error', 20_000, 'the rebuild to stop');
     expect((await shadowTables(es)).sort()).toEqual([`${NAME}__rebuild`, `${NAME}_applied__rebuild`, `${NAME}_batches__rebuild`]);
-    const before = await readModelSnapshot(es.dataSource, schema, NAME);
+    const before = await readModelSnapshot(es.db, schema, NAME);
 
     const aborted = await es.projections.abortRebuild(NAME);
     expect(aborted).toEqual({ version: 1, position: poison - 1, at: expect.any(String) });
     expect(await shadowTables(es)).toEqual([]);
     const after = await status(es);
     expect(after).toMatchObject({ state: 'running', rebuild: null, abortedRebuild: aborted, checkpoint: before.checkpoint });
-    expect(await readModelSnapshot(es.dataSource, schema, NAME)).toEqual(before);
+    expect(await readModelSnapshot(es.db, schema, NAME)).toEqual(before);
     const more = await deposit(es, 3);
     expect(await es.projections.waitFor(NAME, more, 10_000)).toBe(true);
 
@@ -201,7 +201,7 @@ describe('a same-version rebuild stopped by a poison event under write traffic',
     await nextDecision(1); // a step in flight during the abort has ended once a later one has
     expect(await shadowTables(es)).toEqual([]);
     expect(await status(es)).toMatchObject({ state: 'running', rebuild: null, abortedRebuild: aborted });
-    expect(await balanceDifferences(es.dataSource, schema, NAME)).toEqual([]);
+    expect(await balanceDifferences(es.db, schema, NAME)).toEqual([]);
   });
 });
 
@@ -230,7 +230,7 @@ describe('a stopped rebuild of a newer version', () => {
   beforeAll(async () => {
     v1 = await open(1, 1);
     opened.push(v1);
-    await seedDeposits(v1.dataSource, schema, SEEDED, 40);
+    await seedDeposits(v1.db, schema, SEEDED, 40);
     poison = await deposit(v1, 1000 + POISON_AMOUNT);
     await v1.projections.start();
     expect(await v1.projections.waitFor(NAME, poison, 30_000)).toBe(true);
@@ -258,7 +258,7 @@ describe('a stopped rebuild of a newer version', () => {
     // The v2 instance cannot apply v1 rules: it stands by, and the v1 instance serves the live model.
     const written = await deposit(v1, 5);
     expect(await v1.projections.waitFor(NAME, written, 10_000)).toBe(true);
-    expect(await balanceDifferences(v1.dataSource, schema, NAME, 1)).toEqual([]);
+    expect(await balanceDifferences(v1.db, schema, NAME, 1)).toEqual([]);
 
     const aborted = await v2.projections.abortRebuild(NAME);
     expect(aborted.version).toBe(2);
@@ -280,7 +280,7 @@ describe('a stopped rebuild of a newer version', () => {
     expect(switched).toMatchObject({ state: 'running', codeVersion: 3, lastError: null });
     const after = await deposit(v3, 7);
     expect(await v3.projections.waitFor(NAME, after, 10_000)).toBe(true);
-    expect(await balanceDifferences(v3.dataSource, schema, NAME, 100)).toEqual([]);
+    expect(await balanceDifferences(v3.db, schema, NAME, 100)).toEqual([]);
   }, 90_000);
 
   it('a newer deploy replaces a rebuild that is stopped (not aborted)', async () => {
@@ -293,6 +293,6 @@ describe('a stopped rebuild of a newer version', () => {
     await v5.projections.start();
     await eventually(async () => (await status(v5)).version === 5, 30_000, 'v5 to replace the stopped v4 rebuild and switch');
     expect(await status(v5)).toMatchObject({ state: 'running', rebuild: null, lastError: null });
-    expect(await balanceDifferences(v5.dataSource, schema, NAME, 10_000)).toEqual([]);
+    expect(await balanceDifferences(v5.db, schema, NAME, 10_000)).toEqual([]);
   }, 90_000);
 });

@@ -119,7 +119,7 @@ describe('projection rebuilds under concurrent readers', () => {
 
   beforeAll(async () => {
     es = await open(1, 1);
-    await seedDeposits(es.dataSource, schema, TOTAL, STREAMS);
+    await seedDeposits(es.db, schema, TOTAL, STREAMS);
     await es.projections.start();
     expect(await es.projections.waitFor(NAME, TOTAL, 60_000)).toBe(true);
   }, 90_000);
@@ -130,7 +130,7 @@ describe('projection rebuilds under concurrent readers', () => {
   });
 
   it('an operator rebuild while events are appended: reads never shrink, never see an empty model, and the rebuild switches in', async () => {
-    const [base] = await es!.dataSource.query(`SELECT count(*)::int AS accounts, sum(events)::int AS events FROM "${schema}"."${NAME}"`);
+    const [base] = await es!.db.query(`SELECT count(*)::int AS accounts, sum(events)::int AS events FROM "${schema}"."${NAME}"`);
     expect(base).toEqual({ accounts: STREAMS, events: TOTAL });
     readers = new Readers(schema);
     await readers.start();
@@ -191,7 +191,7 @@ describe('projection rebuilds under concurrent readers', () => {
     }
     expect(seen.some((s) => s.state === 'rebuilding' && s.version === 1 && s.codeVersion === 1)).toBe(true);
     expect(switched).toMatchObject({ state: 'running', version: 1, codeVersion: 1, rebuild: null, lastError: null });
-    const model = await readModelSnapshot(es!.dataSource, schema, NAME);
+    const model = await readModelSnapshot(es!.db, schema, NAME);
     expect(model).toMatchObject({
       checkpoint: head,
       applied: TOTAL + appended,
@@ -199,7 +199,7 @@ describe('projection rebuilds under concurrent readers', () => {
       events: TOTAL + appended,
     });
     expect(model.total).toBe(model.expectedTotal);
-    expect(await balanceDifferences(es!.dataSource, schema, NAME)).toEqual([]);
+    expect(await balanceDifferences(es!.db, schema, NAME)).toEqual([]);
   }, 90_000);
 
   it('a deploy with a new projection version rebuilds by itself; readers see the old model or the new one, never neither', async () => {
@@ -232,9 +232,9 @@ describe('projection rebuilds under concurrent readers', () => {
     }
     expect(seen.some((s) => s.state === 'rebuilding' && s.version === 1 && s.codeVersion === 2 && s.rebuild!.version === 2)).toBe(true);
     expect(switched).toMatchObject({ state: 'running', version: 2, codeVersion: 2, rebuild: null, lastError: null, lag: 0 });
-    const model = await readModelSnapshot(es.dataSource, schema, NAME, 100);
+    const model = await readModelSnapshot(es.db, schema, NAME, 100);
     expect(model).toMatchObject({ applied: old.events, distinctApplied: old.events, events: old.events, total: model.expectedTotal });
-    expect(await balanceDifferences(es.dataSource, schema, NAME, 100)).toEqual([]);
+    expect(await balanceDifferences(es.db, schema, NAME, 100)).toEqual([]);
   }, 90_000);
 
   it('a rolling deploy: an old replica that takes the lock mid-rebuild leaves the newer rebuild alone; the newer code finishes it', async () => {
@@ -255,13 +255,13 @@ describe('projection rebuilds under concurrent readers', () => {
     warnings.mockRestore();
     // Whatever it does, the live model must be what its recorded version's rules say.
     const during = await status();
-    expect(await balanceDifferences(es.dataSource, schema, NAME, during.version === 3 ? 1000 : 100)).toEqual([]);
+    expect(await balanceDifferences(es.db, schema, NAME, during.version === 3 ? 1000 : 100)).toEqual([]);
     expect(during.version).toBe(2);
     await es.close();
     es = await open(3, 1000); // the new code is back
     await es.projections.start();
     const switched = await untilSwitched([during], 30_000);
     expect(switched).toMatchObject({ state: 'running', version: 3, codeVersion: 3, rebuild: null, lastError: null });
-    expect(await balanceDifferences(es.dataSource, schema, NAME, 1000)).toEqual([]);
+    expect(await balanceDifferences(es.db, schema, NAME, 1000)).toEqual([]);
   }, 60_000);
 });

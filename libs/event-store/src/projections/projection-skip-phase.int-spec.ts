@@ -50,7 +50,7 @@ describe('a rebuild-only skip, then an abort of that rebuild', () => {
 
   it('leaves the skipped event in the live v1 model, which applies every event after the abort', async () => {
     const v1 = await open(1, 1);
-    await seedDeposits(v1.dataSource, schema, 500, 10);
+    await seedDeposits(v1.db, schema, 500, 10);
     await v1.projections.start();
     expect(await v1.projections.waitFor(NAME, await v1.store.headPosition(), 30_000)).toBe(true);
     // The v1 instance goes away before the events that v2 refuses: its checkpoint stays below them.
@@ -77,8 +77,8 @@ describe('a rebuild-only skip, then an abort of that rebuild', () => {
     expect(await v1Again.projections.waitFor(NAME, head, 30_000)).toBe(true);
     expect(await status(v1Again)).toMatchObject({ version: 1, state: 'running', lastError: null, rebuild: null, checkpoint: head });
     // Every deposit is in v1's balances, the rebuild-only skip and the one after it included.
-    expect(await balanceDifferences(v1Again.dataSource, schema, NAME)).toEqual([]);
-    const rows = await v1Again.dataSource.query(`SELECT position FROM "${schema}"."${NAME}_applied" WHERE position = ANY($1::bigint[])`, [
+    expect(await balanceDifferences(v1Again.db, schema, NAME)).toEqual([]);
+    const rows = await v1Again.db.query(`SELECT position FROM "${schema}"."${NAME}_applied" WHERE position = ANY($1::bigint[])`, [
       [deposit100, refused, refusedToo, head],
     ]);
     expect(rows).toHaveLength(4);

@@ -91,8 +91,6 @@ const PAUSE = `UPDATE $t SET state = 'stopped', updated_at = now() WHERE name = 
 /** A relay's operator replay: the checkpoint moves to $2 (the batch in flight then fails its compare-and-set). */
 const REWIND = `UPDATE $t SET position = $2, updated_at = now() WHERE name = $1`;
 
-/** TypeORM (and the lock connection) answer UPDATE with `[rows, affected]`. */
-type Updated<T = unknown> = [T[], number];
 /** Which phases a retry or a skip resumed. */
 type Hits = { live_hit: boolean; rebuild_hit: boolean };
 
@@ -130,38 +128,38 @@ export class ProjectionStateStore {
   }
 
   async read(q: Queryable, name: string): Promise<ProjectionRow | undefined> {
-    const [row] = await q.query<StoredProjectionRow[]>(this.sql.SELECT_ONE, [name]);
+    const [row] = await q.query<StoredProjectionRow>(this.sql.SELECT_ONE, [name]);
     return row ? toRow(row) : undefined;
   }
 
   async readAll(q: Queryable): Promise<ProjectionRow[]> {
-    return (await q.query<StoredProjectionRow[]>(this.sql.SELECT_ALL)).map(toRow);
+    return (await q.query<StoredProjectionRow>(this.sql.SELECT_ALL)).map(toRow);
   }
 
   /** Live checkpoint; 0 before the projection's first run. */
   async checkpoint(q: Queryable, name: string): Promise<number> {
-    const [row] = await q.query<{ position: string }[]>(this.sql.SELECT_CHECKPOINT, [name]);
+    const [row] = await q.query<{ position: string }>(this.sql.SELECT_CHECKPOINT, [name]);
     return row ? Number(row.position) : 0;
   }
 
   /** Creates the row on a projection's first run; true when it did (its live tables are then to be created). */
   async insertIfMissing(q: Queryable, name: string, version: number): Promise<boolean> {
-    return (await q.query<unknown[]>(this.sql.INSERT_IF_MISSING, [name, version])).length === 1;
+    return (await q.query(this.sql.INSERT_IF_MISSING, [name, version])).length === 1;
   }
 
   /** A deploy of `version`: schedules its rebuild unless the model, a rebuild or an aborted rebuild is at least that new. */
   async scheduleNewerRebuild(q: Queryable, name: string, version: number): Promise<boolean> {
-    return (await q.query<Updated>(this.sql.SCHEDULE_NEWER_REBUILD, [name, version]))[1] === 1;
+    return (await q.execute(this.sql.SCHEDULE_NEWER_REBUILD, [name, version])) === 1;
   }
 
   /** An operator's rebuild request; false when a rebuild is already there (running or stopped). */
   async requestRebuild(q: Queryable, name: string, version: number): Promise<boolean> {
-    return (await q.query<Updated>(this.sql.REQUEST_REBUILD, [name, version]))[1] === 1;
+    return (await q.execute(this.sql.REQUEST_REBUILD, [name, version])) === 1;
   }
 
   /** Compare-and-set: the rebuild of `version` has its (fresh) shadow tables. */
   async markPrepared(q: Queryable, name: string, version: number): Promise<boolean> {
-    return (await q.query<Updated>(this.sql.MARK_PREPARED, [name, version]))[1] === 1;
+    return (await q.execute(this.sql.MARK_PREPARED, [name, version])) === 1;
   }
 
   /**
@@ -171,43 +169,43 @@ export class ProjectionStateStore {
    */
   async advance(q: Queryable, name: string, phase: ProjectionPhase, version: number, after: number, to: number, stop?: ProjectionError) {
     const sql = phase === 'live' ? this.sql.ADVANCE_LIVE : this.sql.ADVANCE_REBUILD;
-    return (await q.query<Updated>(sql, [name, version, after, to, stop ? JSON.stringify(stop) : null]))[1] === 1;
+    return (await q.execute(sql, [name, version, after, to, stop ? JSON.stringify(stop) : null])) === 1;
   }
 
   /** Compare-and-set: the running rebuild of `version` stops on `error` (a failure of its own step); false when it no longer runs. */
   async stopRebuild(q: Queryable, name: string, version: number, error: ProjectionError): Promise<boolean> {
-    return (await q.query<Updated>(this.sql.STOP_REBUILD, [name, version, JSON.stringify(error)]))[1] === 1;
+    return (await q.execute(this.sql.STOP_REBUILD, [name, version, JSON.stringify(error)])) === 1;
   }
 
   /** Compare-and-set: the rebuild of `version`, filled to `position`, becomes the live model's state. */
   async switchLive(q: Queryable, name: string, version: number, position: number): Promise<boolean> {
-    return (await q.query<Updated>(this.sql.SWITCH_LIVE, [name, version, position]))[1] === 1;
+    return (await q.execute(this.sql.SWITCH_LIVE, [name, version, position])) === 1;
   }
 
   /** Ends the rebuild (running or stopped) and remembers it; undefined when there was none. */
   async abortRebuild(q: Queryable, name: string): Promise<AbortedRebuild | undefined> {
-    const [rows] = await q.query<Updated<{ aborted_rebuild: AbortedRebuild }>>(this.sql.ABORT_REBUILD, [name]);
-    return rows[0]?.aborted_rebuild;
+    const [row] = await q.query<{ aborted_rebuild: AbortedRebuild }>(this.sql.ABORT_REBUILD, [name]);
+    return row?.aborted_rebuild;
   }
 
   /** Resumes the stopped phase(s) on the same event; returns which resumed. */
   async retry(q: Queryable, name: string, phase?: ProjectionPhase): Promise<ProjectionPhase[]> {
-    return hits((await q.query<Updated<Hits>>(this.sql.RETRY, [name, phase ?? null]))[0]);
+    return hits(await q.query<Hits>(this.sql.RETRY, [name, phase ?? null]));
   }
 
   /** Resumes every (or the named) phase stopped exactly on `position`, past it; returns which resumed. */
   async skip(q: Queryable, name: string, position: number, phase?: ProjectionPhase): Promise<ProjectionPhase[]> {
-    return hits((await q.query<Updated<Hits>>(this.sql.SKIP, [name, phase ?? null, position]))[0]);
+    return hits(await q.query<Hits>(this.sql.SKIP, [name, phase ?? null, position]));
   }
 
   /** Stops a running row without an error (a relay's pause); false when it was not running. */
   async pause(q: Queryable, name: string): Promise<boolean> {
-    return (await q.query<Updated>(this.sql.PAUSE, [name]))[1] === 1;
+    return (await q.execute(this.sql.PAUSE, [name])) === 1;
   }
 
   /** Moves a row's checkpoint to `position` (a relay's replay); false when there is no row. */
   async rewind(q: Queryable, name: string, position: number): Promise<boolean> {
-    return (await q.query<Updated>(this.sql.REWIND, [name, position]))[1] === 1;
+    return (await q.execute(this.sql.REWIND, [name, position])) === 1;
   }
 }
 

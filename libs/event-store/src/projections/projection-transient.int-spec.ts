@@ -50,8 +50,8 @@ describe('transient failures inside apply', () => {
       projectionBatchSize: 4,
       projectionPollMs: 20,
     });
-    await seedDeposits(es.dataSource, schema, 40, 4);
-    await es.dataSource.query(`CREATE TABLE "${schema}".held_by_the_test (id int)`);
+    await seedDeposits(es.db, schema, 40, 4);
+    await es.db.query(`CREATE TABLE "${schema}".held_by_the_test (id int)`);
     holder = new Client({ connectionString: TEST_DATABASE_URL });
     await holder.connect();
     await holder.query('BEGIN');
@@ -93,7 +93,7 @@ describe('transient failures inside apply', () => {
     const [after] = await es.projections.status();
     expect(after).toMatchObject({ state: 'running', lastError: null, retrying: [], checkpoint: head });
     expect(failWith).toEqual([]);
-    const model = await readModelSnapshot(es.dataSource, schema, NAME);
+    const model = await readModelSnapshot(es.db, schema, NAME);
     expect(model).toMatchObject({ applied: head, distinctApplied: head, events: head, total: model.expectedTotal });
     expect(faults.map((f) => `${f.outcome} ${f.code}`)).toEqual(['57014', '55P03', '57014', '55P03', '57014'].map((c) => `retry ${c}`));
   }, 60_000);

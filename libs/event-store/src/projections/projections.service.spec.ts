@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { Queryable } from '../postgres/queryable';
 import type { EventStore } from '../postgres/postgres-event-store';
 import { balancesProjection } from '../testing/balances-projection';
 import { systemClock } from './clock';
@@ -7,7 +7,7 @@ import { ProjectionsService, UnknownProjectionError } from './projections.servic
 describe('ProjectionsService.tableName', () => {
   const store = { schema: '"app_store"' } as EventStore;
   const service = new ProjectionsService(
-    {} as DataSource,
+    {} as Queryable,
     store,
     [balancesProjection({ name: 'bal' })],
     {

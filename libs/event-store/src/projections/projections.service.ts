@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
-import type { DataSource } from 'typeorm';
 import { EventStoreError } from '../errors';
 import type { EventStore } from '../postgres/postgres-event-store';
 import { AppendListener } from './append-listener';
@@ -14,6 +13,7 @@ import { ResolvedProjectionsOptions } from './projections-options';
 import { RebuildProgressLog, rebuildProgress } from './rebuild-progress';
 import { qualifiedTable } from './table-names';
 import { errorCodeOf } from './runner/transient';
+import type { Queryable } from '../postgres/queryable';
 
 /** Asked for a projection (or a read-model table) that is not registered. */
 export class UnknownProjectionError extends EventStoreError {
@@ -45,7 +45,8 @@ export class ProjectionsService {
   private readonly logger = new Logger('Projections');
 
   constructor(
-    private readonly dataSource: DataSource,
+    /** Autocommit statements on the store's pool (operator commands, state reads). */
+    private readonly db: Queryable,
     private readonly store: EventStore,
     projections: Projection[],
     private readonly options: ResolvedProjectionsOptions,
@@ -61,7 +62,7 @@ export class ProjectionsService {
       if (this.registered.has(name)) throw new Error(`Projection "${name}" registered twice`);
       const worker = new ProjectionWorker(projection, {
         store,
-        pool: dataSource,
+        pool: db,
         states: this.states,
         batchSize: options.batchSize,
         onCommit: (c) => this.commits.emit('commit', c),
@@ -126,7 +127,7 @@ export class ProjectionsService {
 
   async status(): Promise<ProjectionStatus[]> {
     const head = await this.store.headPosition();
-    const rows = new Map((await this.states.readAll(this.dataSource)).map((r) => [r.name, r]));
+    const rows = new Map((await this.states.readAll(this.db)).map((r) => [r.name, r]));
     const now = this.options.clock.now();
     return [...this.registered.values()].map(({ projection, runner, worker }) => {
       const row = rows.get(projection.name);
@@ -155,7 +156,7 @@ export class ProjectionsService {
   /** Starts a rebuild into shadow tables; the live model keeps serving until the switch. */
   async rebuild(name: string): Promise<void> {
     const { projection, runner } = this.get(name);
-    if (!(await this.states.requestRebuild(this.dataSource, name, projection.version))) {
+    if (!(await this.states.requestRebuild(this.db, name, projection.version))) {
       throw new ProjectionStateError(`Projection "${name}" is already rebuilding, not started yet, or live at a newer version`);
     }
     runner.nudge();
@@ -178,7 +179,7 @@ export class ProjectionsService {
   /** Resumes the stopped phase (or both, unless `phase` names one), trying the same event again (after a fix). */
   async retry(name: string, phase?: ProjectionPhase): Promise<ProjectionPhase[]> {
     const { runner } = this.get(name);
-    const resumed = await this.states.retry(this.dataSource, name, phase);
+    const resumed = await this.states.retry(this.db, name, phase);
     if (!resumed.length) throw new ProjectionStateError(`Projection "${name}" has no ${phase ? `${phase} phase ` : ''}stopped on an error`);
     runner.nudge();
     return resumed;
@@ -190,7 +191,7 @@ export class ProjectionsService {
    */
   async skip(name: string, position: number, phase?: ProjectionPhase): Promise<ProjectionPhase[]> {
     const { runner } = this.get(name);
-    const resumed = await this.states.skip(this.dataSource, name, position, phase);
+    const resumed = await this.states.skip(this.db, name, position, phase);
     if (!resumed.length) {
       throw new ProjectionStateError(`Projection "${name}" has no ${phase ? `${phase} phase ` : ''}stopped on position ${position}`);
     }
@@ -202,7 +203,7 @@ export class ProjectionsService {
   /** Current live checkpoint of a projection (0 before its first run). */
   async checkpoint(name: string): Promise<number> {
     this.get(name);
-    return this.states.checkpoint(this.dataSource, name);
+    return this.states.checkpoint(this.db, name);
   }
 
   /**

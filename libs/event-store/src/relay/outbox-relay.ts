@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
 import type { EventStore } from '../postgres/postgres-event-store';
 import { AppendListener } from '../projections/append-listener';
 import type { ProjectionError } from '../projections/projection-state';
@@ -12,6 +11,7 @@ import type { RetryReport } from '../projections/runner/transient';
 import type { PublishedMark } from './integration-publisher';
 import { relayRowName, resolveRelayOptions, type RelayOptions } from './relay-options';
 import { RELAY_ROW_VERSION, RelayWork } from './relay-work';
+import type { Queryable } from '../postgres/queryable';
 
 /** What `OutboxRelay.status()` answers (admin endpoint, readiness, metrics). */
 export interface RelayStatus {
@@ -36,7 +36,8 @@ export interface RelayStatus {
 
 /** Where the relay sits: what the library hands `OutboxRelay`. */
 export interface RelayContext {
-  dataSource: DataSource;
+  /** Autocommit statements on the store's pool. */
+  db: Queryable;
   store: EventStore;
   projections: ResolvedProjectionsOptions;
   lockClass: number;
@@ -93,9 +94,9 @@ export class OutboxRelay {
   }
 
   async status(): Promise<RelayStatus> {
-    const { dataSource, store } = this.ctx;
+    const { db, store } = this.ctx;
     const head = await store.headPosition();
-    const row = await this.states.read(dataSource, this.row);
+    const row = await this.states.read(db, this.row);
     const checkpoint = row?.position ?? 0;
     const [next] = checkpoint < head ? await store.readBatch(checkpoint + 1, head, 1, undefined, this.types) : [];
     const state = row?.state !== 'stopped' ? 'running' : row.error ? 'stopped-on-error' : 'paused';
@@ -116,13 +117,13 @@ export class OutboxRelay {
   /** Stops publishing after the batch in flight, on every instance, until `resume`. */
   async pause(): Promise<void> {
     await this.ensureRow();
-    if (!(await this.states.pause(this.ctx.dataSource, this.row))) throw new ProjectionStateError(`Relay "${this.name}" is not running`);
+    if (!(await this.states.pause(this.ctx.db, this.row))) throw new ProjectionStateError(`Relay "${this.name}" is not running`);
     this.logger.warn('PAUSED by an operator');
   }
 
   /** Resumes a paused relay, or one stopped on an event (which it then reads again). */
   async resume(): Promise<void> {
-    const resumed = await this.states.retry(this.ctx.dataSource, this.row, 'live');
+    const resumed = await this.states.retry(this.ctx.db, this.row, 'live');
     if (!resumed.length) throw new ProjectionStateError(`Relay "${this.name}" is neither paused nor stopped`);
     this.logger.log('resumed by an operator');
     this.runner.nudge();
@@ -136,8 +137,8 @@ export class OutboxRelay {
    */
   async replay(position: number): Promise<{ from: number; previousCheckpoint: number }> {
     await this.ensureRow();
-    const previousCheckpoint = await this.states.checkpoint(this.ctx.dataSource, this.row);
-    await this.states.rewind(this.ctx.dataSource, this.row, position - 1);
+    const previousCheckpoint = await this.states.checkpoint(this.ctx.db, this.row);
+    await this.states.rewind(this.ctx.db, this.row, position - 1);
     const how = position - 1 > previousCheckpoint ? 'SKIPPING the events in between' : 'replaying';
     this.logger.warn(`checkpoint moved by an operator from ${previousCheckpoint} to ${position - 1}: ${how}`);
     this.runner.nudge();
@@ -146,6 +147,6 @@ export class OutboxRelay {
 
   /** The row exists once an instance first ran the relay; an operator command before that creates it. */
   private async ensureRow(): Promise<void> {
-    await this.states.insertIfMissing(this.ctx.dataSource, this.row, RELAY_ROW_VERSION);
+    await this.states.insertIfMissing(this.ctx.db, this.row, RELAY_ROW_VERSION);
   }
 }

@@ -9,7 +9,7 @@ import type { IntegrationPublisher, PublishedMark } from './integration-publishe
 import { resolveRelayOptions } from './relay-options';
 import { RelayWork } from './relay-work';
 
-const sql: Queryable = { query: async <T>() => [] as T };
+const sql: Queryable = { query: async () => [], execute: async () => 0 };
 
 function stored(position: number): StoredEvent {
   return {

@@ -106,7 +106,7 @@ export interface SnapshotWrite {
 /** Writes a snapshot in the caller's transaction; true when it was stored (not stale, not fenced). */
 export async function upsertSnapshot(q: Queryable, schema: string, streamLockClass: number, w: SnapshotWrite): Promise<boolean> {
   await q.query(SHARE_STREAM_LOCK, [streamLockClass, w.streamId]);
-  const rows = await q.query<unknown[]>(UPSERT_SNAPSHOT(schema), [
+  const rows = await q.query(UPSERT_SNAPSHOT(schema), [
     w.streamId,
     w.name,
     w.version,
@@ -122,6 +122,5 @@ const DELETE_SNAPSHOTS = (s: string) => `DELETE FROM ${s}.snapshots WHERE stream
 
 /** Deletes every snapshot of a stream, of every shape; answers how many. */
 export async function deleteStreamSnapshots(q: Queryable, schema: string, streamId: string): Promise<number> {
-  const result = await q.query<[unknown[], number]>(DELETE_SNAPSHOTS(schema), [streamId]);
-  return result[1];
+  return q.execute(DELETE_SNAPSHOTS(schema), [streamId]);
 }

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { EventSourcedAggregate } from '../aggregate/event-sourced-aggregate';
 import type { EventStore } from '../postgres/postgres-event-store';
 import type { Queryable } from '../postgres/queryable';
+import { autocommitQueryable } from '../postgres/queryable-adapters';
 import { identityCodec, type SnapshotContext, type SnapshotDefinition } from './snapshot-definition';
 import { openSnapshotLoad, replayLoad, type SnapshotLoad } from './snapshot-load';
 import { deleteStreamSnapshots, type PreparingPool, upsertSnapshot } from './snapshot-sql';
@@ -71,7 +72,7 @@ export class SnapshotStore {
    * one in flight, can store a snapshot after it.
    */
   deleteSnapshots(streamId: string, q?: Queryable): Promise<number> {
-    return deleteStreamSnapshots(q ?? this.dataSource, this.store.schema, streamId);
+    return deleteStreamSnapshots(q ?? autocommitQueryable(this.dataSource), this.store.schema, streamId);
   }
 
   /** Called on every snapshot that could not be read or written, on this instance: for logs and metrics. */

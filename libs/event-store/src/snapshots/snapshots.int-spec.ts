@@ -85,7 +85,7 @@ describe('snapshots: load from the latest snapshot plus the tail', () => {
     );
   const replayed = async (id: string) => (await new AggregateRepository(plain.store).load(() => new Counter(id), `counter-${id}`))!;
   const rows = (id: string) =>
-    plain.dataSource.query<{ schema_version: number; stream_version: number; state: unknown }[]>(
+    plain.db.query<{ schema_version: number; stream_version: number; state: unknown }>(
       `SELECT schema_version, stream_version, state FROM "${schema}".snapshots WHERE stream_id = $1 ORDER BY schema_version`,
       [`counter-${id}`],
     );
@@ -200,7 +200,7 @@ describe('snapshots: load from the latest snapshot plus the tail', () => {
     await append(id, [2, 2, 2]);
     await repository.load(() => new Counter(id), `counter-${id}`);
     await es.snapshots.flush();
-    await plain.dataSource.query(
+    await plain.db.query(
       `INSERT INTO "${schema}".snapshots SELECT stream_id, aggregate_type, 9, stream_version, event_id, state FROM "${schema}".snapshots WHERE stream_id = $1`,
       [`counter-${id}`],
     );
@@ -221,7 +221,7 @@ describe('snapshots: load from the latest snapshot plus the tail', () => {
       hold.release();
       // The write now waits for this transaction's stream lock; commit only once it does.
       await eventually(
-        async () => (await plain.dataSource.query<{ n: number }[]>(WAITING_ON_STREAM_LOCK, [`counter-${id}`]))[0].n > 0,
+        async () => (await plain.db.query<{ n: number }>(WAITING_ON_STREAM_LOCK, [`counter-${id}`]))[0].n > 0,
         10_000,
         'the snapshot write waiting on the stream lock',
       );
@@ -275,7 +275,7 @@ describe('snapshots: load from the latest snapshot plus the tail', () => {
 
     let restored = 0;
     const { repository } = await open(v1({ restore: () => void restored++ }));
-    await plain.dataSource.query(`UPDATE "${schema}".snapshots SET event_id = $2 WHERE stream_id = $1`, [`counter-${id}`, randomUUID()]);
+    await plain.db.query(`UPDATE "${schema}".snapshots SET event_id = $2 WHERE stream_id = $1`, [`counter-${id}`, randomUUID()]);
     expect(await repository.load(() => new Counter(id), `counter-${id}`)).toEqual(await replayed(id));
     expect(restored).toBe(0);
   });

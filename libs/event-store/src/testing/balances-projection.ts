@@ -1,5 +1,4 @@
 import { IsInt, Min } from 'class-validator';
-import type { DataSource } from 'typeorm';
 import type { Queryable } from '../postgres/queryable';
 import type { Projection, TableNames } from '../projections/projection';
 import { defineEvent } from '../registry/event-definition';
@@ -49,7 +48,7 @@ export function balancesProjection(o: BalancesOptions): Projection {
 
     async apply(events: RecordedEvent[], sql: Queryable, t: TableNames) {
       const deposits = events as RecordedEvent<Deposited>[];
-      const [{ id }] = await sql.query<{ id: string }[]>(
+      const [{ id }] = await sql.query<{ id: string }>(
         `INSERT INTO ${t[batches]} (runner, pid, first_position, last_position, started_at)
          VALUES ($1, pg_backend_pid(), $2, $3, clock_timestamp()) RETURNING id`,
         [o.runnerId ?? 'main', deposits[0].position, deposits[deposits.length - 1].position],
@@ -71,8 +70,8 @@ export function balancesProjection(o: BalancesOptions): Projection {
 }
 
 /** Seeds `count` valid Deposited events (amount 1..97) over `streams` streams, in one statement. */
-export function seedDeposits(dataSource: DataSource, schema: string, count: number, streams: number): Promise<void> {
-  return seedEvents(dataSource, schema, {
+export function seedDeposits(db: Queryable, schema: string, count: number, streams: number): Promise<void> {
+  return seedEvents(db, schema, {
     count,
     streams,
     type: 'Deposited',
@@ -98,7 +97,7 @@ export interface ReadModelSnapshot {
 export async function readModelSnapshot(q: Queryable, schema: string, name: string, scale = 1): Promise<ReadModelSnapshot> {
   const s = `"${schema}"`;
   // Counts and sums are bigints (strings); Number() below.
-  const [r] = await q.query<Record<string, string>[]>(
+  const [r] = await q.query<Record<string, string>>(
     `WITH cp AS (SELECT position FROM ${s}.projections WHERE name = $1)
      SELECT (SELECT position FROM cp) AS checkpoint,
             (SELECT count(*) FROM ${s}."${name}_applied") AS applied,
@@ -126,7 +125,7 @@ export async function readModelSnapshot(q: Queryable, schema: string, name: stri
 /** Rows of the live balances table that differ from the per-account sums over the log (both directions). */
 export async function balanceDifferences(q: Queryable, schema: string, name: string, scale = 1): Promise<unknown[]> {
   const s = `"${schema}"`;
-  return q.query<unknown[]>(
+  return q.query(
     `WITH expected AS (SELECT stream_id AS account, sum((data->>'amount')::bigint) * $1 AS total, count(*)::int AS events
                          FROM ${s}.events WHERE type = 'Deposited' GROUP BY stream_id),
           actual AS (SELECT account, total, events FROM ${s}."${name}")

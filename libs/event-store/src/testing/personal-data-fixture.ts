@@ -16,11 +16,12 @@ export function personalDataOf(registry: EventRegistry, subject: string, state: 
       ? { subject, wrapped_key: wrapKey(master, state.key, subject), erased: false }
       : { subject, wrapped_key: null, erased: 'erased' in state };
   const table: Queryable = {
-    query: <T>(_sql: string, params?: unknown[]) => {
+    query: <Row>(_sql: string, params?: readonly unknown[]) => {
       const subjects = (params?.[0] as string[] | undefined) ?? [];
       const rows = subjects.includes(subject) ? [{ generation: '1', ...row }] : [{ generation: '1', subject: null }];
-      return Promise.resolve(rows as T);
+      return Promise.resolve(rows as Row[]);
     },
+    execute: () => Promise.resolve(0),
   };
   return new PersonalData(table, 'golden', master, registry);
 }

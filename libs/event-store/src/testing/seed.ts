@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { Queryable } from '../postgres/queryable';
 
 /**
  * Bulk-inserts `count` synthetic events spread over `streams` streams with
@@ -6,11 +6,11 @@ import type { DataSource } from 'typeorm';
  * append path is measured separately). Stream versions stay gap-free.
  */
 export async function seedEvents(
-  dataSource: DataSource,
+  db: Queryable,
   schema: string,
   options: { count: number; streams: number; type: string; schemaVersion: number; data: (i: string) => string },
 ): Promise<void> {
-  await dataSource.query(
+  await db.execute(
     `INSERT INTO "${schema}".events (event_id, stream_id, stream_version, type, schema_version, data, metadata)
      SELECT gen_random_uuid(), 'seed-' || (i % $2), (i / $2) + 1, $3, $4, ${options.data('i')},
             jsonb_build_object('occurredAt', to_char(now(), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))

@@ -37,7 +37,7 @@ describe('importLines: live writers, chunk hook, bounded checks', () => {
   let es: EventStoreHandle;
   beforeAll(async () => {
     es = await createEventStore({ url: TEST_DATABASE_URL, schema, events, poolSize: 4 });
-    await es.dataSource.query(`CREATE TABLE "${schema}".hooked (position bigint PRIMARY KEY, type text NOT NULL)`);
+    await es.db.query(`CREATE TABLE "${schema}".hooked (position bigint PRIMARY KEY, type text NOT NULL)`);
   });
   afterAll(async () => {
     await es?.close();
@@ -141,7 +141,7 @@ describe('importLines: live writers, chunk hook, bounded checks', () => {
     ]);
     const hooked = async () =>
       (
-        await es.dataSource.query<Array<{ n: number }>>(
+        await es.db.query<{ n: number }>(
           `SELECT (e.data->>'n')::int AS n FROM "${schema}".hooked h JOIN "${schema}".events e USING (position) ORDER BY 1`,
         )
       ).map((r) => r.n);

@@ -41,7 +41,7 @@ describe('importLines (bulk, via COPY)', () => {
     await dropSchema(schema);
   });
 
-  const count = async () => Number((await es.dataSource.query(`SELECT count(*) AS n FROM "${schema}".events`))[0].n);
+  const count = async () => Number((await es.db.query<any>(`SELECT count(*) AS n FROM "${schema}".events`))[0].n);
   const streamOf = async (streamId: string) => {
     const out: Array<[number, number]> = [];
     for await (const e of es.store.readStreamStored(streamId)) out.push([e.streamVersion, (e.data as { n: number }).n]);
@@ -72,7 +72,7 @@ describe('importLines (bulk, via COPY)', () => {
   it('leaves the log analyzed, so global readers keep reading it batch by batch through the index', async () => {
     const analyzed = async () =>
       (
-        await es.dataSource.query<Array<{ n: string }>>(
+        await es.db.query<{ n: string }>(
           `SELECT analyze_count + autoanalyze_count AS n FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'events'`,
           [schema],
         )
@@ -84,15 +84,15 @@ describe('importLines (bulk, via COPY)', () => {
 
   it('skips the ANALYZE when an import adds less than a tenth of the log as last analyzed', async () => {
     await importLines(es.store, asInput(jsonl(history(400, 20))));
-    await es.dataSource.query(`ANALYZE "${schema}".events`);
-    const [{ at }] = await es.dataSource.query<Array<{ at: Date | null }>>(
+    await es.db.query(`ANALYZE "${schema}".events`);
+    const [{ at }] = await es.db.query<{ at: Date | null }>(
       `SELECT last_analyze AS at FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'events'`,
       [schema],
     );
     await importLines(es.store, asInput(jsonl(history(10, 2))));
     // Statistics are counted asynchronously: a later ANALYZE would show as a later last_analyze once counted.
-    await es.dataSource.query(`SELECT pg_stat_clear_snapshot()`);
-    const [after] = await es.dataSource.query<Array<{ at: Date | null }>>(
+    await es.db.query(`SELECT pg_stat_clear_snapshot()`);
+    const [after] = await es.db.query<{ at: Date | null }>(
       `SELECT last_analyze AS at FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'events'`,
       [schema],
     );
@@ -208,7 +208,7 @@ describe('importLines (bulk, via COPY)', () => {
     await live;
     importing = false;
     await follower;
-    const all = (await es.dataSource.query(`SELECT position FROM "${schema}".events WHERE position >= $1 ORDER BY position`, [start])).map(
+    const all = (await es.db.query<any>(`SELECT position FROM "${schema}".events WHERE position >= $1 ORDER BY position`, [start])).map(
       (r: { position: string }) => Number(r.position),
     );
     await eventually(

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { importLines, type EventStore, type ExportedEvent, type ImportReport, type Queryable } from '../../src';
+import type { EventStore, Queryable } from '../../src';
+import { importLines, type ExportedEvent, type ImportReport } from '../../src/tools';
 import type { FaultyInstance } from './instance';
 import { describe } from './ledger';
 import type { Rng } from './workload';
@@ -142,7 +143,7 @@ export class ImportFile {
         `import ${this.prefix}: its report does not cover the file: ${JSON.stringify({ imported, skipped, leftOut, movedOn: movedOn.length })}`,
       );
     }
-    const rows = await q.query<{ event_id: string }[]>(
+    const rows = await q.query<{ event_id: string }>(
       `SELECT event_id FROM "${schema}".events WHERE event_id = ANY($1::uuid[]) ORDER BY position`,
       [this.lines.map((l) => l.eventId)],
     );

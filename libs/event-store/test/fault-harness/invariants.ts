@@ -10,7 +10,7 @@ const CATCH_UP_MS = 20_000;
 
 /** Every stream's versions are 1..n: none missing, none twice (a half-written batch or a double write would show). */
 export async function streamVersionViolations(q: Queryable, schema: string): Promise<string[]> {
-  const rows = await q.query<{ stream_id: string; n: string; top: number }[]>(
+  const rows = await q.query<{ stream_id: string; n: string; top: number }>(
     `SELECT stream_id, count(*) AS n, max(stream_version) AS top FROM "${schema}".events
       GROUP BY stream_id HAVING count(*) <> max(stream_version) OR min(stream_version) <> 1`,
   );
@@ -22,7 +22,7 @@ export async function settledHead(observer: EventStoreHandle): Promise<number> {
   return eventually(
     async () => {
       const head = await observer.store.headPosition();
-      const [{ last }] = await observer.dataSource.query<{ last: string }[]>(
+      const [{ last }] = await observer.db.query<{ last: string }>(
         `SELECT coalesce(max(position), 0) AS last FROM "${observer.schema}".events`,
       );
       return head === Number(last) && head > 0 ? head : 0;
@@ -46,7 +46,7 @@ async function caughtUp(handle: EventStoreHandle, name: string, head: number): P
  * once (the `_applied` table's key), none skipped below the checkpoint.
  */
 export async function projectionViolations(observer: EventStoreHandle, head: number, live: EventStoreHandle): Promise<string[]> {
-  const { schema, dataSource: q } = observer;
+  const { schema, db: q } = observer;
   const out = await caughtUp(live, LIVE_PROJECTION, head);
   const status = (await live.projections.status())[0];
   if (status.state !== 'running') out.push(`projection ${LIVE_PROJECTION} is ${status.state}: ${JSON.stringify(status.lastError)}`);
@@ -66,7 +66,7 @@ export async function projectionViolations(observer: EventStoreHandle, head: num
     const diff = await balanceDifferences(q, schema, name);
     if (diff.length) out.push(`projection ${name} differs from the log's sums in ${diff.length} rows, e.g. ${JSON.stringify(diff[0])}`);
   }
-  const [{ n }] = await q.query<{ n: string }[]>(
+  const [{ n }] = await q.query<{ n: string }>(
     `SELECT count(*) AS n FROM (
        (SELECT account, total, events FROM "${schema}"."${LIVE_PROJECTION}" EXCEPT SELECT account, total, events FROM "${schema}"."${scratchName}")
        UNION ALL

@@ -85,7 +85,7 @@ export class AppendLedger {
    */
   async check(q: Queryable, schema: string): Promise<string[]> {
     const ids = this.attempts.flatMap((a) => a.appends.flatMap((s) => s.events.map((e) => e.eventId!)));
-    const rows = await q.query<{ event_id: string; stream_id: string; n: string }[]>(
+    const rows = await q.query<{ event_id: string; stream_id: string; n: string }>(
       `SELECT event_id, min(stream_id) AS stream_id, count(*) AS n FROM "${schema}".events WHERE event_id = ANY($1::uuid[]) GROUP BY event_id`,
       [ids],
     );

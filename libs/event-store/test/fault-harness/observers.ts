@@ -64,7 +64,7 @@ export class GlobalReader {
     for (let i = 1; i < this.seen.length; i++) {
       if (this.seen[i] <= this.seen[i - 1]) out.push(`the global reader got ${this.seen[i]} after ${this.seen[i - 1]}`);
     }
-    const rows = await q.query<{ position: string }[]>(`SELECT position FROM "${schema}".events WHERE position <= $1 ORDER BY position`, [
+    const rows = await q.query<{ position: string }>(`SELECT position FROM "${schema}".events WHERE position <= $1 ORDER BY position`, [
       this.position,
     ]);
     const seen = new Set(this.seen);
@@ -93,7 +93,7 @@ export class CheckpointSampler {
     this.loop = (async () => {
       try {
         while (!this.stopping) {
-          const rows = await this.q.query<{ position: string }[]>(`SELECT position FROM "${this.schema}".projections WHERE name = $1`, [
+          const rows = await this.q.query<{ position: string }>(`SELECT position FROM "${this.schema}".projections WHERE name = $1`, [
             this.name,
           ]);
           if (rows.length) this.samples.push(Number(rows[0].position));

@@ -60,7 +60,7 @@ export async function runScenario(plan: ScenarioPlan): Promise<ScenarioReport> {
     probe = await AppendProbe.open(schema);
     const ledger = new AppendLedger();
     const reader = new GlobalReader(observer.store);
-    const sampler = new CheckpointSampler(observer.dataSource, schema, LIVE_PROJECTION);
+    const sampler = new CheckpointSampler(observer.db, schema, LIVE_PROJECTION);
     const writers = new Writers([a, b], ledger, observer.store, rng);
     const imports = new Imports([a, b], rng);
     reader.start();
@@ -88,7 +88,7 @@ export async function runScenario(plan: ScenarioPlan): Promise<ScenarioReport> {
     await reader.finish(head);
     violations.push(...(await projectionViolations(observer, head, a.handle!)));
     await sampler.stop();
-    const q = observer.dataSource;
+    const q = observer.db;
     violations.push(
       ...(await ledger.check(q, schema)),
       ...(await imports.violations(q, schema)),
@@ -98,7 +98,7 @@ export async function runScenario(plan: ScenarioPlan): Promise<ScenarioReport> {
     );
     // Shutdown is bounded (shutdownTimeoutMs 1 s); 2 s of slack for a busy 2-core machine.
     violations.push(...b.closeMs.filter((ms) => ms > 3_000).map((ms) => `a killed instance took ${ms} ms to close (bound 1000 ms)`));
-    const [{ n }] = await q.query<{ n: string }[]>(`SELECT count(*) AS n FROM "${schema}".events`);
+    const [{ n }] = await q.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".events`);
     return {
       seed: plan.seed,
       faults,

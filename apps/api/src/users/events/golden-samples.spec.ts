@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventRegistry, type StoredEvent } from '@app/event-store';
-import { personalDataOf } from '../../../../../libs/event-store/src/testing/personal-data-fixture';
+import { personalDataOf } from '@app/event-store/testing';
 import { userEvents } from '.';
 
 const goldenDir = join(__dirname, 'golden');

@@ -96,7 +96,7 @@ export const userProfilesProjection: Projection = {
       );
     }
     if (existing.length) {
-      const [, updated] = await sql.query<[unknown[], number]>(
+      const updated = await sql.execute(
         `UPDATE ${t.user_profiles} AS p SET
            first_name = CASE WHEN u.erased THEN NULL ELSE coalesce(u.first_name, p.first_name) END,
            last_name = CASE WHEN u.erased THEN NULL ELSE coalesce(u.last_name, p.last_name) END,

@@ -1,6 +1,7 @@
 import { Socket } from 'node:net';
 import { Client, type QueryResult, type QueryResultRow } from 'pg';
 import type { Queryable } from '../../postgres/queryable';
+import { pgQueryable } from '../../postgres/queryable-adapters';
 import type { Clock } from '../clock';
 import { LockHeartbeat } from './lock-heartbeat';
 
@@ -54,8 +55,8 @@ export class LockConnection {
   private inFlight = 0;
   private lastActivityAt = 0;
   private readonly heartbeat: LockHeartbeat;
-  /** Runs statements on the lock connection, with TypeORM's result shapes (projections are written against those). */
-  readonly sql: Queryable = { query: <T>(text: string, params?: unknown[]) => this.run<T>(text, params) };
+  /** Runs statements on the lock connection, while it holds the lock. */
+  readonly sql: Queryable = pgQueryable((text, params) => this.run(text, params));
 
   constructor(private readonly o: LockConnectionOptions) {
     this.heartbeat = new LockHeartbeat({
@@ -149,13 +150,9 @@ export class LockConnection {
     return client;
   }
 
-  private async run<T>(text: string, params?: unknown[]): Promise<T> {
+  private run(text: string, params?: unknown[]): Promise<QueryResult> {
     if (!this.client || !this.holding) throw new Error('Projection lock connection lost');
-    const result = await this.query(this.client, text, params);
-    const shape = (r: QueryResult<QueryResultRow>): unknown =>
-      r.command === 'UPDATE' || r.command === 'DELETE' ? [r.rows, r.rowCount] : r.rows;
-    // A multi-statement text answers one result per statement.
-    return (Array.isArray(result) ? result.map(shape) : shape(result)) as T;
+    return this.query(this.client, text, params);
   }
 
   private async query<R extends QueryResultRow = Record<string, unknown>>(

@@ -181,7 +181,7 @@ export class ProjectionRebuild {
       await inTransaction(sql, async () => {
         await sql.query(lockTimeout(this.o.lockTimeoutMs));
         await sql.query(statementTimeout(this.o.lockTimeoutMs));
-        const existing = await sql.query<{ t: string }[]>(EXISTING_TABLES, [Object.values(live)]);
+        const existing = await sql.query<{ t: string }>(EXISTING_TABLES, [Object.values(live)]);
         await sql.query(lockTables([...existing.map((r) => r.t), ...Object.values(shadow)]));
         if (!(await this.o.states.switchLive(sql, row.name, version, position))) throw new CheckpointMoved();
         for (const t of this.o.projection.tables) {

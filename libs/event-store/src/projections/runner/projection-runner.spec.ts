@@ -11,7 +11,7 @@ class FakeLock implements ProjectionLock {
   takenElsewhere = false;
   readonly attempts: number[] = [];
   /** Answers every statement with no rows. */
-  readonly sql: Queryable = { query: async <T>() => [] as T };
+  readonly sql: Queryable = { query: async () => [], execute: async () => 0 };
   async tryAcquire() {
     this.attempts.push(Date.now());
     this.held = !this.takenElsewhere;

@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import type { AppendTarget } from '../../postgres/append';
 import { pgFields } from '../../postgres/pg-errors';
 import type { Queryable } from '../../postgres/queryable';
+import { pgQueryable } from '../../postgres/queryable-adapters';
 import { EventRow, toStoredEvent } from '../../postgres/rows';
 import type { StoredEvent } from '../../types';
 import { refuseStoredElsewhere } from './check-lines';
@@ -84,7 +85,11 @@ async function moveOnce(
         sql.WRITTEN_EVENTS(target.schema, hook.types !== undefined),
         hook.types ? [...range, hook.types] : range,
       );
-      if (rows.length) await hook.run(queryableOf(client), rows.map(toStoredEvent));
+      if (rows.length)
+        await hook.run(
+          pgQueryable((text, parameters) => client.query(text, parameters)),
+          rows.map(toStoredEvent),
+        );
     }
     await client.query('COMMIT');
     return toResult(row);
@@ -110,14 +115,4 @@ async function passConflict(client: PoolClient, schema: string, after: number, e
   await refuseStoredElsewhere(client, after, end);
   const moved = (await client.query(sql.MOVED_ON_IN_CHUNK(schema), [after, end])).rowCount ?? 0;
   return stored + moved > 0;
-}
-
-/** The session as a `Queryable`, shaped as TypeORM answers: rows, or `[rows, affected]` for UPDATE and DELETE. */
-function queryableOf(client: PoolClient): Queryable {
-  return {
-    query: async <T>(text: string, parameters?: unknown[]) => {
-      const r = await client.query(text, parameters);
-      return (r.command === 'UPDATE' || r.command === 'DELETE' ? [r.rows, r.rowCount] : r.rows) as T;
-    },
-  };
 }

@@ -40,7 +40,7 @@ export class GetTrendingHandler implements CachedQueryHandler<GetTrendingQuery, 
     type Row = { checkpoint: string; user_id: string | null; first_name: string; last_name: string; points: string };
     const rows: Row[] = await fromReadModel(
       () =>
-        this.es.dataSource.query(
+        this.es.db.query(
           `WITH checkpoint AS (SELECT position FROM ${table('projections')} WHERE name = $3),
               top AS (
                 SELECT l.user_id, sum(l.points) AS points

@@ -45,7 +45,7 @@ export class GetUserHandler implements CachedQueryHandler<GetUserQuery, UserProf
     const query = `SELECT c.position AS checkpoint, p.*
          FROM ${table('projections')} c LEFT JOIN ${table('user_profiles')} p ON p.user_id = $1
         WHERE c.name = $2`;
-    const [row] = await fromReadModel(() => this.es.dataSource.query<ProfileRow[]>(query, [userId, userProfilesProjection.name]), []);
+    const [row] = await fromReadModel(() => this.es.db.query<ProfileRow>(query, [userId, userProfilesProjection.name]), []);
     if (!row) return { user: null, position: 0 };
     if (row.user_id && row.erased) return { user: null, erased: true, position: Number(row.checkpoint) };
     const user = row.user_id ? toView(row, scope) : null;
