@@ -24,10 +24,8 @@ const moduleNameMapper = {
   '^@app/event-store$': '<rootDir>/libs/event-store/src/index.ts',
   '^@app/event-store/(tools|testing)$': '<rootDir>/libs/event-store/src/$1/index.ts',
   '^@app/event-store/migrations$': '<rootDir>/libs/event-store/src/migrations.ts',
-  '^@app/event-store/(.*)$': '<rootDir>/libs/event-store/src/$1',
   '^@app/stampede-cache$': '<rootDir>/libs/stampede-cache/src/index.ts',
   '^@app/stampede-cache/testing$': '<rootDir>/libs/stampede-cache/src/testing/index.ts',
-  '^@app/stampede-cache/(.*)$': '<rootDir>/libs/stampede-cache/src/$1',
 };
 // @fastify/static (Swagger UI on Fastify) requires an ES module, which Node 20 loads and Jest's CommonJS runtime
 // does not: SWC compiles that one package to CommonJS.
