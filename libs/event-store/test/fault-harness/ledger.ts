@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { EventStore, EventToWrite, StreamAppend } from '../../src';
+import type { EventStore } from '../../src';
+import type { EventToWrite } from '../../src/postgres/append';
+import type { StreamAppend } from '../../src/postgres/append-batch';
 import type { Queryable } from '../../src';
 
 /**

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EventStore, StreamAppend } from '../../src';
+import type { EventStore } from '../../src';
+import type { StreamAppend } from '../../src/postgres/append-batch';
 import type { FaultyInstance } from './instance';
 import { AppendLedger, deposit, describe } from './ledger';
 
