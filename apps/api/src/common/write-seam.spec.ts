@@ -18,7 +18,7 @@ function commandHandlers(dir = SRC): string[] {
 /** A fake of the library's repository: runs `within` as the real one does, after the append and before "COMMIT". */
 function fakeAggregates(appended: AppendResult, q = {} as Queryable) {
   const calls: Array<{ op: 'save' | 'update'; streamId: string; options: Record<string, unknown> }> = [];
-  const runWithin = async (within: TransactionHook | undefined) => within?.(q as Parameters<TransactionHook>[0], appended);
+  const runWithin = async (within: TransactionHook | undefined) => within?.(q, appended);
   const aggregates = {
     async save(aggregate: { streamId: string }, _metadata: unknown, options: { within?: TransactionHook }) {
       calls.push({ op: 'save', streamId: aggregate.streamId, options });
