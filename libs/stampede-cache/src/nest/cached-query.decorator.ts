@@ -79,29 +79,42 @@ function cachedExecute<Q, R>(execute: (query: Q) => Promise<R>, options: CachedQ
       new Logger('CachedQuery').warn(`${this.constructor.name} has no StampedeCache bound: it runs uncached`);
       this[WARNED] = true;
     }
-    const cache = binding && queryCache(binding.cache, prepared, this, query, options, load);
-    if (freshness) return freshRead({ freshness, query, port: binding?.freshness, load, cache, handler: this.constructor.name });
-    if (!cache) return { value: await load(), cache: 'BYPASS' };
-    const { value, status } = await cache.read();
+    const read = binding && hotRead(binding.cache, prepared, this, query, options, load);
+    if (freshness) {
+      const cache = binding && read && queryCache(binding.cache, read, this, options, load);
+      return freshRead({ freshness, query, port: binding?.freshness, load, cache, handler: this.constructor.name });
+    }
+    if (!binding || !read) return { value: await load(), cache: 'BYPASS' };
+    // The hot path: a synchronous L1 lookup, no further allocation on a hit.
+    const hit = binding.cache.hitL1(read);
+    if (hit) return { value: hit.value as R, cache: 'HIT' };
+    const { value, status } = await binding.cache.read(read);
     return { value, cache: status };
   };
 }
 
-/**
- * The cache as one query's read uses it: through L1 and get-or-compute, or refreshed within a
- * bound. The handler's call options are prepared once per handler instance (per app).
- */
-function queryCache<Q, R>(
+/** One query's read: its key and tags, and the handler's call options prepared once per handler instance (per app). */
+function hotRead<Q, R>(
   cache: StampedeCache,
   prepared: WeakMap<object, PreparedCall<R>>,
   handler: object,
   query: Q,
   options: CachedQueryOptions<Q, R>,
   load: () => Promise<R>,
-): QueryCacheAccess<R> {
+): HotRead<R> {
   let call = prepared.get(handler);
   if (!call) prepared.set(handler, (call = cache.prepare(entryOptions(handler, options))));
-  const read: HotRead<R> = { key: CacheKey.from(options.key(query)), call, factory: () => load, tags: queryTags(query, options) };
+  return { key: CacheKey.from(options.key(query)), call, factory: () => load, tags: queryTags(query, options) };
+}
+
+/** The cache as a read-your-writes read uses it: through L1 and get-or-compute, or refreshed within a bound. */
+function queryCache<Q, R>(
+  cache: StampedeCache,
+  read: HotRead<R>,
+  handler: object,
+  options: CachedQueryOptions<Q, R>,
+  load: () => Promise<R>,
+): QueryCacheAccess<R> {
   // Only a fresh read that found an older value needs these; a hit builds none of them.
   const callOptions = (): GetOrComputeOptions<R> => ({ ...entryOptions(handler, options), tags: read.tags });
   return {
@@ -109,7 +122,7 @@ function queryCache<Q, R>(
     get hardTimeoutMs() {
       return callOptions().hardTimeout ?? cache.defaultHardTimeout;
     },
-    async read(): Promise<CacheAnswer<R>> {
+    read(): CacheAnswer<R> | Promise<CacheAnswer<R>> {
       const hit = cache.hitL1(read);
       return hit ? { value: hit.value as R, status: 'HIT' } : cache.read(read);
     },

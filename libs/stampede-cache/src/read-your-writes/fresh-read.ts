@@ -17,8 +17,8 @@ export interface QueryCacheAccess<R> {
   readonly keyId: string;
   /** The query's `hardTimeout`: how long a fresh read waits when the port sets no `waitBoundMs`. */
   readonly hardTimeoutMs: number;
-  /** Reads through the cache: an L1 hit at once, else get-or-compute with the handler's load. */
-  read(): Promise<CacheAnswer<R>>;
+  /** Reads through the cache: an L1 hit at once (synchronously, no promise), else get-or-compute with the handler's load. */
+  read(): CacheAnswer<R> | Promise<CacheAnswer<R>>;
   /**
    * A computation that starts after this call (joined, or queued behind the running one: at
    * most one origin query per key at a time), waited for up to `boundMs` as hard and soft timeout.
