@@ -4,26 +4,43 @@ import { plainSelectAll } from './plain-select';
 
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
+/** How a seeded log names its streams and stamps its times: the read benchmarks' fixed ones, or the app's user streams at now(). */
+export interface MixedLogStyle {
+  /** SQL of a stream id from `i % users`. */
+  streamId: string;
+  /** SQL of an ISO timestamp for `awardedAt` and `occurredAt`. */
+  awardedAt: string;
+  occurredAt: string;
+}
+
+const READ_BENCH_STYLE: MixedLogStyle = {
+  streamId: `'seed-' || (i % $3)`,
+  awardedAt: `'2025-01-01T00:00:00.000Z'`,
+  occurredAt: `'2024-06-01T00:00:00.000Z'`,
+};
+
 /**
- * Seeds positions [from, to) with the benchmarks' mix: `users` UserRegistered streams (v1/v2),
- * then PointsAwarded v1/v2/v3 on them. Stream versions stay gap-free, so seeding in steps
- * (100k, then up to 1M) with the same `users` gives the same log as seeding once.
+ * The INSERT of positions [$1, $2) with the benchmarks' mix over $3 users: UserRegistered streams
+ * (v1/v2), then PointsAwarded v1/v2/v3 on them. Stream versions stay gap-free, so seeding in steps
+ * with the same users gives the same log as seeding once.
  */
-export async function seedMixedLog(es: EventStoreHandle, from: number, to: number, users = usersFor(to)): Promise<void> {
-  await es.db.query(
-    `INSERT INTO "${es.schema}".events (event_id, stream_id, stream_version, type, schema_version, data, metadata)
-     SELECT gen_random_uuid(), 'seed-' || (i % $3), (i / $3) + 1,
+export function mixedLogInsert(schema: string, style: MixedLogStyle = READ_BENCH_STYLE): string {
+  return `INSERT INTO "${schema}".events (event_id, stream_id, stream_version, type, schema_version, data, metadata)
+     SELECT gen_random_uuid(), ${style.streamId}, (i / $3) + 1,
             CASE WHEN i < $3 THEN 'UserRegistered' ELSE 'PointsAwarded' END,
             CASE WHEN i < $3 THEN 1 + i % 2 ELSE 1 + i % 3 END,
             CASE WHEN i < $3 AND i % 2 = 0 THEN jsonb_build_object('fullName', 'Jean Claude ' || i, 'email', 'u' || i || '@example.com')
                  WHEN i < $3 THEN jsonb_build_object('firstName', 'Ada', 'lastName', 'L' || i, 'email', 'u' || i || '@example.com')
                  WHEN i % 3 = 0 THEN jsonb_build_object('amount', 1 + i % 9)
                  WHEN i % 3 = 1 THEN jsonb_build_object('points', 1 + i % 9, 'reason', 'r')
-                 ELSE jsonb_build_object('points', 1 + i % 9, 'reason', 'r', 'awardedAt', '2025-01-01T00:00:00.000Z') END,
-            jsonb_build_object('occurredAt', '2024-06-01T00:00:00.000Z')
-       FROM generate_series($1::int, $2::int - 1) AS i`,
-    [from, to, users],
-  );
+                 ELSE jsonb_build_object('points', 1 + i % 9, 'reason', 'r', 'awardedAt', ${style.awardedAt}) END,
+            jsonb_build_object('occurredAt', ${style.occurredAt})
+       FROM generate_series($1::bigint, $2::bigint - 1) AS i`;
+}
+
+/** Seeds positions [from, to) of `mixedLogInsert` (the read benchmarks' style) through the store. */
+export async function seedMixedLog(es: EventStoreHandle, from: number, to: number, users = usersFor(to)): Promise<void> {
+  await es.db.query(mixedLogInsert(es.schema), [from, to, users]);
 }
 
 /** 5,000 users, fewer for tiny logs so that they still hold every version of both types. */

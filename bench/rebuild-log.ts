@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { createEventStore, type EventStoreHandle, type Projection } from '@app/event-store';
 import { appEventStore } from '../apps/api/src/app-event-store';
+import { mixedLogInsert, type MixedLogStyle } from './read-throughput';
 
 /**
  * The log the read-side benchmarks grow and rebuild (`bench:rebuild`, `bench:cost-curve`):
@@ -12,6 +13,9 @@ const USERS = 5000;
 const SEED_CHUNK = 100_000;
 export const PROJECTIONS: Projection[] = appEventStore.projections;
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
+/** The app's user streams (`user-<uuid>`, which its projections follow), stamped now. */
+const NOW = `to_char(now(), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const APP_USER_STYLE: MixedLogStyle = { streamId: `'user-' || md5((i % $3)::text)::uuid`, awardedAt: NOW, occurredAt: NOW };
 
 /** What one rebuild in a fresh process measured (`bench/projection-rebuild.bench.ts --child`). */
 export interface RebuildFigures {
@@ -42,21 +46,7 @@ export async function growTo(es: EventStoreHandle, url: string, from: number, to
 async function seedRange(seeder: Client, schema: string, from: number, to: number): Promise<void> {
   for (let at = from; at < to; at += SEED_CHUNK) {
     const end = Math.min(to, at + SEED_CHUNK);
-    await seeder.query(
-      `INSERT INTO "${schema}".events (event_id, stream_id, stream_version, type, schema_version, data, metadata)
-       SELECT gen_random_uuid(), 'user-' || md5((i % $3)::text)::uuid, (i / $3) + 1,
-              CASE WHEN i < $3 THEN 'UserRegistered' ELSE 'PointsAwarded' END,
-              CASE WHEN i < $3 THEN 1 + i % 2 ELSE 1 + i % 3 END,
-              CASE WHEN i < $3 AND i % 2 = 0 THEN jsonb_build_object('fullName', 'Jean Claude ' || i, 'email', 'u' || i || '@example.com')
-                   WHEN i < $3 THEN jsonb_build_object('firstName', 'Ada', 'lastName', 'L' || i, 'email', 'u' || i || '@example.com')
-                   WHEN i % 3 = 0 THEN jsonb_build_object('amount', 1 + i % 9)
-                   WHEN i % 3 = 1 THEN jsonb_build_object('points', 1 + i % 9, 'reason', 'r')
-                   ELSE jsonb_build_object('points', 1 + i % 9, 'reason', 'r',
-                                           'awardedAt', to_char(now(), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) END,
-              jsonb_build_object('occurredAt', to_char(now(), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-         FROM generate_series($1::bigint, $2::bigint - 1) AS i`,
-      [at, end, USERS],
-    );
+    await seeder.query(mixedLogInsert(schema, APP_USER_STYLE), [at, end, USERS]);
     progress(`seeded ${end}/${to} events`);
   }
   await seeder.query(`VACUUM ANALYZE "${schema}".events`);

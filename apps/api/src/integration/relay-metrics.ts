@@ -30,7 +30,10 @@ export class RelayMetrics implements OnModuleInit {
       help: 'Publish batches that failed (NATS unreachable, no ack in time, refused); the relay backs off and resumes',
       registers,
     });
-    const status = () => relay.status().catch(() => null);
+    // Both lag gauges come from one status read per scrape: prom-client collects them together, so they share its promise.
+    const read = () => relay.status().catch(() => null);
+    let reading: ReturnType<typeof read> | undefined;
+    const status = () => (reading ??= read().finally(() => (reading = undefined)));
     new Gauge({
       name: 'relay_lag_events',
       help: 'Positions of the log the relay has not passed yet (head minus checkpoint)',
