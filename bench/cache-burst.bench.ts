@@ -119,8 +119,8 @@ const naiveKey = (namespace: string) => `${namespace}:naive:leaderboard.trending
 /** Child process role: one app instance, plus the naive baseline route on the same Express server. */
 async function runInstance(): Promise<void> {
   // The naive baseline is an Express route mounted beside the app's own: this bench runs the app on Express.
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'error', HTTP_ADAPTER: 'express' });
-  const app = await createApp({ ...config, DATABASE_URL, PII_MASTER_KEY: config.PII_MASTER_KEY ?? BENCH_PII_MASTER_KEY });
+  const config = loadConfig({ ...process.env, PII_MASTER_KEY: BENCH_PII_MASTER_KEY, LOG_LEVEL: 'error', HTTP_ADAPTER: 'express' });
+  const app = await createApp({ ...config, DATABASE_URL });
   const handler = app.get(GetTrendingHandler, { strict: false });
   const redis = new Redis(REDIS_URL);
   const key = naiveKey(config.CACHE_NAMESPACE);

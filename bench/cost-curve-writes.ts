@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EventStoreHandle } from '@app/event-store';
 import type { ExportedEvent } from '@app/event-store/tools';
-import { batchAppends, median, timed } from './event-store-writes';
+import { batchAppends, timed } from './event-store-writes';
+import { concurrently, median } from './measure';
 
 /**
  * The write side of `bench:cost-curve`, at whatever size the log has now. The
@@ -32,15 +33,6 @@ function userHistory(prefix: string, count: number, streams: number): ExportedEv
       recordedAt: METADATA.occurredAt,
     };
   });
-}
-
-async function concurrently(total: number, clients: number, op: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      for (let i = next++; i < total; i = next++) await op(i);
-    }),
-  );
 }
 
 export interface WriteFigures {

@@ -11,7 +11,6 @@
  * <BENCH_OUT or docs/benchmarks>/cost-curve.{json,svg}. The log is a schema of
  * its own, dropped at the end (the schema's name is printed first, to drop by hand after a kill).
  */
-import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +23,7 @@ import { writeBarChart } from './chart';
 import { measureWrites, type WriteFigures } from './cost-curve-writes';
 import { timed } from './event-store-writes';
 import { plainSelectAll } from './plain-select';
-import { growTo, PROJECTIONS, rebuildInFreshProcess, registerV1 } from './rebuild-log';
+import { growTo, inFreshProcess, PROJECTIONS, rebuildInFreshProcess, registerV1 } from './rebuild-log';
 
 const URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const SMALL = Number(process.env.SMALL ?? 100_000);
@@ -72,15 +71,7 @@ async function verifyInChild(): Promise<void> {
 }
 
 function verifyInFreshProcess(schema: string): Promise<{ perSec: number; peakRssMb: number }> {
-  const child = fork(__filename, ['--verify-child'], {
-    execArgv: ['-r', '@swc-node/register'],
-    env: { ...process.env, BENCH_SCHEMA: schema },
-  });
-  return new Promise((resolve, reject) => {
-    let figures: { perSec: number; peakRssMb: number } | undefined;
-    child.on('message', (m: typeof figures) => (figures = m));
-    child.on('exit', (code) => (figures ? resolve(figures) : reject(new Error(`verify process exited with ${code}`))));
-  });
+  return inFreshProcess(__filename, '--verify-child', 'verify', { BENCH_SCHEMA: schema });
 }
 
 async function measureSize(schema: string, version: number, writes: () => Promise<WriteFigures>): Promise<SizeFigures> {

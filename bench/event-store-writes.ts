@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EventStoreHandle } from '@app/event-store';
 import { importLines, type ExportedEvent } from '@app/event-store/tools';
+import { concurrently } from './measure';
 
 /**
  * The write-side measurements of the event-store benchmark, each with the
@@ -19,17 +20,6 @@ export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; re
   return { ms: Number(process.hrtime.bigint() - t) / 1e6, result };
 }
 
-/** Runs `total` operations from `clients` concurrent loops. */
-async function concurrently(total: number, clients: number, op: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      for (let i = next++; i < total; i = next++) await op(i);
-    }),
-  );
-}
-
-export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const payload = (i: number) => ({ points: 1 + (i % 50), reason: 'bench', awardedAt: '2025-01-01T00:00:00.000Z' });
 
 /** `rounds` interleaved runs of plain INSERT transactions and of single-event appends; rates per run. */

@@ -16,7 +16,8 @@ import { userEvents } from '../apps/api/src/users/events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { benchOutDir } from './bench-env';
 import { writeBarChart } from './chart';
-import { batchAppends, bulkHistory, bulkImport, median, rawCopy, singleAppends, timed } from './event-store-writes';
+import { batchAppends, bulkHistory, bulkImport, rawCopy, singleAppends, timed } from './event-store-writes';
+import { median } from './measure';
 import { measureSteps, printSteps } from './import-steps';
 import { plainSelectAll } from './plain-select';
 

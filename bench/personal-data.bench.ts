@@ -18,7 +18,8 @@ import { userEvents } from '../apps/api/src/users/events';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { benchOutDir, environment } from './bench-env';
 import { writeBarChart } from './chart';
-import { median, timed } from './event-store-writes';
+import { timed } from './event-store-writes';
+import { median } from './measure';
 
 const URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const USERS = Number(process.env.USERS ?? 400);

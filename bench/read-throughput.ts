@@ -1,5 +1,6 @@
 import type { EventStore, EventStoreHandle } from '@app/event-store';
 import { verifyStore } from '@app/event-store/tools';
+import { median } from './measure';
 import { plainSelectAll } from './plain-select';
 
 const progress = (s: string) => process.stderr.write(`  ${s}\n`);
@@ -93,8 +94,6 @@ export interface ReadFigures {
   verifyClassValidatorPerSec?: number;
   readAllClassValidatorPerSec?: number;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Plain keyset SELECT (the baseline, bench/plain-select.ts), verify and readAll over the same

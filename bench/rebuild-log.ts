@@ -65,13 +65,22 @@ export async function registerV1(url: string, schema: string): Promise<void> {
 
 /** Deploys `version` of `projection` in a fresh process (the rebuild benchmark's child role) and returns what it measured. */
 export function rebuildInFreshProcess(schema: string, projection: string, version: number): Promise<RebuildFigures> {
-  const child = fork(join(__dirname, 'projection-rebuild.bench.ts'), ['--child'], {
-    execArgv: ['-r', '@swc-node/register'],
-    env: { ...process.env, BENCH_SCHEMA: schema, PROJECTION: projection, VERSION: String(version) },
+  return inFreshProcess<RebuildFigures>(join(__dirname, 'projection-rebuild.bench.ts'), '--child', 'rebuild', {
+    BENCH_SCHEMA: schema,
+    PROJECTION: projection,
+    VERSION: String(version),
   });
+}
+
+/**
+ * Runs `script` with `flag` in a process of its own (so its peak RSS is its own) and answers the
+ * last figures it sent; rejects, naming `what`, when it exits without sending any.
+ */
+export function inFreshProcess<T>(script: string, flag: string, what: string, env: Record<string, string>): Promise<T> {
+  const child = fork(script, [flag], { execArgv: ['-r', '@swc-node/register'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
-    let figures: RebuildFigures | undefined;
-    child.on('message', (m: RebuildFigures) => (figures = m));
-    child.on('exit', (code) => (figures ? resolve(figures) : reject(new Error(`rebuild process exited with ${code}`))));
+    let figures: T | undefined;
+    child.on('message', (m: T) => (figures = m));
+    child.on('exit', (code) => (figures ? resolve(figures) : reject(new Error(`${what} process exited with ${code}`))));
   });
 }

@@ -21,6 +21,7 @@ import { NatsLink } from '../apps/api/src/integration/nats-link';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { benchOutDir, environment } from './bench-env';
 import { writeBarChart } from './chart';
+import { median } from './measure';
 
 const EVENTS = Number(process.env.EVENTS ?? 20_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -125,11 +126,6 @@ async function relayAll(
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await relay.stop();
   return EVENTS / seconds;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function report(relayPerSec: number, pipelinedPerSec: number): void {

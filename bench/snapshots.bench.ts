@@ -21,6 +21,7 @@ import { userStreamId } from '../apps/api/src/users/user-stream';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchema } from '@app/event-store/testing';
 import { benchOutDir, environment } from './bench-env';
 import { writeBarChart } from './chart';
+import { median } from './measure';
 
 const URL = process.env.DATABASE_URL ?? TEST_DATABASE_URL;
 const AWARDS = Number(process.env.AWARDS ?? 100_000);
@@ -44,8 +45,6 @@ async function seedAwards(es: EventStoreHandle, userId: string, from: number, to
     [userStreamId(userId), from, to],
   );
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Milliseconds of one load. */
 async function timeLoad(repository: AggregateRepository, userId: string): Promise<number> {

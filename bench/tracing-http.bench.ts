@@ -13,10 +13,10 @@ import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { benchOutDir, environment } from './bench-env';
 import { forkInstance, stopInstance } from './app-instances';
-import { TEST_DATABASE_URL } from '@app/event-store/testing';
+import { median } from './measure';
+import { dropSchema, TEST_DATABASE_URL } from '@app/event-store/testing';
 import { TEST_REDIS_URL } from '@app/stampede-cache/testing';
 
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 20);
@@ -91,12 +91,8 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all([stopInstance(off.child), stopInstance(on.child)]);
     await sink.stop();
-    const pg = new Client({ connectionString: DATABASE_URL });
-    await pg.connect();
-    for (const schema of Object.values(schemas)) await pg.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await pg.end();
+    for (const schema of Object.values(schemas)) await dropSchema(schema, DATABASE_URL);
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const ratioOnToOff = median(runs.on.map((r, i) => r.requestsPerSec / runs.off[i].requestsPerSec));
   const summary = {
     off: median(runs.off.map((r) => r.requestsPerSec)),

@@ -58,11 +58,15 @@ async function redisFigures(redis: Redis, namespace: string) {
 async function main(): Promise<void> {
   const schema = uniqueSchema('bench_unknown');
   const namespace = `bench-unknown-${Date.now().toString(36)}`;
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'error', EVENT_STORE_SCHEMA: schema, REDIS_URL, CACHE_NAMESPACE: namespace });
-  const app = await createApp(
-    { ...config, DATABASE_URL, PII_MASTER_KEY: config.PII_MASTER_KEY ?? BENCH_PII_MASTER_KEY },
-    { shutdownHooks: false },
-  );
+  const config = loadConfig({
+    ...process.env,
+    PII_MASTER_KEY: BENCH_PII_MASTER_KEY,
+    LOG_LEVEL: 'error',
+    EVENT_STORE_SCHEMA: schema,
+    REDIS_URL,
+    CACHE_NAMESPACE: namespace,
+  });
+  const app = await createApp({ ...config, DATABASE_URL }, { shutdownHooks: false });
   await app.listen(0, '127.0.0.1');
   const base = await app.getUrl();
   const cache = app.get(StampedeCache);

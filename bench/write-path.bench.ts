@@ -29,8 +29,8 @@ const progress = (s: string) => process.stderr.write(`  ${s}\n`);
 
 /** Child process role: one app instance on the schema the parent gives. */
 async function runInstance(): Promise<void> {
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'error' });
-  const app = await createApp({ ...config, DATABASE_URL, PII_MASTER_KEY: config.PII_MASTER_KEY ?? BENCH_PII_MASTER_KEY });
+  const config = loadConfig({ ...process.env, PII_MASTER_KEY: BENCH_PII_MASTER_KEY, LOG_LEVEL: 'error' });
+  const app = await createApp({ ...config, DATABASE_URL });
   await app.listen(0, '127.0.0.1');
   serveParent(await app.getUrl(), () => app.close());
 }

@@ -5,47 +5,30 @@
  * before the checkpoint). Run with `node -r @swc-node/register apps/api/test/relay-child.ts`.
  */
 import 'reflect-metadata';
-import { createEventStore } from '@app/event-store';
-import { appEventStore } from '../src/app-event-store';
-import { INTEGRATION_CONTRACTS } from '../src/integration/integration-contracts';
-import { JetStreamPublisher } from '../src/integration/jetstream-publisher';
-import { NatsLink } from '../src/integration/nats-link';
 import { TEST_DATABASE_URL } from '@app/event-store/testing';
-import { TEST_NATS_URL, testPublisherOptions } from './test-nats';
+import { openRelay } from './relay-fixtures';
+import { TEST_NATS_URL } from './test-nats';
 
 async function main(): Promise<void> {
   const { RELAY_SCHEMA: schema, RELAY_STREAM: stream, RELAY_NAMESPACE: namespace } = process.env;
   if (!schema || !stream || !namespace) throw new Error('RELAY_SCHEMA, RELAY_STREAM and RELAY_NAMESPACE are required');
   const crashAfter = Number(process.env.RELAY_CRASH_AFTER ?? 0);
-  const handle = await createEventStore({
-    url: TEST_DATABASE_URL,
-    schema,
-    ...appEventStore,
-    projections: [],
-    poolSize: 3,
-    projectionPollMs: 50,
-  });
-  const link = new NatsLink(TEST_NATS_URL, 'relay-child');
-  const publisher = new JetStreamPublisher(link, INTEGRATION_CONTRACTS, testPublisherOptions({ stream, namespace }));
   let acked = 0;
-  const relay = handle.createRelay({
-    name: 'nats',
-    types: publisher.types,
-    publisher,
-    batchSize: Number(process.env.RELAY_BATCH_SIZE ?? 100),
-    aroundPublish: async (_event, publish) => {
-      await publish();
-      if (crashAfter && ++acked === crashAfter) process.kill(process.pid, 'SIGKILL');
+  const harness = await openRelay(
+    { dbUrl: TEST_DATABASE_URL, natsUrl: TEST_NATS_URL, schema, stream, namespace },
+    {
+      batchSize: Number(process.env.RELAY_BATCH_SIZE ?? 100),
+      aroundPublish: async (_event, publish) => {
+        await publish();
+        if (crashAfter && ++acked === crashAfter) process.kill(process.pid, 'SIGKILL');
+      },
     },
-  });
-  await relay.start();
+  );
+  await harness.relay.start();
   const keepAlive = setInterval(() => undefined, 60_000);
   process.once('SIGTERM', () => {
     clearInterval(keepAlive);
-    void handle
-      .close()
-      .then(() => link.close())
-      .then(() => process.exit(0));
+    void harness.close().then(() => process.exit(0));
   });
   process.stdout.write('ready\n');
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createEventStore, type EventStoreHandle, type OutboxRelay, type RelayOptions } from '@app/event-store';
 import { appEventStore } from '../src/app-event-store';
 import { INTEGRATION_CONTRACTS } from '../src/integration/integration-contracts';
+import { RELAY_NAME } from '../src/integration/integration-relay';
 import { JetStreamPublisher } from '../src/integration/jetstream-publisher';
 import { NatsLink } from '../src/integration/nats-link';
 import type { StreamMessage } from './test-nats';
@@ -31,7 +32,7 @@ export async function openRelay(
   });
   const link = new NatsLink(o.natsUrl, 'relay-test');
   const publisher = new JetStreamPublisher(link, INTEGRATION_CONTRACTS, testPublisherOptions(o));
-  const relay = handle.createRelay({ name: 'nats', types: publisher.types, publisher, batchSize: 100, ...extra });
+  const relay = handle.createRelay({ name: RELAY_NAME, types: publisher.types, publisher, batchSize: 100, ...extra });
   return { handle, relay, link, publisher, close: async () => (await handle.close(), await link.close()) };
 }
 

@@ -1,5 +1,6 @@
-import { createHash, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { bearerToken, matchesSecret, secretDigest } from '../common/admin-token.guard';
 import { InvalidTokenError } from './auth.errors';
 import { JwksKeys } from './jwks-keys';
 import { ADMIN, ANONYMOUS, type Principal } from './principal';
@@ -41,7 +42,7 @@ export class BearerAuthenticator {
 
   constructor(private readonly options: BearerAuthenticatorOptions) {
     if (options.jwtSecret && options.jwksUrl) throw new Error('Give a JWT secret or a JWKS URL, not both');
-    if (options.adminToken) this.adminDigest = digest(options.adminToken);
+    if (options.adminToken) this.adminDigest = secretDigest(options.adminToken);
     // A KeyObject once, rather than raw bytes jose would turn into one on every verification.
     if (options.jwtSecret) this.key = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
     if (options.jwksUrl) {
@@ -55,7 +56,7 @@ export class BearerAuthenticator {
   /** The request's principal; throws InvalidTokenError (401) or KeysUnavailableError (503). */
   async authenticate(authorization: string | undefined): Promise<Principal> {
     if (authorization === undefined || authorization.trim() === '') return ANONYMOUS;
-    const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+    const token = bearerToken(authorization);
     if (token && this.isAdminToken(token)) return ADMIN;
     if (!this.userAuth) return ANONYMOUS;
     if (!token) throw new InvalidTokenError('send Authorization: Bearer <token>');
@@ -64,7 +65,7 @@ export class BearerAuthenticator {
 
   /** Whether `token` is the ADMIN_TOKEN; compares digests, so the time taken does not depend on where they differ or on length. */
   isAdminToken(token: string): boolean {
-    return this.adminDigest !== undefined && timingSafeEqual(digest(token), this.adminDigest);
+    return this.adminDigest !== undefined && matchesSecret(token, this.adminDigest);
   }
 
   private async verify(token: string): Promise<string> {
@@ -84,10 +85,6 @@ export class BearerAuthenticator {
       throw asTokenError(error);
     }
   }
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }
 
 /** jose's verdicts as InvalidTokenError with a short reason; anything else (KeysUnavailableError, bugs) passes through. */

@@ -4,6 +4,23 @@ import { AppConfig } from '../config/app-config';
 import type { HttpRequest } from './http-message';
 import { RequestError } from './problem';
 
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** The token of `Authorization: Bearer <token>`; undefined for anything else. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return BEARER.exec(authorization ?? '')?.[1];
+}
+
+/** A secret's SHA-256 digest: secrets are compared digest to digest (see {@link matchesSecret}). */
+export function secretDigest(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
+
+/** Whether `token` is the secret `expected` digests: the time taken depends neither on their lengths nor on where they differ. */
+export function matchesSecret(token: string, expected: Buffer): boolean {
+  return timingSafeEqual(secretDigest(token), expected);
+}
+
 /**
  * Checks `Authorization: Bearer <ADMIN_TOKEN>`: 401 without a token, 403 with a wrong
  * one, 403 for everyone when ADMIN_TOKEN is unset. Throws a RequestError; returns when allowed.
@@ -12,11 +29,9 @@ export function checkAdminToken(authorization: string | undefined, expected: str
   if (!expected) {
     throw new RequestError('ADMIN.DISABLED', 403, 'The admin API is disabled; set ADMIN_TOKEN to enable it');
   }
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (!match) throw new RequestError('ADMIN.UNAUTHENTICATED', 401, 'Send Authorization: Bearer <ADMIN_TOKEN>');
-  // Compare digests so the comparison takes the same time whatever the token's length.
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  if (!timingSafeEqual(digest(match[1]), digest(expected))) {
+  const token = bearerToken(authorization);
+  if (!token) throw new RequestError('ADMIN.UNAUTHENTICATED', 401, 'Send Authorization: Bearer <ADMIN_TOKEN>');
+  if (!matchesSecret(token, secretDigest(expected))) {
     throw new RequestError('ADMIN.FORBIDDEN', 403, 'The admin token is not valid');
   }
 }

@@ -42,9 +42,11 @@ export interface HttpReply {
   raw?: ServerResponse;
 }
 
-/** The request's path without the query string, as the client sent it. */
-export function requestPath(req: HttpRequest): string {
-  return (req.originalUrl ?? req.url).split('?')[0];
+/** The request's path without the query string (a query may carry personal data), as the client sent it; any platform's request. */
+export function requestPath(req: { originalUrl?: string; url?: string }): string {
+  const url = req.originalUrl ?? req.url ?? '';
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
 }
 
 /** The matched route's template (`/users/:id`), or undefined when no route matched. */
@@ -54,11 +56,20 @@ export function routeTemplate(req: HttpRequest): string | undefined {
   return req.routeOptions?.url;
 }
 
+/** Whether the request announces a body (a non-zero Content-Length, or chunked). */
+export function hasBody(req: HttpRequest): boolean {
+  return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+}
+
+/** Whether the request's Content-Type is this media type (parameters such as charset ignored). */
+export function isMediaType(req: HttpRequest, mediaType: string): boolean {
+  const contentType = req.headers['content-type'];
+  return typeof contentType === 'string' && contentType.split(';')[0].trim().toLowerCase() === mediaType;
+}
+
 /** Whether the request has a body of this media type (parameters such as charset ignored), like Express' `req.is`. */
 export function hasMediaType(req: HttpRequest, mediaType: string): boolean {
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  const contentType = req.headers['content-type'];
-  return hasBody && typeof contentType === 'string' && contentType.split(';')[0].trim().toLowerCase() === mediaType;
+  return hasBody(req) && isMediaType(req, mediaType);
 }
 
 /** The request body as a byte stream, for routes that read their own body (a content-type parser left it unread). */

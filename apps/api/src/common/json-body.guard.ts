@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { hasMediaType, type HttpRequest } from './http-message';
+import { hasBody, isMediaType, type HttpRequest } from './http-message';
 import { RequestError } from './problem';
 
 const ACCEPTS_STREAM = 'accepts-stream-body';
@@ -21,8 +21,7 @@ export class JsonBodyGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<HttpRequest>();
     if (!['POST', 'PUT', 'PATCH'].includes(req.method)) return true;
     if (this.reflector.getAllAndOverride<boolean>(ACCEPTS_STREAM, [context.getHandler(), context.getClass()])) return true;
-    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !hasMediaType(req, 'application/json')) {
+    if (hasBody(req) && !isMediaType(req, 'application/json')) {
       throw new RequestError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 415, 'Send the body as application/json');
     }
     return true;

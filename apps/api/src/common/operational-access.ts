@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppConfig, type AccessMode } from '../config/app-config';
 import { checkAdminToken } from './admin-token.guard';
-import type { HttpRequest } from './http-message';
+import { requestPath, type HttpRequest } from './http-message';
 import type { Problem } from './problem';
 import { toProblem } from './to-problem';
 
@@ -40,7 +40,7 @@ export function accessProblem(mode: AccessMode, adminToken: string | undefined, 
 /** Express middleware in front of {@link DOCS_PATHS}, applying {@link accessProblem}. */
 export function requireAccess(mode: AccessMode, adminToken: string | undefined) {
   return (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void): void => {
-    const problem = accessProblem(mode, adminToken, req.headers.authorization, (req.originalUrl ?? req.url ?? '').split('?')[0]);
+    const problem = accessProblem(mode, adminToken, req.headers.authorization, requestPath(req));
     if (!problem) return next();
     if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
     res.statusCode = problem.status;

@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import type { AppConfig } from './app-config';
 
 /** File name of the generated master key, beside the embedded PostgreSQL's data under the data directory. */
-export const GENERATED_KEY_FILE = 'pii-master.key';
+const GENERATED_KEY_FILE = 'pii-master.key';
 
 /**
  * The master key that wraps the personal-data keys: PII_MASTER_KEY when set (always, with

@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import helmet from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { HttpReply } from '../common/http-message';
+import { requestPath, type HttpReply } from '../common/http-message';
 import { accessProblem, DOCS_PATHS } from '../common/operational-access';
 import { makeProblem } from '../common/to-problem';
 import type { AppConfig } from '../config/app-config';
@@ -38,7 +38,7 @@ export async function createFastifyApp(module: DynamicModule, config: AppConfig)
     // The router refuses a URL it cannot decode (`/users/%`) before any hook or Nest runs: answer it as Express does, as a
     // problem+json 400 with the security headers (helmet's own middleware, which @fastify/helmet wraps).
     frameworkErrors: (error: Error, req: { url: string; raw: IncomingMessage }, reply: HttpReply & { raw: ServerResponse }) => {
-      const problem = { ...makeProblem(400, 'REQUEST.MALFORMED', error.message), instance: req.url.split('?')[0] };
+      const problem = { ...makeProblem(400, 'REQUEST.MALFORMED', error.message), instance: requestPath(req) };
       securityHeaders(req.raw, reply.raw, () => void reply.status(400).type('application/problem+json').send(JSON.stringify(problem)));
     },
   });
@@ -64,7 +64,7 @@ export async function createFastifyApp(module: DynamicModule, config: AppConfig)
   if (config.DOCS_ACCESS !== 'off') {
     const { DOCS_ACCESS: mode, ADMIN_TOKEN: token } = config;
     fastify.addHook('onRequest', (req, reply, done) => {
-      const path = req.url.split('?')[0];
+      const path = requestPath(req);
       const problem = DOCS_PATHS.some((p) => path === p || path.startsWith(`${p}/`))
         ? accessProblem(mode, token, req.headers.authorization, path)
         : undefined;

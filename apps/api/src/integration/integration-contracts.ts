@@ -21,7 +21,7 @@ export interface IntegrationContract {
 }
 
 /** `UserRegistered` v1: a user exists. Name and email stay in this service. */
-export const userRegisteredContract: IntegrationContract = {
+const userRegisteredContract: IntegrationContract = {
   type: UserEventType.Registered,
   streamType: 'user',
   contractVersion: 1,
@@ -29,7 +29,7 @@ export const userRegisteredContract: IntegrationContract = {
 };
 
 /** `UserRenamed` v1: the user's display name changed (ask this service for it, with its access rules). */
-export const userRenamedContract: IntegrationContract = {
+const userRenamedContract: IntegrationContract = {
   type: UserEventType.Renamed,
   streamType: 'user',
   contractVersion: 1,
@@ -37,7 +37,7 @@ export const userRenamedContract: IntegrationContract = {
 };
 
 /** `PointsAwarded` v1: how many points, and when they count; the free-text reason stays here. */
-export const pointsAwardedContract: IntegrationContract = {
+const pointsAwardedContract: IntegrationContract = {
   type: UserEventType.PointsAwarded,
   streamType: 'user',
   contractVersion: 1,
@@ -51,7 +51,7 @@ export const pointsAwardedContract: IntegrationContract = {
  * `UserErased` v1: the person asked to be forgotten. A consumer that kept anything about the user
  * (fetched through this service's API) deletes it now; the ids and points facts stay valid.
  */
-export const userErasedContract: IntegrationContract = {
+const userErasedContract: IntegrationContract = {
   type: UserEventType.Erased,
   streamType: 'user',
   contractVersion: 1,

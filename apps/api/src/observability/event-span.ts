@@ -9,21 +9,16 @@ const TRACER = trace.getTracer('es-stampede-service');
 export type TracedEvent = Pick<StoredEvent, 'eventId' | 'type' | 'position' | 'streamId' | 'streamVersion' | 'metadata'>;
 
 /**
- * Runs `work` for one stored event (e.g. publishing it) in a span `name` whose parent is the trace
+ * Runs `work` for one stored event (e.g. publishing it) in a producer span `name` whose parent is the trace
  * context stored with the event (`metadata.traceparent`), so the work shows in the trace of the
  * request that appended it. `work` gets the span and the trace headers to send on with the event:
  * the span's own context when tracing is on, else the stored `traceparent`/`tracestate` unchanged.
  * The span ends when `work` settles and is marked failed when it throws. Costs next to nothing
  * without a tracing SDK.
  */
-export function withEventSpan<T>(
-  name: string,
-  event: TracedEvent,
-  work: (span: Span, headers: TraceMetadata) => Promise<T>,
-  kind: SpanKind = SpanKind.PRODUCER,
-): Promise<T> {
+export function withEventSpan<T>(name: string, event: TracedEvent, work: (span: Span, headers: TraceMetadata) => Promise<T>): Promise<T> {
   const parent = eventTraceContext(event.metadata);
-  return TRACER.startActiveSpan(name, { kind, attributes: eventAttributes(event) }, parent, async (span) => {
+  return TRACER.startActiveSpan(name, { kind: SpanKind.PRODUCER, attributes: eventAttributes(event) }, parent, async (span) => {
     try {
       return await work(span, traceHeaders(event));
     } catch (error) {

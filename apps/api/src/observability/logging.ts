@@ -5,6 +5,7 @@ import type { DestinationStream, Level } from 'pino';
 import { stdSerializers } from 'pino';
 import type { Options } from 'pino-http';
 import type { AppConfig, LogLevelName } from '../config/app-config';
+import { requestPath } from '../common/http-message';
 import { redactObject, scrubText } from './redaction';
 import { requestIdsOf, routeOf } from './request-ids';
 
@@ -68,8 +69,8 @@ export function loggerParams(config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT' 
       const invented = error.message === `failed with status code ${res.statusCode}`;
       return { ...value, ...requestLine(req, res), ...(invented ? { err: undefined } : {}) };
     },
-    customSuccessMessage: (req, res) => `${req.method} ${routeOf(req) ?? pathOf(req)} ${res.statusCode}`,
-    customErrorMessage: (req, res) => `${req.method} ${routeOf(req) ?? pathOf(req)} ${res.statusCode}`,
+    customSuccessMessage: requestMessage,
+    customErrorMessage: requestMessage,
   };
   return {
     pinoHttp: output.destination ? [options, output.destination] : options,
@@ -80,14 +81,12 @@ export function loggerParams(config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT' 
 
 /** The fields of the one line per request (plus pino-http's `durationMs`); the response object itself is left out. */
 function requestLine(req: IncomingMessage, res: ServerResponse) {
-  return { method: req.method, route: routeOf(req), path: pathOf(req), status: res.statusCode, res: undefined };
+  return { method: req.method, route: routeOf(req), path: requestPath(req), status: res.statusCode, res: undefined };
 }
 
-/** The path without its query string (a query may carry personal data). */
-function pathOf(req: IncomingMessage): string {
-  const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '';
-  const q = url.indexOf('?');
-  return q < 0 ? url : url.slice(0, q);
+/** The message of a request's line: method, route (else path) and status. */
+function requestMessage(req: IncomingMessage, res: ServerResponse): string {
+  return `${req.method} ${routeOf(req) ?? requestPath(req)} ${res.statusCode}`;
 }
 
 /** A Nest logger with the same pino set-up, for the lines main.ts logs before the app exists. */

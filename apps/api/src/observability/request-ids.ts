@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** The rule a client-sent `X-Request-Id` or `X-Correlation-Id` must meet to be kept. */
-export const SAFE_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /** The ids of one request: its own, and the correlation id of the work it belongs to. */
 export interface RequestIds {

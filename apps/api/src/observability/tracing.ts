@@ -4,7 +4,7 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
 
 /** Service name on every span unless `OTEL_SERVICE_NAME` says otherwise. */
-export const DEFAULT_SERVICE_NAME = 'es-stampede-service';
+const DEFAULT_SERVICE_NAME = 'es-stampede-service';
 
 /** Paths whose requests get no span: probes and scrapes would drown the traces of real work. */
 const UNTRACED_PATHS = /^\/(health|metrics)(\/|\?|$)/;

@@ -3,8 +3,7 @@ import { ProjectionsService } from '@app/event-store';
 import { StampedeCache } from '@app/stampede-cache';
 import { userCacheKey } from './queries/get-user/get-user.handler';
 import { USER_VIEW_SCOPES } from './queries/get-user/user.view';
-
-const ERASED_PREFIX = 'user-erased:';
+import { erasedUserOf } from './projections/user-profiles.projection';
 
 /**
  * Deletes the cached views of an erased user, on every instance, once the `user_profiles`
@@ -27,8 +26,8 @@ export class ErasedUserCache implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     this.unsubscribe = this.projections.onCommit(({ tags }) => {
       for (const tag of tags) {
-        if (!tag.startsWith(ERASED_PREFIX)) continue;
-        const userId = tag.slice(ERASED_PREFIX.length);
+        const userId = erasedUserOf(tag);
+        if (userId === undefined) continue;
         for (const scope of USER_VIEW_SCOPES) {
           this.cache.invalidate(userCacheKey(userId, scope)).catch((e: unknown) => {
             this.logger.warn(`deleting the cached ${scope} view of erased user ${userId} did not complete: ${(e as Error)?.message ?? e}`);

@@ -20,10 +20,10 @@ export const USER_SNAPSHOT_VERSION = 1;
  * The erasure event (issue 20): no User snapshot is ever stored after it, and the erasure
  * deletes the user's snapshots in its own transaction (`SnapshotStore.deleteSnapshots`).
  */
-export const USER_SNAPSHOT_NOT_AFTER = ['UserErased'];
+const USER_SNAPSHOT_NOT_AFTER = ['UserErased'];
 
 /** The personal fields of `UserSnapshotV1`, encrypted with the person's key as in the events. */
-export const USER_SNAPSHOT_PERSONAL_FIELDS = { firstName: 'text', lastName: 'text', email: 'email' } as const;
+const USER_SNAPSHOT_PERSONAL_FIELDS = { firstName: 'text', lastName: 'text', email: 'email' } as const;
 
 /**
  * How a User is snapshotted, every `every` events (0 = never; the app passes `SNAPSHOT_EVERY`).

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Put, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { EventMetadata } from '@app/event-store';
 import type { HttpReply } from '../common/http-message';
 import { parseIfMatch } from '../common/if-match';
@@ -87,7 +87,6 @@ export class UsersController {
   @Delete(':id')
   @HttpCode(200)
   @Authorize('self-or-admin', { whenUserAuthOff: 'admin' })
-  @ApiBearerAuth()
   @ApiResponse({ status: 200, type: WriteResult, description: 'Erased (crypto-shredded); GET with X-Min-Position = position answers 410' })
   @ApiResponse({ status: 410, description: 'USERS.ERASED: already erased' })
   async erase(@Param('id', uuid) id: string, @RequestMetadata() metadata: EventMetadata): Promise<WriteResult> {

@@ -124,7 +124,7 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
     factory: CacheFactory<T>,
     options: GetOrComputeOptions<T> = {},
   ): Promise<CacheResult<T>> {
-    return this.read({ key: CacheKey.from(key), call: this.prepare(options), factory: () => factory, tags: options.tags });
+    return this.reads.read({ key: CacheKey.from(key), call: this.prepare(options), factory: () => factory, tags: options.tags });
   }
 
   /** @internal Resolves call options once, for callers that repeat them (the interceptor, `@CachedQuery`). */
@@ -135,15 +135,15 @@ export class StampedeCache implements OnModuleInit, OnApplicationShutdown {
   /**
    * @internal The hot path: the value when it can be served from L1 as a HIT right now
    * (counted, an early refresh started when XFetch says so), synchronously and without
-   * allocating; undefined otherwise (then {@link read}).
+   * allocating; undefined otherwise (then {@link readAfterMiss}).
    */
   hitL1<T>(read: HotRead<T>): CacheEntry | undefined {
     return this.reads.hitL1(read);
   }
 
-  /** @internal {@link getOrComputeWithStatus} for a prepared call. */
-  read<T>(read: HotRead<T>): Promise<CacheResult<T>> {
-    return this.reads.read(read);
+  /** @internal The rest of a read after {@link hitL1} answered undefined (the hot path's callers): L1 is not asked twice. */
+  readAfterMiss<T>(read: HotRead<T>): Promise<CacheResult<T>> {
+    return this.reads.readAfterMiss(read);
   }
 
   /**

@@ -41,10 +41,15 @@ export class ReadPath {
     return entry;
   }
 
-  /** A read of a prepared call: an L1 HIT, else {@link readShared} in a traced span. */
+  /** A read of a prepared call: an L1 HIT, else {@link readAfterMiss}. */
   async read<T>(read: HotRead<T>): Promise<CacheResult<T>> {
     const local = this.hitL1(read);
     if (local) return result(read.key, local, 'HIT');
+    return this.readAfterMiss(read);
+  }
+
+  /** A read whose caller has just seen {@link hitL1} miss: {@link readShared} in a traced span, without looking at L1 again. */
+  readAfterMiss<T>(read: HotRead<T>): Promise<CacheResult<T>> {
     return tracedRead(read.call.label, () => this.readShared(read));
   }
 

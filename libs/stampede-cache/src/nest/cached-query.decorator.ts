@@ -88,7 +88,7 @@ function cachedExecute<Q, R>(execute: (query: Q) => Promise<R>, options: CachedQ
     // The hot path: a synchronous L1 lookup, no further allocation on a hit.
     const hit = binding.cache.hitL1(read);
     if (hit) return { value: hit.value as R, cache: 'HIT' };
-    const { value, status } = await binding.cache.read(read);
+    const { value, status } = await binding.cache.readAfterMiss(read);
     return { value, cache: status };
   };
 }
@@ -119,12 +119,11 @@ function queryCache<Q, R>(
   const callOptions = (): GetOrComputeOptions<R> => ({ ...entryOptions(handler, options), tags: read.tags });
   return {
     keyId: read.key.id,
-    get hardTimeoutMs() {
-      return callOptions().hardTimeout ?? cache.defaultHardTimeout;
-    },
+    // Resolved over the module's defaults once, when the handler's call was prepared.
+    hardTimeoutMs: read.call.entry.hardTimeout,
     read(): CacheAnswer<R> | Promise<CacheAnswer<R>> {
       const hit = cache.hitL1(read);
-      return hit ? { value: hit.value as R, status: 'HIT' } : cache.read(read);
+      return hit ? { value: hit.value as R, status: 'HIT' } : cache.readAfterMiss(read);
     },
     refresh: (boundMs) =>
       cache.getOrComputeWithStatus<R>(read.key, load, { ...callOptions(), forceRefresh: true, hardTimeout: boundMs, softTimeout: boundMs }),

@@ -63,7 +63,7 @@ export class StampedeCacheInterceptor implements NestInterceptor {
       return of(hit.value);
     }
     return from(
-      this.cache.read(read).then(({ value, status }) => {
+      this.cache.readAfterMiss(read).then(({ value, status }) => {
         setCacheHeader(response, status);
         return value;
       }),

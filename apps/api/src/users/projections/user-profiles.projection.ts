@@ -5,8 +5,14 @@ import { userIdOf } from '../user-stream';
 
 /** Cache tag of everything derived from one user. */
 export const userTag = (userId: string) => `user:${userId}`;
+const ERASED_PREFIX = 'user-erased:';
+
 /** Tag a commit carries when it erased a user: the cached views of that user are deleted, not only invalidated. */
-export const erasedUserTag = (userId: string) => `user-erased:${userId}`;
+export const erasedUserTag = (userId: string) => `${ERASED_PREFIX}${userId}`;
+
+/** The user an {@link erasedUserTag} names; undefined for any other tag. */
+export const erasedUserOf = (tag: string): string | undefined =>
+  tag.startsWith(ERASED_PREFIX) ? tag.slice(ERASED_PREFIX.length) : undefined;
 
 interface ProfileChange {
   userId: string;
