@@ -74,7 +74,18 @@ describe('database outage (e2e)', () => {
     );
     expect(recovered).toBeGreaterThan(created.body.position);
     await request(t.server).get('/health/ready').expect(200);
-    // The projection runner reconnected too: a read of the new write's position succeeds.
-    await request(t.server).get('/leaderboard/trending?window=7d&limit=3').set('X-Min-Position', String(recovered)).expect(200);
+    // The projection runner reconnected too: a read of the new write's position succeeds. The runner retries on its own
+    // backoff (doubling up to 10 s), and catching up took 1.4-2.4 s here, against the read's own 2 s wait
+    // (READ_YOUR_WRITES_TIMEOUT_MS): until then the read answers the documented 503 with Retry-After, and a client retries.
+    await eventually(
+      async () => {
+        const r = await request(t.server).get('/leaderboard/trending?window=7d&limit=3').set('X-Min-Position', String(recovered));
+        if (r.status !== 200) throw new Error(`GET /leaderboard/trending answered ${r.status}`);
+        return true;
+      },
+      12_000,
+      "the projections to reach the recovered write's position",
+      { everyMs: 200 },
+    );
   });
 });
