@@ -1,4 +1,3 @@
-import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { EventStoreOptions } from './event-store.options';
 import { eventStoreMigrations } from './postgres/migrations';
@@ -17,7 +16,7 @@ import { resolveProjectionsOptions } from './projections/projections-options';
 import { OutboxRelay } from './relay/outbox-relay';
 import type { RelayOptions } from './relay/relay-options';
 import type { Database } from './postgres/queryable';
-import { autocommitQueryable } from './postgres/queryable-adapters';
+import { autocommitQueryable, driverPool } from './postgres/queryable-adapters';
 import { snapshotDefinitionsByClass } from './snapshots/snapshot-definition';
 import { SnapshotStore } from './snapshots/snapshot-store';
 
@@ -117,7 +116,7 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
   );
   const db: Database = { ...pool, transaction: (work) => store.inTransaction(work) };
   const projections = new ProjectionsService(db, store, options.projections ?? [], projectionOptions, locks.projectionClass);
-  const snapshots = new SnapshotStore(dataSource, store, locks.streamClass, snapshotDefinitions, personalData || undefined);
+  const snapshots = new SnapshotStore(dataSource, store, locks.streamClass, snapshotDefinitions);
   let closing: Promise<void> | undefined;
   const relays: OutboxRelay[] = [];
   const relayContext = { db, store, projections: projectionOptions, lockClass: locks.projectionClass };
@@ -128,7 +127,7 @@ export async function createEventStore(options: EventStoreOptions): Promise<Even
     schema,
     pendingMigrations: () => dataSource.showMigrations(),
     poolStats: () => {
-      const pool = (dataSource.driver as unknown as { master: Pool }).master;
+      const pool = driverPool(dataSource);
       return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
     },
     projections,

@@ -63,13 +63,15 @@ export class PersonalData implements PersonalDataCipher {
     appends: ReadonlyArray<{ streamId: string; events: EventToWrite[] }>,
     erased: 'throw' | 'shred' = 'throw',
   ): Promise<EventToWrite[][]> {
+    // Each event's plaintext fields once: the subjects to key come from them, and so do the seals.
+    const plaintext = appends.map(({ events }) => events.map((e) => this.plaintextOf(e)));
     const subjects = new Set<string>();
-    for (const { streamId, events } of appends) if (events.some((e) => this.plaintextOf(e))) subjects.add(streamId);
+    appends.forEach(({ streamId }, i) => plaintext[i].some(Boolean) && subjects.add(streamId));
     if (!subjects.size) return appends.map((a) => a.events);
     const keys = await this.ring.forWriting(subjects, erased);
-    return appends.map(({ streamId, events }) =>
-      events.map((e) => {
-        const fields = this.plaintextOf(e);
+    return appends.map(({ streamId, events }, i) =>
+      events.map((e, j) => {
+        const fields = plaintext[i][j];
         if (!fields) return e;
         e.eventId ??= randomUUID();
         try {
@@ -92,15 +94,16 @@ export class PersonalData implements PersonalDataCipher {
    * any), each row or, in its place, the error that says why it cannot be read.
    */
   async reveal(rows: StoredEvent[]): Promise<Array<StoredEvent | PersonalDataUnreadableError>> {
+    const fieldsOf = rows.map((row) => this.registry.personalFields(row.type, row.schemaVersion));
     const subjects = new Set<string>();
-    for (const row of rows) {
-      const fields = this.registry.personalFields(row.type, row.schemaVersion);
+    rows.forEach((row, i) => {
+      const fields = fieldsOf[i];
       if (fields && hasSealedField(row.data, fields)) subjects.add(row.streamId);
-    }
+    });
     if (!subjects.size) return rows;
     const states = await this.ring.forReading(subjects);
-    return rows.map((row) => {
-      const fields = this.registry.personalFields(row.type, row.schemaVersion);
+    return rows.map((row, i) => {
+      const fields = fieldsOf[i];
       return fields && subjects.has(row.streamId) ? revealStored(row, fields, states.get(row.streamId)) : row;
     });
   }

@@ -1,4 +1,4 @@
-import type { QueryResult as PgResult } from 'pg';
+import type { Pool, QueryResult as PgResult } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { Queryable } from './queryable';
 
@@ -60,4 +60,9 @@ export function pgQueryable(run: (sql: string, parameters: Parameters) => Promis
     query: async <Row>(sql: string, parameters?: readonly unknown[]) => ((await single(sql, parameters))?.rows ?? []) as Row[],
     execute: async (sql: string, parameters?: readonly unknown[]) => (await single(sql, parameters))?.rowCount ?? 0,
   };
+}
+
+/** The `pg` pool under the store's TypeORM data source (initialised), for the paths that use `pg` directly. */
+export function driverPool(dataSource: DataSource): Pool {
+  return (dataSource.driver as unknown as { master: Pool }).master;
 }

@@ -10,7 +10,7 @@ import { exemptFromBound, type BoundedQueryConfig } from './bounded-client';
 import { NOTIFY_BOUND_MS } from './pool-timeouts';
 import { mayHoldSessionLock, translateTimeout } from './pg-errors';
 import type { Queryable } from './queryable';
-import { pgQueryable, runnerQueryable } from './queryable-adapters';
+import { driverPool, pgQueryable, runnerQueryable } from './queryable-adapters';
 import { inSpan } from '../tracing/event-trace';
 
 const NOTIFY_SQL = 'SELECT pg_notify($1, $2)';
@@ -158,7 +158,7 @@ export class WritePath {
   }
 
   private pool(): Pool {
-    return (this.dataSource.driver as unknown as { master: Pool }).master;
+    return driverPool(this.dataSource);
   }
 }
 

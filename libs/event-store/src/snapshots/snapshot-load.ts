@@ -3,7 +3,7 @@ import type { EventSourcedAggregate } from '../aggregate/event-sourced-aggregate
 import type { EventStore } from '../postgres/postgres-event-store';
 import type { RecordedEvent, StoredEvent } from '../types';
 import { identityCodec, type SnapshotContext, type SnapshotDefinition } from './snapshot-definition';
-import { type PreparingPool, readFromSnapshot } from './snapshot-sql';
+import { type PreparingPool, readFromSnapshot, type SnapshotHeadStatement } from './snapshot-sql';
 
 /** Events read with the snapshot in its round trip; a longer tail is read on in batches like `readStream`. */
 export const SNAPSHOT_HEAD_EVENTS = 500;
@@ -24,6 +24,8 @@ export interface SnapshotLoad<A extends EventSourcedAggregate> {
 export interface SnapshotLoadPorts {
   store: EventStore;
   pool: PreparingPool;
+  /** The store's snapshot-head statement (`snapshotHeadStatement`). */
+  headStatement: SnapshotHeadStatement;
   readFault(error: unknown): void;
   schedule(aggregate: EventSourcedAggregate, eventId: string): void;
   /** The store's cipher for personal fields, handed to the codec. */
@@ -49,7 +51,7 @@ export async function openSnapshotLoad<A extends EventSourcedAggregate>(
   let restored: { aggregate: A; head: StoredEvent[] } | undefined;
   try {
     const key = { streamId, name: definition.name, version: definition.version };
-    const { snapshot, events } = await readFromSnapshot(ports.pool, ports.store.schema, key, SNAPSHOT_HEAD_EVENTS);
+    const { snapshot, events } = await readFromSnapshot(ports.pool, ports.headStatement, key, SNAPSHOT_HEAD_EVENTS);
     const aggregate = create();
     if (snapshot) {
       const context: SnapshotContext = {

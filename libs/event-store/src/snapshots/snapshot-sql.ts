@@ -48,6 +48,17 @@ export interface PreparingPool {
   query<R extends object>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: R[] }>;
 }
 
+/** The named statement {@link readFromSnapshot} runs in `schema`; built once per store (its name hashes its text). */
+export interface SnapshotHeadStatement {
+  name: string;
+  text: string;
+}
+
+export function snapshotHeadStatement(schema: string): SnapshotHeadStatement {
+  const text = READ_FROM_SNAPSHOT(schema);
+  return { name: `es_snapshot_head_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text };
+}
+
 /**
  * Reads a stream's latest usable snapshot of one shape and up to `limit` events after it. A
  * named statement: each pooled connection plans it once (measured: planning the join and the
@@ -55,13 +66,11 @@ export interface PreparingPool {
  */
 export async function readFromSnapshot(
   pool: PreparingPool,
-  schema: string,
+  statement: SnapshotHeadStatement,
   key: { streamId: string; name: string; version: number },
   limit: number,
 ): Promise<SnapshotHead> {
-  const text = READ_FROM_SNAPSHOT(schema);
-  const name = `es_snapshot_head_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
-  const { rows } = await pool.query<HeadRow>({ name, text, values: [key.streamId, key.name, key.version, limit] });
+  const { rows } = await pool.query<HeadRow>({ ...statement, values: [key.streamId, key.name, key.version, limit] });
   const [first] = rows;
   const snapshot =
     first.snapshot_version === null

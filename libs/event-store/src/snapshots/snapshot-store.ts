@@ -4,10 +4,10 @@ import type { DataSource } from 'typeorm';
 import type { EventSourcedAggregate } from '../aggregate/event-sourced-aggregate';
 import type { EventStore } from '../postgres/postgres-event-store';
 import type { Queryable } from '../postgres/queryable';
-import { autocommitQueryable } from '../postgres/queryable-adapters';
+import { autocommitQueryable, driverPool } from '../postgres/queryable-adapters';
 import { identityCodec, type SnapshotContext, type SnapshotDefinition } from './snapshot-definition';
 import { openSnapshotLoad, replayLoad, type SnapshotLoad } from './snapshot-load';
-import { deleteStreamSnapshots, type PreparingPool, upsertSnapshot } from './snapshot-sql';
+import { deleteStreamSnapshots, snapshotHeadStatement, type SnapshotHeadStatement, upsertSnapshot } from './snapshot-sql';
 
 /** Snapshot writes in flight at once per store; past it a due snapshot is skipped (the next load takes it). */
 export const MAX_SNAPSHOT_WRITES_IN_FLIGHT = 4;
@@ -38,9 +38,17 @@ export class SnapshotStore {
     private readonly streamLockClass: number,
     /** By aggregate class, checked (`snapshotDefinitionsByClass`). */
     private readonly definitions: ReadonlyMap<unknown, AnyDefinition>,
-    /** The store's cipher for personal fields (crypto-shredding on), handed to the codecs. */
-    private readonly personalData?: PersonalDataCipher,
-  ) {}
+  ) {
+    this.headStatement = snapshotHeadStatement(store.schema);
+  }
+
+  /** Built once: every load runs it (and every pooled connection plans it once). */
+  private readonly headStatement: SnapshotHeadStatement;
+
+  /** The store's cipher for personal fields (crypto-shredding on), handed to the codecs. */
+  private get personalData(): PersonalDataCipher | undefined {
+    return this.store.personalData;
+  }
 
   /**
    * Starts a load: restores the latest usable snapshot of the aggregate's shape into a fresh
@@ -55,7 +63,8 @@ export class SnapshotStore {
     return openSnapshotLoad(
       {
         store: this.store,
-        pool: (this.dataSource.driver as unknown as { master: PreparingPool }).master,
+        pool: driverPool(this.dataSource),
+        headStatement: this.headStatement,
         readFault: (error) => this.report('read', streamId, definition, error),
         schedule: (aggregate, eventId) => this.schedule(definition, aggregate, streamId, eventId),
         personalData: this.personalData,
