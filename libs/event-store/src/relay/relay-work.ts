@@ -1,10 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { EventStore } from '../postgres/postgres-event-store';
 import type { Queryable } from '../postgres/queryable';
-import type { ProjectionError } from '../projections/projection-state';
 import type { ProjectionStateStore } from '../projections/projection-state-store';
 import { inTransaction } from '../projections/runner/batch-applier';
-import { BatchFeed, type FedBatch, settledBatchReader } from '../projections/runner/batch-feed';
+import { BatchFeed, settledBatchReader, untilPoison } from '../projections/runner/batch-feed';
 import type { ProjectionWork, StepOutcome } from '../projections/runner/projection-runner';
 import type { RecordedEvent } from '../types';
 import type { PublishedMark } from './integration-publisher';
@@ -66,7 +65,7 @@ export class RelayWork implements ProjectionWork {
     const after = row.position;
     if (after >= (await this.store.headPosition(sql))) return 'idle';
     const batch = await this.feed.take(after + 1, this.o.batchSize);
-    const { events, poison } = readable(batch);
+    const { events, poison } = untilPoison(batch, 'live');
     const to = poison ? poison.position - 1 : batch.to;
     if (to <= after && !poison) return 'idle';
     let fresh: RecordedEvent[];
@@ -119,17 +118,4 @@ export class RelayWork implements ProjectionWork {
     const publish = () => this.o.publisher.publish(event, previous);
     return this.o.aroundPublish ? this.o.aroundPublish(event, publish) : publish();
   }
-}
-
-/** The decoded events up to the first unreadable one, which stops the relay at its position. */
-function readable(batch: FedBatch): { events: RecordedEvent[]; poison?: ProjectionError } {
-  const events: RecordedEvent[] = [];
-  for (const e of batch.events) {
-    if (e.error) {
-      const { location, code, reason } = e.error;
-      return { events, poison: { ...location, code, reason, at: new Date().toISOString(), phase: 'live' } };
-    }
-    events.push(e.event);
-  }
-  return { events };
 }

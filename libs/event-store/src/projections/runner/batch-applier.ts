@@ -3,7 +3,7 @@ import { context } from '@opentelemetry/api';
 import { startBatchSpans } from '../../tracing/projection-spans';
 import type { Queryable } from '../../postgres/queryable';
 import type { RecordedEvent } from '../../types';
-import type { BatchFeed, FedBatch } from './batch-feed';
+import { untilPoison, type BatchFeed } from './batch-feed';
 import { BatchSizer } from './batch-sizer';
 import type { Projection, ProjectionCommit, ProjectionFault, TableNames } from '../projection';
 import type { ProjectionError, ProjectionPhase, ProjectionRow } from '../projection-state';
@@ -64,7 +64,7 @@ export class BatchApplier {
     const after = positionOf(row, phase);
     if (after >= head) return false;
     const batch = await this.o.feed.take(after + 1, this.sizer.limit);
-    const { recorded, poison } = this.decoded(batch, skippedPositions(row, phase));
+    const { events: recorded, poison } = untilPoison(batch, phase, skippedPositions(row, phase));
     const to = poison ? poison.position - 1 : batch.to;
     if (to <= after && !poison) return false;
     const version = phase === 'live' ? row.version : row.rebuild!.version;
@@ -122,20 +122,6 @@ export class BatchApplier {
   private moved(): boolean {
     this.reset();
     return true;
-  }
-
-  /** The events to apply, in order, up to the first unreadable one (a poison event) that no operator skipped for this phase. */
-  private decoded(batch: FedBatch, skipped: Set<number>): { recorded: RecordedEvent[]; poison?: ProjectionError } {
-    const recorded: RecordedEvent[] = [];
-    for (const e of batch.events) {
-      if (skipped.has(e.position)) continue;
-      if (e.error) {
-        const { location, code, reason } = e.error;
-        return { recorded, poison: { ...location, code, reason, at: new Date().toISOString(), phase: this.o.phase } };
-      }
-      recorded.push(e.event);
-    }
-    return { recorded };
   }
 
   /** Applies the events, each in a span parented by its append's trace; logs the batch with its correlation ids at debug level. */

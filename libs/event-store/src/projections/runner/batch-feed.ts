@@ -1,6 +1,7 @@
 import { EventReadError } from '../../errors';
 import type { EventStore } from '../../postgres/postgres-event-store';
 import type { RecordedEvent, StoredEvent } from '../../types';
+import type { ProjectionError, ProjectionPhase } from '../projection-state';
 
 /** One event of a batch: decoded, or the read error that makes it a poison event. */
 export type FedEvent = { position: number; event: RecordedEvent; error?: undefined } | { position: number; error: EventReadError };
@@ -83,4 +84,26 @@ function decode(store: EventStore, e: StoredEvent | EventReadError): FedEvent {
     if (error instanceof EventReadError) return { position: e.position, error };
     throw error;
   }
+}
+
+/**
+ * A batch's events to apply, in order, up to its first unreadable one (a poison event), which
+ * comes back as the error that stops `phase` at its position; `skipped` positions (an operator's
+ * skip for this phase) are left out, readable or not.
+ */
+export function untilPoison(
+  batch: FedBatch,
+  phase: ProjectionPhase,
+  skipped: ReadonlySet<number> = new Set(),
+): { events: RecordedEvent[]; poison?: ProjectionError } {
+  const events: RecordedEvent[] = [];
+  for (const e of batch.events) {
+    if (skipped.has(e.position)) continue;
+    if (e.error) {
+      const { location, code, reason } = e.error;
+      return { events, poison: { ...location, code, reason, at: new Date().toISOString(), phase } };
+    }
+    events.push(e.event);
+  }
+  return { events };
 }
